@@ -1,0 +1,151 @@
+/* fanout run --local PROJECT [--files N] [--workers W] [--results DIR]
+ *            [--json] */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "run/local.h"
+#include "run/pool.h"
+#include "sink-text.h"
+#include "util/xmalloc.h"
+
+static void
+cmd_run_print_json(const struct local_result *lr)
+{
+	const struct perf *pf = &lr->perf;
+	json_t *o;
+	char *s;
+
+	o = json_pack("{s:s, s:s, s:s, s:s?, s:b, s:I, s:I, s:I, s:I, s:I, "
+	    "s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:i, s:i}",
+	    "project", lr->project, "engine", "local",
+	    "results", lr->results_dir, "history_id", lr->history_id,
+	    "cancelled", lr->cancelled,
+	    "tasks", (json_int_t)pf->tasks, "ok", (json_int_t)pf->ok,
+	    "errors", (json_int_t)pf->errors,
+	    "unfinished", (json_int_t)pf->unfinished,
+	    "attempts", (json_int_t)pf->attempts,
+	    "avg_seconds", pf->avg, "min_seconds", pf->min,
+	    "max_seconds", pf->max, "span_seconds", pf->span,
+	    "serial_seconds", pf->serial, "efficiency", pf->efficiency,
+	    "setup_seconds", pf->setup, "total_seconds", pf->total,
+	    "nodes", pf->nodes, "workers", pf->workers);
+	s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	printf("%s\n", s);
+	free(s);
+	json_decref(o);
+}
+
+static enum cmd_retval
+cmd_run_exec(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "local", no_argument, NULL, 'l' },
+		{ "files", required_argument, NULL, 'n' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "results", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct local_opts lo = { 0 };
+	struct local_result lr;
+	struct sink sink;
+	struct sink_text st;
+	char *cause = NULL, *table;
+	long v;
+	int c, local = 0, json = 0;
+	enum local_status ls;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			local = 1;
+			break;
+		case 'n':
+			if (cmd_parse_count("--files", optarg, 0, 1000000000,
+			    &v) != 0)
+				return CMD_USAGE;
+			lo.files = v;
+			break;
+		case 'w':
+			if (cmd_parse_count("--workers", optarg, 1, 4096,
+			    &v) != 0)
+				return CMD_USAGE;
+			lo.workers = (int)v;
+			break;
+		case 'r':
+			lo.results = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			printf("usage: fanout run %s\n", cmd_run_entry.usage);
+			return CMD_OK;
+		default:
+			return cmd_error(CMD_USAGE, "run: unknown or incomplete "
+			    "option '%s' (usage: fanout run %s)",
+			    argv[optind - 1], cmd_run_entry.usage);
+		}
+	}
+	if (!local)
+		return cmd_error(CMD_USAGE, "run: say where: --local (this "
+		    "machine); cloud runs are 'fanout create'");
+	if (optind != argc - 1)
+		return cmd_error(CMD_USAGE, "run: give one project folder "
+		    "(usage: fanout run %s)", cmd_run_entry.usage);
+	lo.project_dir = argv[optind];
+
+	sink_text_init(&sink, &st, stderr, json);
+	lo.sink = &sink;
+	pool_catch_signals();
+	ls = local_run(&lo, &lr, &cause);
+	sink_text_end(&sink);
+	if (ls != LOCAL_OK) {
+		cmd_error(ls == LOCAL_BAD_INPUT ? CMD_USAGE : CMD_FAILED, "%s",
+		    cause);
+		free(cause);
+		local_result_free(&lr);
+		return ls == LOCAL_BAD_INPUT ? CMD_USAGE : CMD_FAILED;
+	}
+	if (lr.history_warning != NULL)
+		fprintf(stderr, "fanout: warning: run not kept in history: "
+		    "%s\n", lr.history_warning);
+	if (json)
+		cmd_run_print_json(&lr);
+	else {
+		table = report_perf_text(&lr.perf);
+		printf("\n%s: %s\n\n%s\nResults: %s\n", lr.project,
+		    lr.cancelled ? "interrupted" : "done", table,
+		    lr.results_dir);
+		free(table);
+	}
+	c = CMD_OK;
+	if (lr.cancelled) {
+		fprintf(stderr, "fanout: interrupted: %zu task(s) unfinished; "
+		    "the results of the finished ones are in %s\n",
+		    lr.perf.unfinished, lr.results_dir);
+		c = CMD_FAILED;
+	} else if (lr.perf.errors > 0) {
+		fprintf(stderr, "fanout: %zu of %zu task(s) failed; see "
+		    "%s/errors.csv\n", lr.perf.errors, lr.perf.tasks,
+		    lr.results_dir);
+		c = CMD_FAILED;
+	}
+	local_result_free(&lr);
+	return c;
+}
+
+const struct cmd_entry cmd_run_entry = {
+	.name = "run",
+	.usage = "--local PROJECT [--files N] [--workers W] [--results DIR] "
+	    "[--json]",
+	.help = "run a project on this machine",
+	.exec = cmd_run_exec,
+};

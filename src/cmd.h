@@ -1,0 +1,30 @@
+/* One command of the command line, in the manner of tmux's cmd_entry. */
+#ifndef FANOUT_CMD_H
+#define FANOUT_CMD_H
+
+/* Exit status (DESIGN.md): 0 done, 1 failed at run time, 2 bad usage. */
+enum cmd_retval {
+	CMD_OK = 0,
+	CMD_FAILED = 1,
+	CMD_USAGE = 2,
+};
+
+struct cmd_entry {
+	const char	*name;
+	const char	*usage;	/* after "fanout <name> " */
+	const char	*help;	/* one line for "fanout --help" */
+	/* argv[0] is the command name. */
+	enum cmd_retval	 (*exec)(int argc, char **argv);
+};
+
+/* Prints "fanout: <message>" to stderr (one line) and returns status. */
+enum cmd_retval	cmd_error(enum cmd_retval, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+/* Parses a whole positive number for option name; on error prints the
+ * message and returns -1. */
+int		cmd_parse_count(const char *name, const char *value, long min,
+		    long max, long *out);
+
+extern const struct cmd_entry cmd_run_entry;
+
+#endif

@@ -1,0 +1,341 @@
+/* Run-set records (DESIGN.md "History record"). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "history/history.h"
+#include "util/fs.h"
+#include "util/xmalloc.h"
+
+char *
+history_dir(void)
+{
+	const char *s;
+
+	if ((s = getenv("FANOUT_HISTORY_DIR")) != NULL && *s != '\0')
+		return xstrdup(s);
+	if ((s = getenv("XDG_STATE_HOME")) != NULL && *s == '/')
+		return xprintf("%s/fanout/history", s);
+	if ((s = getenv("HOME")) == NULL || *s == '\0')
+		s = "/tmp";
+	return xprintf("%s/.local/state/fanout/history", s);
+}
+
+int
+history_ensure_dir(char **cause)
+{
+	char *dir = history_dir();
+	int rc;
+
+	rc = fs_mkdir_p(dir, 0700, cause);
+	free(dir);
+	return rc;
+}
+
+char *
+history_new_id(void)
+{
+	static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char rnd[4];
+	char day[16], tail[5];
+	time_t now = time(NULL);
+	struct tm tm;
+	int fd;
+	size_t i;
+
+	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, rnd, sizeof rnd) != (ssize_t)sizeof rnd) {
+		for (i = 0; i < sizeof rnd; i++)
+			rnd[i] = (unsigned char)(rand() ^ getpid());
+	}
+	if (fd >= 0)
+		close(fd);
+	for (i = 0; i < 4; i++)
+		tail[i] = alnum[rnd[i] % (sizeof alnum - 1)];
+	tail[4] = '\0';
+	gmtime_r(&now, &tm);
+	strftime(day, sizeof day, "%Y%m%d", &tm);
+	return xprintf("fo-%s-%s", day, tail);
+}
+
+char *
+history_timestamp(double seconds)
+{
+	time_t t = (time_t)seconds;
+	struct tm tm;
+	char buf[32];
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return xstrdup(buf);
+}
+
+double
+history_parse_timestamp(const char *s)
+{
+	struct tm tm;
+	char *end;
+
+	memset(&tm, 0, sizeof tm);
+	if (s == NULL || (end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm)) ==
+	    NULL || *end != '\0')
+		return -1;
+	return (double)timegm(&tm);
+}
+
+json_t *
+history_new(const char *kind, const char *project)
+{
+	char *id = history_new_id(), *ts = history_timestamp(time_now());
+	json_t *rec;
+
+	rec = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:[], s:[]}",
+	    "version", 1, "id", id, "kind", kind, "project", project,
+	    "created_at", ts, "state", "active", "resources", "runs");
+	free(id);
+	free(ts);
+	return rec;
+}
+
+char *
+history_file(const char *id, const char *suffix)
+{
+	char *dir = history_dir(), *p;
+
+	p = xprintf("%s/%s%s", dir, id, suffix);
+	free(dir);
+	return p;
+}
+
+/* Takes the history lock (flock on <dir>/.lock); returns the fd or -1. */
+static int
+history_lock(char **cause)
+{
+	char *path;
+	int fd;
+
+	if (history_ensure_dir(cause) != 0)
+		return -1;
+	path = history_file(".lock", "");
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		xasprintf(cause, "cannot open %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	free(path);
+	while (flock(fd, LOCK_EX) != 0) {
+		if (errno != EINTR) {
+			xasprintf(cause, "cannot lock the history: %s",
+			    strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+static int
+history_valid_id(const char *id)
+{
+	return id != NULL && *id != '\0' && strchr(id, '/') == NULL &&
+	    id[0] != '.' && strlen(id) < 128;
+}
+
+int
+history_save(json_t *rec, char **cause)
+{
+	const char *id = json_string_value(json_object_get(rec, "id"));
+	char *path, *text;
+	int fd, rc;
+
+	if (!history_valid_id(id)) {
+		xasprintf(cause, "history record has no valid id");
+		return -1;
+	}
+	if ((fd = history_lock(cause)) < 0)
+		return -1;
+	text = json_dumps(rec, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+	    JSON_REAL_PRECISION(17));
+	path = history_file(id, ".json");
+	rc = fs_write_atomic(path, text, strlen(text), 0600, cause);
+	free(path);
+	free(text);
+	close(fd);
+	return rc;
+}
+
+static json_t *
+history_load_path(const char *path, const char *id, char **cause)
+{
+	json_error_t je;
+	json_t *rec;
+
+	if ((rec = json_load_file(path, 0, &je)) == NULL) {
+		xasprintf(cause, "history record %s is damaged (%s:%d: %s); "
+		    "move it aside or restore it", id, path, je.line, je.text);
+		return NULL;
+	}
+	if (!json_is_object(rec) ||
+	    !json_is_string(json_object_get(rec, "id")) ||
+	    !json_is_array(json_object_get(rec, "resources"))) {
+		xasprintf(cause, "history record %s (%s) is not a fanout "
+		    "record; move it aside", id, path);
+		json_decref(rec);
+		return NULL;
+	}
+	return rec;
+}
+
+json_t *
+history_load(const char *id, char **cause)
+{
+	json_t *rec;
+	char *path;
+
+	if (!history_valid_id(id)) {
+		xasprintf(cause, "'%s' is not a run-set id (see fanout "
+		    "history)", id != NULL ? id : "");
+		return NULL;
+	}
+	path = history_file(id, ".json");
+	if (access(path, F_OK) != 0) {
+		char *dir = history_dir();
+
+		xasprintf(cause, "no run set '%s' in %s (see fanout history)",
+		    id, dir);
+		free(dir);
+		free(path);
+		return NULL;
+	}
+	rec = history_load_path(path, id, cause);
+	free(path);
+	return rec;
+}
+
+static int
+history_cmp_newest(const void *a, const void *b)
+{
+	json_t *ra = *(json_t *const *)a, *rb = *(json_t *const *)b;
+	const char *ta = json_string_value(json_object_get(ra, "created_at"));
+	const char *tb = json_string_value(json_object_get(rb, "created_at"));
+	int c = strcmp(tb != NULL ? tb : "", ta != NULL ? ta : "");
+
+	if (c != 0)
+		return c;
+	return strcmp(json_string_value(json_object_get(rb, "id")),
+	    json_string_value(json_object_get(ra, "id")));
+}
+
+json_t *
+history_list(size_t *broken, char **cause)
+{
+	char *dir = history_dir(), *path, *why = NULL, *id;
+	json_t **v = NULL, *arr, *rec;
+	size_t n = 0, i, len;
+	struct dirent *de;
+	DIR *d;
+
+	if (broken != NULL)
+		*broken = 0;
+	arr = json_array();
+	if ((d = opendir(dir)) == NULL) {
+		if (errno != ENOENT) {
+			xasprintf(cause, "cannot read history %s: %s", dir,
+			    strerror(errno));
+			json_decref(arr);
+			arr = NULL;
+		}
+		free(dir);
+		return arr;
+	}
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || len < 6 ||
+		    strcmp(de->d_name + len - 5, ".json") != 0)
+			continue;
+		id = xstrndup(de->d_name, len - 5);
+		path = fs_join(dir, de->d_name);
+		rec = history_load_path(path, id, &why);
+		free(path);
+		free(id);
+		if (rec == NULL) {
+			free(why);
+			why = NULL;
+			if (broken != NULL)
+				(*broken)++;
+			continue;
+		}
+		v = xreallocarray(v, n + 1, sizeof *v);
+		v[n++] = rec;
+	}
+	closedir(d);
+	free(dir);
+	qsort(v, n, sizeof *v, history_cmp_newest);
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, v[i]);
+	free(v);
+	return arr;
+}
+
+json_t *
+history_resource(json_t *rec, const char *kind, const char *name)
+{
+	json_t *res;
+	size_t i;
+
+	json_array_foreach(json_object_get(rec, "resources"), i, res) {
+		const char *k = json_string_value(json_object_get(res, "kind"));
+		const char *n = json_string_value(json_object_get(res, "name"));
+
+		if (k != NULL && strcmp(k, kind) == 0 &&
+		    (name == NULL || (n != NULL && strcmp(n, name) == 0)))
+			return res;
+	}
+	return NULL;
+}
+
+json_t *
+history_resource_intent(json_t *rec, const char *kind, const char *name,
+    const char *region, const char *token, const char *const *depends_on)
+{
+	json_t *res, *deps = json_array();
+	char *ts = history_timestamp(time_now());
+	size_t i;
+
+	for (i = 0; depends_on != NULL && depends_on[i] != NULL; i++)
+		json_array_append_new(deps, json_string(depends_on[i]));
+	res = json_pack("{s:s, s:s, s:n, s:s?, s:s, s:s?, s:s, s:o}",
+	    "kind", kind, "name", name, "id", "region", region,
+	    "state", "intent", "token", token, "created_at", ts,
+	    "depends_on", deps);
+	free(ts);
+	json_array_append_new(json_object_get(rec, "resources"), res);
+	return res;
+}
+
+void
+history_resource_set(json_t *res, const char *state, const char *id)
+{
+	json_object_set_new(res, "state", json_string(state));
+	if (id != NULL)
+		json_object_set_new(res, "id", json_string(id));
+}
+
+void
+history_add_run(json_t *rec, json_t *run)
+{
+	json_t *runs = json_object_get(rec, "runs");
+
+	if (runs == NULL) {
+		runs = json_array();
+		json_object_set_new(rec, "runs", runs);
+	}
+	json_array_append_new(runs, run);
+}

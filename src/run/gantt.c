@@ -1,0 +1,248 @@
+/* runtime.png with cairo: a row per (host, worker), a bar per attempt. */
+#include <cairo.h>
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run/gantt.h"
+#include "util/xmalloc.h"
+
+#define G_WIDTH		1200
+#define G_LEFT		150	/* room for row labels */
+#define G_RIGHT		30
+#define G_TOP		56
+#define G_BOTTOM	86	/* axis labels and legend */
+
+struct grow {
+	const char	*host;
+	int		 worker;
+};
+
+struct gcolour {
+	const char	*label;
+	double		 r, g, b;
+};
+
+/* By record status; ok first. Colour-blind safe (Okabe-Ito). */
+static const struct gcolour gantt_colours[] = {
+	[REC_OK] = { "ok", 0.00, 0.45, 0.70 },
+	[REC_FAILED] = { "failed", 0.84, 0.37, 0.00 },
+	[REC_TIMEOUT] = { "timed out", 0.80, 0.47, 0.65 },
+	[REC_BADJSON] = { "bad JSON", 0.90, 0.62, 0.00 },
+	[REC_CANCELLED] = { "cancelled", 0.60, 0.60, 0.60 },
+};
+
+static int
+gantt_row_cmp(const void *a, const void *b)
+{
+	const struct grow *x = a, *y = b;
+	int c = strcmp(x->host, y->host);
+
+	return c != 0 ? c : x->worker - y->worker;
+}
+
+static int
+gantt_row_of(const struct grow *rows, size_t n, const struct record *r)
+{
+	struct grow key = { r->host != NULL ? r->host : "", r->worker };
+	const struct grow *f;
+
+	f = bsearch(&key, rows, n, sizeof *rows, gantt_row_cmp);
+	return f != NULL ? (int)(f - rows) : 0;
+}
+
+/* A step of 1, 2 or 5 times a power of ten giving about target ticks. */
+static double
+gantt_tick_step(double span, int target)
+{
+	double raw = span / target, mag = pow(10, floor(log10(raw))), f;
+
+	f = raw / mag;
+	if (f <= 1)
+		return mag;
+	if (f <= 2)
+		return 2 * mag;
+	if (f <= 5)
+		return 5 * mag;
+	return 10 * mag;
+}
+
+static void
+gantt_time_label(char *buf, size_t len, double t, double step)
+{
+	if (step >= 60 && fmod(t, 60) == 0)
+		snprintf(buf, len, "%dm", (int)(t / 60));
+	else if (step >= 1)
+		snprintf(buf, len, "%gs", t);
+	else
+		snprintf(buf, len, "%.*fs", step >= 0.1 ? 1 : 2, t);
+}
+
+static void
+gantt_text(cairo_t *cr, double x, double y, const char *s, double align)
+{
+	cairo_text_extents_t te;
+
+	cairo_text_extents(cr, s, &te);
+	cairo_move_to(cr, x - te.x_advance * align, y);
+	cairo_show_text(cr, s);
+}
+
+int
+gantt_write_png(const char *path, const struct record_list *l,
+    const char *title, char **cause)
+{
+	cairo_surface_t *surf;
+	cairo_t *cr;
+	cairo_status_t st;
+	struct grow *rows;
+	size_t nrows = 0, i, j;
+	double t0 = DBL_MAX, t1 = 0, span, rowh, plotw, ploth, step, t, x;
+	int height, multihost = 0, used[5] = { 0 };
+	char label[64];
+
+	rows = xcalloc(l->n + 1, sizeof *rows);
+	for (i = 0; i < l->n; i++) {
+		const struct record *r = &l->v[i];
+		struct grow g = { r->host != NULL ? r->host : "", r->worker };
+
+		for (j = 0; j < nrows; j++) {
+			if (gantt_row_cmp(&rows[j], &g) == 0)
+				break;
+		}
+		if (j == nrows)
+			rows[nrows++] = g;
+		if (r->start < t0)
+			t0 = r->start;
+		if (r->end > t1)
+			t1 = r->end;
+		used[r->status < 5 ? r->status : 0] = 1;
+	}
+	qsort(rows, nrows, sizeof *rows, gantt_row_cmp);
+	for (i = 1; i < nrows; i++) {
+		if (strcmp(rows[i].host, rows[0].host) != 0)
+			multihost = 1;
+	}
+	if (nrows == 0) {
+		nrows = 1;
+		rows[0].host = "";
+		rows[0].worker = 1;
+		t0 = 0;
+		t1 = 1;
+	}
+	span = t1 - t0 > 0.001 ? t1 - t0 : 0.001;
+	rowh = nrows <= 16 ? 28 : (nrows <= 64 ? 14 : 6);
+	ploth = rowh * (double)nrows;
+	height = (int)(G_TOP + ploth + G_BOTTOM);
+	plotw = G_WIDTH - G_LEFT - G_RIGHT;
+
+	surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, G_WIDTH, height);
+	cr = cairo_create(surf);
+	cairo_set_source_rgb(cr, 1, 1, 1);
+	cairo_paint(cr);
+	cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
+	    CAIRO_FONT_WEIGHT_BOLD);
+	cairo_set_font_size(cr, 16);
+	cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+	gantt_text(cr, G_LEFT, 30, title != NULL ? title : "fanout run", 0);
+	cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
+	    CAIRO_FONT_WEIGHT_NORMAL);
+
+	/* Zebra rows and their labels. */
+	cairo_set_font_size(cr, rowh >= 14 ? 12 : 8);
+	for (i = 0; i < nrows; i++) {
+		double y = G_TOP + rowh * (double)i;
+
+		if (i % 2 == 0) {
+			cairo_set_source_rgb(cr, 0.96, 0.96, 0.97);
+			cairo_rectangle(cr, G_LEFT, y, plotw, rowh);
+			cairo_fill(cr);
+		}
+		if (rowh < 14 && i % 4 != 0)
+			continue;
+		if (multihost)
+			snprintf(label, sizeof label, "%.16s w%d",
+			    rows[i].host, rows[i].worker);
+		else
+			snprintf(label, sizeof label, "worker %d",
+			    rows[i].worker);
+		cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+		gantt_text(cr, G_LEFT - 8, y + rowh / 2 + 4, label, 1);
+	}
+
+	/* Grid lines and the time axis. */
+	step = gantt_tick_step(span, 10);
+	cairo_set_font_size(cr, 11);
+	for (t = 0; t <= span + step * 1e-9; t += step) {
+		x = G_LEFT + plotw * t / span;
+		cairo_set_source_rgb(cr, 0.85, 0.85, 0.87);
+		cairo_set_line_width(cr, 1);
+		cairo_move_to(cr, floor(x) + 0.5, G_TOP);
+		cairo_line_to(cr, floor(x) + 0.5, G_TOP + ploth + 4);
+		cairo_stroke(cr);
+		gantt_time_label(label, sizeof label, t, step);
+		cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+		gantt_text(cr, x, G_TOP + ploth + 18, label, 0.5);
+	}
+	gantt_text(cr, G_LEFT + plotw / 2, G_TOP + ploth + 38,
+	    "time since the first task started", 0.5);
+
+	/* The bars. */
+	for (i = 0; i < l->n; i++) {
+		const struct record *r = &l->v[i];
+		const struct gcolour *c = &gantt_colours[r->status < 5 ?
+		    r->status : 0];
+		double x0 = G_LEFT + plotw * (r->start - t0) / span;
+		double w = plotw * (r->end - r->start) / span;
+		double y = G_TOP + rowh * gantt_row_of(rows, nrows, r);
+		double pad = rowh >= 14 ? 4 : 1;
+
+		if (w < 1)
+			w = 1;
+		cairo_set_source_rgb(cr, c->r, c->g, c->b);
+		cairo_rectangle(cr, x0, y + pad, w, rowh - 2 * pad);
+		cairo_fill_preserve(cr);
+		if (w > 3) {
+			cairo_set_source_rgb(cr, 1, 1, 1);
+			cairo_set_line_width(cr, 0.8);
+			cairo_stroke(cr);
+		} else
+			cairo_new_path(cr);
+	}
+
+	/* Frame and legend. */
+	cairo_set_source_rgb(cr, 0.5, 0.5, 0.5);
+	cairo_set_line_width(cr, 1);
+	cairo_rectangle(cr, G_LEFT + 0.5, G_TOP + 0.5, plotw - 1, ploth);
+	cairo_stroke(cr);
+	x = G_LEFT;
+	cairo_set_font_size(cr, 12);
+	for (i = 0; i < 5; i++) {
+		cairo_text_extents_t te;
+
+		if (i != REC_OK && !used[i])
+			continue;
+		cairo_set_source_rgb(cr, gantt_colours[i].r,
+		    gantt_colours[i].g, gantt_colours[i].b);
+		cairo_rectangle(cr, x, G_TOP + ploth + 56, 14, 14);
+		cairo_fill(cr);
+		cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+		cairo_move_to(cr, x + 20, G_TOP + ploth + 68);
+		cairo_show_text(cr, gantt_colours[i].label);
+		cairo_text_extents(cr, gantt_colours[i].label, &te);
+		x += 20 + te.x_advance + 24;
+	}
+
+	cairo_destroy(cr);
+	st = cairo_surface_write_to_png(surf, path);
+	cairo_surface_destroy(surf);
+	free(rows);
+	if (st != CAIRO_STATUS_SUCCESS) {
+		xasprintf(cause, "cannot write %s: %s", path,
+		    cairo_status_to_string(st));
+		return -1;
+	}
+	return 0;
+}

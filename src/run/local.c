@@ -1,0 +1,167 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <dirent.h>
+
+#include "event.h"
+#include "history/history.h"
+#include "run/local.h"
+#include "run/pool.h"
+#include "util/fs.h"
+#include "util/xmalloc.h"
+
+/* An explicit --results folder must be new or empty: never overwrite. */
+static int
+local_check_results(const char *dir, char **cause)
+{
+	struct dirent *de;
+	DIR *d;
+	int empty = 1;
+
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? 0 : (xasprintf(cause, "cannot use %s "
+		    "for results: %s", dir, strerror(errno)), -1);
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			empty = 0;
+	}
+	closedir(d);
+	if (!empty) {
+		xasprintf(cause, "%s already holds files; give a new or empty "
+		    "folder to --results", dir);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+local_history(const struct project *pr, const struct local_result *lr,
+    const struct run_info *ri, struct local_result *out)
+{
+	char *ts_start, *ts_end, *cause = NULL;
+	json_t *rec, *run;
+
+	rec = history_new("local", pr->name);
+	json_object_set_new(rec, "project_dir", json_string(pr->dir));
+	json_object_set_new(rec, "provider", json_string("local"));
+	json_object_set_new(rec, "state", json_string("done"));
+	ts_start = history_timestamp(ri->started);
+	ts_end = history_timestamp(ri->ended);
+	run = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:i, s:f}",
+	    "started", ts_start, "ended", ts_end, "engine", "local",
+	    "results", lr->results_dir, "tasks", (json_int_t)lr->perf.tasks,
+	    "ok", (json_int_t)lr->perf.ok, "errors",
+	    (json_int_t)lr->perf.errors, "unfinished",
+	    (json_int_t)lr->perf.unfinished, "workers", ri->workers,
+	    "efficiency", lr->perf.efficiency);
+	history_add_run(rec, run);
+	free(ts_start);
+	free(ts_end);
+	if (history_save(rec, &cause) == 0)
+		out->history_id = xstrdup(json_string_value(
+		    json_object_get(rec, "id")));
+	else
+		out->history_warning = cause;
+	json_decref(rec);
+}
+
+enum local_status
+local_run(const struct local_opts *o, struct local_result *lr, char **cause)
+{
+	struct project pr;
+	struct record_list recs = { 0 };
+	struct run_info ri;
+	struct pool_opts po;
+	struct event ev = { .type = EV_TASKS_START };
+	char **inputs = NULL, *base = NULL, *logdir = NULL, *recpath;
+	size_t ninputs = 0;
+	FILE *rf;
+	int cancelled = 0;
+	enum local_status rv = LOCAL_BAD_INPUT;
+
+	memset(lr, 0, sizeof *lr);
+	if (project_load(o->project_dir, &pr, cause) != 0)
+		return LOCAL_BAD_INPUT;
+	if (project_inputs(&pr, o->files, &inputs, &ninputs, cause) != 0)
+		goto out;
+	if (o->results != NULL && local_check_results(o->results, cause) != 0)
+		goto out;
+
+	/* From here on, things are written: failures are run-time ones. */
+	rv = LOCAL_FAILED;
+	memset(&ri, 0, sizeof ri);
+	ri.started = time_now();
+	if (o->results != NULL) {
+		if (fs_mkdir_p(o->results, 0755, cause) != 0)
+			goto out;
+		lr->results_dir = fs_realpath(o->results, cause);
+	} else {
+		base = fs_join(pr.dir, "results");
+		lr->results_dir = report_new_dir(base, cause);
+	}
+	if (lr->results_dir == NULL)
+		goto out;
+	lr->project = xstrdup(pr.name);
+	logdir = fs_join(lr->results_dir, "logs");
+	if (fs_mkdir_p(logdir, 0755, cause) != 0)
+		goto out;
+	recpath = fs_join(lr->results_dir, "records.jsonl");
+	rf = fopen(recpath, "w");
+	free(recpath);
+	if (rf == NULL) {
+		xasprintf(cause, "cannot write records in %s: %s",
+		    lr->results_dir, strerror(errno));
+		goto out;
+	}
+
+	memset(&po, 0, sizeof po);
+	po.project = &pr;
+	po.inputs = inputs;
+	po.ninputs = ninputs;
+	po.workers = o->workers > 0 ? o->workers : pr.workers;
+	po.logdir = logdir;
+	po.records = rf;
+	po.sink = o->sink;
+	ri.project = pr.name;
+	ri.engine = "local";
+	ri.inputs = inputs;
+	ri.ntasks = ninputs;
+	ri.workers = po.workers;
+	ri.nodes = 1;
+	ri.setup = time_now() - ri.started;
+	ev.total = (long long)ninputs;
+	ev.workers = po.workers;
+	event_emit(o->sink, &ev);
+	if (pool_run(&po, &recs, &cancelled, cause) != 0) {
+		fclose(rf);
+		goto out;
+	}
+	fclose(rf);
+	ri.ended = time_now();
+	lr->cancelled = cancelled;
+	if (report_write(lr->results_dir, &recs, &ri, cause) != 0)
+		goto out;
+	report_perf(&recs, &ri, &lr->perf);
+	local_history(&pr, lr, &ri, lr);
+	rv = LOCAL_OK;
+out:
+	record_list_free(&recs);
+	project_inputs_free(inputs, ninputs);
+	project_free(&pr);
+	free(base);
+	free(logdir);
+	return rv;
+}
+
+void
+local_result_free(struct local_result *lr)
+{
+	free(lr->project);
+	free(lr->results_dir);
+	free(lr->history_id);
+	free(lr->history_warning);
+	memset(lr, 0, sizeof *lr);
+}

@@ -1,0 +1,379 @@
+/* fanout.yaml: loaded with libyaml's document API so that every error can
+ * name the line and column of the node it is about. */
+#include <errno.h>
+#include <glob.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "run/project.h"
+#include "util/fs.h"
+#include "util/xmalloc.h"
+
+struct yctx {
+	yaml_document_t	*doc;
+	const char	*file;
+	char	       **cause;
+};
+
+static int
+yerr(struct yctx *y, yaml_node_t *node, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+yerr(struct yctx *y, yaml_node_t *node, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (node != NULL)
+		xasprintf(y->cause, "%s:%zu:%zu: %s", y->file,
+		    node->start_mark.line + 1, node->start_mark.column + 1,
+		    msg);
+	else
+		xasprintf(y->cause, "%s: %s", y->file, msg);
+	free(msg);
+	return -1;
+}
+
+static const char *
+yscalar(yaml_node_t *n)
+{
+	return n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value
+	    : NULL;
+}
+
+static int
+ystring(struct yctx *y, yaml_node_t *n, const char *key, char **out)
+{
+	const char *s = yscalar(n);
+
+	if (s == NULL)
+		return yerr(y, n, "'%s' must be a string", key);
+	free(*out);
+	*out = xstrdup(s);
+	return 0;
+}
+
+static int
+ynumber(struct yctx *y, yaml_node_t *n, const char *key, double min,
+    double max, bool whole, double *out)
+{
+	const char *s = yscalar(n);
+	char *end;
+	double v;
+
+	if (s == NULL || *s == '\0')
+		return yerr(y, n, "'%s' must be a number", key);
+	errno = 0;
+	v = strtod(s, &end);
+	if (*end != '\0' || errno != 0 || (whole && v != (double)(long)v))
+		return yerr(y, n, "'%s' must be a %snumber, not '%s'", key,
+		    whole ? "whole " : "", s);
+	if (v < min || v > max)
+		return yerr(y, n, "'%s' must be from %g to %g, not %s", key,
+		    min, max, s);
+	*out = v;
+	return 0;
+}
+
+static int
+project_inputs_node(struct yctx *y, struct project *p, yaml_node_t *n)
+{
+	yaml_node_pair_t *pair;
+	yaml_node_item_t *item;
+	yaml_node_t *k, *v, *e;
+	const char *key;
+	double d;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return yerr(y, n, "'inputs' must be a mapping with 'glob' or "
+		    "'list'");
+	for (pair = n->data.mapping.pairs.start;
+	    pair < n->data.mapping.pairs.top; pair++) {
+		k = yaml_document_get_node(y->doc, pair->key);
+		v = yaml_document_get_node(y->doc, pair->value);
+		if ((key = yscalar(k)) == NULL)
+			return yerr(y, k, "keys in 'inputs' must be strings");
+		if (strcmp(key, "glob") == 0) {
+			if (ystring(y, v, "inputs.glob", &p->glob) != 0)
+				return -1;
+			if (strncmp(p->glob, "s3://", 5) == 0)
+				return yerr(y, v, "'inputs.glob' from s3:// is "
+				    "not supported yet; use a local folder");
+		} else if (strcmp(key, "list") == 0) {
+			if (v->type != YAML_SEQUENCE_NODE)
+				return yerr(y, v, "'inputs.list' must be a "
+				    "list of paths");
+			for (item = v->data.sequence.items.start;
+			    item < v->data.sequence.items.top; item++) {
+				e = yaml_document_get_node(y->doc, *item);
+				if (yscalar(e) == NULL || *yscalar(e) == '\0')
+					return yerr(y, e, "'inputs.list' items "
+					    "must be non-empty strings");
+				p->list = xreallocarray(p->list, p->nlist + 1,
+				    sizeof *p->list);
+				p->list[p->nlist++] = xstrdup(yscalar(e));
+			}
+		} else if (strcmp(key, "limit") == 0) {
+			if (ynumber(y, v, "inputs.limit", 0, 1e9, true, &d))
+				return -1;
+			p->limit = (long)d;
+		} else
+			return yerr(y, k, "unknown key 'inputs.%s' (expected "
+			    "glob, list or limit)", key);
+	}
+	if (p->glob == NULL && p->nlist == 0)
+		return yerr(y, n, "'inputs' needs 'glob' or a non-empty "
+		    "'list'");
+	if (p->glob != NULL && p->nlist != 0)
+		return yerr(y, n, "'inputs' takes 'glob' or 'list', not both");
+	return 0;
+}
+
+static int
+project_env_node(struct yctx *y, struct project *p, yaml_node_t *n)
+{
+	yaml_node_pair_t *pair;
+	yaml_node_t *k, *v;
+	const char *key, *val;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return yerr(y, n, "'env' must be a mapping of NAME: value");
+	for (pair = n->data.mapping.pairs.start;
+	    pair < n->data.mapping.pairs.top; pair++) {
+		k = yaml_document_get_node(y->doc, pair->key);
+		v = yaml_document_get_node(y->doc, pair->value);
+		key = yscalar(k);
+		val = yscalar(v);
+		if (key == NULL || *key == '\0' ||
+		    strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst"
+		    "uvwxyz0123456789_") != strlen(key) ||
+		    (key[0] >= '0' && key[0] <= '9'))
+			return yerr(y, k, "'env' names must be letters, digits "
+			    "and _");
+		if (val == NULL)
+			return yerr(y, v, "'env.%s' must be a string", key);
+		p->env = xreallocarray(p->env, p->nenv + 1, sizeof *p->env);
+		p->env[p->nenv++] = xprintf("%s=%s", key, val);
+	}
+	return 0;
+}
+
+static int
+project_parse(struct yctx *y, struct project *p, yaml_node_t *root)
+{
+	yaml_node_pair_t *pair;
+	yaml_node_t *k, *v;
+	const char *key;
+	double d;
+
+	if (root == NULL)
+		return yerr(y, NULL, "the file is empty; it needs at least "
+		    "name, entrypoint and inputs");
+	if (root->type != YAML_MAPPING_NODE)
+		return yerr(y, root, "the top level must be a mapping of "
+		    "keys (name, entrypoint, inputs, ...)");
+	for (pair = root->data.mapping.pairs.start;
+	    pair < root->data.mapping.pairs.top; pair++) {
+		k = yaml_document_get_node(y->doc, pair->key);
+		v = yaml_document_get_node(y->doc, pair->value);
+		if ((key = yscalar(k)) == NULL)
+			return yerr(y, k, "keys must be strings");
+		if (strcmp(key, "name") == 0) {
+			if (ystring(y, v, key, &p->name) != 0)
+				return -1;
+			if (strlen(p->name) < 3)
+				return yerr(y, v, "'name' must be at least 3 "
+				    "characters");
+		} else if (strcmp(key, "entrypoint") == 0) {
+			if (ystring(y, v, key, &p->entrypoint) != 0)
+				return -1;
+		} else if (strcmp(key, "inputs") == 0) {
+			if (project_inputs_node(y, p, v) != 0)
+				return -1;
+		} else if (strcmp(key, "workers") == 0) {
+			if (ynumber(y, v, key, 1, 4096, true, &d) != 0)
+				return -1;
+			p->workers = (int)d;
+		} else if (strcmp(key, "timeout") == 0) {
+			if (ynumber(y, v, key, 0, 7 * 86400, false, &d) != 0)
+				return -1;
+			p->timeout = d;
+		} else if (strcmp(key, "retries") == 0) {
+			if (ynumber(y, v, key, 0, 100, true, &d) != 0)
+				return -1;
+			p->retries = (int)d;
+		} else if (strcmp(key, "env") == 0) {
+			if (project_env_node(y, p, v) != 0)
+				return -1;
+		} else
+			return yerr(y, k, "unknown key '%s' (expected name, "
+			    "entrypoint, inputs, workers, timeout, retries, "
+			    "env)", key);
+	}
+	if (p->name == NULL)
+		return yerr(y, root, "missing key 'name'");
+	if (p->entrypoint == NULL)
+		return yerr(y, root, "missing key 'entrypoint'");
+	if (p->glob == NULL && p->nlist == 0)
+		return yerr(y, root, "missing key 'inputs'");
+	return 0;
+}
+
+int
+project_load(const char *dir, struct project *p, char **cause)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	struct yctx y;
+	FILE *f;
+	char *ep;
+	int rc;
+
+	memset(p, 0, sizeof *p);
+	p->workers = 4;
+	p->timeout = 300;
+	p->retries = 1;
+	if (!fs_is_dir(dir)) {
+		xasprintf(cause, "project folder %s does not exist (give the "
+		    "folder that holds fanout.yaml)", dir);
+		return -1;
+	}
+	if ((p->dir = fs_realpath(dir, cause)) == NULL)
+		return -1;
+	p->file = fs_join(p->dir, "fanout.yaml");
+	if ((f = fopen(p->file, "rb")) == NULL) {
+		xasprintf(cause, "%s has no fanout.yaml (%s); see "
+		    "examples/sleep for one", dir, strerror(errno));
+		project_free(p);
+		return -1;
+	}
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, f);
+	y.doc = &doc;
+	y.file = p->file;
+	y.cause = cause;
+	if (!yaml_parser_load(&parser, &doc)) {
+		xasprintf(cause, "%s:%zu:%zu: invalid YAML: %s", p->file,
+		    parser.problem_mark.line + 1,
+		    parser.problem_mark.column + 1,
+		    parser.problem != NULL ? parser.problem : "parse error");
+		yaml_parser_delete(&parser);
+		fclose(f);
+		project_free(p);
+		return -1;
+	}
+	rc = project_parse(&y, p, yaml_document_get_root_node(&doc));
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	fclose(f);
+	if (rc == 0) {
+		ep = fs_join(p->dir, p->entrypoint);
+		if (!fs_is_file(ep)) {
+			xasprintf(cause, "%s: entrypoint %s does not exist",
+			    p->file, p->entrypoint);
+			rc = -1;
+		} else if (!fs_is_executable(ep)) {
+			xasprintf(cause, "%s: entrypoint %s is not executable "
+			    "(chmod +x it)", p->file, p->entrypoint);
+			rc = -1;
+		}
+		free(ep);
+	}
+	if (rc != 0)
+		project_free(p);
+	return rc;
+}
+
+void
+project_free(struct project *p)
+{
+	size_t i;
+
+	free(p->dir);
+	free(p->file);
+	free(p->name);
+	free(p->entrypoint);
+	free(p->glob);
+	for (i = 0; i < p->nlist; i++)
+		free(p->list[i]);
+	free(p->list);
+	for (i = 0; i < p->nenv; i++)
+		free(p->env[i]);
+	free(p->env);
+	memset(p, 0, sizeof *p);
+}
+
+int
+project_inputs(const struct project *p, long limit, char ***inputsp,
+    size_t *np, char **cause)
+{
+	glob_t g;
+	char **v = NULL, *pattern;
+	size_t n = 0, i, dirlen;
+	int rc;
+
+	if (limit <= 0)
+		limit = p->limit;
+	if (p->glob != NULL) {
+		pattern = fs_join(p->dir, p->glob);
+		rc = glob(pattern, 0, NULL, &g);
+		free(pattern);
+		if (rc != 0 && rc != GLOB_NOMATCH) {
+			xasprintf(cause, "%s: cannot expand inputs.glob '%s'",
+			    p->file, p->glob);
+			return -1;
+		}
+		dirlen = strlen(p->dir);
+		for (i = 0; rc == 0 && i < g.gl_pathc; i++) {
+			const char *path = g.gl_pathv[i];
+
+			if (!fs_is_file(path))
+				continue;
+			if (strncmp(path, p->dir, dirlen) == 0 &&
+			    path[dirlen] == '/')
+				path += dirlen + 1;
+			v = xreallocarray(v, n + 1, sizeof *v);
+			v[n++] = xstrdup(path);
+		}
+		if (rc == 0)
+			globfree(&g);
+	} else {
+		for (i = 0; i < p->nlist; i++) {
+			v = xreallocarray(v, n + 1, sizeof *v);
+			v[n++] = xstrdup(p->list[i]);
+		}
+	}
+	if (n == 0) {
+		xasprintf(cause, "%s: no inputs match %s%s", p->file,
+		    p->glob != NULL ? "inputs.glob " : "inputs.list",
+		    p->glob != NULL ? p->glob : "");
+		free(v);
+		return -1;
+	}
+	if (limit > 0 && (size_t)limit < n) {
+		for (i = (size_t)limit; i < n; i++)
+			free(v[i]);
+		n = (size_t)limit;
+	}
+	*inputsp = v;
+	*np = n;
+	return 0;
+}
+
+void
+project_inputs_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}

@@ -1,0 +1,62 @@
+/* One task attempt. Every engine writes the same records, one JSON object
+ * a line (records.jsonl):
+ *   {"task":0,"input":"data/a.csv","worker":1,"host":"h","pid":42,
+ *    "start":1763800000.125,"end":1763800001.130,"exit":0,"attempt":1,
+ *    "status":"ok","result":{...},"error":null}
+ * start/end are seconds since the epoch; worker counts from 1 per host;
+ * attempt counts from 1; status is ok, failed, timeout, badjson or
+ * cancelled; result is the JSON object the entrypoint printed (ok only);
+ * error says what went wrong otherwise. */
+#ifndef FANOUT_RECORD_H
+#define FANOUT_RECORD_H
+
+#include <stddef.h>
+
+enum record_status {
+	REC_OK,
+	REC_FAILED,	/* non-zero exit or killed by a signal */
+	REC_TIMEOUT,	/* killed after the project's timeout */
+	REC_BADJSON,	/* exit 0, but the last line is no JSON object */
+	REC_CANCELLED,	/* ended by the user (Ctrl-C) */
+};
+
+struct record {
+	int			 task;	  /* index into the inputs, from 0 */
+	char			*input;	  /* as given to the entrypoint */
+	int			 worker;  /* 1..workers, per host */
+	char			*host;
+	long			 pid;
+	double			 start;
+	double			 end;
+	int			 exit;	  /* exit code, or 128 + signal */
+	int			 attempt; /* from 1 */
+	enum record_status	 status;
+	char			*result;  /* compact JSON object text, or NULL */
+	char			*error;	  /* cause when not ok, or NULL */
+};
+
+struct record_list {
+	struct record	*v;
+	size_t		 n;
+	size_t		 cap;
+};
+
+const char	*record_status_name(enum record_status);
+int		 record_status_parse(const char *, enum record_status *);
+/* One line of JSON, no newline; caller frees. */
+char		*record_to_json(const struct record *);
+int		 record_from_json(const char *line, struct record *,
+		     char **cause);
+void		 record_free(struct record *);
+/* Deep copy of src appended to the list. */
+void		 record_list_add(struct record_list *, const struct record *);
+void		 record_list_free(struct record_list *);
+/* Reads records.jsonl; a bad line is an error naming its number. */
+int		 record_list_read(const char *path, struct record_list *,
+		     char **cause);
+/* The last attempt of each task, by task index (NULL for a task with
+ * no attempt); array of ntasks pointers into the list; caller frees. */
+const struct record **record_list_final(const struct record_list *,
+		     size_t ntasks);
+
+#endif

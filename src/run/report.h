@@ -1,0 +1,50 @@
+/* The results folder, the same for every engine. */
+#ifndef FANOUT_REPORT_H
+#define FANOUT_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "run/record.h"
+
+struct run_info {
+	const char	*project;	/* project name */
+	const char	*engine;	/* local, bastion, kubernetes */
+	char	       **inputs;	/* every input, by task index */
+	size_t		 ntasks;
+	int		 workers;	/* per node */
+	int		 nodes;
+	double		 started;	/* wall clock: run began (set-up incl.) */
+	double		 setup;		/* seconds of set-up before tasks */
+	double		 ended;		/* wall clock: run ended */
+};
+
+struct perf {
+	size_t	 tasks;		/* total tasks */
+	size_t	 ok;
+	size_t	 errors;	/* tasks whose last attempt failed */
+	size_t	 unfinished;	/* tasks with no finished attempt */
+	size_t	 attempts;
+	double	 avg, min, max;	/* ok task durations (seconds) */
+	int	 min_task, max_task;
+	double	 span;		/* first start to last end */
+	double	 serial;	/* sum of all attempt durations */
+	double	 efficiency;	/* serial / (span * workers * nodes) */
+	double	 setup;
+	double	 total;
+	int	 nodes, workers;
+};
+
+void	report_perf(const struct record_list *, const struct run_info *,
+	    struct perf *);
+/* The performance table (performance.txt and the CLI summary). */
+char	*report_perf_text(const struct perf *);
+/* Writes results.csv, errors.csv, logs.csv, performance.txt,
+ * records.jsonl and runtime.png into dir (which must exist). */
+int	report_write(const char *dir, const struct record_list *,
+	    const struct run_info *, char **cause);
+/* Makes a new results folder under base: base/YYYYmmdd-HHMMSS[-N], never
+ * an existing one, and points base/latest at it. */
+char	*report_new_dir(const char *base, char **cause);
+
+#endif

@@ -1,0 +1,1 @@
+# src/ssh: sources, tests and data of this layer (included by Makefile.am).
