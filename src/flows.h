@@ -1,0 +1,43 @@
+/* The cloud flows as a front end sees them. A provider layer (src/wizard +
+ * src/cloud) fills flow_ops at start-up; a NULL member means "not in this
+ * build" and the front end says so instead of offering it. The TUI and the
+ * CLI commands both drive the flows only through these calls.
+ *
+ * Answers are a JSON object with the keys of menus/create.yaml:
+ *   project (string, folder with fanout.yaml), name (string, >= 3 chars),
+ *   provider ("aws"), region (string), engine ("bastion"|"kubernetes"),
+ *   nodes (integer 1..100), files (integer >= 0, 0 = all),
+ *   cleanup_after (boolean).
+ * Progress goes to the sink; sink->cancelled is polled to stop early. */
+#ifndef FANOUT_FLOWS_H
+#define FANOUT_FLOWS_H
+
+#include <jansson.h>
+
+struct sink;
+
+struct flow_ops {
+	/* What a create would make, for the confirmation screen:
+	 * {"identity": "account/user", "resources": [{"kind","name",
+	 * "detail","hourly_usd"}], "hourly_usd": total}. */
+	json_t	*(*plan)(json_t *answers, char **cause);
+	/* Creates the run set (and runs the project when the engine can);
+	 * sets *id to the new run-set id, even on failure once a record
+	 * exists. Returns 0, or -1 with a cause. */
+	int	 (*create)(json_t *answers, struct sink *, char **id,
+		     char **cause);
+	/* Runs again on an existing run set. */
+	int	 (*resume)(const char *id, struct sink *, char **cause);
+	/* Tears a run set down (reverse dependency order). */
+	int	 (*cleanup)(const char *id, struct sink *, char **cause);
+	/* Tagged resources no live record knows: a JSON array of
+	 * {"kind","id","region","run_set"}. */
+	json_t	*(*orphans)(struct sink *, char **cause);
+	/* Deletes the given orphans (an array as orphans returns). */
+	int	 (*cleanup_orphans)(json_t *orphans, struct sink *,
+		     char **cause);
+};
+
+extern struct flow_ops flow_ops;
+
+#endif
