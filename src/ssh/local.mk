@@ -1,1 +1,31 @@
 # src/ssh: sources, tests and data of this layer (included by Makefile.am).
+# libssh2 is used here and nowhere else.
+libfanout_a_SOURCES += \
+	src/ssh/session.c src/ssh/session.h \
+	src/ssh/tree.c src/ssh/tree.h \
+	src/ssh/upload.c src/ssh/upload.h \
+	src/ssh/remote.c src/ssh/remote.h
+
+TEMPLATE_FILES += templates/harness.sh templates/bastion-setup.sh
+
+# The driver the shell tests call; run alone it prints a TAP skip.
+check_PROGRAMS += tests/ssh-driver tests/unit/test-ssh-tree
+tests_ssh_driver_LDADD = $(TEST_LIBS)
+tests_unit_test_ssh_tree_LDADD = $(TEST_LIBS)
+
+TESTS += \
+	tests/integration/ssh-scripts.sh \
+	tests/integration/ssh-connect.sh \
+	tests/integration/ssh-upload.sh \
+	tests/integration/ssh-resume.sh \
+	tests/integration/ssh-run.sh
+
+# (EXTRA_DIST is first set after the fragments are included, hence this.)
+dist_noinst_DATA = \
+	tests/integration/lib-sshd.sh \
+	tests/integration/ssh-scripts.sh \
+	tests/integration/ssh-connect.sh \
+	tests/integration/ssh-upload.sh \
+	tests/integration/ssh-resume.sh \
+	tests/integration/ssh-run.sh \
+	bench/upload.sh docs/ssh.md

@@ -1,0 +1,65 @@
+/* The bastion engine: a whole run of a project on a machine reached over
+ * SSH (the bastion, or any host for `fanout run --host`). It connects
+ * (waiting for a fresh VM's sshd), sets the machine up, uploads what
+ * changed, starts templates/harness.sh detached, polls its records into
+ * EV_TASK_DONE events, downloads the records and logs, and builds the
+ * results folder with the same report code as the local engine.
+ * A dropped connection is reconnected and the run goes on: the upload
+ * resumes, and the run (known by its id) is never started twice. */
+#ifndef FANOUT_SSH_REMOTE_H
+#define FANOUT_SSH_REMOTE_H
+
+#include "run/local.h"
+
+struct sink;
+
+struct remote_opts {
+	const char	*host;
+	int		 port;		/* 0 = 22 */
+	const char	*user;
+	const char	*key_file;	/* ed25519 private key (0600) */
+	const char	*known_hosts;	/* fanout's own known_hosts file */
+	const char	*expected_fp;	/* from the history record, or NULL:
+					 * trust on first use */
+	double		 connect_timeout; /* seconds to wait for sshd;
+					   * 0 = 300 (a booting VM) */
+	const char	*project_dir;
+	long		 files;		/* first N inputs; 0 = the project's */
+	int		 workers;	/* per node; 0 = the project's */
+	int		 nodes;		/* 0 = 1 */
+	const char	*results;	/* exact local results folder, or NULL
+					 * for <project>/results/<stamp> */
+	const char	*remote_dir;	/* on the host; NULL = fanout/<name> */
+	const char	*run_id;	/* NULL = a new run; an id already
+					 * started there is watched, not
+					 * started again */
+	struct sink	*sink;		/* progress; polled for cancel */
+};
+
+struct remote_result {
+	struct local_result lr;		/* as local_run's (history_id NULL:
+					 * the caller keeps the history) */
+	char		*fingerprint;	/* host key seen, "SHA256:..." */
+	char		*run_id;	/* remote run id */
+	char		*remote_dir;
+	long long	 files;		/* files in the project tree */
+	long long	 files_sent;
+	long long	 bytes_sent;	/* file contents uploaded */
+	long long	 wire_bytes;	/* upload bytes on the wire */
+	long long	 bytes_received; /* downloaded (tar of records, logs) */
+	int		 reconnects;
+};
+
+/* Returns LOCAL_OK (ran; tasks may have failed), LOCAL_BAD_INPUT (the
+ * project or options are wrong; nothing was made) or LOCAL_FAILED, with
+ * a cause. */
+enum local_status remote_run(const struct remote_opts *,
+		      struct remote_result *, char **cause);
+void		  remote_result_free(struct remote_result *);
+
+/* Splits "[user@]host[:port]" (FANOUT_BASTION_ADDRESS, --host) into
+ * newly allocated parts; user is NULL when absent, port 0. */
+int		  remote_parse_address(const char *, char **user, char **host,
+		      int *port, char **cause);
+
+#endif

@@ -1,0 +1,800 @@
+/* The libssh2 session: non-blocking throughout, so that one poll loop can
+ * send keepalives, notice a dropped connection and honour a cancel. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libssh2.h>
+#include <netdb.h>
+#include <openssl/evp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "ssh/session.h"
+#include "util/fs.h"
+#include "util/strbuf.h"
+#include "util/xmalloc.h"
+
+#define SSH_KEEPALIVE	15	/* seconds between keepalives */
+#define SSH_CHUNK	(256 * 1024) /* stdin buffer; libssh2 writes 32 kB
+				      * packets from it */
+
+struct ssh_session {
+	int			 fd;
+	LIBSSH2_SESSION		*s;
+	const struct ssh_opts	*o;	/* valid while connected */
+	double			 io_timeout;
+	enum ssh_error		 err;	/* of the last failed call */
+};
+
+static pthread_once_t ssh_once = PTHREAD_ONCE_INIT;
+
+static void
+ssh_init_once(void)
+{
+	libssh2_init(0);
+}
+
+char *
+ssh_fingerprint(const unsigned char *blob, size_t len)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char b64[128];
+	int n;
+
+	EVP_Digest(blob, len, md, &mdlen, EVP_sha256(), NULL);
+	n = EVP_EncodeBlock((unsigned char *)b64, md, (int)mdlen);
+	while (n > 0 && b64[n - 1] == '=')
+		n--;
+	b64[n] = '\0';
+	return xprintf("SHA256:%s", b64);
+}
+
+char *
+ssh_quote(const char *s)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	strbuf_addc(&sb, '\'');
+	for (; *s != '\0'; s++) {
+		if (*s == '\'')
+			strbuf_adds(&sb, "'\\''");
+		else
+			strbuf_addc(&sb, *s);
+	}
+	strbuf_addc(&sb, '\'');
+	return strbuf_detach(&sb);
+}
+
+static int
+ssh_fail(struct ssh_session *ss, enum ssh_error e, char **cause,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int
+ssh_fail(struct ssh_session *ss, enum ssh_error e, char **cause,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	ss->err = e;
+	if (cause != NULL) {
+		va_start(ap, fmt);
+		xvasprintf(cause, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* Fails for a libssh2 error code: socket errors mean the connection is
+ * lost (the caller may reconnect). */
+static int
+ssh_fail_rc(struct ssh_session *ss, int rc, const char *what, char **cause)
+{
+	char *msg = NULL;
+
+	libssh2_session_last_error(ss->s, &msg, NULL, 0);
+	switch (rc) {
+	case LIBSSH2_ERROR_SOCKET_NONE:
+	case LIBSSH2_ERROR_SOCKET_SEND:
+	case LIBSSH2_ERROR_SOCKET_RECV:
+	case LIBSSH2_ERROR_SOCKET_DISCONNECT:
+	case LIBSSH2_ERROR_SOCKET_TIMEOUT:
+	case LIBSSH2_ERROR_BANNER_RECV:
+	case LIBSSH2_ERROR_KEX_FAILURE:
+		return ssh_fail(ss, SSH_ERR_LOST, cause, "%s %s:%d: connection "
+		    "lost (%s)", what, ss->o->host, ss->o->port,
+		    msg != NULL && *msg != '\0' ? msg : "closed");
+	default:
+		return ssh_fail(ss, SSH_ERR_OTHER, cause, "%s %s:%d: %s", what,
+		    ss->o->host, ss->o->port, msg != NULL ? msg : "failed");
+	}
+}
+
+/* Waits until the socket can move data the way libssh2 wants, sending
+ * keepalives; fails when cancelled or after io_timeout of silence. */
+static int
+ssh_wait(struct ssh_session *ss, double *idle_since, char **cause)
+{
+	struct pollfd pfd = { .fd = ss->fd };
+	int dir, next = SSH_KEEPALIVE, rc;
+	double now;
+
+	if (event_cancelled(ss->o->sink))
+		return ssh_fail(ss, SSH_ERR_CANCELLED, cause, "cancelled");
+	dir = libssh2_session_block_directions(ss->s);
+	if (dir & LIBSSH2_SESSION_BLOCK_INBOUND)
+		pfd.events |= POLLIN;
+	if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
+		pfd.events |= POLLOUT;
+	if (pfd.events == 0)
+		pfd.events = POLLIN;
+	rc = poll(&pfd, 1, 250);
+	now = time_mono();
+	if (getenv("FANOUT_SSH_TRACE") != NULL)
+		fprintf(stderr, "wait dir=%d rc=%d %.3f\n", dir, rc, now);
+	if (rc > 0) {
+		*idle_since = now;
+		return 0;
+	}
+	if (rc < 0 && errno != EINTR)
+		return ssh_fail(ss, SSH_ERR_LOST, cause, "poll: %s",
+		    strerror(errno));
+	libssh2_keepalive_send(ss->s, &next);
+	if (now - *idle_since > ss->io_timeout)
+		return ssh_fail(ss, SSH_ERR_LOST, cause, "%s:%d: no answer "
+		    "for %.0f seconds: connection lost", ss->o->host,
+		    ss->o->port, ss->io_timeout);
+	return 0;
+}
+
+/* Repeats a libssh2 call while it would block. */
+#define SSH_AGAIN(ss, idle, cause, call, rc) do {			\
+	while (((rc) = (call)) == LIBSSH2_ERROR_EAGAIN) {		\
+		if (ssh_wait((ss), &(idle), (cause)) != 0)		\
+			break;						\
+	}								\
+} while (0)
+
+/* A TCP connection within timeout seconds. */
+static int
+ssh_tcp(struct ssh_session *ss, double timeout, char **cause)
+{
+	struct addrinfo hints, *res, *ai;
+	struct pollfd pfd;
+	char port[16];
+	socklen_t len;
+	int fd = -1, rc, soerr = 0, one = 1;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof port, "%d", ss->o->port);
+	if ((rc = getaddrinfo(ss->o->host, port, &hints, &res)) != 0)
+		return ssh_fail(ss, SSH_ERR_OTHER, cause, "%s: %s",
+		    ss->o->host, gai_strerror(rc));
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		if (errno == EINPROGRESS) {
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			rc = poll(&pfd, 1, (int)(timeout * 1000));
+			len = sizeof soerr;
+			if (rc == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR,
+			    &soerr, &len) == 0 && soerr == 0)
+				break;
+			errno = rc == 0 ? ETIMEDOUT : soerr;
+		}
+		soerr = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		if (soerr == ECONNREFUSED)
+			return ssh_fail(ss, SSH_ERR_REFUSED, cause, "%s:%d: "
+			    "connection refused", ss->o->host, ss->o->port);
+		if (soerr == ETIMEDOUT || soerr == EHOSTUNREACH ||
+		    soerr == ENETUNREACH)
+			return ssh_fail(ss, SSH_ERR_TIMEOUT, cause, "%s:%d: %s",
+			    ss->o->host, ss->o->port, strerror(soerr));
+		return ssh_fail(ss, SSH_ERR_OTHER, cause, "%s:%d: %s",
+		    ss->o->host, ss->o->port, strerror(soerr));
+	}
+	setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof one);
+	ss->fd = fd;
+	return 0;
+}
+
+/* The known_hosts name of host:port, as OpenSSH writes it. */
+static char *
+ssh_kh_name(const struct ssh_opts *o)
+{
+	if (o->port == 22)
+		return xstrdup(o->host);
+	return xprintf("[%s]:%d", o->host, o->port);
+}
+
+/* Host key check: the expected fingerprint when given, else the
+ * known_hosts file (trust on first use: an unknown key is added). */
+static int
+ssh_hostkey(struct ssh_session *ss, char **fp, char **cause)
+{
+	const struct ssh_opts *o = ss->o;
+	LIBSSH2_KNOWNHOSTS *kh;
+	struct libssh2_knownhost *found = NULL;
+	const char *key;
+	unsigned char *blob;
+	char *seen, *known = NULL, *name;
+	size_t len;
+	int type, rc, kt, n;
+
+	if ((key = libssh2_session_hostkey(ss->s, &len, &type)) == NULL)
+		return ssh_fail(ss, SSH_ERR_OTHER, cause, "%s:%d: no host key",
+		    o->host, o->port);
+	seen = ssh_fingerprint((const unsigned char *)key, len);
+	if (o->expected_fp != NULL && strcmp(o->expected_fp, seen) != 0) {
+		ssh_fail(ss, SSH_ERR_HOSTKEY, cause, "%s:%d: host key changed: "
+		    "recorded %s, server offers %s; refusing to connect (if the "
+		    "bastion was rebuilt, clean this run set up)", o->host,
+		    o->port, o->expected_fp, seen);
+		free(seen);
+		return -1;
+	}
+	if (o->known_hosts == NULL)
+		goto done;
+	switch (type) {
+	case LIBSSH2_HOSTKEY_TYPE_ED25519:
+		kt = LIBSSH2_KNOWNHOST_KEY_ED25519;
+		break;
+	case LIBSSH2_HOSTKEY_TYPE_RSA:
+		kt = LIBSSH2_KNOWNHOST_KEY_SSHRSA;
+		break;
+	case LIBSSH2_HOSTKEY_TYPE_ECDSA_256:
+		kt = LIBSSH2_KNOWNHOST_KEY_ECDSA_256;
+		break;
+	default:
+		kt = LIBSSH2_KNOWNHOST_KEY_UNKNOWN;
+		break;
+	}
+	kh = libssh2_knownhost_init(ss->s);
+	if (fs_is_file(o->known_hosts) &&
+	    libssh2_knownhost_readfile(kh, o->known_hosts,
+	    LIBSSH2_KNOWNHOST_FILE_OPENSSH) < 0) {
+		libssh2_knownhost_free(kh);
+		free(seen);
+		return ssh_fail(ss, SSH_ERR_OTHER, cause, "cannot read %s: not "
+		    "a known_hosts file", o->known_hosts);
+	}
+	rc = libssh2_knownhost_checkp(kh, o->host, o->port, key, len,
+	    LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | kt,
+	    &found);
+	if (rc == LIBSSH2_KNOWNHOST_CHECK_MISMATCH && found != NULL &&
+	    found->key != NULL) {
+		blob = xmalloc(strlen(found->key) + 4);
+		n = EVP_DecodeBlock(blob, (const unsigned char *)found->key,
+		    (int)strlen(found->key));
+		/* EVP_DecodeBlock counts the padding as zero bytes. */
+		if (n > 0 && strstr(found->key, "==") != NULL)
+			n -= 2;
+		else if (n > 0 && strchr(found->key, '=') != NULL)
+			n -= 1;
+		known = n > 0 ? ssh_fingerprint(blob, (size_t)n) :
+		    xstrdup("?");
+		free(blob);
+	}
+	if (rc == LIBSSH2_KNOWNHOST_CHECK_MISMATCH) {
+		ssh_fail(ss, SSH_ERR_HOSTKEY, cause, "%s:%d: host key changed: "
+		    "%s has %s, server offers %s; refusing to connect",
+		    o->host, o->port, o->known_hosts,
+		    known != NULL ? known : "another key", seen);
+		free(known);
+		free(seen);
+		libssh2_knownhost_free(kh);
+		return -1;
+	}
+	if (rc == LIBSSH2_KNOWNHOST_CHECK_NOTFOUND) {
+		name = ssh_kh_name(o);
+		rc = libssh2_knownhost_addc(kh, name, NULL, key, len,
+		    "fanout", 6, LIBSSH2_KNOWNHOST_TYPE_PLAIN |
+		    LIBSSH2_KNOWNHOST_KEYENC_RAW | kt, NULL);
+		free(name);
+		if (rc != 0 || libssh2_knownhost_writefile(kh, o->known_hosts,
+		    LIBSSH2_KNOWNHOST_FILE_OPENSSH) != 0) {
+			libssh2_knownhost_free(kh);
+			free(seen);
+			return ssh_fail(ss, SSH_ERR_OTHER, cause, "cannot "
+			    "record the host key in %s", o->known_hosts);
+		}
+		event_log(o->sink, "ssh", "%s:%d: new host key %s recorded in "
+		    "%s", o->host, o->port, seen, o->known_hosts);
+	}
+	libssh2_knownhost_free(kh);
+done:
+	if (fp != NULL)
+		*fp = seen;
+	else
+		free(seen);
+	return 0;
+}
+
+static int
+ssh_auth_agent(struct ssh_session *ss, double *idle)
+{
+	LIBSSH2_AGENT *agent;
+	struct libssh2_agent_publickey *id = NULL, *prev = NULL;
+	int rc, done = 0;
+
+	if ((agent = libssh2_agent_init(ss->s)) == NULL)
+		return -1;
+	if (libssh2_agent_connect(agent) != 0 ||
+	    libssh2_agent_list_identities(agent) != 0)
+		goto out;
+	while (libssh2_agent_get_identity(agent, &id, prev) == 0) {
+		SSH_AGAIN(ss, *idle, NULL, libssh2_agent_userauth(agent,
+		    ss->o->user, id), rc);
+		if (rc == 0) {
+			done = 1;
+			break;
+		}
+		prev = id;
+	}
+	libssh2_agent_disconnect(agent);
+out:
+	libssh2_agent_free(agent);
+	return done ? 0 : -1;
+}
+
+static int
+ssh_auth(struct ssh_session *ss, char **cause)
+{
+	const struct ssh_opts *o = ss->o;
+	double idle = time_mono();
+	char *msg = NULL;
+	int rc = -1;
+
+	if (o->key_file != NULL) {
+		if (!fs_is_file(o->key_file))
+			return ssh_fail(ss, SSH_ERR_OTHER, cause, "key file %s "
+			    "not found", o->key_file);
+		SSH_AGAIN(ss, idle, cause, libssh2_userauth_publickey_fromfile_ex(
+		    ss->s, o->user, (unsigned)strlen(o->user), NULL,
+		    o->key_file, NULL), rc);
+		if (rc == 0)
+			return 0;
+		if (ss->err == SSH_ERR_CANCELLED || ss->err == SSH_ERR_LOST)
+			return -1;
+		libssh2_session_last_error(ss->s, &msg, NULL, 0);
+	}
+	if (getenv("SSH_AUTH_SOCK") != NULL && ssh_auth_agent(ss, &idle) == 0)
+		return 0;
+	if (rc == LIBSSH2_ERROR_SOCKET_RECV || rc == LIBSSH2_ERROR_SOCKET_SEND ||
+	    rc == LIBSSH2_ERROR_SOCKET_DISCONNECT)
+		return ssh_fail_rc(ss, rc, "auth on", cause);
+	return ssh_fail(ss, SSH_ERR_AUTH, cause, "%s@%s:%d: authentication "
+	    "failed with %s%s%s%s", o->user, o->host, o->port,
+	    o->key_file != NULL ? o->key_file : "no key file",
+	    getenv("SSH_AUTH_SOCK") != NULL ? " and the ssh-agent" : "",
+	    msg != NULL && *msg != '\0' ? ": " : "", msg != NULL ? msg : "");
+}
+
+/* One attempt: TCP, handshake, host key, auth. */
+static int
+ssh_try(struct ssh_session *ss, double timeout, char **fp, char **cause)
+{
+	double idle = time_mono();
+	int rc;
+
+	if (ssh_tcp(ss, timeout, cause) != 0)
+		return -1;
+	ss->s = libssh2_session_init();
+	libssh2_session_set_blocking(ss->s, 0);
+	libssh2_keepalive_config(ss->s, 1, SSH_KEEPALIVE);
+	SSH_AGAIN(ss, idle, cause, libssh2_session_handshake(ss->s, ss->fd),
+	    rc);
+	if (rc == LIBSSH2_ERROR_EAGAIN)
+		return -1;
+	if (rc != 0) {
+		ssh_fail_rc(ss, rc, "handshake with", cause);
+		/* A VM whose sshd is starting closes during the banner. */
+		if (ss->err == SSH_ERR_OTHER)
+			ss->err = SSH_ERR_LOST;
+		return -1;
+	}
+	if (ssh_hostkey(ss, fp, cause) != 0)
+		return -1;
+	return ssh_auth(ss, cause);
+}
+
+static void
+ssh_drop(struct ssh_session *ss)
+{
+	if (ss->s != NULL) {
+		libssh2_session_set_blocking(ss->s, 1);
+		libssh2_session_set_timeout(ss->s, 2000);
+		libssh2_session_disconnect(ss->s, "bye");
+		libssh2_session_free(ss->s);
+		ss->s = NULL;
+	}
+	if (ss->fd >= 0)
+		close(ss->fd);
+	ss->fd = -1;
+}
+
+/* Tries until connected or the deadline; ss->err says why not. */
+static int
+ssh_loop(struct ssh_session *ss, char **fp, char **cause)
+{
+	const struct ssh_opts *o = ss->o;
+	double start = time_mono(), limit, delay = 0.25, left;
+	char *why = NULL;
+	int tries = 0;
+
+	limit = o->connect_timeout > 0 ? o->connect_timeout : 30;
+	for (;;) {
+		tries++;
+		free(why);
+		why = NULL;
+		ss->err = SSH_OK;
+		left = limit - (time_mono() - start);
+		if (ssh_try(ss, left < 1 ? 1 : left > 10 ? 10 : left, fp,
+		    &why) == 0)
+			break;
+		ssh_drop(ss);
+		if (ss->err == SSH_ERR_HOSTKEY || ss->err == SSH_ERR_CANCELLED ||
+		    ss->err == SSH_ERR_OTHER)
+			goto fail;
+		if (ss->err == SSH_ERR_AUTH &&
+		    time_mono() - start >= o->auth_grace)
+			goto fail;
+		if (time_mono() - start + delay >= limit) {
+			if (ss->err == SSH_ERR_LOST)
+				ss->err = SSH_ERR_TIMEOUT;
+			goto fail;
+		}
+		if (tries == 1 || tries % 10 == 0)
+			event_log(o->sink, "ssh", "waiting for %s:%d: %s",
+			    o->host, o->port, why);
+		for (left = delay; left > 0; left -= 0.1) {
+			if (event_cancelled(o->sink)) {
+				ss->err = SSH_ERR_CANCELLED;
+				goto fail;
+			}
+			usleep(100000);
+		}
+		delay = delay * 2 > 3 ? 3 : delay * 2;
+	}
+	free(why);
+	ss->err = SSH_OK;
+	return 0;
+fail:
+	if (ss->err == SSH_ERR_TIMEOUT && tries > 1) {
+		xasprintf(cause, "%s:%d: no SSH server answered within %.0f "
+		    "seconds (last: %s)", o->host, o->port, limit, why);
+		free(why);
+	} else
+		*cause = why;
+	if (fp != NULL) {
+		free(*fp);
+		*fp = NULL;
+	}
+	return -1;
+}
+
+struct ssh_session *
+ssh_connect(const struct ssh_opts *o, char **fp, enum ssh_error *errp,
+    char **cause)
+{
+	struct ssh_session *ss;
+
+	pthread_once(&ssh_once, ssh_init_once);
+	ss = xcalloc(1, sizeof *ss);
+	ss->fd = -1;
+	ss->o = o;
+	ss->io_timeout = o->io_timeout > 0 ? o->io_timeout : 60;
+	if (fp != NULL)
+		*fp = NULL;
+	if (ssh_loop(ss, fp, cause) != 0) {
+		if (errp != NULL)
+			*errp = ss->err;
+		free(ss);
+		return NULL;
+	}
+	if (errp != NULL)
+		*errp = SSH_OK;
+	return ss;
+}
+
+int
+ssh_reconnect(struct ssh_session *ss, char **cause)
+{
+	ssh_drop(ss);
+	event_log(ss->o->sink, "ssh", "connection to %s:%d lost; reconnecting",
+	    ss->o->host, ss->o->port);
+	return ssh_loop(ss, NULL, cause);
+}
+
+void
+ssh_close(struct ssh_session *ss)
+{
+	if (ss == NULL)
+		return;
+	ssh_drop(ss);
+	free(ss);
+}
+
+enum ssh_error
+ssh_last_error(struct ssh_session *ss)
+{
+	return ss->err;
+}
+
+/* Splits buffered output into lines for the callback. */
+static void
+ssh_lines(const struct ssh_exec *x, int fd, struct strbuf *b, int flush)
+{
+	char *nl, *p = b->buf;
+	size_t used;
+
+	while ((nl = memchr(p, '\n', b->len - (size_t)(p - b->buf))) != NULL) {
+		*nl = '\0';
+		if (x->line != NULL)
+			x->line(x->line_arg, fd, p);
+		p = nl + 1;
+	}
+	used = (size_t)(p - b->buf);
+	if (flush && used < b->len) {
+		if (x->line != NULL)
+			x->line(x->line_arg, fd, p);
+		used = b->len;
+	}
+	memmove(b->buf, b->buf + used, b->len - used);
+	b->len -= used;
+	b->buf[b->len] = '\0';
+}
+
+int
+ssh_exec_run(struct ssh_session *ss, const struct ssh_exec *x, int *status,
+    char **cause)
+{
+	LIBSSH2_CHANNEL *ch = NULL;
+	struct strbuf lb[2];
+	char rbuf[32768], *in = NULL;
+	size_t inlen = 0, inoff = 0;
+	double idle = time_mono();
+	ssize_t n;
+	int rc = -1, ineof = x->input == NULL, eofsent = 0, progress, fd;
+	int sig = 0;
+	char *signame = NULL;
+
+	*status = -1;
+	if (ss->s == NULL)
+		return ssh_fail(ss, SSH_ERR_LOST, cause, "not connected");
+	strbuf_init(&lb[0]);
+	strbuf_init(&lb[1]);
+	for (;;) {
+		ch = libssh2_channel_open_session(ss->s);
+		if (ch != NULL)
+			break;
+		rc = libssh2_session_last_errno(ss->s);
+		if (rc != LIBSSH2_ERROR_EAGAIN) {
+			ssh_fail_rc(ss, rc, "exec on", cause);
+			goto out;
+		}
+		if (ssh_wait(ss, &idle, cause) != 0)
+			goto out;
+	}
+	SSH_AGAIN(ss, idle, cause, libssh2_channel_exec(ch, x->command), rc);
+	if (rc != 0) {
+		if (rc != LIBSSH2_ERROR_EAGAIN)
+			ssh_fail_rc(ss, rc, "exec on", cause);
+		rc = -1;
+		goto out;
+	}
+	if (x->input != NULL)
+		in = xmalloc(SSH_CHUNK);
+	for (;;) {
+		progress = 0;
+		/* stdin */
+		if (!ineof && inoff == inlen) {
+			n = x->input(x->input_arg, in, SSH_CHUNK, cause);
+			if (n == -2)
+				n = 0;	/* nothing yet */
+			else if (n < 0) {
+				ss->err = SSH_ERR_OTHER;
+				rc = -1;
+				goto out;
+			} else if (n == 0)
+				ineof = 1;
+			inoff = 0;
+			inlen = (size_t)n;
+		}
+		while (inoff < inlen) {
+			n = libssh2_channel_write(ch, in + inoff, inlen - inoff);
+			if (n == LIBSSH2_ERROR_EAGAIN)
+				break;
+			if (n < 0) {
+				rc = ssh_fail_rc(ss, (int)n, "upload to", cause);
+				goto out;
+			}
+			inoff += (size_t)n;
+			if (x->sent != NULL)
+				*x->sent += n;
+			progress = 1;
+		}
+		if (ineof && !eofsent && inoff == inlen) {
+			n = libssh2_channel_send_eof(ch);
+			if (n == 0)
+				eofsent = 1;
+			else if (n != LIBSSH2_ERROR_EAGAIN) {
+				rc = ssh_fail_rc(ss, (int)n, "exec on", cause);
+				goto out;
+			}
+		}
+		/* stdout, stderr */
+		for (fd = 1; fd <= 2; fd++) {
+			for (;;) {
+				n = libssh2_channel_read_ex(ch, fd == 1 ? 0 :
+				    SSH_EXTENDED_DATA_STDERR, rbuf, sizeof rbuf);
+				if (n == LIBSSH2_ERROR_EAGAIN || n == 0)
+					break;
+				if (n < 0) {
+					rc = ssh_fail_rc(ss, (int)n, "exec on",
+					    cause);
+					goto out;
+				}
+				progress = 1;
+				if (fd == 1 && x->out != NULL)
+					strbuf_add(x->out, rbuf, (size_t)n);
+				else {
+					strbuf_add(&lb[fd - 1], rbuf, (size_t)n);
+					ssh_lines(x, fd, &lb[fd - 1], 0);
+				}
+			}
+		}
+		if (libssh2_channel_eof(ch) && (eofsent || ineof))
+			break;
+		if (libssh2_channel_eof(ch) && !eofsent) {
+			/* The command ended without reading all its input. */
+			ineof = 1;
+			inoff = inlen;
+		}
+		if (!progress && ssh_wait(ss, &idle, cause) != 0) {
+			rc = -1;
+			goto out;
+		}
+	}
+	ssh_lines(x, 1, &lb[0], 1);
+	ssh_lines(x, 2, &lb[1], 1);
+	SSH_AGAIN(ss, idle, cause, libssh2_channel_close(ch), rc);
+	if (rc == 0)
+		SSH_AGAIN(ss, idle, cause, libssh2_channel_wait_closed(ch), rc);
+	if (rc != 0) {
+		if (rc != LIBSSH2_ERROR_EAGAIN)
+			ssh_fail_rc(ss, rc, "exec on", cause);
+		rc = -1;
+		goto out;
+	}
+	*status = libssh2_channel_get_exit_status(ch);
+	if (libssh2_channel_get_exit_signal(ch, &signame, NULL, NULL, NULL,
+	    NULL, NULL) == 0 && signame != NULL) {
+		sig = 1;
+		libssh2_free(ss->s, signame);
+	}
+	if (sig)
+		*status = -1;
+	rc = 0;
+out:
+	if (ch != NULL) {
+		if (rc != 0 && ss->err != SSH_ERR_LOST)
+			libssh2_channel_close(ch);
+		libssh2_channel_free(ch);
+	}
+	free(in);
+	strbuf_free(&lb[0]);
+	strbuf_free(&lb[1]);
+	return rc == 0 ? 0 : -1;
+}
+
+static void
+ssh_collect_err(void *arg, int fd, const char *line)
+{
+	struct strbuf *sb = arg;
+
+	if (fd != 2)
+		return;
+	if (sb->len > 0)
+		strbuf_adds(sb, "; ");
+	if (sb->len < 2000)
+		strbuf_adds(sb, line);
+}
+
+char *
+ssh_exec_output(struct ssh_session *ss, const char *command, char **cause)
+{
+	struct ssh_exec x;
+	struct strbuf out, err;
+	int status;
+
+	memset(&x, 0, sizeof x);
+	strbuf_init(&out);
+	strbuf_init(&err);
+	x.command = command;
+	x.out = &out;
+	x.line = ssh_collect_err;
+	x.line_arg = &err;
+	if (ssh_exec_run(ss, &x, &status, cause) != 0)
+		goto fail;
+	if (status != 0) {
+		ss->err = SSH_ERR_OTHER;
+		xasprintf(cause, "remote command failed (exit %d)%s%s", status,
+		    err.len > 0 ? ": " : "", err.buf);
+		goto fail;
+	}
+	strbuf_free(&err);
+	return strbuf_detach(&out);
+fail:
+	strbuf_free(&out);
+	strbuf_free(&err);
+	return NULL;
+}
+
+/* Feeds a fixed buffer as stdin. */
+struct ssh_buf {
+	const char	*p;
+	size_t		 left;
+};
+
+static ssize_t
+ssh_buf_produce(void *arg, char *buf, size_t len, char **cause)
+{
+	struct ssh_buf *b = arg;
+
+	(void)cause;
+	if (len > b->left)
+		len = b->left;
+	memcpy(buf, b->p, len);
+	b->p += len;
+	b->left -= len;
+	return (ssize_t)len;
+}
+
+int
+ssh_exec_input(struct ssh_session *ss, const char *cmd, const char *data,
+    size_t len, char **cause)
+{
+	struct ssh_buf b = { data, len };
+	struct ssh_exec x;
+	struct strbuf err;
+	int status;
+
+	memset(&x, 0, sizeof x);
+	strbuf_init(&err);
+	x.command = cmd;
+	x.input = ssh_buf_produce;
+	x.input_arg = &b;
+	x.line = ssh_collect_err;
+	x.line_arg = &err;
+	if (ssh_exec_run(ss, &x, &status, cause) != 0) {
+		strbuf_free(&err);
+		return -1;
+	}
+	if (status != 0) {
+		ss->err = SSH_ERR_OTHER;
+		xasprintf(cause, "remote command failed (exit %d)%s%s", status,
+		    err.len > 0 ? ": " : "", err.buf);
+		strbuf_free(&err);
+		return -1;
+	}
+	strbuf_free(&err);
+	return 0;
+}

@@ -1,0 +1,703 @@
+/* Upload as a tar stream over one exec channel (see upload.h); download
+ * by piping a remote tar into a local one. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "ssh/session.h"
+#include "ssh/upload.h"
+#include "util/fs.h"
+#include "util/strbuf.h"
+#include "util/xmalloc.h"
+
+#define UP_BATCH_BYTES	(1024 * 1024)	/* a manifest fragment per MB */
+#define UP_BATCH_FILES	256		/* ... or per this many files */
+
+/* What the remote holds for one path. */
+struct up_remote {
+	char		*path;
+	long long	 size, mtime_ns;
+	int		 mode;
+	char		 sha[65];	/* from the manifest, "" if none */
+	int		 listed;	/* present in the tree */
+	int		 local;		/* still present locally */
+};
+
+struct up_state {
+	struct up_remote	*v;
+	size_t			 n, cap;
+};
+
+/* The tar stream producer. */
+struct up_tar {
+	const struct upload_opts *o;
+	struct tree		 *t;
+	size_t			 *todo;		/* indexes into t to send */
+	size_t			  ntodo, next;	/* next file to start */
+	int			  fd;		/* file being sent, or -1 */
+	long long		  left;		/* its bytes still to read */
+	struct strbuf		  pending;	/* headers/padding to emit */
+	size_t			  pendoff;
+	struct strbuf		  batch;	/* manifest lines of the batch */
+	long long		  batch_bytes;
+	int			  batch_files, seq;
+	long long		  stamp;
+	int			  ended;
+	struct upload_stats	 *st;
+	long long		  total, done;	/* payload bytes */
+	size_t			  cur;		/* index of the file in flight */
+	struct strbuf		  listing;	/* remote's answer so far */
+	int			  planned;	/* listing read, plan made */
+	int			  finished;	/* remote said "#done" */
+	struct strbuf		  deletes;	/* NUL-separated, or empty */
+	int			  rewrite;	/* send a whole manifest */
+	int			  tail_sent;	/* .delete/.new queued */
+	struct strbuf		  errors;	/* remote stderr */
+};
+
+static int
+up_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct up_remote *)a)->path,
+	    ((const struct up_remote *)b)->path);
+}
+
+static struct up_remote *
+up_find(struct up_state *s, const char *path)
+{
+	struct up_remote key = { .path = (char *)path };
+
+	return bsearch(&key, s->v, s->n, sizeof *s->v, up_cmp);
+}
+
+static struct up_remote *
+up_get(struct up_state *s, const char *path)
+{
+	struct up_remote *r;
+	size_t i;
+
+	for (i = s->n; i > 0 && s->n - i < 4; i--) {
+		if (strcmp(s->v[i - 1].path, path) == 0)
+			return &s->v[i - 1];
+	}
+	if (s->n == s->cap) {
+		s->cap = s->cap == 0 ? 256 : s->cap * 2;
+		s->v = xreallocarray(s->v, s->cap, sizeof *s->v);
+	}
+	r = &s->v[s->n++];
+	memset(r, 0, sizeof *r);
+	r->path = xstrdup(path);
+	return r;
+}
+
+/* "1763800000.1234567890" (find's %T@) to nanoseconds. */
+static long long
+up_parse_mtime(const char *s)
+{
+	long long sec = strtoll(s, NULL, 10), ns = 0;
+	const char *dot = strchr(s, '.');
+	int i;
+
+	if (dot != NULL) {
+		for (i = 0, dot++; i < 9; i++) {
+			ns *= 10;
+			if (*dot >= '0' && *dot <= '9')
+				ns += *dot++ - '0';
+		}
+	}
+	return sec * 1000000000LL + ns;
+}
+
+/* Parses the listing command's output: find lines, a "---" line, then the
+ * manifest fragments (each "#begin" ... "#end"; a fragment cut short by a
+ * dropped connection is ignored). Several entries for one path: the last
+ * listing entry and the last complete manifest line win. */
+static int
+up_parse(char *out, struct up_state *s)
+{
+	int frags = 0;
+	char *line, *next, *f[5], *p;
+	struct strbuf frag;
+	int part = 0, infrag = 0, i;
+	struct up_remote *r;
+
+	strbuf_init(&frag);
+	for (line = out; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (part == 0) {
+			if (strcmp(line, "---") == 0) {
+				part = 1;
+				/* Sort for the lookups of the manifest part. */
+				qsort(s->v, s->n, sizeof *s->v, up_cmp);
+				continue;
+			}
+			/* size \t mtime \t mode \t path */
+			for (i = 0, p = line; i < 3; i++) {
+				f[i] = p;
+				if ((p = strchr(p, '\t')) == NULL)
+					break;
+				*p++ = '\0';
+			}
+			if (p == NULL)
+				continue;
+			r = up_get(s, p);
+			r->size = strtoll(f[0], NULL, 10);
+			r->mtime_ns = up_parse_mtime(f[1]);
+			r->mode = (int)strtol(f[2], NULL, 8);
+			r->listed = 1;
+			continue;
+		}
+		if (strcmp(line, "#begin") == 0) {
+			frags++;
+			strbuf_reset(&frag);
+			infrag = 1;
+			continue;
+		}
+		if (strcmp(line, "#end") == 0 && infrag) {
+			char *l, *nl;
+
+			for (l = frag.buf; *l != '\0'; l = nl + 1) {
+				nl = strchr(l, '\n');
+				*nl = '\0';
+				/* sha size mtime mode path */
+				for (i = 0, p = l; i < 4 && p != NULL; i++) {
+					f[i] = p;
+					if ((p = strchr(p, ' ')) != NULL)
+						*p++ = '\0';
+				}
+				if (p == NULL || strlen(f[0]) != 64)
+					continue;
+				r = up_find(s, p);
+				if (r == NULL || r->size != strtoll(f[1], NULL,
+				    10) || r->mtime_ns != strtoll(f[2], NULL,
+				    10) || r->mode != (int)strtol(f[3], NULL, 8))
+					continue;
+				memcpy(r->sha, f[0], 65);
+			}
+			infrag = 0;
+			continue;
+		}
+		if (infrag) {
+			strbuf_adds(&frag, line);
+			strbuf_addc(&frag, '\n');
+		}
+	}
+	if (part == 0)
+		qsort(s->v, s->n, sizeof *s->v, up_cmp);
+	strbuf_free(&frag);
+	return frags;
+}
+
+static void
+up_state_free(struct up_state *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->v[i].path);
+	free(s->v);
+}
+
+/* One pax record "LEN key=value\n"; LEN counts itself. */
+static void
+tar_pax_record(struct strbuf *sb, const char *key, const char *value)
+{
+	size_t n = strlen(key) + strlen(value) + 3, len = n + 1, d;
+
+	for (;;) {
+		d = (size_t)snprintf(NULL, 0, "%zu", len);
+		if (d + n == len)
+			break;
+		len = d + n;
+	}
+	strbuf_addf(sb, "%zu %s=%s\n", len, key, value);
+}
+
+static void
+tar_octal(char *field, size_t width, unsigned long long v)
+{
+	char tmp[32];
+
+	snprintf(tmp, sizeof tmp, "%0*llo", (int)width - 1, v);
+	memcpy(field, tmp + strlen(tmp) - (width - 1), width - 1);
+	field[width - 1] = '\0';
+}
+
+/* A ustar header block for name (already short enough). */
+static void
+tar_header(struct strbuf *out, const char *name, int type, long long size,
+    long long mtime, int mode)
+{
+	unsigned char h[512];
+	unsigned sum = 0;
+	size_t i;
+
+	memset(h, 0, sizeof h);
+	strncpy((char *)h, name, 100);
+	tar_octal((char *)h + 100, 8, (unsigned)mode);
+	tar_octal((char *)h + 108, 8, 0);
+	tar_octal((char *)h + 116, 8, 0);
+	tar_octal((char *)h + 124, 12, size >= 077777777777LL ? 0 :
+	    (unsigned long long)size);
+	tar_octal((char *)h + 136, 12, (unsigned long long)mtime);
+	memset(h + 148, ' ', 8);
+	h[156] = (unsigned char)type;
+	memcpy(h + 257, "ustar", 6);
+	memcpy(h + 263, "00", 2);
+	for (i = 0; i < sizeof h; i++)
+		sum += h[i];
+	snprintf((char *)h + 148, 8, "%06o", sum);
+	h[155] = ' ';
+	strbuf_add(out, h, sizeof h);
+}
+
+static void
+tar_pad(struct strbuf *out, long long size)
+{
+	static const char zero[512];
+
+	if (size % 512 != 0)
+		strbuf_add(out, zero, (size_t)(512 - size % 512));
+}
+
+/* Headers of one entry: a pax header with the full path, the mtime in
+ * nanoseconds and (when huge) the size, then the ustar header. */
+static void
+tar_entry(struct strbuf *out, const char *path, long long size,
+    long long mtime_ns, int mode)
+{
+	struct strbuf pax;
+	char v[64];
+
+	strbuf_init(&pax);
+	if (strlen(path) >= 100)
+		tar_pax_record(&pax, "path", path);
+	tree_format_mtime(mtime_ns, v, sizeof v);
+	tar_pax_record(&pax, "mtime", v);
+	if (size >= 077777777777LL) {
+		snprintf(v, sizeof v, "%lld", size);
+		tar_pax_record(&pax, "size", v);
+	}
+	tar_header(out, "PaxHeader", 'x', (long long)pax.len, 0, 0644);
+	strbuf_add(out, pax.buf, pax.len);
+	tar_pad(out, (long long)pax.len);
+	strbuf_free(&pax);
+	tar_header(out, path, '0', size, mtime_ns / 1000000000LL, mode);
+}
+
+/* Ends the current batch: a manifest fragment entry. */
+static void
+up_flush_batch(struct up_tar *u)
+{
+	char name[80];
+
+	if (u->batch_files == 0)
+		return;
+	strbuf_adds(&u->batch, "#end\n");
+	snprintf(name, sizeof name, "manifest.d/f%020lld-%06d", u->stamp,
+	    u->seq++);
+	tar_entry(&u->pending, name, (long long)u->batch.len + 7,
+	    u->stamp, 0644);
+	strbuf_adds(&u->pending, "#begin\n");
+	strbuf_add(&u->pending, u->batch.buf, u->batch.len);
+	tar_pad(&u->pending, (long long)u->batch.len + 7);
+	strbuf_reset(&u->batch);
+	u->batch_files = 0;
+	u->batch_bytes = 0;
+}
+
+static void
+up_file_done(struct up_tar *u)
+{
+	struct tree_file *f = &u->t->v[u->cur];
+
+	strbuf_addf(&u->batch, "%s %lld %lld %o %s\n", f->sha, f->size,
+	    f->mtime_ns, f->mode, f->path);
+	u->batch_files++;
+	u->batch_bytes += f->size;
+	u->st->files_sent++;
+	if (u->o->keep_sent) {
+		u->st->sent = xreallocarray(u->st->sent, u->st->nsent + 1,
+		    sizeof *u->st->sent);
+		u->st->sent[u->st->nsent++] = xstrdup(f->path);
+	}
+	if (u->batch_bytes >= UP_BATCH_BYTES ||
+	    u->batch_files >= UP_BATCH_FILES)
+		up_flush_batch(u);
+}
+
+/* The last entries: the paths to delete, then the whole manifest (the
+ * remote moves it into place once tar has ended well). */
+static void
+up_tail(struct up_tar *u)
+{
+	struct strbuf m;
+	size_t i;
+
+	if (u->deletes.len > 0) {
+		tar_entry(&u->pending, "manifest.d/.delete",
+		    (long long)u->deletes.len, u->stamp, 0644);
+		strbuf_add(&u->pending, u->deletes.buf, u->deletes.len);
+		tar_pad(&u->pending, (long long)u->deletes.len);
+	}
+	if (!u->rewrite)
+		return;
+	strbuf_init(&m);
+	strbuf_adds(&m, "#begin\n");
+	for (i = 0; i < u->t->n; i++) {
+		struct tree_file *f = &u->t->v[i];
+
+		strbuf_addf(&m, "%s %lld %lld %o %s\n", f->sha, f->size,
+		    f->mtime_ns, f->mode, f->path);
+	}
+	strbuf_adds(&m, "#end\n");
+	tar_entry(&u->pending, "manifest.d/.new", (long long)m.len, u->stamp,
+	    0644);
+	strbuf_add(&u->pending, m.buf, m.len);
+	tar_pad(&u->pending, (long long)m.len);
+	strbuf_free(&m);
+}
+
+static ssize_t
+up_produce(void *arg, char *buf, size_t len, char **cause)
+{
+	struct up_tar *u = arg;
+	struct event ev = { .type = EV_BYTES, .step = "upload" };
+	size_t got = 0, n;
+	ssize_t r;
+
+	if (!u->planned)
+		return -2;
+	while (got < len) {
+		if (u->pendoff < u->pending.len) {
+			n = u->pending.len - u->pendoff;
+			if (n > len - got)
+				n = len - got;
+			memcpy(buf + got, u->pending.buf + u->pendoff, n);
+			u->pendoff += n;
+			got += n;
+			continue;
+		}
+		strbuf_reset(&u->pending);
+		u->pendoff = 0;
+		if (u->fd >= 0) {
+			n = len - got;
+			if ((long long)n > u->left)
+				n = (size_t)u->left;
+			r = read(u->fd, buf + got, n);
+			if (r <= 0) {
+				xasprintf(cause, "%s/%s changed while being "
+				    "uploaded", u->o->local_dir,
+				    u->t->v[u->cur].path);
+				return -1;
+			}
+			got += (size_t)r;
+			u->left -= r;
+			u->done += r;
+			u->st->bytes_sent += r;
+			if (u->left == 0) {
+				close(u->fd);
+				u->fd = -1;
+				tar_pad(&u->pending, u->t->v[u->cur].size);
+				up_file_done(u);
+			}
+			continue;
+		}
+		if (u->next < u->ntodo) {
+			struct tree_file *f = &u->t->v[u->todo[u->next]];
+			char *path = fs_join(u->o->local_dir, f->path);
+			char *name = xprintf("tree/%s", f->path);
+
+			u->cur = u->todo[u->next++];
+			u->fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (u->fd < 0) {
+				xasprintf(cause, "cannot read %s: %s", path,
+				    strerror(errno));
+				free(path);
+				free(name);
+				return -1;
+			}
+			free(path);
+			tar_entry(&u->pending, name, f->size, f->mtime_ns,
+			    f->mode);
+			free(name);
+			u->left = f->size;
+			if (f->size == 0) {
+				close(u->fd);
+				u->fd = -1;
+				up_file_done(u);
+			}
+			continue;
+		}
+		if (u->batch_files > 0) {
+			up_flush_batch(u);
+			continue;
+		}
+		if (!u->tail_sent) {
+			up_tail(u);
+			u->tail_sent = 1;
+			continue;
+		}
+		if (!u->ended) {
+			char zero[1024] = { 0 };
+
+			strbuf_add(&u->pending, zero, sizeof zero);
+			u->ended = 1;
+			continue;
+		}
+		break;
+	}
+	ev.done = u->done;
+	ev.total = u->total;
+	event_emit(u->o->sink, &ev);
+	return (ssize_t)got;
+}
+
+/* Decides what to send once the remote's listing is in. */
+static void
+up_plan(struct up_tar *u)
+{
+	struct up_state rs = { 0 };
+	struct up_remote *r;
+	size_t i;
+	int frags;
+
+	frags = up_parse(u->listing.buf, &rs);
+	u->todo = xcalloc(u->t->n + 1, sizeof *u->todo);
+	for (i = 0; i < u->t->n; i++) {
+		struct tree_file *f = &u->t->v[i];
+
+		r = up_find(&rs, f->path);
+		if (r != NULL)
+			r->local = 1;
+		if (r != NULL && r->listed && r->size == f->size &&
+		    r->mtime_ns == f->mtime_ns && r->mode == f->mode &&
+		    strcmp(r->sha, f->sha) == 0)
+			continue;
+		u->todo[u->ntodo++] = i;
+		u->total += f->size;
+	}
+	for (i = 0; i < rs.n; i++) {
+		if (rs.v[i].listed && !rs.v[i].local) {
+			strbuf_add(&u->deletes, rs.v[i].path,
+			    strlen(rs.v[i].path) + 1);
+			u->st->files_deleted++;
+		}
+	}
+	u->rewrite = u->ntodo > 0 || u->deletes.len > 0 || frags != 1;
+	up_state_free(&rs);
+	u->planned = 1;
+}
+
+static void
+up_line(void *arg, int fd, const char *line)
+{
+	struct up_tar *u = arg;
+
+	if (fd == 2) {
+		if (u->errors.len < 2000) {
+			strbuf_adds(&u->errors, u->errors.len > 0 ? "; " : "");
+			strbuf_adds(&u->errors, line);
+		}
+		return;
+	}
+	if (u->planned) {
+		if (strcmp(line, "#done") == 0)
+			u->finished = 1;
+		return;
+	}
+	if (strcmp(line, "#listed") == 0) {
+		up_plan(u);
+		return;
+	}
+	strbuf_adds(&u->listing, line);
+	strbuf_addc(&u->listing, '\n');
+}
+
+/* The remote side: list the tree and the manifest, then extract the
+ * stream, then apply deletions and the new manifest. One exec channel,
+ * so one login (its shell start-up) per upload. */
+static const char up_script[] =
+    "mkdir -p %s/tree %s/manifest.d && cd %s || exit 1; "
+    "find tree -type f -printf '%%s\\t%%T@\\t%%m\\t%%P\\n'; echo ---; "
+    "for f in manifest.d/*; do [ -f \"$f\" ] && cat \"$f\"; done; "
+    "echo '#listed'; "
+    "tar -xpf - --no-same-owner || exit 1; "
+    "if [ -f manifest.d/.delete ]; then (cd tree && xargs -0 rm -f -- "
+    "<../manifest.d/.delete); rm -f manifest.d/.delete; fi; "
+    "if [ -f manifest.d/.new ]; then mv -f manifest.d/.new "
+    "manifest.d/a-base && rm -f manifest.d/f*; fi; echo '#done'";
+
+int
+upload_tree(struct ssh_session *ss, const struct upload_opts *o,
+    struct upload_stats *st, char **cause)
+{
+	struct up_tar u;
+	struct tree t;
+	struct ssh_exec x;
+	char *rd = ssh_quote(o->remote_dir), *cmd = NULL;
+	size_t i;
+	int rc = -1, status;
+
+	memset(&u, 0, sizeof u);
+	u.fd = -1;
+	strbuf_init(&u.pending);
+	strbuf_init(&u.batch);
+	strbuf_init(&u.listing);
+	strbuf_init(&u.deletes);
+	strbuf_init(&u.errors);
+	if (tree_scan(o->local_dir, true, &t, cause) != 0)
+		goto out;
+	for (i = 0; i < t.n; i++) {
+		if (strpbrk(t.v[i].path, "\n\t") != NULL) {
+			xasprintf(cause, "%s/%s: file names with a newline or "
+			    "tab cannot be uploaded; rename it or list it in "
+			    ".fanoutignore", o->local_dir, t.v[i].path);
+			goto out;
+		}
+	}
+	st->files = (long long)t.n;
+	u.o = o;
+	u.t = &t;
+	u.st = st;
+	u.stamp = (long long)(time_now() * 1e9);
+
+	memset(&x, 0, sizeof x);
+	x.command = cmd = xprintf(up_script, rd, rd, rd);
+	x.input = up_produce;
+	x.input_arg = &u;
+	x.line = up_line;
+	x.line_arg = &u;
+	x.sent = &st->wire_bytes;
+	if (ssh_exec_run(ss, &x, &status, cause) != 0)
+		goto out;
+	if (status != 0 || !u.finished) {
+		xasprintf(cause, "upload into %s failed on the remote (exit "
+		    "%d)%s%s", o->remote_dir, status, u.errors.len > 0 ?
+		    ": " : "", u.errors.buf);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (u.fd >= 0)
+		close(u.fd);
+	free(cmd);
+	free(u.todo);
+	strbuf_free(&u.pending);
+	strbuf_free(&u.batch);
+	strbuf_free(&u.listing);
+	strbuf_free(&u.deletes);
+	strbuf_free(&u.errors);
+	if (t.v != NULL || t.n > 0)
+		tree_free(&t);
+	free(rd);
+	return rc;
+}
+
+void
+upload_stats_free(struct upload_stats *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->nsent; i++)
+		free(st->sent[i]);
+	free(st->sent);
+	memset(st, 0, sizeof *st);
+}
+
+struct down {
+	FILE		*tar;
+	long long	*bytes;
+	struct sink	*sink;
+};
+
+static void
+down_line(void *arg, int fd, const char *line)
+{
+	struct down *d = arg;
+
+	if (fd == 2)
+		event_log(d->sink, "download", "%s", line);
+}
+
+int
+upload_tree_retry(struct ssh_session *ss, const struct upload_opts *o,
+    struct upload_stats *st, int *reconnects, char **cause)
+{
+	for (;;) {
+		if (upload_tree(ss, o, st, cause) == 0)
+			return 0;
+		if (ssh_last_error(ss) != SSH_ERR_LOST)
+			return -1;
+		free(*cause);
+		*cause = NULL;
+		if (ssh_reconnect(ss, cause) != 0)
+			return -1;
+		if (reconnects != NULL)
+			(*reconnects)++;
+	}
+}
+
+int
+download_tree(struct ssh_session *ss, const char *remote_dir,
+    const char *members, const char *local_dir, struct sink *sink,
+    long long *bytes, char **cause)
+{
+	struct strbuf out;
+	struct ssh_exec x;
+	struct down d = { NULL, bytes, sink };
+	char *rd = ssh_quote(remote_dir), *ld, *cmd;
+	int status, rc;
+	FILE *p;
+
+	*bytes = 0;
+	if (fs_mkdir_p(local_dir, 0755, cause) != 0) {
+		free(rd);
+		return -1;
+	}
+	strbuf_init(&out);
+	memset(&x, 0, sizeof x);
+	x.command = cmd = xprintf("cd %s && tar -cf - %s", rd,
+	    members != NULL ? members : ".");
+	x.out = &out;
+	x.line = down_line;
+	x.line_arg = &d;
+	rc = ssh_exec_run(ss, &x, &status, cause);
+	free(cmd);
+	free(rd);
+	if (rc == 0 && status != 0) {
+		xasprintf(cause, "cannot read %s on the remote (exit %d)",
+		    remote_dir, status);
+		rc = -1;
+	}
+	if (rc != 0) {
+		strbuf_free(&out);
+		return -1;
+	}
+	*bytes = (long long)out.len;
+	ld = ssh_quote(local_dir);
+	cmd = xprintf("tar -xf - -C %s", ld);
+	free(ld);
+	if ((p = popen(cmd, "w")) == NULL) {
+		xasprintf(cause, "cannot run tar: %s", strerror(errno));
+		free(cmd);
+		strbuf_free(&out);
+		return -1;
+	}
+	fwrite(out.buf, 1, out.len, p);
+	status = pclose(p);
+	strbuf_free(&out);
+	if (status != 0) {
+		xasprintf(cause, "%s failed (status %d)", cmd, status);
+		free(cmd);
+		return -1;
+	}
+	free(cmd);
+	return 0;
+}
