@@ -36,6 +36,9 @@ struct remote {
 	char			 *run;		/* runs/ID, shell-quoted */
 	struct record_list	  seen;		/* records polled so far */
 	long long		  offset;	/* bytes of records.jsonl read */
+	char			 *state;	/* "done" or "dead" when over */
+	struct strbuf		 *feed;		/* stdin being sent */
+	size_t			  feed_off;
 	long long		  done, failed;	/* final attempts */
 };
 
@@ -123,43 +126,63 @@ remote_retry(struct remote *r, int (*fn)(struct remote *, char **),
 	}
 }
 
+/* Appends a here-document writing text to file (via a temp name). */
+static void
+remote_heredoc(struct strbuf *sb, const char *file, const char *text)
+{
+	size_t len = strlen(text);
+
+	strbuf_addf(sb, "cat > %s.new <<'FANOUT_EOF_7f3a'\n%s%s"
+	    "FANOUT_EOF_7f3a\nmv -f %s.new %s\n", file, text,
+	    len > 0 && text[len - 1] != '\n' ? "\n" : "", file, file);
+}
+
+static char *
+remote_template(const char *name, char **cause)
+{
+	char *rel = xprintf("templates/%s", name), *path, *text;
+
+	path = fs_data_path(rel);
+	if (path == NULL) {
+		xasprintf(cause, "%s not found; set FANOUT_DATA_DIR to "
+		    "fanout's data folder", rel);
+		free(rel);
+		return NULL;
+	}
+	free(rel);
+	text = fs_read_file(path, NULL, cause);
+	free(path);
+	return text;
+}
+
+/* One login: writes harness.sh, then runs bastion-setup.sh (idempotent;
+ * quick the second time). */
 static int
 remote_setup(struct remote *r, char **cause)
 {
-	char *path, *script, *cmd;
-	size_t len;
+	struct strbuf sb;
+	char *harness, *setup, *cmd;
 	int rc;
 
-	if ((path = fs_data_path("templates/bastion-setup.sh")) == NULL) {
-		*cause = xstrdup("templates/bastion-setup.sh not found; set "
-		    "FANOUT_DATA_DIR to fanout's data folder");
+	if ((harness = remote_template("harness.sh", cause)) == NULL)
+		return -1;
+	if ((setup = remote_template("bastion-setup.sh", cause)) == NULL) {
+		free(harness);
 		return -1;
 	}
-	script = fs_read_file(path, &len, cause);
-	free(path);
-	if (script == NULL)
-		return -1;
+	strbuf_init(&sb);
+	strbuf_addf(&sb, "set -e\nmkdir -p %s\n", r->rd);
+	cmd = xprintf("%s/harness.sh", r->rd);
+	remote_heredoc(&sb, cmd, harness);
+	free(cmd);
+	strbuf_adds(&sb, "set +e\n");
+	strbuf_adds(&sb, setup);
 	cmd = xprintf("sh -s -- %s", r->rd);
-	rc = ssh_exec_input(r->ss, cmd, script, len, cause);
+	rc = ssh_exec_input(r->ss, cmd, sb.buf, sb.len, cause);
 	free(cmd);
-	free(script);
-	if (rc != 0)
-		return -1;
-
-	if ((path = fs_data_path("templates/harness.sh")) == NULL) {
-		*cause = xstrdup("templates/harness.sh not found; set "
-		    "FANOUT_DATA_DIR to fanout's data folder");
-		return -1;
-	}
-	script = fs_read_file(path, &len, cause);
-	free(path);
-	if (script == NULL)
-		return -1;
-	cmd = xprintf("cd %s && cat > harness.sh.new && mv -f harness.sh.new "
-	    "harness.sh", r->rd);
-	rc = ssh_exec_input(r->ss, cmd, script, len, cause);
-	free(cmd);
-	free(script);
+	free(harness);
+	free(setup);
+	strbuf_free(&sb);
 	return rc;
 }
 
@@ -185,15 +208,32 @@ remote_upload(struct remote *r, char **cause)
 	return rc;
 }
 
-/* Writes run.env and inputs, unless this run was started already. */
-static int
-remote_prepare(struct remote *r, char **cause)
+static ssize_t
+remote_feed(void *arg, char *buf, size_t len, char **cause)
 {
-	struct strbuf env, in;
-	char *q, *cmd;
-	size_t i;
-	int rc;
+	struct remote *r = arg;
 
+	(void)cause;
+	if (len > r->feed->len - r->feed_off)
+		len = r->feed->len - r->feed_off;
+	memcpy(buf, r->feed->buf + r->feed_off, len);
+	r->feed_off += len;
+	return (ssize_t)len;
+}
+
+/* One login: writes run.env and inputs and starts the harness detached,
+ * unless this run was started already (the "started" folder is the
+ * lock), so a retry after a dropped connection never starts it twice. */
+static int
+remote_start(struct remote *r, char **cause)
+{
+	struct strbuf sb, env, in, o;
+	struct ssh_exec x;
+	char *q, *out;
+	size_t i;
+	int rc = -1, status;
+
+	strbuf_init(&sb);
 	strbuf_init(&env);
 	strbuf_init(&in);
 	q = ssh_quote(r->pr.entrypoint);
@@ -213,119 +253,120 @@ remote_prepare(struct remote *r, char **cause)
 	}
 	for (i = 0; i < r->ninputs; i++)
 		strbuf_addf(&in, "%s\n", r->inputs[i]);
-	cmd = xprintf("cd %s && mkdir -p %s && cd %s && if [ -e started ]; "
-	    "then cat >/dev/null; else cat > run.env.new && mv -f run.env.new "
-	    "run.env; fi", r->rd, r->run, r->run);
-	rc = ssh_exec_input(r->ss, cmd, env.buf, env.len, cause);
-	free(cmd);
-	if (rc == 0) {
-		cmd = xprintf("cd %s/%s && if [ -e started ]; then cat "
-		    ">/dev/null; else cat > inputs.new && mv -f inputs.new "
-		    "inputs; fi", r->rd, r->run);
-		rc = ssh_exec_input(r->ss, cmd, in.buf, in.len, cause);
-		free(cmd);
+	strbuf_addf(&sb, "set -e\ncd %s\nmkdir -p %s\ncd %s\n"
+	    "if [ ! -e started ]; then\n", r->rd, r->run, r->run);
+	remote_heredoc(&sb, "run.env", env.buf);
+	remote_heredoc(&sb, "inputs", in.buf);
+	strbuf_adds(&sb, "fi\nif mkdir started 2>/dev/null; then\n"
+	    "(setsid nohup sh ../../harness.sh . ../../tree >harness.log 2>&1 "
+	    "</dev/null &)\necho started\nelse\necho running\nfi\n");
+	memset(&x, 0, sizeof x);
+	strbuf_init(&o);
+	x.command = "sh -s";
+	x.out = &o;
+	x.input = remote_feed;
+	x.input_arg = r;
+	r->feed = &sb;
+	r->feed_off = 0;
+	if (ssh_exec_run(r->ss, &x, &status, cause) == 0) {
+		if (status != 0)
+			xasprintf(cause, "cannot start the run on the bastion "
+			    "(exit %d)", status);
+		else
+			rc = 0;
 	}
+	out = strbuf_detach(&o);
+	if (rc == 0 && strncmp(out, "running", 7) == 0)
+		event_log(r->o->sink, "run", "run %s was started already; "
+		    "watching it", r->res->run_id);
+	free(out);
+	strbuf_free(&sb);
 	strbuf_free(&env);
 	strbuf_free(&in);
 	return rc;
 }
 
-/* Starts the harness detached; the "started" folder makes a second start
- * of the same run a no-op. */
-static int
-remote_start(struct remote *r, char **cause)
-{
-	char *cmd, *out;
-
-	cmd = xprintf("cd %s/%s && if mkdir started 2>/dev/null; then "
-	    "(setsid nohup sh ../../harness.sh . ../../tree >harness.log 2>&1 "
-	    "</dev/null &); echo started; else echo running; fi", r->rd,
-	    r->run);
-	out = ssh_exec_output(r->ss, cmd, cause);
-	free(cmd);
-	if (out == NULL)
-		return -1;
-	if (strncmp(out, "running", 7) == 0)
-		event_log(r->o->sink, "run", "run %s was started already; "
-		    "watching it", r->res->run_id);
-	free(out);
-	return 0;
-}
-
-/* Turns new complete lines of records.jsonl into events. */
+/* A record line from the watch stream, or its closing "#state" line. */
 static void
-remote_records(struct remote *r, const char *data, size_t len)
+remote_line(void *arg, int fd, const char *line)
 {
+	struct remote *r = arg;
 	struct event ev = { .type = EV_TASK_DONE };
 	struct record rec;
-	const char *p = data, *nl;
-	char *line, *why = NULL;
+	char *why = NULL;
 
-	while ((nl = memchr(p, '\n', len - (size_t)(p - data))) != NULL) {
-		line = xstrndup(p, (size_t)(nl - p));
-		r->offset += (long long)(nl - p) + 1;
-		p = nl + 1;
-		if (*line == '\0' || record_from_json(line, &rec, &why) != 0) {
-			if (why != NULL)
-				event_log(r->o->sink, "run", "bad record from "
-				    "the bastion: %s", why);
-			free(why);
-			why = NULL;
-			free(line);
-			continue;
-		}
-		free(line);
-		if (rec.status == REC_OK || rec.status == REC_CANCELLED ||
-		    rec.attempt > r->pr.retries) {
-			if (rec.status != REC_CANCELLED)
-				r->done++;
-			if (rec.status != REC_OK && rec.status != REC_CANCELLED)
-				r->failed++;
-		}
-		record_list_add(&r->seen, &rec);
-		record_free(&rec);
-		ev.record = &r->seen.v[r->seen.n - 1];
-		ev.done = r->done;
-		ev.failed = r->failed;
-		ev.total = (long long)r->ninputs;
-		event_emit(r->o->sink, &ev);
+	if (fd != 1)
+		return;
+	if (strncmp(line, "#state ", 7) == 0) {
+		free(r->state);
+		r->state = xstrdup(line + 7);
+		return;
 	}
+	r->offset += (long long)strlen(line) + 1;
+	if (*line == '\0')
+		return;
+	if (record_from_json(line, &rec, &why) != 0) {
+		event_log(r->o->sink, "run", "bad record from the bastion: %s",
+		    why);
+		free(why);
+		return;
+	}
+	if (rec.status == REC_OK || rec.status == REC_CANCELLED ||
+	    rec.attempt > r->pr.retries) {
+		if (rec.status != REC_CANCELLED)
+			r->done++;
+		if (rec.status != REC_OK && rec.status != REC_CANCELLED)
+			r->failed++;
+	}
+	record_list_add(&r->seen, &rec);
+	record_free(&rec);
+	ev.record = &r->seen.v[r->seen.n - 1];
+	ev.done = r->done;
+	ev.failed = r->failed;
+	ev.total = (long long)r->ninputs;
+	event_emit(r->o->sink, &ev);
 }
 
-/* One poll: "state" line, then the records past the offset. Returns 1
- * when the run is over, 0 while it runs, -1 on error. */
+/* One login for the whole run: the remote loop prints the records as
+ * they are appended, then "#state done|dead". After a dropped connection
+ * it is started again from the offset already read. */
 static int
-remote_poll_once(struct remote *r, int *over, char **cause)
+remote_watch_once(struct remote *r, char **cause)
 {
-	char *cmd, *out, *nl;
-	int rc = 0;
+	struct ssh_exec x;
+	char *cmd;
+	int status, rc;
 
-	cmd = xprintf("cd %s/%s && if [ -f done ]; then s=done; elif [ ! -f "
-	    "pid ] || kill -0 \"$(cat pid)\" 2>/dev/null; then s=running; "
-	    "elif [ -f done ]; then s=done; else s=dead; fi; echo \"$s\"; "
-	    "tail -c +%lld records.jsonl 2>/dev/null; true", r->rd, r->run,
-	    r->offset + 1);
-	out = ssh_exec_output(r->ss, cmd, cause);
+	cmd = xprintf("cd %s/%s || exit 1; off=%lld; i=0; while :; do "
+	    "if [ -f done ]; then s=done; elif [ ! -f pid ]; then "
+	    "s=running; [ $i -gt 240 ] && s=dead; elif kill -0 \"$(cat pid)\" "
+	    "2>/dev/null; then s=running; elif [ -f done ]; then s=done; "
+	    "else s=dead; fi; n=$(wc -c < records.jsonl 2>/dev/null || "
+	    "echo 0); if [ \"$n\" -gt \"$off\" ]; then tail -c +$((off + 1)) "
+	    "records.jsonl | head -c $((n - off)); off=$n; fi; "
+	    "[ $s = running ] || { echo; echo \"#state $s\"; break; }; "
+	    "i=$((i + 1)); sleep %g; done", r->rd, r->run, r->offset,
+	    REMOTE_POLL);
+	memset(&x, 0, sizeof x);
+	x.command = cmd;
+	x.line = remote_line;
+	x.line_arg = r;
+	rc = ssh_exec_run(r->ss, &x, &status, cause);
 	free(cmd);
-	if (out == NULL)
+	if (rc != 0)
 		return -1;
-	if ((nl = strchr(out, '\n')) == NULL) {
-		xasprintf(cause, "unexpected answer from the bastion: %s", out);
-		free(out);
+	if (r->state == NULL) {
+		xasprintf(cause, "watching the run on the bastion failed "
+		    "(exit %d)", status);
 		return -1;
 	}
-	*nl = '\0';
-	remote_records(r, nl + 1, strlen(nl + 1));
-	if (strcmp(out, "done") == 0)
-		*over = 1;
-	else if (strcmp(out, "dead") == 0) {
+	if (strcmp(r->state, "dead") == 0) {
 		xasprintf(cause, "the run on the bastion ended without "
 		    "finishing (see %s/runs/%s/harness.log there)",
 		    r->res->remote_dir, r->res->run_id);
-		rc = -1;
+		return -1;
 	}
-	free(out);
-	return rc;
+	return 0;
 }
 
 static int
@@ -346,31 +387,22 @@ remote_cancel(struct remote *r, char **cause)
 static int
 remote_watch(struct remote *r, char **cause)
 {
-	double next;
-	int over = 0;
-
 	for (;;) {
-		if (event_cancelled(r->o->sink)) {
+		if (remote_watch_once(r, cause) == 0)
+			return 0;
+		if (ssh_last_error(r->ss) == SSH_ERR_CANCELLED) {
+			free(*cause);
+			*cause = NULL;
 			r->res->lr.cancelled = 1;
 			return remote_retry(r, remote_cancel, cause);
 		}
-		if (remote_poll_once(r, &over, cause) != 0) {
-			if (ssh_last_error(r->ss) != SSH_ERR_LOST)
-				return -1;
-			free(*cause);
-			*cause = NULL;
-			if (ssh_reconnect(r->ss, cause) != 0)
-				return -1;
-			r->res->reconnects++;
-			continue;
-		}
-		if (over)
-			return 0;
-		for (next = time_mono() + REMOTE_POLL; time_mono() < next;) {
-			if (event_cancelled(r->o->sink))
-				break;
-			usleep(50000);
-		}
+		if (ssh_last_error(r->ss) != SSH_ERR_LOST)
+			return -1;
+		free(*cause);
+		*cause = NULL;
+		if (ssh_reconnect(r->ss, cause) != 0)
+			return -1;
+		r->res->reconnects++;
 	}
 }
 
@@ -488,8 +520,7 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 
 	t0 = time_mono();
 	event_step(o->sink, EV_STEP_START, "run", NULL, 0);
-	if (remote_retry(&r, remote_prepare, cause) != 0 ||
-	    remote_retry(&r, remote_start, cause) != 0)
+	if (remote_retry(&r, remote_start, cause) != 0)
 		goto fail_step_run;
 	ri.setup = time_now() - ri.started;
 	ev.total = (long long)r.ninputs;
@@ -559,6 +590,7 @@ out:
 	project_free(&r.pr);
 	free(r.rd);
 	free(r.run);
+	free(r.state);
 	free(base);
 	return rv;
 }
