@@ -394,6 +394,9 @@ remote_watch(struct remote *r, char **cause)
 			free(*cause);
 			*cause = NULL;
 			r->res->lr.cancelled = 1;
+			ssh_ignore_cancel(r->ss, 1);
+			event_log(r->o->sink, "run", "cancelled: stopping the run "
+			    "on the bastion");
 			return remote_retry(r, remote_cancel, cause);
 		}
 		if (ssh_last_error(r->ss) != SSH_ERR_LOST)

@@ -29,6 +29,7 @@ struct ssh_session {
 	const struct ssh_opts	*o;	/* valid while connected */
 	double			 io_timeout;
 	enum ssh_error		 err;	/* of the last failed call */
+	int			 nocancel; /* finishing after a cancel */
 };
 
 static pthread_once_t ssh_once = PTHREAD_ONCE_INIT;
@@ -125,7 +126,7 @@ ssh_wait(struct ssh_session *ss, double *idle_since, char **cause)
 	int dir, next = SSH_KEEPALIVE, rc;
 	double now;
 
-	if (event_cancelled(ss->o->sink))
+	if (!ss->nocancel && event_cancelled(ss->o->sink))
 		return ssh_fail(ss, SSH_ERR_CANCELLED, cause, "cancelled");
 	dir = libssh2_session_block_directions(ss->s);
 	if (dir & LIBSSH2_SESSION_BLOCK_INBOUND)
@@ -465,7 +466,7 @@ ssh_loop(struct ssh_session *ss, char **fp, char **cause)
 			event_log(o->sink, "ssh", "waiting for %s:%d: %s",
 			    o->host, o->port, why);
 		for (left = delay; left > 0; left -= 0.1) {
-			if (event_cancelled(o->sink)) {
+			if (!ss->nocancel && event_cancelled(o->sink)) {
 				ss->err = SSH_ERR_CANCELLED;
 				goto fail;
 			}
@@ -530,6 +531,12 @@ ssh_close(struct ssh_session *ss)
 		return;
 	ssh_drop(ss);
 	free(ss);
+}
+
+void
+ssh_ignore_cancel(struct ssh_session *ss, int on)
+{
+	ss->nocancel = on;
 }
 
 enum ssh_error

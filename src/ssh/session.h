@@ -52,6 +52,9 @@ struct ssh_session *ssh_connect(const struct ssh_opts *, char **fingerprint,
  * must still be valid), retrying until their connect_timeout. */
 int		    ssh_reconnect(struct ssh_session *, char **cause);
 void		    ssh_close(struct ssh_session *);
+/* Stops (on != 0) or restarts polling the sink for cancel: the clean-up
+ * after a cancel must run to its end. */
+void		    ssh_ignore_cancel(struct ssh_session *, int on);
 /* The error of the last failed call on this session. */
 enum ssh_error	    ssh_last_error(struct ssh_session *);
 

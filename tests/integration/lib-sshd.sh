@@ -66,16 +66,19 @@ sshd_start() {
 	done
 }
 
-# Stops our sshd and the per-connection processes it forked (by pid).
+# Kills a process and everything below it, children first (by pid).
+sshd_kill_tree() {
+	for _c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		sshd_kill_tree "$_c"
+	done
+	kill -9 "$1" 2>/dev/null
+}
+
+# Stops our sshd and the per-connection processes it forked, as a crash
+# or a reboot of the bastion would.
 sshd_stop() {
 	[ -n "${SSHD_PID:-}" ] || return 0
-	for _c in $(ps -o pid= --ppid "$SSHD_PID" 2>/dev/null); do
-		for _g in $(ps -o pid= --ppid "$_c" 2>/dev/null); do
-			kill -9 "$_g" 2>/dev/null
-		done
-		kill -9 "$_c" 2>/dev/null
-	done
-	kill -9 "$SSHD_PID" 2>/dev/null
+	sshd_kill_tree "$SSHD_PID"
 	wait "$SSHD_PID" 2>/dev/null
 	SSHD_PID=
 	return 0

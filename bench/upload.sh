@@ -1,0 +1,84 @@
+#!/bin/bash
+# Upload benchmark: a 200 MB project of mixed file sizes to a loopback
+# OpenSSH sshd; fanout's upload vs `scp -r` vs `rsync -a`, first upload and
+# unchanged re-upload, in the same run. Prints a table and the ratios
+# against the targets of issue 5 (first <= 1.0x scp, unchanged <= 0.5x
+# rsync). Not a test: timings vary with the machine and its load.
+#   bench/upload.sh [BUILD_DIR]     (default: the current directory)
+# Needs /usr/sbin/sshd, ssh, scp, rsync, python3 and a built
+# tests/ssh-driver (make check builds it; or make tests/ssh-driver).
+set -u
+top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-.}" && pwd)
+FANOUT="$build/fanout"
+SSH_DRIVER="$build/tests/ssh-driver"
+export top_srcdir FANOUT SSH_DRIVER
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/lib-sshd.sh"
+for t in ssh scp rsync python3; do
+	command -v "$t" >/dev/null || { echo "bench: $t not found" >&2; exit 2; }
+done
+[ -x "$SSH_DRIVER" ] || { echo "bench: build $SSH_DRIVER first" >&2; exit 2; }
+
+sshd_setup
+sshd_start
+
+p="$TEST_TMP/project"
+echo "generating a 200 MB project in $p ..."
+python3 - "$p" <<'PY'
+import os, random, sys
+root = sys.argv[1]
+rnd = random.Random(5)
+def put(path, size):
+    full = os.path.join(root, path)
+    os.makedirs(os.path.dirname(full), exist_ok=True)
+    with open(full, "wb") as f:
+        f.write(os.urandom(size))
+total = 0
+for i in range(3000):                  # small: 1-15 kB, in 30 folders
+    n = rnd.randint(1024, 15 * 1024)
+    put("data/small/d%02d/f%04d.csv" % (i % 30, i), n); total += n
+for i in range(150):                   # medium: 256 kB - 768 kB
+    n = rnd.randint(256 * 1024, 768 * 1024)
+    put("data/medium/m%03d.bin" % i, n); total += n
+big = (200 * 1000 * 1000 - total) // 6
+for i in range(6):                     # large: the rest, 6 files
+    put("data/large/l%d.bin" % i, big); total += big
+put("entrypoint", 100)
+os.chmod(os.path.join(root, "entrypoint"), 0o755)
+print("%d files, %.1f MB" % (3000 + 150 + 6 + 1, total / 1e6))
+PY
+
+sshopts="-o UserKnownHostsFile=$TEST_TMP/ssh_known -o StrictHostKeyChecking=no -o LogLevel=ERROR -o BatchMode=yes"
+dest="$SSHD_USER@$SSHD_ADDR"
+
+clock() { # clock COMMAND...: prints the wall seconds it took
+	_t0=$(date +%s.%N)
+	"$@" >/dev/null 2>"$TEST_TMP/clock.err" || { echo "bench: $1 failed: $(cat "$TEST_TMP/clock.err")" >&2; exit 1; }
+	_t1=$(date +%s.%N)
+	awk -v a="$_t0" -v b="$_t1" 'BEGIN { printf "%.2f", b - a }'
+}
+
+# shellcheck disable=SC2086
+login=$(clock ssh $sshopts -i "$SSHD_KEY" -p "$SSHD_PORT" "$dest" true)
+fo1=$(clock drv upload "$p" "$TEST_TMP/r-fanout")
+fo2=$(clock drv upload "$p" "$TEST_TMP/r-fanout")
+check=$(drv upload "$p" "$TEST_TMP/r-fanout" 2>/dev/null)
+# shellcheck disable=SC2086
+scp1=$(clock scp -q -r $sshopts -i "$SSHD_KEY" -P "$SSHD_PORT" "$p" "$dest:$TEST_TMP/r-scp")
+# shellcheck disable=SC2086
+scp2=$(clock scp -q -r $sshopts -i "$SSHD_KEY" -P "$SSHD_PORT" "$p/." "$dest:$TEST_TMP/r-scp")
+rs1=$(clock rsync -a -e "ssh $sshopts -i $SSHD_KEY -p $SSHD_PORT" "$p/" "$dest:$TEST_TMP/r-rsync/")
+rs2=$(clock rsync -a -e "ssh $sshopts -i $SSHD_KEY -p $SSHD_PORT" "$p/" "$dest:$TEST_TMP/r-rsync/")
+diff -r "$p" "$TEST_TMP/r-fanout/tree" >/dev/null || { echo "bench: fanout's copy differs" >&2; exit 1; }
+
+printf '\n%-28s %10s %12s\n' "" "first (s)" "unchanged (s)"
+printf '%-28s %10s %12s\n' "fanout (tar over exec)" "$fo1" "$fo2"
+printf '%-28s %10s %12s\n' "scp -r" "$scp1" "$scp2"
+printf '%-28s %10s %12s\n' "rsync -a" "$rs1" "$rs2"
+printf '%-28s %10s\n' "one ssh login (ssh true)" "$login"
+printf 'unchanged re-upload sent %s file bytes\n' "$(jfield "$check" bytes_sent)"
+awk -v f1="$fo1" -v s1="$scp1" -v f2="$fo2" -v r2="$rs2" 'BEGIN {
+	printf "first upload:     %.2fx scp   (target <= 1.0x) %s\n", f1 / s1, f1 <= s1 ? "met" : "NOT met"
+	printf "unchanged upload: %.2fx rsync (target <= 0.5x) %s\n", f2 / r2, f2 <= 0.5 * r2 ? "met" : "NOT met"
+}'
