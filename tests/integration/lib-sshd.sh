@@ -42,6 +42,7 @@ PubkeyAuthentication yes
 MaxStartups 100
 MaxSessions 100
 LogLevel ERROR
+Subsystem sftp /usr/lib/openssh/sftp-server
 EOF
 	# Privilege separation needs this folder when sshd runs as root.
 	[ "$(id -u)" != 0 ] || [ -d /run/sshd ] || mkdir -p /run/sshd

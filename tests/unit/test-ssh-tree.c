@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ssh/remote.h"
 #include "ssh/session.h"
 #include "ssh/tree.h"
 #include "tap.h"
@@ -118,5 +119,34 @@ main(void)
 	s = ssh_quote("it's");
 	is_string("'it'\\''s'", s, "shell quoting");
 	free(s);
+
+	{
+		char *user, *host;
+		int port;
+
+		ok(remote_parse_address("ec2-user@10.0.0.1:2222", &user, &host,
+		    &port, &cause) == 0, "user@host:port parses");
+		is_string("ec2-user", user, "user");
+		is_string("10.0.0.1", host, "host");
+		is_int(2222, port, "port");
+		free(user);
+		free(host);
+		ok(remote_parse_address("127.0.0.2", &user, &host, &port,
+		    &cause) == 0 && user == NULL && port == 0 &&
+		    strcmp(host, "127.0.0.2") == 0, "a bare host");
+		free(host);
+		ok(remote_parse_address("[::1]:22", &user, &host, &port,
+		    &cause) == 0 && strcmp(host, "::1") == 0 && port == 22,
+		    "[IPv6]:port");
+		free(host);
+		ok(remote_parse_address("h:99999", &user, &host, &port,
+		    &cause) == -1 && strstr(cause, "[user@]host[:port]") !=
+		    NULL, "a bad port is refused with the expected form");
+		free(cause);
+		cause = NULL;
+		ok(remote_parse_address("@h", &user, &host, &port, &cause) ==
+		    -1, "an empty user is refused");
+		free(cause);
+	}
 	return done_testing();
 }
