@@ -64,6 +64,10 @@ login=$(clock ssh $sshopts -i "$SSHD_KEY" -p "$SSHD_PORT" "$dest" true)
 fo1=$(clock drv upload "$p" "$TEST_TMP/r-fanout")
 fo2=$(clock drv upload "$p" "$TEST_TMP/r-fanout")
 check=$(drv upload "$p" "$TEST_TMP/r-fanout" 2>/dev/null)
+# With the local hash cache (verified against the remote), and trusting it.
+drv -C "$TEST_TMP/cache" upload "$p" "$TEST_TMP/r-fanout" >/dev/null 2>&1
+fo3=$(clock drv -C "$TEST_TMP/cache" upload "$p" "$TEST_TMP/r-fanout")
+fo4=$(clock drv -C "$TEST_TMP/cache" -T upload "$p" "$TEST_TMP/r-fanout")
 # shellcheck disable=SC2086
 scp1=$(clock scp -q -r $sshopts -i "$SSHD_KEY" -P "$SSHD_PORT" "$p" "$dest:$TEST_TMP/r-scp")
 # shellcheck disable=SC2086
@@ -74,11 +78,15 @@ diff -r "$p" "$TEST_TMP/r-fanout/tree" >/dev/null || { echo "bench: fanout's cop
 
 printf '\n%-28s %10s %12s\n' "" "first (s)" "unchanged (s)"
 printf '%-28s %10s %12s\n' "fanout (tar over exec)" "$fo1" "$fo2"
+printf '%-28s %10s %12s\n' "fanout, hash cache" "" "$fo3"
+printf '%-28s %10s %12s\n' "fanout, trusting its cache" "" "$fo4"
 printf '%-28s %10s %12s\n' "scp -r" "$scp1" "$scp2"
 printf '%-28s %10s %12s\n' "rsync -a" "$rs1" "$rs2"
 printf '%-28s %10s\n' "one ssh login (ssh true)" "$login"
 printf 'unchanged re-upload sent %s file bytes\n' "$(jfield "$check" bytes_sent)"
-awk -v f1="$fo1" -v s1="$scp1" -v f2="$fo2" -v r2="$rs2" 'BEGIN {
+awk -v f1="$fo1" -v s1="$scp1" -v f2="$fo2" -v f3="$fo3" -v f4="$fo4" -v r2="$rs2" 'BEGIN {
 	printf "first upload:     %.2fx scp   (target <= 1.0x) %s\n", f1 / s1, f1 <= s1 ? "met" : "NOT met"
 	printf "unchanged upload: %.2fx rsync (target <= 0.5x) %s\n", f2 / r2, f2 <= 0.5 * r2 ? "met" : "NOT met"
+	printf "  with hash cache: %.2fx rsync %s\n", f3 / r2, f3 <= 0.5 * r2 ? "met" : "NOT met"
+	printf "  trusting cache:  %.2fx rsync %s\n", f4 / r2, f4 <= 0.5 * r2 ? "met" : "NOT met"
 }'

@@ -11,7 +11,7 @@
  *   ssh-driver scan DIR
  * options: -h host -p port -u user -k key -K known_hosts -F fingerprint
  *          -t connect_timeout -f files -w workers -r results -d remote_dir
- *          -i run_id -c cancel_after_tasks */
+ *          -i run_id -c cancel_after_tasks -C hash_cache -T (trust it) */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,7 +106,8 @@ main(int argc, char **argv)
 	struct ssh_session *ss = NULL;
 	enum ssh_error err = SSH_OK;
 	char *fp = NULL, *cause = NULL;
-	int c, rc = 0, status;
+	const char *cache = NULL;
+	int c, rc = 0, status, trust = 0;
 
 	memset(&so, 0, sizeof so);
 	memset(&ro, 0, sizeof ro);
@@ -114,7 +115,7 @@ main(int argc, char **argv)
 	so.user = getenv("USER") != NULL ? getenv("USER") : "root";
 	so.connect_timeout = 10;
 	so.sink = &sink;
-	while ((c = getopt(argc, argv, "+h:p:u:k:K:F:t:f:w:r:d:i:c:")) != -1) {
+	while ((c = getopt(argc, argv, "+h:p:u:k:K:F:t:f:w:r:d:i:c:C:T")) != -1) {
 		switch (c) {
 		case 'h': so.host = optarg; break;
 		case 'p': so.port = atoi(optarg); break;
@@ -129,6 +130,8 @@ main(int argc, char **argv)
 		case 'd': ro.remote_dir = optarg; break;
 		case 'i': ro.run_id = optarg; break;
 		case 'c': driver_cancel_after = atoi(optarg); break;
+		case 'C': cache = optarg; break;
+		case 'T': trust = 1; break;
 		default: return 2;
 		}
 	}
@@ -230,6 +233,8 @@ main(int argc, char **argv)
 		uo.local_dir = argv[1];
 		uo.remote_dir = argv[2];
 		uo.keep_sent = 1;
+		uo.cache = cache;
+		uo.trust_cache = trust;
 		uo.sink = &sink;
 		if (upload_tree_retry(ss, &uo, &st, &reconnects, &cause) != 0)
 			rc = driver_fail(ssh_last_error(ss), cause);
@@ -238,8 +243,9 @@ main(int argc, char **argv)
 			for (i = 0; i < st.nsent; i++)
 				json_array_append_new(sent,
 				    json_string(st.sent[i]));
-			rc = driver_print(json_pack("{s:b, s:I, s:I, s:I, "
-			    "s:I, s:I, s:i, s:f, s:o}", "ok", 1, "files",
+			rc = driver_print(json_pack("{s:b, s:b, s:I, s:I, s:I, "
+			    "s:I, s:I, s:i, s:f, s:o}", "ok", 1, "trusted",
+			    st.trusted, "files",
 			    (json_int_t)st.files, "files_sent",
 			    (json_int_t)st.files_sent, "bytes_sent",
 			    (json_int_t)st.bytes_sent, "wire_bytes",

@@ -222,6 +222,9 @@ tree_add(struct tree *t, const char *rel, const struct stat *st)
 	f->mtime_ns = (long long)st->st_mtim.tv_sec * 1000000000LL +
 	    st->st_mtim.tv_nsec;
 	f->mode = (int)(st->st_mode & 0777);
+	f->ino = (unsigned long long)st->st_ino;
+	f->ctime_ns = (long long)st->st_ctim.tv_sec * 1000000000LL +
+	    st->st_ctim.tv_nsec;
 	t->bytes += f->size;
 }
 

@@ -26,6 +26,8 @@ struct tree_file {
 	long long	 size;
 	long long	 mtime_ns;	/* since the epoch */
 	int		 mode;		/* permission bits (exec bits kept) */
+	unsigned long long ino;		/* with ctime: has it changed since */
+	long long	 ctime_ns;	/* it was hashed? (as git's index) */
 	char		 sha[65];	/* SHA-256, lowercase hex */
 };
 

@@ -459,6 +459,87 @@ up_produce(void *arg, char *buf, size_t len, char **cause)
 	return (ssize_t)got;
 }
 
+/* The cache: one line per file, "sha size mtime mode ino ctime path". */
+static char *
+up_cache_text(const struct tree *t)
+{
+	struct strbuf sb;
+	size_t i;
+
+	strbuf_init(&sb);
+	for (i = 0; i < t->n; i++) {
+		const struct tree_file *f = &t->v[i];
+
+		strbuf_addf(&sb, "%s %lld %lld %o %llu %lld %s\n", f->sha,
+		    f->size, f->mtime_ns, f->mode, f->ino, f->ctime_ns,
+		    f->path);
+	}
+	return strbuf_detach(&sb);
+}
+
+/* Hashes the tree, reusing the cached SHA-256 of files whose size,
+ * mtime, mode, inode and ctime are as cached. Returns 1 when the whole
+ * tree is exactly the cached one. */
+static int
+up_hash(const struct upload_opts *o, struct tree *t, char **cause)
+{
+	struct up_state cs = { 0 };
+	struct up_remote *c;
+	char *text = NULL, *line, *next, *f[6], *p, *path;
+	size_t i, hit = 0, n = 0;
+	int j, rc;
+
+	if (o->cache != NULL && fs_is_file(o->cache))
+		text = fs_read_file(o->cache, NULL, NULL);
+	for (line = text; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		for (j = 0, p = line; j < 6 && p != NULL; j++) {
+			f[j] = p;
+			if ((p = strchr(p, ' ')) != NULL)
+				*p++ = '\0';
+		}
+		if (p == NULL || strlen(f[0]) != 64)
+			continue;
+		c = up_get(&cs, p);
+		memcpy(c->sha, f[0], 65);
+		c->size = strtoll(f[1], NULL, 10);
+		c->mtime_ns = strtoll(f[2], NULL, 10);
+		c->mode = (int)strtol(f[3], NULL, 8);
+		c->listed = 1;
+		/* Keyed by path, inode and ctime (see the lookup). */
+		c->local = 0;
+		free(c->path);
+		c->path = xprintf("%s\t%s\t%s", p, f[4], f[5]);
+		n++;
+	}
+	free(text);
+	qsort(cs.v, cs.n, sizeof *cs.v, up_cmp);
+	for (i = 0; i < t->n; i++) {
+		struct tree_file *tf = &t->v[i];
+		char *key = xprintf("%s\t%llu\t%lld", tf->path, tf->ino,
+		    tf->ctime_ns);
+
+		c = up_find(&cs, key);
+		free(key);
+		if (c != NULL && c->size == tf->size &&
+		    c->mtime_ns == tf->mtime_ns && c->mode == tf->mode) {
+			memcpy(tf->sha, c->sha, 65);
+			hit++;
+			continue;
+		}
+		path = fs_join(o->local_dir, tf->path);
+		rc = tree_sha256(path, tf->sha, cause);
+		free(path);
+		if (rc != 0) {
+			up_state_free(&cs);
+			return -1;
+		}
+	}
+	up_state_free(&cs);
+	return n > 0 && hit == t->n && n == t->n;
+}
+
 /* Decides what to send once the remote's listing is in. */
 static void
 up_plan(struct up_tar *u)
@@ -541,9 +622,9 @@ upload_tree(struct ssh_session *ss, const struct upload_opts *o,
 	struct up_tar u;
 	struct tree t;
 	struct ssh_exec x;
-	char *rd = ssh_quote(o->remote_dir), *cmd = NULL;
+	char *rd = ssh_quote(o->remote_dir), *cmd = NULL, *text;
 	size_t i;
-	int rc = -1, status;
+	int rc = -1, status, same;
 
 	memset(&u, 0, sizeof u);
 	u.fd = -1;
@@ -552,8 +633,16 @@ upload_tree(struct ssh_session *ss, const struct upload_opts *o,
 	strbuf_init(&u.listing);
 	strbuf_init(&u.deletes);
 	strbuf_init(&u.errors);
-	if (tree_scan(o->local_dir, true, &t, cause) != 0)
+	if (tree_scan(o->local_dir, false, &t, cause) != 0)
 		goto out;
+	if ((same = up_hash(o, &t, cause)) < 0)
+		goto out;
+	st->files = (long long)t.n;
+	if (same && o->trust_cache) {
+		st->trusted = 1;
+		rc = 0;
+		goto out;
+	}
 	for (i = 0; i < t.n; i++) {
 		if (strpbrk(t.v[i].path, "\n\t") != NULL) {
 			xasprintf(cause, "%s/%s: file names with a newline or "
@@ -582,6 +671,16 @@ upload_tree(struct ssh_session *ss, const struct upload_opts *o,
 		    "%d)%s%s", o->remote_dir, status, u.errors.len > 0 ?
 		    ": " : "", u.errors.buf);
 		goto out;
+	}
+	if (o->cache != NULL) {
+		/* The remote holds this tree now: remember it. */
+		text = up_cache_text(&t);
+		if (fs_write_atomic(o->cache, text, strlen(text), 0600,
+		    cause) != 0) {
+			free(text);
+			goto out;
+		}
+		free(text);
 	}
 	rc = 0;
 out:

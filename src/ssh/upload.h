@@ -23,6 +23,7 @@ struct upload_stats {
 	long long	 bytes_sent;	/* file contents sent */
 	long long	 wire_bytes;	/* all bytes written to the channel */
 	long long	 files_deleted;	/* remote files no longer local */
+	int		 trusted;	/* skipped: the cache matched */
 	char		**sent;		/* paths sent, when keep_sent */
 	size_t		 nsent;
 };
@@ -32,6 +33,13 @@ struct upload_opts {
 	const char	*remote_dir;	/* relative to the remote home, or
 					 * absolute */
 	int		 keep_sent;	/* list the paths sent in the stats */
+	const char	*cache;		/* local file, in an existing folder,
+					 * of the last upload's manifest (one
+					 * per remote), or NULL: files not
+					 * changed since (size, mtime, inode,
+					 * ctime) are not hashed again */
+	int		 trust_cache;	/* when the tree equals the cache, do
+					 * not ask the remote at all */
 	struct sink	*sink;		/* EV_BYTES with step "upload" */
 };
 

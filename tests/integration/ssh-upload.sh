@@ -84,6 +84,21 @@ echo tampered >"$r/tree/data/file-11.csv"
 out=$(drv upload "$p" "$r" 2>/dev/null)
 is '["data/file-11.csv"]' "$(jfield "$out" sent)" "a remote file changed behind our back is sent again"
 
+# The local hash cache: unchanged files are not hashed again, yet a
+# content change under the same size and mtime is still seen (ctime).
+c="$TEST_TMP/upload.cache"
+out=$(drv -C "$c" upload "$p" "$r" 2>/dev/null)
+is 0 "$(jfield "$out" bytes_sent)" "with a cache: nothing to send"
+check "the cache is written" test -s "$c"
+out=$(drv -C "$c" -T upload "$p" "$r" 2>/dev/null)
+is true "$(jfield "$out" trusted)" "a tree equal to the cache needs no remote listing (-T)"
+m=$(stat -c %y "$p/data/file-12.csv")
+echo "row 99" >"$p/data/file-12.csv"
+touch -d "$m" "$p/data/file-12.csv"
+out=$(drv -C "$c" -T upload "$p" "$r" 2>/dev/null)
+is false "$(jfield "$out" trusted)" "a changed file: the remote is asked"
+is '["data/file-12.csv"]' "$(jfield "$out" sent)" "same size and mtime, new content: sent despite the cache"
+
 out=$(drv download "$r/tree" "$TEST_TMP/back" 2>/dev/null)
 is true "$(jfield "$out" ok)" "download"
 check "download brings the tree back" diff -r "$r/tree" "$TEST_TMP/back"
