@@ -65,4 +65,28 @@ check "the remote tree equals the local one" diff -r "$p" "$r/tree"
 out=$(drv upload "$p" "$r" 2>/dev/null)
 is 0 "$(jfield "$out" bytes_sent)" "an upload after that sends nothing"
 
+# The connection drops while the run is watched: fanout reconnects, the
+# run (detached on the remote) goes on and is not started twice.
+e=$(example sleep)
+sed -i 's/SLEEP_SCALE: "1"/SLEEP_SCALE: "0.5"/' "$e/fanout.yaml"
+drv -d "$TEST_TMP/bastion" -f 6 -w 2 -t 60 -r "$TEST_TMP/res" run "$e" \
+    >"$TEST_TMP/out" 2>"$TEST_TMP/err" &
+run=$!
+i=0
+while ! grep -q '^task ' "$TEST_TMP/err"; do
+	i=$((i + 1))
+	[ "$i" -lt 600 ] || break
+	sleep 0.05
+done
+sshd_stop
+sleep 1
+sshd_start
+wait "$run"
+out=$(cat "$TEST_TMP/out")
+is true "$(jfield "$out" ok)" "the run finishes after the connection came back"
+like "$(jfield "$out" reconnects)" "^[1-9]" "it reconnected during the run"
+is 6 "$(jfield "$out" ok_tasks)" "all six tasks done"
+is 6 "$(wc -l <"$TEST_TMP/res/records.jsonl")" "six records: the run was not started twice"
+is 6 "$(grep -c '^task ' "$TEST_TMP/err")" "each task reported once"
+
 done_testing
