@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <libssh2.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/evp.h>
 #include <poll.h>
 #include <pthread.h>
@@ -137,8 +139,6 @@ ssh_wait(struct ssh_session *ss, double *idle_since, char **cause)
 		pfd.events = POLLIN;
 	rc = poll(&pfd, 1, 250);
 	now = time_mono();
-	if (getenv("FANOUT_SSH_TRACE") != NULL)
-		fprintf(stderr, "wait dir=%d rc=%d %.3f\n", dir, rc, now);
 	if (rc > 0) {
 		*idle_since = now;
 		return 0;
@@ -211,7 +211,7 @@ ssh_tcp(struct ssh_session *ss, double timeout, char **cause)
 		return ssh_fail(ss, SSH_ERR_OTHER, cause, "%s:%d: %s",
 		    ss->o->host, ss->o->port, strerror(soerr));
 	}
-	setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof one);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	ss->fd = fd;
 	return 0;
 }
