@@ -297,7 +297,8 @@ tree_scan(const char *dir, bool hash, struct tree *t, char **cause)
 	}
 	if (tree_walk(dir, "", &ig, t, cause) != 0)
 		goto out;
-	qsort(t->v, t->n, sizeof *t->v, tree_cmp);
+	if (t->n > 1)
+		qsort(t->v, t->n, sizeof *t->v, tree_cmp);
 	for (i = 0; hash && i < t->n; i++) {
 		char *path = fs_join(dir, t->v[i].path);
 

@@ -67,11 +67,20 @@ up_cmp(const void *a, const void *b)
 	    ((const struct up_remote *)b)->path);
 }
 
+static void
+up_sort(struct up_state *s)
+{
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof *s->v, up_cmp);
+}
+
 static struct up_remote *
 up_find(struct up_state *s, const char *path)
 {
 	struct up_remote key = { .path = (char *)path };
 
+	if (s->n == 0)
+		return NULL;
 	return bsearch(&key, s->v, s->n, sizeof *s->v, up_cmp);
 }
 
@@ -134,7 +143,7 @@ up_parse(char *out, struct up_state *s)
 			if (strcmp(line, "---") == 0) {
 				part = 1;
 				/* Sort for the lookups of the manifest part. */
-				qsort(s->v, s->n, sizeof *s->v, up_cmp);
+				up_sort(s);
 				continue;
 			}
 			/* size \t mtime \t mode \t path */
@@ -189,7 +198,7 @@ up_parse(char *out, struct up_state *s)
 		}
 	}
 	if (part == 0)
-		qsort(s->v, s->n, sizeof *s->v, up_cmp);
+		up_sort(s);
 	strbuf_free(&frag);
 	return frags;
 }
@@ -514,7 +523,7 @@ up_hash(const struct upload_opts *o, struct tree *t, char **cause)
 		n++;
 	}
 	free(text);
-	qsort(cs.v, cs.n, sizeof *cs.v, up_cmp);
+	up_sort(&cs);
 	for (i = 0; i < t->n; i++) {
 		struct tree_file *tf = &t->v[i];
 		char *key = xprintf("%s\t%llu\t%lld", tf->path, tf->ino,
