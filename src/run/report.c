@@ -160,8 +160,17 @@ report_results_csv(const char *dir, const struct record **final,
 	strbuf_init(&sb);
 	strbuf_adds(&sb, "task,input");
 	json_array_foreach(keys, k, v) {
+		const char *name = json_string_value(v);
+
+		/* A result key named like a fixed column gets a prefix. */
 		strbuf_addc(&sb, ',');
-		strbuf_add_csv(&sb, json_string_value(v));
+		if (strcmp(name, "task") == 0 || strcmp(name, "input") == 0) {
+			char *renamed = xprintf("result.%s", name);
+
+			strbuf_add_csv(&sb, renamed);
+			free(renamed);
+		} else
+			strbuf_add_csv(&sb, name);
 	}
 	strbuf_addc(&sb, '\n');
 	for (i = 0; i < ntasks; i++) {
