@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "run/gantt.h"
 #include "run/report.h"
 #include "tap.h"
 #include "util/fs.h"
@@ -77,6 +78,7 @@ main(void)
 	size_t i;
 
 	plan_lazy();
+	atexit(gantt_release);
 	/* 3 workers: tasks 0..2 ok in 0..2 s, task 1 failed once first,
 	 * task 3 never started. */
 	add(&l, 0, 1, 0, 2, REC_OK, 1, "{\"x\":1,\"label\":\"a,b\"}");
