@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "event.h"
+#include "run/gantt.h"
 #include "run/record.h"
 #include "ssh/remote.h"
 #include "ssh/session.h"
@@ -175,6 +176,7 @@ main(int argc, char **argv)
 		ro.project_dir = argv[1];
 		ro.sink = &sink;
 		ls = remote_run(&ro, &res, &cause);
+		gantt_release();	/* cairo's caches, for LeakSanitizer */
 		if (ls != LOCAL_OK) {
 			rc = driver_print(json_pack("{s:b, s:s, s:s}", "ok", 0,
 			    "error", ls == LOCAL_BAD_INPUT ? "input" : "run",

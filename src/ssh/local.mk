@@ -1,7 +1,9 @@
 # src/ssh: sources, tests and data of this layer (included by Makefile.am).
 # libssh2 is used here and nowhere else.
 libfanout_a_SOURCES += \
-	src/ssh/session.c src/ssh/session.h \
+	src/ssh/session.c src/ssh/session.h src/ssh/session-int.h \
+	src/ssh/exec.c \
+	src/ssh/tar.c src/ssh/tar.h \
 	src/ssh/tree.c src/ssh/tree.h \
 	src/ssh/upload.c src/ssh/upload.h \
 	src/ssh/remote.c src/ssh/remote.h
