@@ -174,6 +174,7 @@ main(int argc, char **argv)
 		ro.expected_fp = so.expected_fp;
 		ro.connect_timeout = so.connect_timeout;
 		ro.project_dir = argv[1];
+		ro.upload_cache = cache;
 		ro.sink = &sink;
 		ls = remote_run(&ro, &res, &cause);
 		gantt_release();	/* cairo's caches, for LeakSanitizer */

@@ -199,6 +199,7 @@ remote_upload(struct remote *r, char **cause)
 	uo.remote_dir = r->o->remote_dir != NULL ? r->o->remote_dir :
 	    r->res->remote_dir;
 	uo.sink = r->o->sink;
+	uo.cache = r->o->upload_cache;
 	rc = upload_tree_retry(r->ss, &uo, &st, &r->res->reconnects, cause);
 	r->res->files = st.files;
 	r->res->files_sent = st.files_sent;

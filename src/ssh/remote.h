@@ -33,6 +33,8 @@ struct remote_opts {
 	const char	*run_id;	/* NULL = a new run; an id already
 					 * started there is watched, not
 					 * started again */
+	const char	*upload_cache;	/* local hash cache for this remote
+					 * (upload.h), or NULL */
 	struct sink	*sink;		/* progress; polled for cancel */
 };
 

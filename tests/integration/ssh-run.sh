@@ -32,7 +32,7 @@ sed -i 's/SLEEP_SCALE: "1"/SLEEP_SCALE: "0.2"/' "$p/fanout.yaml"
 "$FANOUT" run --local --files 6 --workers 3 --results "$TEST_TMP/local" "$p" >/dev/null 2>&1
 ok $? "run --local of the example"
 
-out=$(drv -d "$TEST_TMP/bastion" -f 6 -w 3 -r "$TEST_TMP/remote1" run "$p" 2>"$TEST_TMP/err")
+out=$(drv -d "$TEST_TMP/bastion" -f 6 -w 3 -C "$TEST_TMP/cache" -r "$TEST_TMP/remote1" run "$p" 2>"$TEST_TMP/err")
 is true "$(jfield "$out" ok)" "remote_run of the example"
 for f in results.csv errors.csv logs.csv performance.txt records.jsonl runtime.png; do
 	check "results folder has $f" test -s "$TEST_TMP/remote1/$f"
@@ -45,13 +45,14 @@ check "task logs downloaded" test -s "$TEST_TMP/remote1/logs/0-1.out"
 is "$(jfield "$out" files)" "$(jfield "$out" files_sent)" "first run: every project file sent"
 is 6 "$(grep -c '^task ' "$TEST_TMP/err")" "progress: one task event per attempt"
 check "the host key was recorded" test -s "$SSHD_KNOWN"
+check "the upload hash cache was written" test -s "$TEST_TMP/cache"
 like "$(cat "$TEST_TMP/bastion/.setup-1")" "^[0-9]+$" "the bastion was set up"
 
 # Resume: one file changed, a new results folder.
 sleep 1.1
 echo 0.1 >"$p/data/task-02.txt"
 size=$(wc -c <"$p/data/task-02.txt")
-out=$(drv -d "$TEST_TMP/bastion" -f 6 -w 3 -F "$(jfield "$out" fingerprint)" run "$p" 2>/dev/null)
+out=$(drv -d "$TEST_TMP/bastion" -f 6 -w 3 -C "$TEST_TMP/cache" -F "$(jfield "$out" fingerprint)" run "$p" 2>/dev/null)
 is true "$(jfield "$out" ok)" "second run"
 is 1 "$(jfield "$out" files_sent)" "only the changed file is uploaded"
 is "$size" "$(jfield "$out" bytes_sent)" "its bytes only"
