@@ -1,6 +1,7 @@
 /* Upload as a tar stream over one exec channel (see upload.h); download
  * by piping a remote tar into a local one. */
 #include <errno.h>
+#include <openssl/evp.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,8 @@ struct up_tar {
 	int			  rewrite;	/* send a whole manifest */
 	int			  tail_sent;	/* .delete/.new queued */
 	struct strbuf		  errors;	/* remote stderr */
+	char			 *error;	/* local failure while planning */
+	EVP_MD_CTX		 *md;		/* hashing the file in flight */
 };
 
 static int
@@ -238,7 +241,21 @@ up_flush_batch(struct up_tar *u)
 static void
 up_file_done(struct up_tar *u)
 {
+	static const char hex[] = "0123456789abcdef";
 	struct tree_file *f = &u->t->v[u->cur];
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+
+	if (u->md != NULL) {
+		EVP_DigestFinal_ex(u->md, md, &mdlen);
+		EVP_MD_CTX_free(u->md);
+		u->md = NULL;
+		for (i = 0; i < mdlen && i < 32; i++) {
+			f->sha[2 * i] = hex[md[i] >> 4];
+			f->sha[2 * i + 1] = hex[md[i] & 15];
+		}
+		f->sha[64] = '\0';
+	}
 
 	strbuf_addf(&u->batch, "%s %lld %lld %o %s\n", f->sha, f->size,
 	    f->mtime_ns, f->mode, f->path);
@@ -297,6 +314,11 @@ up_produce(void *arg, char *buf, size_t len, char **cause)
 
 	if (!u->planned)
 		return -2;
+	if (u->error != NULL) {
+		*cause = u->error;
+		u->error = NULL;
+		return -1;
+	}
 	while (got < len) {
 		if (u->pendoff < u->pending.len) {
 			n = u->pending.len - u->pendoff;
@@ -320,6 +342,8 @@ up_produce(void *arg, char *buf, size_t len, char **cause)
 				    u->t->v[u->cur].path);
 				return -1;
 			}
+			if (u->md != NULL)
+				EVP_DigestUpdate(u->md, buf + got, (size_t)r);
 			got += (size_t)r;
 			u->left -= r;
 			u->done += r;
@@ -347,6 +371,11 @@ up_produce(void *arg, char *buf, size_t len, char **cause)
 				return -1;
 			}
 			free(path);
+			if (f->sha[0] == '\0') {
+				/* Hashed on the way, not beforehand. */
+				u->md = EVP_MD_CTX_new();
+				EVP_DigestInit_ex(u->md, EVP_sha256(), NULL);
+			}
 			tar_entry(&u->pending, name, f->size, f->mtime_ns,
 			    f->mode);
 			free(name);
@@ -400,17 +429,18 @@ up_cache_text(const struct tree *t)
 	return strbuf_detach(&sb);
 }
 
-/* Hashes the tree, reusing the cached SHA-256 of files whose size,
- * mtime, mode, inode and ctime are as cached. Returns 1 when the whole
- * tree is exactly the cached one. */
+/* Takes the cached SHA-256 of files whose size, mtime, mode, inode and
+ * ctime are as cached; the others are hashed when needed (to compare
+ * with the remote) or while they are sent. Returns 1 when the whole tree
+ * is exactly the cached one. */
 static int
-up_hash(const struct upload_opts *o, struct tree *t, char **cause)
+up_hash(const struct upload_opts *o, struct tree *t)
 {
 	struct up_state cs = { 0 };
 	struct up_remote *c;
-	char *text = NULL, *line, *next, *f[6], *p, *path;
+	char *text = NULL, *line, *next, *f[6], *p;
 	size_t i, hit = 0, n = 0;
-	int j, rc;
+	int j;
 
 	if (o->cache != NULL && fs_is_file(o->cache))
 		text = fs_read_file(o->cache, NULL, NULL);
@@ -449,18 +479,22 @@ up_hash(const struct upload_opts *o, struct tree *t, char **cause)
 		    c->mtime_ns == tf->mtime_ns && c->mode == tf->mode) {
 			memcpy(tf->sha, c->sha, 65);
 			hit++;
-			continue;
-		}
-		path = fs_join(o->local_dir, tf->path);
-		rc = tree_sha256(path, tf->sha, cause);
-		free(path);
-		if (rc != 0) {
-			up_state_free(&cs);
-			return -1;
-		}
+		} else
+			tf->sha[0] = '\0';
 	}
 	up_state_free(&cs);
 	return n > 0 && hit == t->n && n == t->n;
+}
+
+static int
+up_sha(struct up_tar *u, struct tree_file *f)
+{
+	char *path = fs_join(u->o->local_dir, f->path);
+	int rc;
+
+	rc = tree_sha256(path, f->sha, &u->error);
+	free(path);
+	return rc;
 }
 
 /* Decides what to send once the remote's listing is in. */
@@ -482,8 +516,12 @@ up_plan(struct up_tar *u)
 			r->local = 1;
 		if (r != NULL && r->listed && r->size == f->size &&
 		    r->mtime_ns == f->mtime_ns && r->mode == f->mode &&
-		    strcmp(r->sha, f->sha) == 0)
-			continue;
+		    r->sha[0] != '\0') {
+			if (f->sha[0] == '\0' && up_sha(u, f) != 0)
+				break;
+			if (strcmp(r->sha, f->sha) == 0)
+				continue;
+		}
 		u->todo[u->ntodo++] = i;
 		u->total += f->size;
 	}
@@ -558,8 +596,7 @@ upload_tree(struct ssh_session *ss, const struct upload_opts *o,
 	strbuf_init(&u.errors);
 	if (tree_scan(o->local_dir, false, &t, cause) != 0)
 		goto out;
-	if ((same = up_hash(o, &t, cause)) < 0)
-		goto out;
+	same = up_hash(o, &t);
 	st->files = (long long)t.n;
 	if (same && o->trust_cache) {
 		st->trusted = 1;
@@ -609,6 +646,9 @@ upload_tree(struct ssh_session *ss, const struct upload_opts *o,
 out:
 	if (u.fd >= 0)
 		close(u.fd);
+	if (u.md != NULL)
+		EVP_MD_CTX_free(u.md);
+	free(u.error);
 	free(cmd);
 	free(u.todo);
 	strbuf_free(&u.pending);
