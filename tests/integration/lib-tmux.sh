@@ -1,0 +1,62 @@
+# Helpers for TUI tests driven through tmux: a private tmux server (its own
+# socket, no config), a pane running an interactive shell in which fanout
+# is started, keys sent with send-keys, the screen read with capture-pane.
+# Source after lib.sh: . "$top_srcdir/tests/integration/lib-tmux.sh"
+
+command -v tmux >/dev/null 2>&1 || skip_all "tmux is not installed"
+
+TMUX_SOCK="fanout-test-$$"
+export TMUX_SOCK
+unset TMUX TMUX_PANE
+
+tm() { tmux -L "$TMUX_SOCK" -f /dev/null "$@"; }
+
+# tmux_start [W H]: a session with a plain shell, sized W x H (80 x 24).
+tmux_start() {
+	_ts_cmd=$(printf 'env -u NO_COLOR TERM=xterm-256color FANOUT_HISTORY_DIR=%q FANOUT_DATA_DIR=%q HOME=%q PS1=%q bash --norc --noprofile -i' \
+	    "$FANOUT_HISTORY_DIR" "${FANOUT_DATA_DIR:-$top_srcdir}" \
+	    "$TEST_TMP" 'shell$ ')
+	tm new-session -d -s t -x "${1:-80}" -y "${2:-24}" "$_ts_cmd" ||
+	    bail "tmux would not start"
+	at_exit "tmux -L $TMUX_SOCK kill-server 2>/dev/null"
+	tm set-option -g status off
+	tmux_wait 'shell\$' 10 || bail "no shell prompt in tmux"
+}
+
+# The visible screen as text.
+tmux_screen() { tm capture-pane -p -t t; }
+
+# tmux_wait REGEX [SECONDS]: polls the screen until it matches (grep -E).
+tmux_wait() {
+	_tw_end=$(( $(date +%s) + ${2:-10} ))
+	while :; do
+		tmux_screen | grep -Eq -- "$1" && return 0
+		[ "$(date +%s)" -ge "$_tw_end" ] && return 1
+		sleep 0.05
+	done
+}
+
+# tmux_keys KEY...: send-keys (tmux key names: Enter, Escape, Down, C-u).
+tmux_keys() { tm send-keys -t t "$@"; }
+# tmux_type TEXT: literal text.
+tmux_type() { tm send-keys -t t -l -- "$1"; }
+
+# tmux_run CMD: types a command line at the shell and presses Enter.
+tmux_run() { tmux_type "$1"; tmux_keys Enter; }
+
+# tmux_expect REGEX DESCRIPTION [SECONDS]: a TAP assertion on the screen.
+tmux_expect() {
+	if tmux_wait "$1" "${3:-10}"; then
+		ok 0 "$2"
+	else
+		ok 1 "$2"
+		diag "screen does not match: $1"
+		tmux_screen | sed 's/^/  | /' | while IFS= read -r l; do diag "$l"; done
+	fi
+}
+
+# tmux_resize W H
+tmux_resize() { tm resize-window -t t -x "$1" -y "$2"; }
+
+# The pane's size as seen by tmux, e.g. "100x30".
+tmux_size() { tm display -p -t t '#{pane_width}x#{pane_height}'; }
