@@ -51,6 +51,27 @@ confirm_line(struct confirm *c, attr_t a, const char *fmt, ...)
 	free(text);
 }
 
+/* A long sentence over as many body lines as it needs. */
+static void
+confirm_wrap(struct confirm *c, const char *text)
+{
+	const char *p = text, *end;
+	int width = COLS - 4 > 20 ? COLS - 4 : 20;
+
+	while (*p != '\0') {
+		end = p + strlen(p);
+		if (end - p > width) {
+			for (end = p + width; end > p && *end != ' '; end--)
+				;
+			if (end == p)
+				end = p + width;
+		}
+		confirm_line(c, A_NORMAL, "%.*s", (int)(end - p), p);
+		for (p = end; *p == ' '; p++)
+			;
+	}
+}
+
 static const char *
 confirm_str(json_t *o, const char *key)
 {
@@ -122,7 +143,7 @@ confirm_draw(struct screen *s)
 	if (strcmp(c->flow, "create") == 0)
 		confirm_draw_plan(c);
 	else if (c->summary != NULL)
-		confirm_line(c, A_NORMAL, "%s", c->summary);
+		confirm_wrap(c, c->summary);
 	confirm_line(c, A_NORMAL, " ");
 	if (c->can_start)
 		confirm_line(c, tui_attr(TC_OK) | A_BOLD, "Press Enter to "

@@ -140,12 +140,48 @@ results_draw_gantt(struct results *r)
 	free(rows);
 }
 
+/* The performance table, in two columns when the terminal is wide enough
+ * (80 columns are): "label   value" lines re-spaced to fit. */
+static void
+results_draw_table(struct results *r)
+{
+	char *copy, *line, *save = NULL, *gap, *val, **cells = NULL;
+	size_t n = 0, i, rows;
+	int y, cols = COLS >= 80 ? 2 : 1, x;
+
+	copy = xstrdup(r->table);
+	for (line = strtok_r(copy, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		cells = xreallocarray(cells, n + 1, sizeof *cells);
+		if ((gap = strstr(line, "  ")) != NULL) {
+			for (val = gap; *val == ' '; val++)
+				;
+			cells[n++] = xprintf("%-21.*s %s", (int)(gap - line),
+			    line, val);
+		} else
+			cells[n++] = xstrdup(line);
+	}
+	free(copy);
+	rows = (n + (size_t)cols - 1) / (size_t)cols;
+	for (i = 0; i < rows; i++) {
+		if ((y = results_row(r)) < 0)
+			continue;
+		for (x = 0; x < cols; x++) {
+			if (i + (size_t)x * rows < n)
+				tui_put(y, 2 + x * 39, A_NORMAL, "%-38.38s",
+				    cells[i + (size_t)x * rows]);
+		}
+	}
+	for (i = 0; i < n; i++)
+		free(cells[i]);
+	free(cells);
+}
+
 static void
 results_draw(struct screen *s)
 {
 	struct results *r = s->data;
 	const struct perf *pf = &r->lr.perf;
-	char *copy, *line, *save = NULL;
 	int y;
 
 	tui_draw_frame("results", "o open folder  j/k scroll  Esc menu  "
@@ -157,13 +193,7 @@ results_draw(struct screen *s)
 		    r->lr.project, r->lr.cancelled ? "interrupted" :
 		    (pf->errors > 0 ? "done with errors" : "done"), pf->ok,
 		    pf->tasks);
-	copy = xstrdup(r->table);
-	for (line = strtok_r(copy, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
-		if ((y = results_row(r)) >= 0)
-			tui_put(y, 4, A_NORMAL, "%s", line);
-	}
-	free(copy);
+	results_draw_table(r);
 	results_row(r);
 	results_draw_gantt(r);
 	results_row(r);
