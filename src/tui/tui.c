@@ -100,8 +100,7 @@ tui_interrupted(void)
 static void
 tui_on_signal(int sig)
 {
-	(void)sig;
-	tui_signalled = 1;
+	tui_signalled = sig;
 }
 
 /* A crash: put the terminal back as it was, then die of the signal. */
@@ -218,7 +217,7 @@ tui_ask(const char *answers, const char *fmt, ...)
 	xvasprintf(&text, fmt, ap);
 	va_end(ap);
 	tui_prompt = text;
-	for (;;) {
+	while (!tui_signalled) {
 		tui_tick();
 		tui_draw();
 		ch = getch();
@@ -344,5 +343,5 @@ tui_main(void)
 		menu_free(tui_menus[i]);
 		tui_menus[i] = NULL;
 	}
-	return tui_signalled ? 130 : 0;
+	return tui_signalled ? 128 + tui_signalled : 0;
 }

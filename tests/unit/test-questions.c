@@ -237,6 +237,7 @@ test_answers(const struct menu *mu, const char *proj, const char *tmp)
 {
 	json_t *a, *given;
 	char *text, *cause = NULL;
+	int rv;
 
 	text = xprintf("project: %s\nnodes: 3\nengine: kubernetes\n", proj);
 	a = answers_from(mu, tmp, "a.yaml", text, &cause);
@@ -320,7 +321,8 @@ test_answers(const struct menu *mu, const char *proj, const char *tmp)
 	    "answers from options are checked and completed");
 	json_decref(given);
 	given = json_pack("{s:s, s:i}", "project", proj, "nodes", 700);
-	ok(menu_complete_answers(mu, given, &cause) != 0 && cause != NULL &&
+	rv = menu_complete_answers(mu, given, &cause);
+	ok(rv != 0 && cause != NULL &&
 	    strstr(cause, "from 1 to 100"), "and refused the same way: %s",
 	    cause);
 	free(cause);
