@@ -108,6 +108,21 @@ form_enter(struct form *f, size_t i)
 	form_cost_note(f);
 }
 
+/* The cause under the field; from the field's column when it fits, else
+ * from the left, wrapped. Returns the rows used. */
+static int
+form_draw_error(const char *error, int y, int x)
+{
+	char *text = xprintf("! %s", error);
+	int rows;
+
+	if ((int)strlen(text) > COLS - x - 1)
+		x = 4;
+	rows = tui_wrap(y, x, COLS - x - 1, 3, tui_attr(TC_FAIL), text);
+	free(text);
+	return rows;
+}
+
 static void
 form_draw(struct screen *s)
 {
@@ -180,10 +195,8 @@ form_draw(struct screen *s)
 			    ' ');
 			attroff(A_REVERSE);
 		}
-		if (f->error != NULL) {
-			y++;
-			tui_put(y, x, tui_attr(TC_FAIL), "! %s", f->error);
-		}
+		if (f->error != NULL)
+			y += form_draw_error(f->error, y + 1, x);
 		if (f->alts != NULL) {
 			y++;
 			move(y, x);
@@ -219,6 +232,8 @@ form_accept(struct form *f)
 		return;
 	}
 	json_object_set_new(f->answers, q->key, v);
+	if (q->type == QUESTION_CHOICE)
+		form_set_text(f, f->cur, text);
 	if (f->cur + 1 < f->menu->nquestions) {
 		form_enter(f, f->cur + 1);
 		return;

@@ -13,14 +13,25 @@ tm() { tmux -L "$TMUX_SOCK" -f /dev/null "$@"; }
 
 # tmux_start [W H]: a session with a plain shell, sized W x H (80 x 24).
 tmux_start() {
-	_ts_cmd=$(printf 'env -u NO_COLOR TERM=xterm-256color FANOUT_HISTORY_DIR=%q FANOUT_DATA_DIR=%q HOME=%q PS1=%q bash --norc --noprofile -i' \
+	_ts_cmd=$(printf 'env -u NO_COLOR TERM=xterm-256color FANOUT_HISTORY_DIR=%q FANOUT_DATA_DIR=%q HOME=%q HISTFILE= PS1=%q bash --norc --noprofile -i' \
 	    "$FANOUT_HISTORY_DIR" "${FANOUT_DATA_DIR:-$top_srcdir}" \
 	    "$TEST_TMP" 'shell$ ')
 	tm new-session -d -s t -x "${1:-80}" -y "${2:-24}" "$_ts_cmd" ||
 	    bail "tmux would not start"
-	at_exit "tmux -L $TMUX_SOCK kill-server 2>/dev/null"
+	at_exit "tmux_stop"
 	tm set-option -g status off
 	tmux_wait 'shell\$' 10 || bail "no shell prompt in tmux"
+}
+
+# Ends the private server and waits until its pane's shell is gone.
+tmux_stop() {
+	_pid=$(tm display -p -t t '#{pane_pid}' 2>/dev/null)
+	tm kill-server 2>/dev/null
+	_i=0
+	while [ -n "$_pid" ] && kill -0 "$_pid" 2>/dev/null && [ $_i -lt 50 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
 }
 
 # The visible screen as text.
@@ -31,6 +42,16 @@ tmux_wait() {
 	_tw_end=$(( $(date +%s) + ${2:-10} ))
 	while :; do
 		tmux_screen | grep -Eq -- "$1" && return 0
+		[ "$(date +%s)" -ge "$_tw_end" ] && return 1
+		sleep 0.05
+	done
+}
+
+# tmux_wait_row ROW REGEX [SECONDS]: polls until row ROW (from 1) matches.
+tmux_wait_row() {
+	_tw_end=$(( $(date +%s) + ${3:-10} ))
+	while :; do
+		tmux_screen | sed -n "$1p" | grep -Eq -- "$2" && return 0
 		[ "$(date +%s)" -ge "$_tw_end" ] && return 1
 		sleep 0.05
 	done

@@ -42,7 +42,7 @@ like "$(tmux_screen)" "runs the\s*\$" "at 80 columns the help breaks after 'runs
 tmux_resize 100 30
 tmux_wait "q quit" 5
 is "100x30" "$(tmux_size)" "the pane is now 100x30"
-tmux_wait '^ *q  Quit' 5
+tmux_wait_row 30 "q quit" 5
 like "$(tmux_screen | sed -n 30p)" "q quit" "resized to 100x30: the hints move to row 30"
 like "$(tmux_screen | sed -n 1p)" "fanout: main menu" "resized: the title is redrawn"
 tmux_expect "runs the project and brings the" "resized: the help is wrapped to 100 columns" 5
