@@ -1,7 +1,7 @@
 /* Menus and questions as data: menus/<name>.yaml loaded with libyaml. The
  * same checks serve the TUI (one answer typed in a field) and the command
  * line (an --answers file), so both refuse the same answers with the same
- * message. No curses here: this is core. */
+ * message. This is core: no drawing library here. */
 #ifndef FANOUT_QUESTIONS_H
 #define FANOUT_QUESTIONS_H
 

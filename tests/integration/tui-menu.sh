@@ -6,6 +6,9 @@
 . "$top_srcdir/tests/integration/lib-tmux.sh"
 plan_lazy
 
+# Only src/tui includes curses.
+is "" "$(grep -rl curses "$top_srcdir/src" | grep -v "src/tui/")" "curses appears only in src/tui"
+
 # Without a terminal the menu says what to use instead.
 out=$("$FANOUT" </dev/null 2>&1 >/dev/null)
 is 2 "$("$FANOUT" </dev/null >/dev/null 2>&1; echo $?)" "no terminal: exit 2"
