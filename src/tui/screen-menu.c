@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flows.h"
 #include "tui/tui-int.h"
 #include "util/xmalloc.h"
 
@@ -18,6 +19,22 @@ static const struct tui_key main_menu_keys[] = {
 	{ "q", "quit" },
 	{ NULL, NULL }
 };
+
+/* What an item cannot do in this build (flow_ops members left NULL). */
+static const char *
+menu_missing(const char *action)
+{
+	if (strcmp(action, "create") == 0 && flow_ops.create == NULL)
+		return "Not available in this build: the questions can be "
+		    "answered, but no cloud provider is built in to create.";
+	if (strcmp(action, "resume") == 0 && flow_ops.resume == NULL)
+		return "Cloud resume is not available in this build; local "
+		    "runs can be run again from here.";
+	if (strcmp(action, "cleanup") == 0 && flow_ops.cleanup == NULL)
+		return "Not available in this build: no cloud provider is "
+		    "built in.";
+	return NULL;
+}
 
 static void
 menu_draw(struct screen *s)
@@ -44,8 +61,11 @@ menu_draw(struct screen *s)
 	}
 	mi = &ms->menu->items[ms->sel];
 	if (mi->help != NULL && y + 1 < LINES - 3)
-		tui_wrap(y + 1, x, COLS - 4, LINES - 3 - (y + 1),
+		y += 1 + tui_wrap(y + 1, x, COLS - 4, LINES - 3 - (y + 1),
 		    tui_attr(TC_DIM), mi->help);
+	if (menu_missing(mi->action) != NULL && y + 1 < LINES - 3)
+		tui_wrap(y + 1, x, COLS - 4, 2, tui_attr(TC_WARN),
+		    menu_missing(mi->action));
 }
 
 static void

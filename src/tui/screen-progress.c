@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "history/history.h"
 #include "tui/tui-int.h"
 #include "util/fs.h"
 #include "util/xmalloc.h"
@@ -45,6 +46,7 @@ static const struct tui_key progress_keys[] = {
 	{ "j/k, PgUp/PgDn", "scroll the log pane" },
 	{ "End", "back to the newest log lines" },
 	{ "Esc", "back, once the run has ended" },
+	{ "Enter", "the history, once a cloud job has ended" },
 	{ "?", "this help" },
 	{ "q", "quit (cancels a running job first)" },
 	{ NULL, NULL }
@@ -150,6 +152,43 @@ progress_event(struct progress *p, const struct tui_event *te)
 	}
 }
 
+/* A create or resume that ran the project: its results folder is the last
+ * run in the run set's history record. Shows it (replacing this screen,
+ * which frees p) and returns true, or false when there is none. */
+static bool
+progress_cloud_results(struct progress *p)
+{
+	struct tui_job *job = p->job;
+	struct screen *base = p->base;
+	json_t *rec, *runs;
+	const char *dir, *project;
+	char *cause = NULL, *d, *name;
+
+	if ((job->kind != JOB_CREATE && job->kind != JOB_RESUME) ||
+	    job->id == NULL)
+		return false;
+	if ((rec = history_load(job->id, &cause)) == NULL) {
+		free(cause);
+		return false;
+	}
+	runs = json_object_get(rec, "runs");
+	dir = json_string_value(json_object_get(json_array_get(runs,
+	    json_array_size(runs) - 1), "results"));
+	project = json_string_value(json_object_get(rec, "project"));
+	if (dir == NULL || !fs_is_dir(dir)) {
+		json_decref(rec);
+		return false;
+	}
+	d = xstrdup(dir);
+	name = xstrdup(project != NULL ? project : job->id);
+	json_decref(rec);
+	tui_pop_above(base);
+	tui_results_push_dir(name, d);
+	free(name);
+	free(d);
+	return true;
+}
+
 static void
 progress_finish(struct progress *p)
 {
@@ -167,6 +206,8 @@ progress_finish(struct progress *p)
 		tui_results_push(&lr);
 		return;
 	}
+	if (job->rv == 0 && progress_cloud_results(p))
+		return;
 	if (job->rv != 0)
 		progress_log(p, "failed: %s", job->cause != NULL ? job->cause :
 		    "unknown error");
@@ -253,8 +294,9 @@ progress_draw(struct screen *s)
 	int y = 2, rows, i, bw;
 	size_t last;
 
-	tui_draw_frame(p->title, p->done ? "Esc back  l full log  j/k scroll"
-	    "  ? help  q quit" : "c cancel  l full log  j/k scroll  ? help");
+	tui_draw_frame(p->title, p->done ? (p->job->kind == JOB_LOCAL ?
+	    "Esc back  l full log  j/k scroll  ? help  q quit" :
+	    "Enter history  Esc back  l full log  ? help  q quit") : "c cancel  l full log  j/k scroll  ? help");
 	tui_put(y++, 2, A_BOLD, "Steps%s", p->done ? (p->job->rv == 0 ?
 	    " (finished)" : " (failed)") : "");
 	y += progress_draw_steps(p, y, 5);
@@ -327,6 +369,7 @@ static enum tui_rv
 progress_key(struct screen *s, int ch)
 {
 	struct progress *p = s->data;
+	struct screen *base;
 	int page = LINES / 2;
 
 	switch (ch) {
@@ -343,6 +386,16 @@ progress_key(struct screen *s, int ch)
 		if (p->done)
 			return TUI_BACK;
 		tui_message(false, "still running: c cancels it");
+		return TUI_HANDLED;
+	case '\r':
+	case '\n':
+	case KEY_ENTER:
+		if (!p->done || p->job->kind == JOB_LOCAL)
+			return TUI_UNHANDLED;
+		/* What the cloud job left: the run sets in history. */
+		base = p->base;
+		tui_pop_above(base);
+		tui_history_push(NULL);
 		return TUI_HANDLED;
 	case 'l':
 		tui_text_push_lines("Full log", p->log, p->nlog, NULL, NULL,

@@ -19,6 +19,8 @@ struct results {
 	char			*table;		/* report_perf_text */
 	int			 scroll;	/* first body line shown */
 	int			 row;		/* drawing: next virtual row */
+	bool			 from_dir;	/* a cloud run's folder: table
+						 * from performance.txt */
 };
 
 static const struct tui_key results_keys[] = {
@@ -187,7 +189,10 @@ results_draw(struct screen *s)
 	tui_draw_frame("results", "o open folder  j/k scroll  Esc menu  "
 	    "? help  q quit");
 	r->row = 0;
-	if ((y = results_row(r)) >= 0)
+	if (r->from_dir) {
+		if ((y = results_row(r)) >= 0)
+			tui_put(y, 2, A_BOLD, "%s: results", r->lr.project);
+	} else if ((y = results_row(r)) >= 0)
 		tui_put(y, 2, A_BOLD | tui_attr(r->lr.cancelled || pf->errors >
 		    0 ? TC_FAIL : TC_OK), "%s: %s, %zu of %zu task(s) ok",
 		    r->lr.project, r->lr.cancelled ? "interrupted" :
@@ -359,6 +364,26 @@ tui_results_push(struct local_result *lr)
 	memset(lr, 0, sizeof *lr);
 	r->table = report_perf_text(&r->lr.perf);
 	path = fs_join(r->lr.results_dir, "records.jsonl");
+	if (record_list_read(path, &r->recs, &r->recs_error) != 0)
+		record_list_free(&r->recs);
+	free(path);
+	tui_push(&results_ops, r);
+}
+
+void
+tui_results_push_dir(const char *project, const char *dir)
+{
+	struct results *r = xcalloc(1, sizeof *r);
+	char *path, *cause = NULL;
+
+	r->from_dir = true;
+	r->lr.project = xstrdup(project);
+	r->lr.results_dir = xstrdup(dir);
+	path = fs_join(dir, "performance.txt");
+	if ((r->table = fs_read_file(path, NULL, &cause)) == NULL)
+		r->table = cause;
+	free(path);
+	path = fs_join(dir, "records.jsonl");
 	if (record_list_read(path, &r->recs, &r->recs_error) != 0)
 		record_list_free(&r->recs);
 	free(path);

@@ -170,6 +170,8 @@ struct screen	*tui_confirm_push(const char *flow, const struct menu *,
 void		 tui_progress_push(struct screen *base, struct tui_job *,
 		     const char *title);
 void		 tui_results_push(struct local_result *);
+/* The results folder of a cloud run (performance.txt, records.jsonl). */
+void		 tui_results_push_dir(const char *project, const char *dir);
 /* mode: NULL (all actions), "resume" or "cleanup" (hint in the title). */
 struct screen	*tui_history_push(const char *mode);
 
