@@ -57,21 +57,39 @@ history_reload(struct history_screen *h)
 		    json_array_size(h->list) - 1 : 0;
 }
 
-/* Cost so far: the record's cost_usd when a provider keeps it, else its
- * hourly_usd times the hours since created_at (while not deleted). */
+static double
+history_time(json_t *o, const char *key, double def)
+{
+	const char *ts = json_string_value(json_object_get(o, key));
+	double t = ts != NULL ? history_parse_timestamp(ts) : -1;
+
+	return t < 0 ? def : t;
+}
+
+/* Cost so far: each resource's hourly_usd times the hours it lived (from
+ * its created_at to its deleted_at, the record's deleted_at, or now), as
+ * `fanout history` counts it; "-" when no resource has a price. */
 static void
 history_cost(json_t *rec, char *buf, size_t len)
 {
-	json_t *cost = json_object_get(rec, "cost_usd");
-	json_t *hourly = json_object_get(rec, "hourly_usd");
-	double t;
+	double now = time_now(), sum = 0, start, end;
+	json_t *res, *h;
+	size_t i;
+	bool priced = false;
 
-	if (json_is_number(cost))
-		snprintf(buf, len, "$%.2f", json_number_value(cost));
-	else if (json_is_number(hourly) && (t = history_parse_timestamp(
-	    hist_str(rec, "created_at", ""))) > 0)
-		snprintf(buf, len, "$%.2f", json_number_value(hourly) *
-		    (time_now() - t) / 3600);
+	json_array_foreach(json_object_get(rec, "resources"), i, res) {
+		h = json_object_get(res, "hourly_usd");
+		if (!json_is_number(h))
+			continue;
+		priced = true;
+		start = history_time(res, "created_at", now);
+		end = history_time(res, "deleted_at", history_time(rec,
+		    "deleted_at", now));
+		if (end > start)
+			sum += json_number_value(h) * (end - start) / 3600;
+	}
+	if (priced)
+		snprintf(buf, len, "$%.2f", sum);
 	else
 		snprintf(buf, len, "-");
 }
@@ -95,7 +113,7 @@ history_draw(struct screen *s)
 		tui_put(1, 2, tui_attr(TC_DIM), "%s", strcmp(h->mode,
 		    "resume") == 0 ? "Choose a run set and press r." :
 		    "Choose a run set and press d, or o for orphans.");
-	tui_put(2, 2, A_BOLD, "%-18s %-16s %-18s %-9s %6s %8s", "id",
+	tui_put(2, 2, A_BOLD, "%-16s %-14s %-16s %-8s %6s %8s", "id",
 	    "project", "provider/region", "state", "age", "cost");
 	if (n == 0) {
 		tui_put(4, 2, tui_attr(TC_DIM), "%s", h->error != NULL ?
@@ -123,7 +141,7 @@ history_draw(struct screen *s)
 			mvhline(y, 0, ' ', COLS);
 			attroff(a);
 		}
-		tui_put(y, 2, a, "%-18.18s %-16.16s %-18.18s %-9.9s %6s %8s",
+		tui_put(y, 2, a, "%-16.16s %-14.14s %-16.16s %-8.8s %6s %8s",
 		    hist_str(rec, "id", "?"), hist_str(rec, "project", "?"),
 		    where, hist_str(rec, "state", "?"), age, cost);
 	}
@@ -161,13 +179,13 @@ history_details(json_t *rec)
 	res = json_object_get(rec, "resources");
 	strbuf_addf(&sb, "\nResources (%zu)\n", json_array_size(res));
 	if (json_array_size(res) > 0)
-		strbuf_addf(&sb, "  %-16s %-22s %-22s %-12s %s\n", "kind",
-		    "name", "id", "region", "state");
+		strbuf_addf(&sb, "  %-14s %-24s %-21s %-8s %s\n", "kind",
+		    "name", "id", "state", "region");
 	json_array_foreach(res, i, r) {
-		strbuf_addf(&sb, "  %-16s %-22s %-22s %-12s %s\n",
+		strbuf_addf(&sb, "  %-14s %-24s %-21s %-8s %s\n",
 		    hist_str(r, "kind", "?"), hist_str(r, "name", "-"),
-		    hist_str(r, "id", "-"), hist_str(r, "region", "-"),
-		    hist_str(r, "state", "?"));
+		    hist_str(r, "id", "-"), hist_str(r, "state", "?"),
+		    hist_str(r, "region", "-"));
 	}
 	runs = json_object_get(rec, "runs");
 	strbuf_addf(&sb, "\nRuns (%zu)\n", json_array_size(runs));

@@ -38,7 +38,8 @@ static void
 text_draw(struct screen *s)
 {
 	struct textview *t = s->data;
-	size_t i;
+	size_t i, len, chunk, width = COLS > 3 ? (size_t)COLS - 2 : 1;
+	const char *p;
 	int y, rows = text_rows();
 
 	tui_draw_frame(t->title, t->open != NULL ? "Enter open  Esc back  "
@@ -56,8 +57,19 @@ text_draw(struct screen *s)
 			mvhline(y, 0, ' ', COLS);
 			attroff(tui_attr(TC_SELECT));
 			tui_put(y, 1, tui_attr(TC_SELECT), "%s", t->lines[i]);
-		} else
+		} else if (t->open != NULL)
 			tui_put(y, 1, A_NORMAL, "%s", t->lines[i]);
+		else {
+			/* Pages wrap long lines (logs, files). */
+			p = t->lines[i];
+			len = strlen(p);
+			do {
+				chunk = len > width ? width : len;
+				tui_put(y, 1, A_NORMAL, "%.*s", (int)chunk, p);
+				p += chunk;
+				len -= chunk;
+			} while (len > 0 && ++y <= rows);
+		}
 	}
 	if (t->n == 0)
 		tui_put(1, 1, tui_attr(TC_DIM), "(empty)");
