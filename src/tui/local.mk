@@ -18,7 +18,8 @@ tests_unit_test_questions_LDADD = $(TEST_LIBS)
 
 TESTS += tests/integration/tui-menu.sh \
 	tests/integration/tui-local.sh \
-	tests/integration/tui-create.sh
+	tests/integration/tui-create.sh \
+	tests/integration/tui-cloud.sh
 # EXTRA_DIST is first set after the includes in Makefile.am, so it cannot
 # take += here; these non-source files are distributed this way instead.
 dist_noinst_DATA = tests/integration/lib-tmux.sh \
@@ -26,4 +27,5 @@ dist_noinst_DATA = tests/integration/lib-tmux.sh \
 	tests/integration/tui-menu.sh \
 	tests/integration/tui-local.sh \
 	tests/integration/tui-create.sh \
+	tests/integration/tui-cloud.sh \
 	docs/tui.md

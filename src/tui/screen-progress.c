@@ -211,6 +211,9 @@ progress_finish(struct progress *p)
 	if (job->rv != 0)
 		progress_log(p, "failed: %s", job->cause != NULL ? job->cause :
 		    "unknown error");
+	if (job->rv != 0 && job->id != NULL)
+		progress_log(p, "run set %s is in history: Enter, then d tears "
+		    "it down", job->id);
 	else if (job->id != NULL)
 		progress_log(p, "done: run set %s", job->id);
 	else

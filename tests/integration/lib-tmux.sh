@@ -13,9 +13,14 @@ tm() { tmux -L "$TMUX_SOCK" -f /dev/null "$@"; }
 
 # tmux_start [W H]: a session with a plain shell, sized W x H (80 x 24).
 tmux_start() {
-	_ts_cmd=$(printf 'env -u NO_COLOR TERM=xterm-256color FANOUT_HISTORY_DIR=%q FANOUT_DATA_DIR=%q HOME=%q HISTFILE= PS1=%q bash --norc --noprofile -i' \
+	_ts_cmd=$(printf 'env -u NO_COLOR TERM=xterm-256color FANOUT_HISTORY_DIR=%q FANOUT_DATA_DIR=%q HOME=%q HISTFILE= PS1=%q' \
 	    "$FANOUT_HISTORY_DIR" "${FANOUT_DATA_DIR:-$top_srcdir}" \
 	    "$TEST_TMP" 'shell$ ')
+	# TMUX_PASS_ENV: more variables (names) to hand to the pane.
+	for _v in ${TMUX_PASS_ENV:-}; do
+		_ts_cmd="$_ts_cmd $(printf '%s=%q' "$_v" "${!_v}")"
+	done
+	_ts_cmd="$_ts_cmd bash --norc --noprofile -i"
 	tm new-session -d -s t -x "${1:-80}" -y "${2:-24}" "$_ts_cmd" ||
 	    bail "tmux would not start"
 	at_exit "tmux_stop"
