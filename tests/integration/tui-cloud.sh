@@ -34,7 +34,7 @@ is "0 0 0" "$(tagged_counts)" "nothing is made before Enter"
 
 tmux_keys Enter
 tmux_expect "ok +security group" "the progress screen shows the flow's steps" 60
-tmux_expect "(done|failed).*|run set fo-" "the create ends" 120
+tmux_expect "done: run set fo-|run set fo-[0-9a-z-]+ is in history" "the create ends" 120
 id=$(tmux_screen | grep -Eo 'fo-[0-9]{8}-[a-z0-9]{4}' | head -1)
 [ -n "$id" ] || id=$(newest_id)
 like "$id" '^fo-[0-9]{8}-[a-z0-9]{4}$' "the run set id is shown ($id)"
@@ -52,7 +52,7 @@ tmux_keys Escape
 tmux_keys d
 tmux_expect "Tear down every resource of $id\\? \\(y/n\\)" "d asks once"
 tmux_keys y
-tmux_expect "ok +cleanup|done: run set" "the teardown runs on the progress screen" 120
+tmux_expect "done: run set $id" "the teardown runs on the progress screen" 120
 is "0 0 0" "$(tagged_counts)" "EC2 holds nothing tagged any more"
 tmux_keys Enter
 tmux_expect "$id +sleep-demo +aws/us-east-1 +deleted" "history shows it deleted"
