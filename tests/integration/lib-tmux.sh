@@ -81,6 +81,17 @@ tmux_expect() {
 	fi
 }
 
+# tmux_absent REGEX DESCRIPTION: a TAP assertion that the screen does not
+# show REGEX (now).
+tmux_absent() {
+	if tmux_screen | grep -Eq -- "$1"; then
+		ok 1 "$2"
+		diag "the screen shows: $1"
+	else
+		ok 0 "$2"
+	fi
+}
+
 # tmux_resize W H
 tmux_resize() { tm resize-window -t t -x "$1" -y "$2"; }
 
