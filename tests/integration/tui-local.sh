@@ -30,6 +30,12 @@ tmux_expect "has no fanout.yaml" "a folder without fanout.yaml is refused"
 like "$(tmux_screen)" "> Project folder" "the cursor stays on the project folder"
 tmux_absent "> Number of inputs" "the form did not move on"
 
+tmux_keys '?'
+tmux_expect "Keys of the questions" "? on the form lists its keys"
+like "$(tmux_screen)" "Tab +complete a folder name" "including Tab"
+tmux_keys Escape
+tmux_expect "has no fanout.yaml" "Esc: back on the field, message and all"
+
 # Tab completes the folder name.
 tmux_keys C-u
 tmux_type "$TEST_TMP/sle"
@@ -74,6 +80,10 @@ results=$(find "$ex/results" -maxdepth 1 -name '20*' | head -1)
 check "results.csv was written" test -s "$results/results.csv"
 check "records.jsonl was written" test -s "$results/records.jsonl"
 
+tmux_keys '?'
+tmux_expect "Keys of the results" "? on the results lists its keys"
+like "$(tmux_screen)" "o +list the results folder" "including o"
+tmux_keys Escape
 tmux_keys o
 tmux_expect "results.csv" "o lists the results folder"
 like "$(tmux_screen)" "runtime.png" "with the chart file"
@@ -83,10 +93,16 @@ like "$(tmux_screen)" "Total tasks +8" "performance.txt is shown"
 tmux_keys Escape Escape Escape
 tmux_expect "Run on this machine" "Esc goes back to the main menu"
 
-# History: the run is there.
+# History: the run is there; a record that does not parse is counted.
+echo '{"id": "fo-broken' > "$FANOUT_HISTORY_DIR/fo-20260101-zzzz.json"
 tmux_keys h
 tmux_expect "sleep-demo" "the history screen lists the run"
 like "$(tmux_screen)" "fo-[0-9]{8}-[a-z0-9]{4} +sleep-demo +local +done" "id, project, provider, state"
+like "$(tmux_screen)" "1 record\\(s\\) in the history dir could not be read" "a broken record is counted, not shown"
+tmux_keys '?'
+tmux_expect "Keys of the history" "? on the history lists its keys"
+like "$(tmux_screen)" "o +orphan sweep" "including o"
+tmux_keys Escape
 tmux_keys Enter
 tmux_expect "Runs \\(1\\)" "Enter shows the details"
 like "$(tmux_screen)" "results: $TEST_TMP/sleep/results/20" "with the results path"
@@ -115,6 +131,10 @@ tmux_expect "Tasks +\\[" "the slow run runs"
 tmux_wait "task.*slow|0/8 done" 5
 sleep 0.5
 check "its tasks are running" pgrep -f "$TEST_TMP/slow/./entrypoint"
+tmux_keys '?'
+tmux_expect "Keys of the progress" "? on the progress screen lists its keys"
+like "$(tmux_screen)" "c +cancel" "including c"
+tmux_keys Escape
 tmux_keys c
 tmux_expect "Cancel the run\\?" "c asks before cancelling"
 tmux_keys y

@@ -79,6 +79,15 @@ colours=$(tm capture-pane -p -e -t t | grep -c $'\033\\[[0-9;]*\\(3[0-7]\\|4[0-7
 is 0 "$colours" "NO_COLOR: no colour sequences"
 like "$(tm capture-pane -p -e -t t)" $'\033\\[[0-9;]*7m' "NO_COLOR: the selection is shown in reverse"
 
+# A terminal without colours (vt100): no colours either.
+tmux_keys q
+tmux_expect "fanout-exit=0" "q again"
+tm send-keys -t t 'clear' Enter
+tmux_run "TERM=vt100 $FANOUT; echo fanout-exit=\$?"
+tmux_expect "Run on this machine" "the menu appears on a vt100"
+colours=$(tm capture-pane -p -e -t t | grep -c $'\033\\[[0-9;]*\\(3[0-7]\\|4[0-7]\\|[34]8;5\\)' || true)
+is 0 "$colours" "vt100: no colour sequences"
+
 # A signal to quit (SIGTERM) and a crash signal (SIGSEGV) restore the
 # terminal too.
 fanout_pid() { pgrep -n -P "$(tm display -p -t t '#{pane_pid}')" fanout; }
