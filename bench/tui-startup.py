@@ -5,7 +5,8 @@ and resident memory while the menu shows.
 fanout runs in a pseudo-terminal of 80x24 (TERM=xterm-256color); the clock
 starts just before the fork and stops when the menu's last item ("Quit")
 has been read from the terminal; VmRSS is read from /proc/PID/status
-while the menu is on screen; then q is sent and the exit awaited.
+and the on-CPU and run-queue times from /proc/PID/schedstat while the
+menu is on screen; then q is sent and the exit awaited.
 
 usage: bench/tui-startup.py [FANOUT] [RUNS]   (defaults: ./fanout, 20)
 """
@@ -26,6 +27,10 @@ def once(fanout, env):
     painted = time.monotonic() - t0
     with open("/proc/%d/status" % pid) as f:
         rss = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+    # On-CPU and run-queue wait time so far (ns), from the scheduler:
+    # what the paint cost, and how long it waited for a CPU.
+    with open("/proc/%d/schedstat" % pid) as f:
+        oncpu, waited = (int(x) / 1e6 for x in f.read().split()[:2])
     os.write(fd, b"q")
     try:
         while os.read(fd, 65536):
@@ -36,7 +41,7 @@ def once(fanout, env):
     os.close(fd)
     if status != 0:
         raise SystemExit("fanout exited with status %d" % status)
-    return painted, rss
+    return painted, rss, oncpu, waited
 
 def version(fanout, env):
     """fork to exit of `fanout --version`: process start and dynamic
@@ -59,15 +64,22 @@ def main():
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 20
     env = dict(os.environ, TERM="xterm-256color", LINES="24", COLUMNS="80")
     env.pop("NO_COLOR", None)
-    times, rss = [], []
+    times, rss, cpu, wait = [], [], [], []
     for _ in range(runs):
-        t, r = once(fanout, env)
+        t, r, c, w = once(fanout, env)
         times.append(t * 1000)
         rss.append(r / 1024)
+        cpu.append(c)
+        wait.append(w)
+    cpu.sort()
+    wait.sort()
     times.sort()
     base = sorted(version(fanout, env) for _ in range(runs))
     print("first paint: median %.1f ms, max %.1f ms over %d runs"
           % (times[len(times) // 2], times[-1], runs))
+    print("of which on a CPU: median %.1f ms, max %.1f ms; waiting for a "
+          "CPU: median %.1f ms" % (cpu[len(cpu) // 2], cpu[-1],
+          wait[len(wait) // 2]))
     print("for comparison, fanout --version (start, load, exit): median "
           "%.1f ms" % base[len(base) // 2])
     print("load average: %s" % open("/proc/loadavg").read().split()[0])
