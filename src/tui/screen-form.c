@@ -1,0 +1,447 @@
+/* A flow's questions (menus/<flow>.yaml) as a form: one field at a time,
+ * every answer checked by question_check() before moving on. A bad answer
+ * shows its cause under the field and the cursor stays there. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "flows.h"
+#include "tui/tui-int.h"
+#include "util/xmalloc.h"
+
+struct form {
+	char		 *flow;		/* "create", "local" */
+	struct menu	 *menu;		/* its questions (owned by tui.c) */
+	size_t		  cur;		/* question being answered */
+	json_t		 *answers;	/* accepted answers by key */
+	char		**text;		/* what is typed, per question */
+	size_t		 *pos;		/* cursor in text, per question */
+	bool		 *edited;	/* typed by the user, not a default */
+	size_t		 *choice;	/* choice: index, per question */
+	char		 *error;	/* why the answer was refused */
+	char		 *note;		/* e.g. the hourly cost */
+	char		**alts;		/* completions on offer */
+	struct screen	 *base;		/* what was below the form */
+};
+
+static const struct tui_key form_keys[] = {
+	{ "Enter", "accept the answer and go to the next question" },
+	{ "Esc, Up", "back to the previous question (Esc on the first "
+	    "leaves)" },
+	{ "Tab", "complete a folder name (path questions)" },
+	{ "Left/Right", "move in the text; change a choice" },
+	{ "Space, y/n", "change a choice; yes or no" },
+	{ "Ctrl-U", "clear the field" },
+	{ "Ctrl-W", "delete the word before the cursor" },
+	{ "Home/End", "start or end of the field (also Ctrl-A, Ctrl-E)" },
+	{ "?", "this help" },
+	{ "Ctrl-C", "quit fanout" },
+	{ NULL, NULL }
+};
+
+static const struct question *
+form_q(struct form *f)
+{
+	return &f->menu->questions[f->cur];
+}
+
+static void
+form_set_text(struct form *f, size_t i, const char *text)
+{
+	free(f->text[i]);
+	f->text[i] = xstrdup(text != NULL ? text : "");
+	f->pos[i] = strlen(f->text[i]);
+}
+
+/* The hourly cost note for the question that asks about cleaning up. */
+static void
+form_cost_note(struct form *f)
+{
+	json_t *plan, *hourly;
+	char *cause = NULL;
+
+	free(f->note);
+	f->note = NULL;
+	if (!form_q(f)->cost_note)
+		return;
+	if (flow_ops.plan == NULL) {
+		f->note = xstrdup("The hourly cost of keeping the resources "
+		    "comes with the provider; not available in this build.");
+		return;
+	}
+	if ((plan = flow_ops.plan(f->answers, &cause)) == NULL) {
+		f->note = xprintf("No cost estimate: %s", cause);
+		free(cause);
+		return;
+	}
+	hourly = json_object_get(plan, "hourly_usd");
+	if (json_is_number(hourly))
+		f->note = xprintf("Keeping everything costs about $%.2f an "
+		    "hour until it is cleaned up.", json_number_value(hourly));
+	json_decref(plan);
+}
+
+/* Moves to question i: offers its default unless the user typed one. */
+static void
+form_enter(struct form *f, size_t i)
+{
+	const struct question *q = &f->menu->questions[i];
+	char *def;
+	size_t c;
+
+	f->cur = i;
+	free(f->error);
+	f->error = NULL;
+	question_alts_free(f->alts);
+	f->alts = NULL;
+	if (!f->edited[i]) {
+		def = question_default(q, f->answers);
+		form_set_text(f, i, def);
+		if (q->type == QUESTION_CHOICE) {
+			for (c = 0; c < q->nchoices; c++) {
+				if (def != NULL &&
+				    strcmp(q->choices[c], def) == 0)
+					f->choice[i] = c;
+			}
+		}
+		free(def);
+	}
+	form_cost_note(f);
+}
+
+/* The cause under the field; from the field's column when it fits, else
+ * from the left, wrapped. Returns the rows used. */
+static int
+form_draw_error(const char *error, int y, int x)
+{
+	char *text = xprintf("! %s", error);
+	int rows;
+
+	if ((int)strlen(text) > COLS - x - 1)
+		x = 4;
+	rows = tui_wrap(y, x, COLS - x - 1, 3, tui_attr(TC_FAIL), text);
+	free(text);
+	return rows;
+}
+
+static void
+form_draw(struct screen *s)
+{
+	struct form *f = s->data;
+	const struct question *q;
+	const char *shown;
+	size_t i, lw = 0, len, first;
+	int y = 2, x, room, cx, c;
+	attr_t a;
+
+	tui_draw_frame(f->menu->title, "Enter accept  Esc back  Tab complete"
+	    "  ? help  Ctrl-C quit");
+	if (f->menu->help != NULL)
+		y += tui_wrap(y, 2, COLS - 4, 2, tui_attr(TC_DIM),
+		    f->menu->help) + 1;
+	for (i = 0; i < f->menu->nquestions; i++) {
+		len = strlen(f->menu->questions[i].title);
+		if (len > lw)
+			lw = len;
+	}
+	if (lw > 36)
+		lw = 36;
+	x = 4 + (int)lw + 2;
+	room = COLS - x - 2;
+	for (i = 0; i < f->menu->nquestions && y < LINES - 6; i++, y++) {
+		q = &f->menu->questions[i];
+		a = i == f->cur ? A_BOLD : (i > f->cur ? tui_attr(TC_DIM) :
+		    A_NORMAL);
+		tui_put(y, 2, a, "%s %.*s", i == f->cur ? ">" : " ", (int)lw,
+		    q->title);
+		if (i > f->cur)
+			continue;
+		if (i < f->cur) {
+			tui_put(y, x, A_NORMAL, "%s", f->text[i]);
+			continue;
+		}
+		if (q->type == QUESTION_CHOICE) {
+			move(y, x);
+			for (c = 0; c < (int)q->nchoices; c++) {
+				a = (size_t)c == f->choice[i] ?
+				    tui_attr(TC_SELECT) | A_BOLD : A_NORMAL;
+				attron(a);
+				printw(" %s ", q->choices[c]);
+				attroff(a);
+				addch(' ');
+			}
+		} else if (q->type == QUESTION_YESNO) {
+			move(y, x);
+			c = strcmp(f->text[i], "no") == 0;
+			attron(c ? A_NORMAL : tui_attr(TC_SELECT) | A_BOLD);
+			addstr(" yes ");
+			attroff(c ? A_NORMAL : tui_attr(TC_SELECT) | A_BOLD);
+			addch(' ');
+			attron(!c ? A_NORMAL : tui_attr(TC_SELECT) | A_BOLD);
+			addstr(" no ");
+			attroff(!c ? A_NORMAL : tui_attr(TC_SELECT) | A_BOLD);
+		} else if (room > 2) {
+			/* Scroll so that the cursor stays in the field. */
+			first = f->pos[i] >= (size_t)room ?
+			    f->pos[i] - (size_t)room + 1 : 0;
+			shown = f->text[i] + first;
+			attron(A_UNDERLINE);
+			mvhline(y, x, ' ', room);
+			mvaddnstr(y, x, shown, room);
+			attroff(A_UNDERLINE);
+			cx = x + (int)(f->pos[i] - first);
+			attron(A_REVERSE);
+			mvaddch(y, cx, f->text[i][f->pos[i]] != '\0' ?
+			    (chtype)(unsigned char)f->text[i][f->pos[i]] :
+			    ' ');
+			attroff(A_REVERSE);
+		}
+		if (f->error != NULL)
+			y += form_draw_error(f->error, y + 1, x);
+		if (f->alts != NULL) {
+			y++;
+			move(y, x);
+			for (c = 0; f->alts[c] != NULL; c++)
+				tui_put(y, getcurx(stdscr), tui_attr(TC_DIM),
+				    "%s  ", f->alts[c]);
+		}
+	}
+	q = form_q(f);
+	y = LINES - 6;
+	if (f->note != NULL)
+		tui_wrap(y - 1, 2, COLS - 4, 1, tui_attr(TC_WARN), f->note);
+	if (q->help != NULL)
+		tui_wrap(y, 2, COLS - 4, 3, tui_attr(TC_DIM), q->help);
+}
+
+/* Enter: check the answer; stay with the cause, or go on. */
+static void
+form_accept(struct form *f)
+{
+	const struct question *q = form_q(f);
+	const char *text;
+	json_t *v;
+	char *cause = NULL;
+
+	text = q->type == QUESTION_CHOICE ? q->choices[f->choice[f->cur]] :
+	    f->text[f->cur];
+	question_alts_free(f->alts);
+	f->alts = NULL;
+	if (question_check(q, text, &v, &cause) != 0) {
+		free(f->error);
+		f->error = cause;
+		return;
+	}
+	json_object_set_new(f->answers, q->key, v);
+	if (q->type == QUESTION_CHOICE)
+		form_set_text(f, f->cur, text);
+	if (f->cur + 1 < f->menu->nquestions) {
+		form_enter(f, f->cur + 1);
+		return;
+	}
+	free(f->error);
+	f->error = NULL;
+	tui_confirm_push(f->flow, f->menu, f->answers, f->base);
+}
+
+static void
+form_complete(struct form *f)
+{
+	char *done;
+
+	question_alts_free(f->alts);
+	f->alts = NULL;
+	done = question_complete_path(f->text[f->cur], &f->alts, 8);
+	free(f->text[f->cur]);
+	f->text[f->cur] = done;
+	f->pos[f->cur] = strlen(done);
+	f->edited[f->cur] = true;
+	if (f->alts == NULL && strcmp(done, "") == 0)
+		tui_message(false, "nothing to complete");
+}
+
+/* Editing keys of a text field; true when the key was one. */
+static bool
+form_edit(struct form *f, int ch)
+{
+	char *t = f->text[f->cur];
+	size_t *p = &f->pos[f->cur], len = strlen(t), w;
+
+	switch (ch) {
+	case KEY_LEFT:
+		if (*p > 0)
+			(*p)--;
+		return true;
+	case KEY_RIGHT:
+		if (*p < len)
+			(*p)++;
+		return true;
+	case KEY_HOME:
+	case TUI_CTRL('a'):
+		*p = 0;
+		return true;
+	case KEY_END:
+	case TUI_CTRL('e'):
+		*p = len;
+		return true;
+	case KEY_BACKSPACE:
+	case 127:
+	case TUI_CTRL('h'):
+		if (*p > 0) {
+			memmove(t + *p - 1, t + *p, len - *p + 1);
+			(*p)--;
+		}
+		break;
+	case KEY_DC:
+	case TUI_CTRL('d'):
+		if (*p < len)
+			memmove(t + *p, t + *p + 1, len - *p);
+		break;
+	case TUI_CTRL('u'):
+		t[0] = '\0';
+		*p = 0;
+		break;
+	case TUI_CTRL('w'):
+		for (w = *p; w > 0 && t[w - 1] == ' '; w--)
+			;
+		for (; w > 0 && t[w - 1] != ' ' && t[w - 1] != '/'; w--)
+			;
+		memmove(t + w, t + *p, len - *p + 1);
+		*p = w;
+		break;
+	default:
+		if (ch < ' ' || ch > 255 || ch == 127)
+			return false;
+		t = xreallocarray(t, len + 2, 1);
+		memmove(t + *p + 1, t + *p, len - *p + 1);
+		t[*p] = (char)ch;
+		(*p)++;
+		f->text[f->cur] = t;
+		break;
+	}
+	f->edited[f->cur] = true;
+	return true;
+}
+
+static enum tui_rv
+form_key(struct screen *s, int ch)
+{
+	struct form *f = s->data;
+	const struct question *q = form_q(f);
+	size_t n = q->nchoices;
+
+	switch (ch) {
+	case '\r':
+	case '\n':
+	case KEY_ENTER:
+		form_accept(f);
+		return TUI_HANDLED;
+	case TUI_ESC:
+	case KEY_UP:
+	case KEY_BTAB:
+		if (f->cur == 0)
+			return ch == TUI_ESC ? TUI_BACK : TUI_HANDLED;
+		form_enter(f, f->cur - 1);
+		return TUI_HANDLED;
+	case KEY_DOWN:
+		form_accept(f);
+		return TUI_HANDLED;
+	case '\t':
+		if (q->type == QUESTION_PATH)
+			form_complete(f);
+		else
+			form_accept(f);
+		return TUI_HANDLED;
+	case '?':
+	case KEY_F(1):
+	case TUI_CTRL('c'):
+		return TUI_UNHANDLED;
+	}
+	free(f->error);
+	f->error = NULL;
+	if (q->type == QUESTION_CHOICE) {
+		if (ch == KEY_LEFT || ch == 'h' || ch == 'k')
+			f->choice[f->cur] = (f->choice[f->cur] + n - 1) % n;
+		else if (ch == KEY_RIGHT || ch == ' ' || ch == 'l' || ch == 'j')
+			f->choice[f->cur] = (f->choice[f->cur] + 1) % n;
+		else
+			return TUI_UNHANDLED;
+		f->edited[f->cur] = true;
+		return TUI_HANDLED;
+	}
+	if (q->type == QUESTION_YESNO) {
+		if (ch == 'y' || ch == 'Y')
+			form_set_text(f, f->cur, "yes");
+		else if (ch == 'n' || ch == 'N')
+			form_set_text(f, f->cur, "no");
+		else if (ch == KEY_LEFT || ch == KEY_RIGHT || ch == ' ')
+			form_set_text(f, f->cur, strcmp(f->text[f->cur],
+			    "no") == 0 ? "yes" : "no");
+		else
+			return TUI_UNHANDLED;
+		f->edited[f->cur] = true;
+		return TUI_HANDLED;
+	}
+	question_alts_free(f->alts);
+	f->alts = NULL;
+	return form_edit(f, ch) ? TUI_HANDLED : TUI_UNHANDLED;
+}
+
+static void
+form_free(struct screen *s)
+{
+	struct form *f = s->data;
+	size_t i;
+
+	for (i = 0; i < f->menu->nquestions; i++)
+		free(f->text[i]);
+	free(f->text);
+	free(f->pos);
+	free(f->edited);
+	free(f->choice);
+	free(f->error);
+	free(f->note);
+	free(f->flow);
+	question_alts_free(f->alts);
+	json_decref(f->answers);
+	free(f);
+}
+
+static const struct screen_ops form_ops = {
+	.name = "questions",
+	.keys = form_keys,
+	.draw = form_draw,
+	.key = form_key,
+	.tick = NULL,
+	.free = form_free,
+};
+
+void
+tui_form_push(const char *flow)
+{
+	struct menu *mu;
+	struct form *f;
+	char *cause = NULL;
+	size_t n;
+
+	if ((mu = tui_menu(flow, &cause)) == NULL) {
+		tui_message(true, "%s", cause);
+		free(cause);
+		return;
+	}
+	if (mu->nquestions == 0) {
+		tui_message(true, "%s has no questions", mu->file);
+		return;
+	}
+	n = mu->nquestions;
+	f = xcalloc(1, sizeof *f);
+	f->flow = xstrdup(flow);
+	f->menu = mu;
+	f->answers = json_object();
+	f->text = xcalloc(n, sizeof *f->text);
+	f->pos = xcalloc(n, sizeof *f->pos);
+	f->edited = xcalloc(n, sizeof *f->edited);
+	f->choice = xcalloc(n, sizeof *f->choice);
+	f->base = tui_top();
+	form_enter(f, 0);
+	tui_push(&form_ops, f);
+}
