@@ -22,8 +22,8 @@ TESTS += \
 	tests/integration/ssh-resume.sh \
 	tests/integration/ssh-run.sh
 
-# (EXTRA_DIST is first set after the fragments are included, hence this.)
-dist_noinst_DATA = \
+# (EXTRA_DIST is set after the fragments; src/tui/local.mk sets this one.)
+dist_noinst_DATA += \
 	tests/integration/lib-sshd.sh \
 	tests/integration/ssh-scripts.sh \
 	tests/integration/ssh-connect.sh \
