@@ -51,6 +51,24 @@ out=$(SSH_AUTH_SOCK= drv -K "$TEST_TMP/k2" -k "$TEST_TMP/stranger" connect 2>/de
 is auth "$(jfield "$out" error)" "an unknown key: authentication failed"
 like "$(jfield "$out" cause)" "authentication failed" "cause says so"
 
+# The ssh-agent: used when no key file is given, or the file's key is
+# refused.
+if command -v ssh-agent >/dev/null && command -v ssh-add >/dev/null; then
+	eval "$(ssh-agent -s -a "$TEST_TMP/agent.sock")" >/dev/null
+	at_exit "kill $SSH_AGENT_PID 2>/dev/null"
+	ssh-add -q "$SSHD_KEY" 2>/dev/null
+	out=$("$SSH_DRIVER" -h "$SSHD_ADDR" -p "$SSHD_PORT" -u "$SSHD_USER" \
+	    -K "$TEST_TMP/k6" connect 2>/dev/null)
+	is true "$(jfield "$out" ok)" "the ssh-agent's key, with no key file"
+	out=$(drv -K "$TEST_TMP/k6" -k "$TEST_TMP/stranger" connect 2>/dev/null)
+	is true "$(jfield "$out" ok)" "the ssh-agent after the file's key is refused"
+	kill "$SSH_AGENT_PID"
+	unset SSH_AUTH_SOCK SSH_AGENT_PID
+else
+	skip "no ssh-agent"
+	skip "no ssh-agent"
+fi
+
 # Nothing listening: refused, after retrying until the deadline.
 port=$(free_port)
 out=$("$SSH_DRIVER" -h 127.0.0.1 -p "$port" -k "$SSHD_KEY" -K "$TEST_TMP/k3" -t 1 connect 2>/dev/null)
