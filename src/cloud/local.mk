@@ -1,1 +1,16 @@
-# src/cloud: sources, tests and data of this layer (included by Makefile.am).
+# src/cloud and src/wizard: sources, tests and data of the cloud layer
+# (included by Makefile.am).
+libfanout_a_SOURCES += \
+	src/cloud/http.c src/cloud/http.h \
+	src/cloud/xml.c src/cloud/xml.h \
+	src/cloud/aws.c src/cloud/aws.h \
+	src/cloud/ec2.c src/cloud/ec2.h \
+	src/cloud/provider.c src/cloud/provider.h \
+	src/cloud/aws-provider.c \
+	src/wizard/wizard.h src/wizard/runner.c \
+	src/wizard/flow-cloud.c src/wizard/flow-orphans.c
+
+TEMPLATE_FILES += templates/user-data.sh
+
+fanout_SOURCES += src/cmd-cloud.c src/cmd-cloud.h src/cmd-create.c \
+	src/cmd-history.c src/cmd-status.c src/cmd-resume.c src/cmd-cleanup.c
