@@ -260,6 +260,11 @@ cmd_create_exec(int argc, char **argv)
 		}
 	}
 	rc = CMD_USAGE;
+	if (!yes && !cmd_interactive()) {
+		cmd_error(CMD_USAGE, "create: say --yes to create without a "
+		    "question (no terminal to ask on)");
+		goto out;
+	}
 	if (answers_file != NULL &&
 	    create_read_answers(answers_file, answers) != 0)
 		goto out;
@@ -314,18 +319,10 @@ cmd_create_exec(int argc, char **argv)
 		json_object_set_new(answers, "ssh_anywhere", json_true());
 	}
 	json_decref(plan);
-	if (!yes) {
-		if (!cmd_interactive()) {
-			cmd_error(CMD_USAGE, "create: say --yes to create "
-			    "these without a question");
-			rc = CMD_USAGE;
-			goto out;
-		}
-		if (!cmd_confirm("Create these?")) {
-			fprintf(stderr, "Nothing was created.\n");
-			rc = CMD_OK;
-			goto out;
-		}
+	if (!yes && !cmd_confirm("Create these?")) {
+		fprintf(stderr, "Nothing was created.\n");
+		rc = CMD_OK;
+		goto out;
 	}
 	sink_text_init(&sink, &st, stderr, json);
 	rc = wizard_create(answers, &sink, &id, &cause) == 0 ? CMD_OK :

@@ -14,3 +14,12 @@ TEMPLATE_FILES += templates/user-data.sh
 
 fanout_SOURCES += src/cmd-cloud.c src/cmd-cloud.h src/cmd-create.c \
 	src/cmd-history.c src/cmd-status.c src/cmd-resume.c src/cmd-cleanup.c
+
+TESTS += tests/integration/aws-create.sh tests/integration/aws-crash.sh \
+	tests/integration/aws-faults.sh tests/integration/aws-bad-input.sh
+# EXTRA_DIST is first set after the fragments are included (and the tui
+# and ssh fragments take dist_noinst_DATA), so these go as scripts.
+dist_noinst_SCRIPTS = tests/integration/lib-aws.sh tests/integration/aws-create.sh \
+	tests/integration/aws-crash.sh tests/integration/aws-faults.sh \
+	tests/integration/aws-bad-input.sh tests/fakes/checkip.py \
+	tests/fakes/faultproxy.py

@@ -4,18 +4,24 @@ loopback. Every Nth request (N from --every, default 3) is answered by the
 proxy itself, without reaching moto, alternately with HTTP 503 and with
 an EC2 "RequestLimitExceeded" throttling error; the others are passed on.
 A request body is failed at most once, so botocore-style retries (3
-attempts) always get through. Counts go to --log.
-usage: faultproxy.py PORT UPSTREAM_URL [--every N] [--log FILE]"""
+attempts) always get through. --every 0 injects no faults; --delay S
+holds every request S seconds; --always fails every request (to make a create slow enough to be killed
+at a chosen step). Counts go to --log.
+usage: faultproxy.py PORT UPSTREAM_URL [--every N] [--delay S] [--log F]"""
 import argparse
 import http.client
 import http.server
 import threading
+import time
 import urllib.parse
 
 ap = argparse.ArgumentParser()
 ap.add_argument("port", type=int)
 ap.add_argument("upstream")
 ap.add_argument("--every", type=int, default=3)
+ap.add_argument("--always", action="store_true",
+                help="fail every request, retries too")
+ap.add_argument("--delay", type=float, default=0)
 ap.add_argument("--log")
 args = ap.parse_args()
 up = urllib.parse.urlparse(args.upstream)
@@ -41,7 +47,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         key = (self.command, self.path, body)
         with lock:
             state["n"] += 1
-            fail = state["n"] % args.every == 0 and key not in failed
+            fail = args.always or (args.every > 0 and
+                                   state["n"] % args.every == 0 and
+                                   key not in failed)
             if fail:
                 state["faults"] += 1
                 state["kind"] ^= 1
@@ -51,6 +59,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 with open(args.log, "w") as f:
                     f.write("requests %d faults %d\n" %
                             (state["n"], state["faults"]))
+        if args.delay > 0:
+            time.sleep(args.delay)
         if fail:
             if kind:
                 self.reply(503, b"Service Unavailable", "text/plain")

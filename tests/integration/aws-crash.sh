@@ -1,0 +1,76 @@
+#!/bin/bash
+# Crash safety: fanout is killed (kill -9) during a create, at each step,
+# and 'fanout cleanup' then leaves no fanout-tagged resource behind.
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/lib-aws.sh"
+plan_lazy
+
+proj=$(example sleep)
+
+# Slow every request down so that a create can be caught between steps.
+proxy_start --every 0 --delay 0.25
+
+fresh() { moto_reset; rm -rf "$FANOUT_HISTORY_DIR"; }
+
+# Waits (up to 60 s) until the newest record shows resource KIND in STATE.
+wait_record() { # wait_record KIND STATE -> prints the id
+	for _ in $(seq 600); do
+		_id=$(newest_id)
+		if [ -n "$_id" ] && [ "$(rec_get "$_id" "[x['state'] for x in r['resources'] if x['kind']=='$1'] == ['$2']")" = True ]; then
+			echo "$_id"
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+cleanup_and_check() { # cleanup_and_check ID WHAT
+	"$FANOUT" cleanup "$1" --yes >"$TEST_TMP/cleanup.$1.log" 2>&1
+	ok $? "$2: cleanup exits 0"
+	is "0 0 0" "$(tagged_counts)" "$2: no fanout-tagged instance, group or key is left"
+	check "$2: no key file is left" test ! -e "$FANOUT_HISTORY_DIR/$1.key"
+	is "deleted" "$(rec_get "$1" 'r["state"]')" "$2: the record is marked deleted"
+}
+
+# 1. Killed from outside right after each step's resource is recorded.
+for kind in key_pair security_group instance; do
+	fresh
+	AWS_ENDPOINT_URL="$PROXY_URL" "$FANOUT" create "$proj" --yes \
+		>/dev/null 2>"$TEST_TMP/create.$kind.err" &
+	pid=$!
+	id=$(wait_record "$kind" created)
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	is 137 $? "kill -9 after $kind: fanout was killed mid-create"
+	like "$id" '^fo-' "kill -9 after $kind: the record shows it created"
+	is "creating" "$(rec_get "$id" 'r["state"]')" "kill -9 after $kind: the create had not finished"
+	like "$(tagged_counts)" '[1-9]' "kill -9 after $kind: something was left in the cloud"
+	cleanup_and_check "$id" "kill -9 after $kind"
+done
+
+# 2. Killed between a create call and the write of its id (the record says
+#    intent only): cleanup finds the resource by its name or tags.
+for kind in key_pair security_group instance; do
+	fresh
+	FANOUT_CRASH_AFTER=$kind "$FANOUT" create "$proj" --yes >/dev/null 2>&1
+	is 137 $? "crash after the $kind call: killed by SIGKILL"
+	id=$(newest_id)
+	is "intent None" "$(rec_get "$id" "[(x['state'], x['id']) for x in r['resources'] if x['kind']=='$kind'][0][0] + ' ' + str([x['id'] for x in r['resources'] if x['kind']=='$kind'][0])")" \
+		"crash after the $kind call: the record has only the intent"
+	like "$(tagged_counts)" '[1-9]' "crash after the $kind call: the resource exists"
+	cleanup_and_check "$id" "crash after the $kind call"
+	like "$(cat "$TEST_TMP/cleanup.$id.log")" "found $kind" \
+		"crash after the $kind call: cleanup found it by name or tags"
+done
+
+# 3. cleanup --all handles several crashed run sets at once.
+fresh
+FANOUT_CRASH_AFTER=instance "$FANOUT" create "$proj" --yes >/dev/null 2>&1
+FANOUT_CRASH_AFTER=security_group "$FANOUT" create "$proj" --yes >/dev/null 2>&1
+is 2 "$(ls "$FANOUT_HISTORY_DIR"/*.json | wc -l)" "two crashed run sets recorded"
+"$FANOUT" cleanup --all --yes >/dev/null 2>&1
+ok $? "cleanup --all exits 0"
+is "0 0 0" "$(tagged_counts)" "cleanup --all leaves no fanout-tagged resource"
+
+done_testing
