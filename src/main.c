@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "run/gantt.h"
 #include "tui/tui.h"
 
 static const struct cmd_entry *cmd_table[] = {
@@ -69,6 +70,7 @@ main(int argc, char **argv)
 {
 	const struct cmd_entry **e;
 
+	atexit(gantt_release);
 	if (argc < 2)
 		return tui_main();
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||

@@ -34,7 +34,7 @@ sink_text_progress(struct sink_text *st, const struct event *ev, int force)
 	fprintf(st->out, "\r\033[K[%.*s%*s] %lld/%lld done, %lld failed, "
 	    "%s elapsed, ETA %s", fill, "########################",
 	    width - fill, "", ev->done, ev->total, ev->failed, elapsed,
-	    ev->done == ev->total ? "-" : etas);
+	    ev->done == 0 || ev->done == ev->total ? "-" : etas);
 	fflush(st->out);
 	st->line_open = 1;
 }

@@ -1,5 +1,6 @@
 /* runtime.png with cairo: a row per (host, worker), a bar per attempt. */
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -210,6 +211,19 @@ gantt_write_png(const char *path, const struct record_list *l,
 			cairo_stroke(cr);
 		} else
 			cairo_new_path(cr);
+		/* The task number inside the bar when it fits. */
+		if (rowh >= 14) {
+			cairo_text_extents_t te;
+
+			snprintf(label, sizeof label, "%d", r->task);
+			cairo_set_font_size(cr, 10);
+			cairo_text_extents(cr, label, &te);
+			if (te.x_advance + 6 < w) {
+				cairo_set_source_rgb(cr, 1, 1, 1);
+				gantt_text(cr, x0 + w / 2, y + rowh / 2 + 3.5,
+				    label, 0.5);
+			}
+		}
 	}
 
 	/* Frame and legend. */
@@ -245,4 +259,11 @@ gantt_write_png(const char *path, const struct record_list *l,
 		return -1;
 	}
 	return 0;
+}
+
+void
+gantt_release(void)
+{
+	cairo_debug_reset_static_data();
+	FcFini();
 }

@@ -11,4 +11,8 @@
 int	gantt_write_png(const char *path, const struct record_list *,
 	    const char *title, char **cause);
 
+/* Frees cairo's and fontconfig's process-wide caches (at exit, so that
+ * leak checkers see a clean heap). No cairo call may follow. */
+void	gantt_release(void);
+
 #endif

@@ -100,10 +100,12 @@ pool_push(struct pool *p, int task)
 {
 	if (p->qtail == p->qcap) {
 		/* Compact, then grow when still full. */
-		memmove(p->queue, p->queue + p->qhead,
-		    (p->qtail - p->qhead) * sizeof *p->queue);
-		p->qtail -= p->qhead;
-		p->qhead = 0;
+		if (p->qhead > 0) {
+			memmove(p->queue, p->queue + p->qhead,
+			    (p->qtail - p->qhead) * sizeof *p->queue);
+			p->qtail -= p->qhead;
+			p->qhead = 0;
+		}
 		if (p->qtail == p->qcap) {
 			p->qcap = p->qcap * 2 + 16;
 			p->queue = xreallocarray(p->queue, p->qcap,

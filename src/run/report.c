@@ -103,6 +103,20 @@ report_perf_text(const struct perf *pf)
 	return strbuf_detach(&sb);
 }
 
+/* Writes sb as dir/name (atomically) and frees it. */
+static int
+report_save(const char *dir, const char *name, struct strbuf *sb,
+    char **cause)
+{
+	char *path = fs_join(dir, name);
+	int rc;
+
+	rc = fs_write_atomic(path, sb->buf, sb->len, 0644, cause);
+	free(path);
+	strbuf_free(sb);
+	return rc;
+}
+
 static void
 report_iso(struct strbuf *sb, double t)
 {
@@ -140,9 +154,7 @@ report_results_csv(const char *dir, const struct record **final,
 	json_t **objs, *keys = json_array(), *seen = json_object(), *v;
 	struct strbuf sb;
 	const char *key;
-	char *path;
 	size_t i, k;
-	int rc;
 
 	objs = xcalloc(ntasks + 1, sizeof *objs);
 	for (i = 0; i < ntasks; i++) {
@@ -160,8 +172,17 @@ report_results_csv(const char *dir, const struct record **final,
 	strbuf_init(&sb);
 	strbuf_adds(&sb, "task,input");
 	json_array_foreach(keys, k, v) {
+		const char *name = json_string_value(v);
+
+		/* A result key named like a fixed column gets a prefix. */
 		strbuf_addc(&sb, ',');
-		strbuf_add_csv(&sb, json_string_value(v));
+		if (strcmp(name, "task") == 0 || strcmp(name, "input") == 0) {
+			char *renamed = xprintf("result.%s", name);
+
+			strbuf_add_csv(&sb, renamed);
+			free(renamed);
+		} else
+			strbuf_add_csv(&sb, name);
 	}
 	strbuf_addc(&sb, '\n');
 	for (i = 0; i < ntasks; i++) {
@@ -180,11 +201,7 @@ report_results_csv(const char *dir, const struct record **final,
 	free(objs);
 	json_decref(keys);
 	json_decref(seen);
-	path = fs_join(dir, "results.csv");
-	rc = fs_write_atomic(path, sb.buf, sb.len, 0644, cause);
-	free(path);
-	strbuf_free(&sb);
-	return rc;
+	return report_save(dir, "results.csv", &sb, cause);
 }
 
 static int
@@ -192,9 +209,7 @@ report_errors_csv(const char *dir, const struct record **final,
     const struct run_info *ri, char **cause)
 {
 	struct strbuf sb;
-	char *path;
 	size_t i;
-	int rc;
 
 	strbuf_init(&sb);
 	strbuf_adds(&sb, "task,input,status,exit,attempts,error\n");
@@ -216,20 +231,14 @@ report_errors_csv(const char *dir, const struct record **final,
 			strbuf_addc(&sb, '\n');
 		}
 	}
-	path = fs_join(dir, "errors.csv");
-	rc = fs_write_atomic(path, sb.buf, sb.len, 0644, cause);
-	free(path);
-	strbuf_free(&sb);
-	return rc;
+	return report_save(dir, "errors.csv", &sb, cause);
 }
 
 static int
 report_logs_csv(const char *dir, const struct record_list *l, char **cause)
 {
 	struct strbuf sb;
-	char *path;
 	size_t i;
-	int rc;
 
 	strbuf_init(&sb);
 	strbuf_adds(&sb, "task,input,worker,host,pid,start,end,duration,exit,"
@@ -248,20 +257,15 @@ report_logs_csv(const char *dir, const struct record_list *l, char **cause)
 		strbuf_addf(&sb, ",%.3f,%d,%d,%s\n", r->end - r->start, r->exit,
 		    r->attempt, record_status_name(r->status));
 	}
-	path = fs_join(dir, "logs.csv");
-	rc = fs_write_atomic(path, sb.buf, sb.len, 0644, cause);
-	free(path);
-	strbuf_free(&sb);
-	return rc;
+	return report_save(dir, "logs.csv", &sb, cause);
 }
 
 static int
 report_records(const char *dir, const struct record_list *l, char **cause)
 {
 	struct strbuf sb;
-	char *path, *line;
+	char *line;
 	size_t i;
-	int rc;
 
 	strbuf_init(&sb);
 	for (i = 0; i < l->n; i++) {
@@ -270,11 +274,7 @@ report_records(const char *dir, const struct record_list *l, char **cause)
 		strbuf_addc(&sb, '\n');
 		free(line);
 	}
-	path = fs_join(dir, "records.jsonl");
-	rc = fs_write_atomic(path, sb.buf, sb.len, 0644, cause);
-	free(path);
-	strbuf_free(&sb);
-	return rc;
+	return report_save(dir, "records.jsonl", &sb, cause);
 }
 
 int

@@ -24,6 +24,10 @@ fs_mkdir_p(const char *path, int mode, char **cause)
 {
 	char *copy, *p;
 
+	if (*path == '\0') {
+		xasprintf(cause, "an empty path is no directory");
+		return -1;
+	}
 	copy = xstrdup(path);
 	for (p = copy + 1; ; p++) {
 		if (*p != '/' && *p != '\0')
