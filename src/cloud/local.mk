@@ -23,3 +23,9 @@ dist_noinst_SCRIPTS = tests/integration/lib-aws.sh tests/integration/aws-create.
 	tests/integration/aws-crash.sh tests/integration/aws-faults.sh \
 	tests/integration/aws-bad-input.sh tests/fakes/checkip.py \
 	tests/fakes/faultproxy.py
+
+check_PROGRAMS += tests/unit/test-aws-config tests/unit/test-aws-http \
+	tests/unit/test-history-journal
+tests_unit_test_aws_config_LDADD = $(TEST_LIBS)
+tests_unit_test_aws_http_LDADD = $(TEST_LIBS)
+tests_unit_test_history_journal_LDADD = $(TEST_LIBS)
