@@ -400,6 +400,33 @@ aws_user_data(struct cloud_run *run, char **cause)
 	return strbuf_detach(&sb);
 }
 
+/* A retried RunInstances whose first answer was lost makes one instance
+ * on AWS (same ClientToken) but two on endpoints that ignore the token:
+ * any other instance tagged with this run set is terminated. */
+static int
+aws_drop_extra_instances(struct cloud_run *run, const char *keep,
+    char **cause)
+{
+	json_t *ids, *v;
+	size_t i;
+	int rc = 0;
+
+	if ((ids = aws_ec2_find_instances(aws_of(run), run->id, cause)) ==
+	    NULL)
+		return -1;
+	json_array_foreach(ids, i, v) {
+		if (strcmp(json_string_value(v), keep) == 0)
+			continue;
+		event_log(run->sink, "bastion", "terminating %s, a duplicate "
+		    "from a retried request", json_string_value(v));
+		if ((rc = aws_ec2_terminate_instance(aws_of(run),
+		    json_string_value(v), cause)) != 0)
+			break;
+	}
+	json_decref(ids);
+	return rc;
+}
+
 static int
 step_bastion(struct cloud_run *run, char **cause)
 {
@@ -436,6 +463,8 @@ step_bastion(struct cloud_run *run, char **cause)
 	    cause) != 0)
 		goto out;
 	rc = cloud_created(run, res, st->instance_id, cause);
+	if (rc == 0)
+		rc = aws_drop_extra_instances(run, st->instance_id, cause);
 out:
 	free(ud);
 	free(token);

@@ -22,7 +22,7 @@ TESTS += tests/integration/aws-create.sh tests/integration/aws-crash.sh \
 dist_noinst_SCRIPTS = tests/integration/lib-aws.sh tests/integration/aws-create.sh \
 	tests/integration/aws-crash.sh tests/integration/aws-faults.sh \
 	tests/integration/aws-bad-input.sh tests/fakes/checkip.py \
-	tests/fakes/faultproxy.py
+	tests/fakes/faultproxy.py tests/fakes/killwhen.py
 
 check_PROGRAMS += tests/unit/test-aws-config tests/unit/test-aws-http \
 	tests/unit/test-history-journal

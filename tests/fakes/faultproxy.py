@@ -5,7 +5,9 @@ proxy itself, without reaching moto, alternately with HTTP 503 and with
 an EC2 "RequestLimitExceeded" throttling error; the others are passed on.
 A request body is failed at most once, so botocore-style retries (3
 attempts) always get through. --every 0 injects no faults; --delay S
-holds every request S seconds; --always fails every request (to make a create slow enough to be killed
+holds every request S seconds; --always fails every request; --lose
+A,B passes the first request of each of those actions on to moto but
+answers it with 503, as when an answer is lost after the work was done (to make a create slow enough to be killed
 at a chosen step). Counts go to --log.
 usage: faultproxy.py PORT UPSTREAM_URL [--every N] [--delay S] [--log F]"""
 import argparse
@@ -19,6 +21,9 @@ ap = argparse.ArgumentParser()
 ap.add_argument("port", type=int)
 ap.add_argument("upstream")
 ap.add_argument("--every", type=int, default=3)
+ap.add_argument("--lose", default="",
+                help="comma-separated actions: the first request of each "
+                "reaches moto, but its answer is replaced by a 503")
 ap.add_argument("--always", action="store_true",
                 help="fail every request, retries too")
 ap.add_argument("--delay", type=float, default=0)
@@ -28,6 +33,7 @@ up = urllib.parse.urlparse(args.upstream)
 lock = threading.Lock()
 state = {"n": 0, "faults": 0, "kind": 0}
 failed = set()
+to_lose = set(a for a in args.lose.split(",") if a)
 
 THROTTLE = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors>'
             b'<Error><Code>RequestLimitExceeded</Code><Message>Request '
@@ -55,6 +61,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 state["kind"] ^= 1
                 kind = state["kind"]
                 failed.add(key)
+            action = urllib.parse.parse_qs(body.decode(
+                errors="replace")).get("Action", [""])[0]
+            lose = not fail and action in to_lose
+            if lose:
+                state["faults"] += 1
+                to_lose.discard(action)
             if args.log:
                 with open(args.log, "w") as f:
                     f.write("requests %d faults %d\n" %
@@ -73,9 +85,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         conn.request(self.command, self.path, body, headers)
         r = conn.getresponse()
         data = r.read()
+        conn.close()
+        if lose:
+            self.reply(503, b"Service Unavailable", "text/plain")
+            return
         self.reply(r.status, data, r.getheader("Content-Type") or
                    "text/xml")
-        conn.close()
 
     def reply(self, status, data, ctype):
         self.send_response(status)

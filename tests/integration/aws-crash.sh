@@ -12,19 +12,6 @@ proxy_start --every 0 --delay 0.25
 
 fresh() { moto_reset; rm -rf "$FANOUT_HISTORY_DIR"; }
 
-# Waits (up to 60 s) until the newest record shows resource KIND in STATE.
-wait_record() { # wait_record KIND STATE -> prints the id
-	for _ in $(seq 600); do
-		_id=$(newest_id)
-		if [ -n "$_id" ] && [ "$(rec_get "$_id" "[x['state'] for x in r['resources'] if x['kind']=='$1'] == ['$2']")" = True ]; then
-			echo "$_id"
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
-
 cleanup_and_check() { # cleanup_and_check ID WHAT
 	"$FANOUT" cleanup "$1" --yes >"$TEST_TMP/cleanup.$1.log" 2>&1
 	ok $? "$2: cleanup exits 0"
@@ -39,8 +26,8 @@ for kind in key_pair security_group instance; do
 	AWS_ENDPOINT_URL="$PROXY_URL" "$FANOUT" create "$proj" --yes \
 		>/dev/null 2>"$TEST_TMP/create.$kind.err" &
 	pid=$!
-	id=$(wait_record "$kind" created)
-	kill -9 "$pid" 2>/dev/null
+	id=$(python3 "$top_srcdir/tests/fakes/killwhen.py" "$pid" \
+		"$FANOUT_HISTORY_DIR" "$kind" created 60)
 	wait "$pid" 2>/dev/null
 	is 137 $? "kill -9 after $kind: fanout was killed mid-create"
 	like "$id" '^fo-' "kill -9 after $kind: the record shows it created"

@@ -30,6 +30,29 @@ AWS_ENDPOINT_URL="$PROXY_URL" "$FANOUT" cleanup "$id" --yes >/dev/null 2>&1
 ok $? "cleanup through the faulty proxy exits 0"
 is "0 0 0" "$(tagged_counts)" "nothing is left"
 
+# Answers lost after moto did the work (as a 503 from a load balancer
+# can be): each create call is retried and still makes one of each.
+proxy_stop
+proxy_start --every 0 --lose CreateKeyPair,CreateSecurityGroup,AuthorizeSecurityGroupIngress,RunInstances
+AWS_ENDPOINT_URL="$PROXY_URL" "$FANOUT" create "$proj" --yes \
+	>"$TEST_TMP/lost.out" 2>"$TEST_TMP/lost.err"
+ok $? "create with lost answers exits 0"
+id=$(cat "$TEST_TMP/lost.out")
+is "4" "$(awk '{print $4}' "$PROXY_LOG")" "the proxy lost four answers"
+is "1 1 1" "$(tagged_counts)" "still exactly one instance, group and key pair"
+like "$(cat "$TEST_TMP/lost.err")" 'a duplicate from a retried request' \
+	"the duplicate instance moto made for the retried RunInstances is removed"
+ssh_rules=$(ec2q DescribeSecurityGroups 'Filter.1.Name=tag:managedBy' 'Filter.1.Value.1=fanout' |
+	grep -o "<cidrIp>$CHECKIP_ADDR/32</cidrIp>" | wc -l)
+is 1 "$ssh_rules" "one SSH ingress rule"
+pub=$(ec2q DescribeKeyPairs "KeyName.1=fanout-$id" IncludePublicKey=true |
+	grep -o '<publicKey>[^<]*' | sed 's/<publicKey>//' | awk '{print $2}')
+mine=$(ssh-keygen -y -f "$FANOUT_HISTORY_DIR/$id.key" 2>/dev/null | awk '{print $2}')
+like "$mine" '^AAAA' "the key file holds a usable private key"
+is "$pub" "$mine" "the key file matches the key pair that exists (the lost one was replaced)"
+"$FANOUT" cleanup "$id" --yes >/dev/null 2>&1
+is "0 0 0" "$(tagged_counts)" "cleanup leaves nothing"
+
 # With every request failing, fanout gives up after 3 attempts and says
 # what AWS (here the proxy) said.
 proxy_stop
