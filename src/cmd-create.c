@@ -1,7 +1,7 @@
 /* fanout create PROJECT [--answers FILE] [--yes] [--provider aws]
  *        [--region R] [--engine bastion|kubernetes] [--nodes N]
  *        [--files N] [--cleanup-after] [--ssh-anywhere]
- *        [--instance-type T] [--json] */
+ *        [--instance-type T] [--name NAME] [--json] */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -186,6 +186,7 @@ cmd_create_exec(int argc, char **argv)
 		{ "nodes", required_argument, NULL, 'n' },
 		{ "files", required_argument, NULL, 'f' },
 		{ "instance-type", required_argument, NULL, 't' },
+		{ "name", required_argument, NULL, 'N' },
 		{ "cleanup-after", no_argument, NULL, 'c' },
 		{ "ssh-anywhere", no_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
@@ -231,6 +232,9 @@ cmd_create_exec(int argc, char **argv)
 		case 't':
 			rc = create_set(flags, "instance_type", optarg,
 			    "--instance-type");
+			break;
+		case 'N':
+			rc = create_set(flags, "name", optarg, "--name");
 			break;
 		case 'c':
 			json_object_set_new(flags, "cleanup_after", json_true());
@@ -349,7 +353,7 @@ const struct cmd_entry cmd_create_entry = {
 	.usage = "PROJECT [--answers FILE] [--yes] [--provider aws] "
 	    "[--region R] [--engine bastion|kubernetes] [--nodes N] "
 	    "[--files N] [--cleanup-after] [--ssh-anywhere] "
-	    "[--instance-type T] [--json]",
+	    "[--instance-type T] [--name NAME] [--json]",
 	.help = "make a run set in the cloud (bastion; run comes with SSH)",
 	.exec = cmd_create_exec,
 };

@@ -276,7 +276,7 @@ aws_tags_of(struct cloud_run *run, const char *name)
 	struct aws_tags t;
 
 	t.run_set = run->id;
-	t.project = json_string_value(json_object_get(run->rec, "project"));
+	t.project = run->project;
 	t.name = name;
 	return t;
 }
@@ -373,8 +373,7 @@ static char *
 aws_user_data(struct cloud_run *run, char **cause)
 {
 	char *path = fs_data_path("templates/user-data.sh"), *text, *p;
-	const char *project = json_string_value(json_object_get(run->rec,
-	    "project"));
+	const char *project = run->project;
 	struct strbuf sb;
 
 	if (path == NULL || (text = fs_read_file(path, NULL, cause)) == NULL) {

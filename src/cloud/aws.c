@@ -148,6 +148,7 @@ aws_open(const char *region_override, char **cause)
 	struct aws *a = xcalloc(1, sizeof *a);
 	int kfound = 0, cfound = 0;
 
+	xmlInitParser();	/* before any thread parses */
 	if (profile == NULL)
 		profile = aws_env("AWS_DEFAULT_PROFILE");
 	a->profile = xstrdup(profile != NULL ? profile : "default");

@@ -25,6 +25,7 @@ struct cloud_run {
 	struct sink		*sink;		/* thread-safe */
 	json_t			*answers;	/* the create answers */
 	const char		*id;		/* run-set id */
+	const char		*project;	/* name for the tags */
 	void			*state;		/* provider's per-flow state */
 };
 

@@ -42,6 +42,16 @@ wizard_check(json_t *answers, struct project *pr, char **cause)
 		    prov);
 		return -1;
 	}
+	if ((v = json_object_get(answers, "name")) != NULL &&
+	    (!json_is_string(v) || strlen(json_string_value(v)) < 3 ||
+	    strlen(json_string_value(v)) > 40 ||
+	    strspn(json_string_value(v), "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
+	    strlen(json_string_value(v)))) {
+		xasprintf(cause, "name must be 3 to 40 letters, digits, '-', "
+		    "'_' or '.'");
+		return -1;
+	}
 	engine = jstr(answers, "engine");
 	if (engine != NULL && strcmp(engine, "bastion") != 0) {
 		if (strcmp(engine, "kubernetes") == 0)
@@ -104,6 +114,7 @@ run_init(struct cloud_run *run, const struct provider *p, void *session,
 	run->rec = rec;
 	run->sink = sink;
 	run->id = jstr(rec, "id");
+	run->project = jstr(rec, "project");
 	run->answers = json_object_get(rec, "answers");
 	pthread_mutex_init(&run->lock, NULL);
 }

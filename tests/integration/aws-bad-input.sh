@@ -48,6 +48,8 @@ fails 2 "files must be a whole number from 0 to" "--files -1" -- \
 	"$FANOUT" create "$proj" --files -1 --yes
 fails 2 "engine must be bastion or kubernetes, not 'cloud9'" "--engine cloud9" -- \
 	"$FANOUT" create "$proj" --engine cloud9 --yes
+fails 2 "name must be 3 to 40 letters" "--name x" -- \
+	"$FANOUT" create "$proj" --name x --yes
 fails 2 "provider 'gcp' is not supported" "--provider gcp" -- \
 	"$FANOUT" create "$proj" --provider gcp --yes
 fails 2 "fanout.yaml" "a folder without fanout.yaml" -- \
