@@ -60,4 +60,27 @@ is 2 "$(ls "$FANOUT_HISTORY_DIR"/*.json | wc -l)" "two crashed run sets recorded
 ok $? "cleanup --all exits 0"
 is "0 0 0" "$(tagged_counts)" "cleanup --all leaves no fanout-tagged resource"
 
+# 4. A cleanup killed half-way is finished by running it again.
+fresh
+"$FANOUT" create "$proj" --yes >"$TEST_TMP/id" 2>/dev/null
+id=$(cat "$TEST_TMP/id")
+AWS_ENDPOINT_URL="$PROXY_URL" "$FANOUT" cleanup "$id" --yes >/dev/null 2>&1 &
+pid=$!
+python3 "$top_srcdir/tests/fakes/killwhen.py" "$pid" "$FANOUT_HISTORY_DIR" instance deleted 60 >/dev/null
+wait "$pid" 2>/dev/null
+is 137 $? "a cleanup killed after the instance is gone"
+is "deleting" "$(rec_get "$id" 'r["state"]')" "the record says the cleanup did not finish"
+cleanup_and_check "$id" "cleanup run again"
+
+# 5. resume refuses when a resource is gone, and points at cleanup.
+fresh
+"$FANOUT" create "$proj" --yes >"$TEST_TMP/id" 2>/dev/null
+id=$(cat "$TEST_TMP/id")
+ec2q TerminateInstances "InstanceId.1=$(rec_get "$id" 'r["ssh"]["instance_id"]')" >/dev/null
+"$FANOUT" resume "$id" >/dev/null 2>"$TEST_TMP/resume.err"
+is 1 $? "resume with the bastion terminated exits 1"
+like "$(cat "$TEST_TMP/resume.err")" "instance bastion \(i-[0-9a-f]+\) of run set $id is gone; remove the rest with 'fanout cleanup $id'" \
+	"resume names what is gone and offers the cleanup"
+cleanup_and_check "$id" "cleanup after the bastion vanished"
+
 done_testing
