@@ -25,7 +25,8 @@ dist_noinst_SCRIPTS = tests/integration/lib-aws.sh tests/integration/aws-create.
 	tests/fakes/faultproxy.py tests/fakes/killwhen.py
 
 check_PROGRAMS += tests/unit/test-aws-config tests/unit/test-aws-http \
-	tests/unit/test-history-journal
+	tests/unit/test-aws-steps tests/unit/test-history-journal
 tests_unit_test_aws_config_LDADD = $(TEST_LIBS)
 tests_unit_test_aws_http_LDADD = $(TEST_LIBS)
+tests_unit_test_aws_steps_LDADD = $(TEST_LIBS)
 tests_unit_test_history_journal_LDADD = $(TEST_LIBS)
