@@ -201,6 +201,31 @@ main(void)
 	    cause, "an AWS error becomes '<Action>: <Code>: <Message>'");
 	ok(served == 1, "AccessDenied is not retried");
 	free(cause);
+	cause = NULL;
+	aws_free(a);
+
+	/* Nobody listens: connection errors are retried, then named. */
+	{
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in s2;
+		socklen_t l2 = sizeof s2;
+
+		memset(&s2, 0, sizeof s2);
+		s2.sin_family = AF_INET;
+		s2.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		bind(fd, (struct sockaddr *)&s2, sizeof s2);
+		getsockname(fd, (struct sockaddr *)&s2, &l2);
+		close(fd);	/* the port is free and closed now */
+		a = test_aws(ntohs(s2.sin_port));
+	}
+	setenv("AWS_MAX_ATTEMPTS", "2", 1);
+	rc = aws_sts_identity(a, &account, &arn, &cause);
+	ok(rc != 0 && cause != NULL && strstr(cause, "GetCallerIdentity: "
+	    "cannot reach http://127.0.0.1:") != NULL &&
+	    strstr(cause, "after 2 attempts") != NULL,
+	    "a refused connection is retried and named: %s", cause);
+	free(cause);
+	unsetenv("AWS_MAX_ATTEMPTS");
 	aws_free(a);
 	close(listen_fd);
 	return done_testing();
