@@ -6,7 +6,7 @@ libfanout_a_SOURCES += \
 	src/cloud/aws.c src/cloud/aws.h \
 	src/cloud/ec2.c src/cloud/ec2.h \
 	src/cloud/provider.c src/cloud/provider.h \
-	src/cloud/aws-provider.c \
+	src/cloud/aws-provider.c src/cloud/aws-steps.c src/cloud/aws-internal.h \
 	src/wizard/wizard.h src/wizard/runner.c \
 	src/wizard/flow-cloud.c src/wizard/flow-orphans.c
 
