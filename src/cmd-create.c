@@ -50,7 +50,10 @@ create_set(json_t *answers, const char *key, const char *value,
 	}
 	switch (create_keys[i].type) {
 	case 'i':
-		snprintf(name, sizeof name, "%s: %s", where, key);
+		if (strncmp(where, "--", 2) == 0)
+			snprintf(name, sizeof name, "%s", where);
+		else
+			snprintf(name, sizeof name, "%s: %s", where, key);
 		if (cmd_parse_count(name, value, create_keys[i].min,
 		    create_keys[i].max, &v) != 0)
 			return -1;

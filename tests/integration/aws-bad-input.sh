@@ -42,9 +42,9 @@ fails 2 "unknown AWS region 'mars-north-1'" "an unknown region" -- \
 	"$FANOUT" create "$proj" --region mars-north-1 --yes
 fails 2 "no AWS region: looked at --region, AWS_REGION, AWS_DEFAULT_REGION" "no region" -- \
 	env -u AWS_REGION -u AWS_DEFAULT_REGION "$FANOUT" create "$proj" --yes
-fails 2 "nodes must be a whole number from 1 to 100, not 'many'" "--nodes many" -- \
+fails 2 "^fanout: --nodes must be a whole number from 1 to 100, not 'many'" "--nodes many" -- \
 	"$FANOUT" create "$proj" --nodes many --yes
-fails 2 "files must be a whole number from 0 to" "--files -1" -- \
+fails 2 "^fanout: --files must be a whole number from 0 to" "--files -1" -- \
 	"$FANOUT" create "$proj" --files -1 --yes
 fails 2 "engine must be bastion or kubernetes, not 'cloud9'" "--engine cloud9" -- \
 	"$FANOUT" create "$proj" --engine cloud9 --yes
@@ -60,6 +60,12 @@ fails 2 "bad-answers.yaml:2: answers are a flat map" "an answers file with a lis
 printf 'project: %s\ncolour: blue\n' "$proj" >"$TEST_TMP/bad-answers.yaml"
 fails 2 "unknown key 'colour'" "an answers file with an unknown key" -- \
 	"$FANOUT" create --answers "$TEST_TMP/bad-answers.yaml" --yes
+printf 'project: %s\nnodes: lots\n' "$proj" >"$TEST_TMP/bad-answers.yaml"
+fails 2 "bad-answers.yaml:2: nodes must be a whole number from 1 to 100, not 'lots'" \
+	"an answers file with a non-number" -- "$FANOUT" create --answers "$TEST_TMP/bad-answers.yaml" --yes
+printf 'project: %s\ncleanup_after: maybe\n' "$proj" >"$TEST_TMP/bad-answers.yaml"
+fails 2 "cleanup_after must be true or false, not 'maybe'" \
+	"an answers file with a non-boolean" -- "$FANOUT" create --answers "$TEST_TMP/bad-answers.yaml" --yes
 fails 2 "say --yes" "create without --yes and no terminal" -- \
 	"$FANOUT" create "$proj"
 
