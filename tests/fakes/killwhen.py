@@ -1,18 +1,24 @@
 #!/usr/bin/env python3
-"""Kills a process (SIGKILL) as soon as a history record in DIR shows a
-resource of KIND in STATE; prints the record's id. Polls every 10 ms in
-one process, so the kill lands right after the record is written.
-usage: killwhen.py PID DIR KIND STATE [TIMEOUT]"""
+"""Starts a command and kills it (SIGKILL) as soon as a history record in
+DIR shows a resource of KIND in STATE; prints the record's id. Starting
+the command itself and polling every 10 ms in one process makes the kill
+land right after the record is written, however slow the machine.
+Exits with the command's status (137 when it was killed).
+usage: killwhen.py DIR KIND STATE TIMEOUT -- COMMAND [ARGS...]"""
 import glob
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 
-pid, d, kind, want = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-deadline = time.time() + float(sys.argv[5] if len(sys.argv) > 5 else 60)
-while time.time() < deadline:
+d, kind, want, timeout = sys.argv[1:5]
+cmd = sys.argv[6:] if sys.argv[5] == "--" else sys.argv[5:]
+deadline = time.time() + float(timeout)
+
+
+def matching():
     for path in glob.glob(os.path.join(d, "*.json")):
         try:
             with open(path) as f:
@@ -21,8 +27,25 @@ while time.time() < deadline:
             continue
         if any(x.get("kind") == kind and x.get("state") == want
                for x in r.get("resources", [])):
-            os.kill(pid, signal.SIGKILL)
-            print(r["id"])
-            sys.exit(0)
+            return r["id"]
+    return None
+
+
+p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+while time.time() < deadline and p.poll() is None:
+    rid = matching()
+    if rid is not None:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        print(rid)
+        break
     time.sleep(0.01)
-sys.exit(1)
+else:
+    if p.poll() is None:
+        p.kill()
+    p.wait()
+    rid = matching()
+    if rid is not None:
+        print(rid)
+rc = p.returncode
+sys.exit(128 - rc if rc < 0 else rc)

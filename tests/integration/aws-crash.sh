@@ -23,12 +23,9 @@ cleanup_and_check() { # cleanup_and_check ID WHAT
 # 1. Killed from outside right after each step's resource is recorded.
 for kind in key_pair security_group instance; do
 	fresh
-	AWS_ENDPOINT_URL="$PROXY_URL" "$FANOUT" create "$proj" --yes \
-		>/dev/null 2>"$TEST_TMP/create.$kind.err" &
-	pid=$!
-	id=$(python3 "$top_srcdir/tests/fakes/killwhen.py" "$pid" \
-		"$FANOUT_HISTORY_DIR" "$kind" created 60)
-	wait "$pid" 2>/dev/null
+	id=$(AWS_ENDPOINT_URL="$PROXY_URL" python3 "$top_srcdir/tests/fakes/killwhen.py" \
+		"$FANOUT_HISTORY_DIR" "$kind" created 60 -- "$FANOUT" create "$proj" --yes \
+		2>"$TEST_TMP/create.$kind.err")
 	is 137 $? "kill -9 after $kind: fanout was killed mid-create"
 	like "$id" '^fo-' "kill -9 after $kind: the record shows it created"
 	is "creating" "$(rec_get "$id" 'r["state"]')" "kill -9 after $kind: the create had not finished"
@@ -64,10 +61,8 @@ is "0 0 0" "$(tagged_counts)" "cleanup --all leaves no fanout-tagged resource"
 fresh
 "$FANOUT" create "$proj" --yes >"$TEST_TMP/id" 2>/dev/null
 id=$(cat "$TEST_TMP/id")
-AWS_ENDPOINT_URL="$PROXY_URL" "$FANOUT" cleanup "$id" --yes >/dev/null 2>&1 &
-pid=$!
-python3 "$top_srcdir/tests/fakes/killwhen.py" "$pid" "$FANOUT_HISTORY_DIR" instance deleted 60 >/dev/null
-wait "$pid" 2>/dev/null
+AWS_ENDPOINT_URL="$PROXY_URL" python3 "$top_srcdir/tests/fakes/killwhen.py" \
+	"$FANOUT_HISTORY_DIR" instance deleted 60 -- "$FANOUT" cleanup "$id" --yes >/dev/null 2>&1
 is 137 $? "a cleanup killed after the instance is gone"
 is "deleting" "$(rec_get "$id" 'r["state"]')" "the record says the cleanup did not finish"
 cleanup_and_check "$id" "cleanup run again"
