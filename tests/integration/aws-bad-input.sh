@@ -81,6 +81,45 @@ wide=$(cat "$TEST_TMP/wide.id")
 is "0.0.0.0/0" "$(rec_get "$wide" 'r["ssh_cidr"]')" "and records SSH open to 0.0.0.0/0"
 "$FANOUT" cleanup "$wide" --yes >/dev/null 2>&1
 
+# On a terminal fanout asks instead (tmux plays the user).
+if command -v tmux >/dev/null 2>&1; then
+	sock="fanout-aws-$$"
+	at_exit "tmux -L $sock kill-server 2>/dev/null"
+	screen_has() { # screen_has REGEX: waits up to 60 s for it on screen
+		for _ in $(seq 600); do
+			tmux -L "$sock" capture-pane -p -t t 2>/dev/null | grep -Eq -- "$1" && return 0
+			sleep 0.1
+		done
+		return 1
+	}
+	closed="http://127.0.0.1:$(free_port)/"
+	tmux -L "$sock" -f /dev/null new-session -d -s t -x 150 -y 40 \
+		"FANOUT_CHECKIP_URL=$closed '$FANOUT' create '$proj'; echo EXIT=\$?; sleep 60"
+	screen_has 'to every address, 0.0.0.0/0, instead\? \[y/N\]'
+	ok $? "on a terminal, an unknown address brings a question"
+	tmux -L "$sock" send-keys -t t n Enter
+	screen_has 'EXIT=1'
+	ok $? "answering no stops with exit 1"
+	like "$(tmux -L "$sock" capture-pane -p -t t)" 'nothing was created' "and says nothing was made"
+	tmux -L "$sock" kill-session -t t
+	n_before=$(ls "$FANOUT_HISTORY_DIR"/*.json | wc -l)
+	tmux -L "$sock" -f /dev/null new-session -d -s t -x 150 -y 40 \
+		"FANOUT_CHECKIP_URL=$closed '$FANOUT' create '$proj' >'$TEST_TMP/asked.id'; echo EXIT=\$?; sleep 60"
+	screen_has 'instead\? \[y/N\]' && tmux -L "$sock" send-keys -t t y Enter
+	screen_has 'Create these\? \[y/N\]'
+	ok $? "after yes, the create asks for confirmation"
+	tmux -L "$sock" send-keys -t t y Enter
+	screen_has 'EXIT=0'
+	ok $? "answering yes twice creates"
+	asked=$(cat "$TEST_TMP/asked.id")
+	is "0.0.0.0/0" "$(rec_get "$asked" 'r["ssh_cidr"]')" "with SSH open to 0.0.0.0/0 as agreed"
+	is $((n_before + 1)) "$(ls "$FANOUT_HISTORY_DIR"/*.json | wc -l)" "one new record, none before"
+	tmux -L "$sock" kill-session -t t
+	"$FANOUT" cleanup "$asked" --yes >/dev/null 2>&1
+else
+	skip "tmux not installed: the questions on a terminal are not tested"
+fi
+
 # Run-set ids that do not exist.
 fails 2 "no run set 'fo-20200101-none'" "status of a missing id" -- "$FANOUT" status fo-20200101-none
 fails 2 "no run set 'fo-20200101-none'" "resume of a missing id" -- "$FANOUT" resume fo-20200101-none
