@@ -12,6 +12,11 @@
 
 static const struct cmd_entry *cmd_table[] = {
 	&cmd_run_entry,
+	&cmd_create_entry,
+	&cmd_history_entry,
+	&cmd_status_entry,
+	&cmd_resume_entry,
+	&cmd_cleanup_entry,
 	NULL
 };
 
