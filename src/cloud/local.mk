@@ -17,9 +17,7 @@ fanout_SOURCES += src/cmd-cloud.c src/cmd-cloud.h src/cmd-create.c \
 
 TESTS += tests/integration/aws-create.sh tests/integration/aws-crash.sh \
 	tests/integration/aws-faults.sh tests/integration/aws-bad-input.sh
-# EXTRA_DIST is first set after the fragments are included (and the tui
-# and ssh fragments take dist_noinst_DATA), so these go as scripts.
-dist_noinst_SCRIPTS = tests/integration/lib-aws.sh tests/integration/aws-create.sh \
+EXTRA_DIST += tests/integration/lib-aws.sh tests/integration/aws-create.sh \
 	tests/integration/aws-crash.sh tests/integration/aws-faults.sh \
 	tests/integration/aws-bad-input.sh tests/fakes/checkip.py \
 	tests/fakes/faultproxy.py tests/fakes/killwhen.py
