@@ -26,5 +26,10 @@ int		cmd_parse_count(const char *name, const char *value, long min,
 		    long max, long *out);
 
 extern const struct cmd_entry cmd_run_entry;
+extern const struct cmd_entry cmd_create_entry;
+extern const struct cmd_entry cmd_history_entry;
+extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_resume_entry;
+extern const struct cmd_entry cmd_cleanup_entry;
 
 #endif

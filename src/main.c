@@ -9,9 +9,15 @@
 #include "cmd.h"
 #include "run/gantt.h"
 #include "tui/tui.h"
+#include "wizard/wizard.h"
 
 static const struct cmd_entry *cmd_table[] = {
 	&cmd_run_entry,
+	&cmd_create_entry,
+	&cmd_history_entry,
+	&cmd_status_entry,
+	&cmd_resume_entry,
+	&cmd_cleanup_entry,
 	NULL
 };
 
@@ -66,6 +72,7 @@ main(int argc, char **argv)
 	const struct cmd_entry **e;
 
 	atexit(gantt_release);
+	aws_flows_register();
 	if (argc < 2)
 		return tui_main();
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||

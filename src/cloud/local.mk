@@ -1,1 +1,30 @@
-# src/cloud: sources, tests and data of this layer (included by Makefile.am).
+# src/cloud and src/wizard: sources, tests and data of the cloud layer
+# (included by Makefile.am).
+libfanout_a_SOURCES += \
+	src/cloud/http.c src/cloud/http.h \
+	src/cloud/xml.c src/cloud/xml.h \
+	src/cloud/aws.c src/cloud/aws.h \
+	src/cloud/ec2.c src/cloud/ec2.h \
+	src/cloud/provider.c src/cloud/provider.h \
+	src/cloud/aws-provider.c src/cloud/aws-steps.c src/cloud/aws-internal.h \
+	src/wizard/wizard.h src/wizard/runner.c \
+	src/wizard/flow-cloud.c src/wizard/flow-orphans.c
+
+TEMPLATE_FILES += templates/user-data.sh
+
+fanout_SOURCES += src/cmd-cloud.c src/cmd-cloud.h src/cmd-create.c \
+	src/cmd-history.c src/cmd-status.c src/cmd-resume.c src/cmd-cleanup.c
+
+TESTS += tests/integration/aws-create.sh tests/integration/aws-crash.sh \
+	tests/integration/aws-faults.sh tests/integration/aws-bad-input.sh
+EXTRA_DIST += tests/integration/lib-aws.sh tests/integration/aws-create.sh \
+	tests/integration/aws-crash.sh tests/integration/aws-faults.sh \
+	tests/integration/aws-bad-input.sh tests/fakes/checkip.py \
+	tests/fakes/faultproxy.py tests/fakes/killwhen.py
+
+check_PROGRAMS += tests/unit/test-aws-config tests/unit/test-aws-http \
+	tests/unit/test-aws-steps tests/unit/test-history-journal
+tests_unit_test_aws_config_LDADD = $(TEST_LIBS)
+tests_unit_test_aws_http_LDADD = $(TEST_LIBS)
+tests_unit_test_aws_steps_LDADD = $(TEST_LIBS)
+tests_unit_test_history_journal_LDADD = $(TEST_LIBS)

@@ -20,9 +20,7 @@ TESTS += tests/integration/tui-menu.sh \
 	tests/integration/tui-local.sh \
 	tests/integration/tui-create.sh \
 	tests/integration/tui-cloud.sh
-# EXTRA_DIST is first set after the includes in Makefile.am, so it cannot
-# take += here; these non-source files are distributed this way instead.
-dist_noinst_DATA = tests/integration/lib-tmux.sh \
+EXTRA_DIST += tests/integration/lib-tmux.sh \
 	bench/tui-startup.py \
 	tests/integration/tui-menu.sh \
 	tests/integration/tui-local.sh \

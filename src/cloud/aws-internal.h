@@ -1,0 +1,45 @@
+/* Shared by the AWS provider's files (aws-steps.c: the create steps;
+ * aws-provider.c: the ops table, resume and teardown). */
+#ifndef FANOUT_CLOUD_AWS_INTERNAL_H
+#define FANOUT_CLOUD_AWS_INTERNAL_H
+
+#include <jansson.h>
+
+#include "cloud/ec2.h"
+#include "cloud/provider.h"
+
+#define AWS_DEFAULT_TYPE "t3.micro"
+#define AWS_WAIT_SECONDS 600.0	/* longest wait for an instance state */
+#define AWS_EBS_HOURLY (30 * 0.08 / 730)	/* 30 GB gp3 */
+#define AWS_IPV4_HOURLY 0.005			/* public IPv4 address */
+
+/* What the create steps hand to later steps (see struct cloud_run). */
+struct aws_state {
+	char	*cidr;		/* SSH source, "a.b.c.d/32" */
+	char	*vpc;
+	char	*subnet;
+	char	*ami;
+	char	*key_name;
+	char	*group_id;
+	char	*instance_id;
+};
+
+extern const struct cloud_step aws_create_steps[];
+
+void	*aws_state_new(void);
+void	 aws_state_free(void *);
+/* On-demand hourly USD price of an instance type, or -1 when unknown. */
+double	 aws_price(const char *type);
+/* answers[key] as a string, or def. */
+const char *aws_answer_str(json_t *answers, const char *key, const char *def);
+/* Waits until instance id is in one of the states in want (a
+ * space-separated list; "gone" = terminated or not found); fills out
+ * when not NULL. Polls with backoff, honours cancel. */
+int	 aws_wait_instance(struct cloud_run *, const char *step,
+	     const char *id, const char *want, struct aws_instance *out,
+	     char **cause);
+/* Records where the bastion answers (the resource and rec.ssh). */
+int	 aws_record_address(struct cloud_run *, json_t *res,
+	     const struct aws_instance *, char **cause);
+
+#endif

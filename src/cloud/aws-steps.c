@@ -1,0 +1,484 @@
+/* The AWS create steps: identity, public address, network and image at
+ * once; then key pair and security group at once; then the bastion, and
+ * the wait until it runs (see aws_create_steps at the end). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cloud/aws.h"
+#include "cloud/aws-internal.h"
+#include "cloud/ec2.h"
+#include "cloud/provider.h"
+#include "event.h"
+#include "history/history.h"
+#include "util/fs.h"
+#include "util/strbuf.h"
+#include "util/xmalloc.h"
+
+static struct aws *
+aws_of(struct cloud_run *run)
+{
+	return run->session;
+}
+
+static struct aws_state *
+state_of(struct cloud_run *run)
+{
+	return run->state;
+}
+
+const char *
+aws_answer_str(json_t *answers, const char *key, const char *def)
+{
+	const char *s = json_string_value(json_object_get(answers, key));
+
+	return s != NULL && *s != '\0' ? s : def;
+}
+
+void *
+aws_state_new(void)
+{
+	return xcalloc(1, sizeof(struct aws_state));
+}
+
+void
+aws_state_free(void *p)
+{
+	struct aws_state *st = p;
+
+	if (st == NULL)
+		return;
+	free(st->cidr);
+	free(st->vpc);
+	free(st->subnet);
+	free(st->ami);
+	free(st->key_name);
+	free(st->group_id);
+	free(st->instance_id);
+	free(st);
+}
+
+static int
+step_identity(struct cloud_run *run, char **cause)
+{
+	char *account, *arn;
+
+	if (aws_sts_identity(aws_of(run), &account, &arn, cause) != 0)
+		return -1;
+	event_log(run->sink, "identity", "account %s, %s", account, arn);
+	cloud_record_put(run, "identity", json_pack("{s:s, s:s}", "account",
+	    account, "arn", arn));
+	free(account);
+	free(arn);
+	return 0;
+}
+
+static int
+step_checkip(struct cloud_run *run, char **cause)
+{
+	struct aws_state *st = state_of(run);
+	char *ip, *why = NULL;
+
+	if ((ip = cloud_checkip(&why)) == NULL) {
+		if (!json_is_true(json_object_get(run->answers,
+		    "ssh_anywhere"))) {
+			xasprintf(cause, "%s; nothing was created. Retry, set "
+			    "FANOUT_CHECKIP_URL, or allow SSH from anywhere "
+			    "(--ssh-anywhere)", why);
+			free(why);
+			return -1;
+		}
+		event_log(run->sink, "public address", "%s; SSH will be open "
+		    "to 0.0.0.0/0 as asked", why);
+		free(why);
+		st->cidr = xstrdup("0.0.0.0/0");
+	} else {
+		st->cidr = xprintf("%s/32", ip);
+		free(ip);
+	}
+	cloud_record_put(run, "ssh_cidr", json_string(st->cidr));
+	return 0;
+}
+
+static int
+step_network(struct cloud_run *run, char **cause)
+{
+	struct aws_state *st = state_of(run);
+	json_t *subnets;
+
+	if (aws_ec2_default_vpc(aws_of(run), &st->vpc, &subnets, cause) != 0)
+		return -1;
+	st->subnet = xstrdup(json_string_value(json_array_get(subnets, 0)));
+	cloud_record_put(run, "network", json_pack("{s:s, s:s, s:o}", "vpc",
+	    st->vpc, "subnet", st->subnet, "subnets", subnets));
+	return 0;
+}
+
+static int
+step_image(struct cloud_run *run, char **cause)
+{
+	struct aws_state *st = state_of(run);
+
+	if ((st->ami = aws_ec2_al2023_ami(aws_of(run), cause)) == NULL)
+		return -1;
+	event_log(run->sink, "image", "Amazon Linux 2023: %s", st->ami);
+	cloud_record_put(run, "image", json_string(st->ami));
+	return 0;
+}
+
+/* Writes the private key to path, 0600, refusing to overwrite. */
+static int
+aws_write_key(const char *path, const char *material, char **cause)
+{
+	size_t len = strlen(material), off = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd < 0) {
+		xasprintf(cause, "cannot create key file %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	while (off < len) {
+		if ((n = write(fd, material + off, len - off)) < 0) {
+			if (errno == EINTR)
+				continue;
+			xasprintf(cause, "cannot write %s: %s", path,
+			    strerror(errno));
+			close(fd);
+			unlink(path);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	if (material[len - 1] != '\n' && write(fd, "\n", 1) != 1) {
+		xasprintf(cause, "cannot write %s", path);
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	fsync(fd);
+	close(fd);
+	return 0;
+}
+
+static struct aws_tags
+aws_tags_of(struct cloud_run *run, const char *name)
+{
+	struct aws_tags t;
+
+	t.run_set = run->id;
+	t.project = run->project;
+	t.name = name;
+	return t;
+}
+
+static int
+step_key_pair(struct cloud_run *run, char **cause)
+{
+	struct aws_state *st = state_of(run);
+	struct aws_tags t;
+	char *id = NULL, *key = NULL, *path, *why = NULL;
+	json_t *res;
+	int rc;
+
+	st->key_name = xprintf("fanout-%s", run->id);
+	t = aws_tags_of(run, st->key_name);
+	if ((res = cloud_intent(run, "key_pair", st->key_name, NULL, NULL,
+	    cause)) == NULL)
+		return -1;
+	rc = aws_ec2_create_key_pair(aws_of(run), st->key_name, &t, &id, &key,
+	    &why);
+	if (rc != 0 && aws_code_is("InvalidKeyPair.Duplicate")) {
+		/* Ours (the name holds the run-set id) from an attempt whose
+		 * answer was lost: its private key is gone, so replace it. */
+		free(why);
+		why = NULL;
+		if (aws_ec2_delete_key_pair(aws_of(run), st->key_name,
+		    cause) != 0)
+			return -1;
+		rc = aws_ec2_create_key_pair(aws_of(run), st->key_name, &t,
+		    &id, &key, &why);
+	}
+	if (rc != 0) {
+		*cause = why;
+		return -1;
+	}
+	path = history_file(run->id, ".key");
+	rc = aws_write_key(path, key, cause);
+	explicit_bzero(key, strlen(key));
+	free(key);
+	if (rc == 0) {
+		pthread_mutex_lock(&run->lock);
+		json_object_set_new(run->rec, "ssh", json_pack("{s:s, s:s, "
+		    "s:n, s:n, s:n}", "key_file", path, "user", "ec2-user",
+		    "host", "instance_id", "host_key"));
+		pthread_mutex_unlock(&run->lock);
+		rc = cloud_created(run, res, id, cause);
+	}
+	free(path);
+	free(id);
+	return rc;
+}
+
+static int
+step_security_group(struct cloud_run *run, char **cause)
+{
+	struct aws_state *st = state_of(run);
+	char *name = xprintf("fanout-%s", run->id), *why = NULL;
+	struct aws_tags t = aws_tags_of(run, name);
+	json_t *res;
+	int rc = -1;
+
+	if ((res = cloud_intent(run, "security_group", name, NULL, NULL,
+	    cause)) == NULL)
+		goto out;
+	if (aws_ec2_create_security_group(aws_of(run), name, st->vpc, &t,
+	    &st->group_id, &why) != 0) {
+		/* A lost answer: the group is there already, find it. */
+		if (!aws_code_is("InvalidGroup.Duplicate") ||
+		    aws_ec2_find_security_group(aws_of(run), name,
+		    &st->group_id, cause) != 1) {
+			if (*cause == NULL)
+				*cause = why;
+			else
+				free(why);
+			goto out;
+		}
+		free(why);
+	}
+	if (cloud_created(run, res, st->group_id, cause) != 0)
+		goto out;
+	if (aws_ec2_authorize_ssh(aws_of(run), st->group_id, st->cidr,
+	    cause) != 0)
+		goto out;
+	event_log(run->sink, "security group", "%s: SSH from %s only",
+	    st->group_id, st->cidr);
+	rc = cloud_resource_set(run, res, "ingress", json_pack("[{s:s, s:i, "
+	    "s:s}]", "protocol", "tcp", "port", 22, "cidr", st->cidr), cause);
+out:
+	free(name);
+	return rc;
+}
+
+static char *
+aws_user_data(struct cloud_run *run, char **cause)
+{
+	char *path = fs_data_path("templates/user-data.sh"), *text, *p;
+	const char *project = run->project;
+	struct strbuf sb;
+
+	if (path == NULL || (text = fs_read_file(path, NULL, cause)) == NULL) {
+		if (path == NULL)
+			xasprintf(cause, "templates/user-data.sh not found; "
+			    "reinstall fanout or set FANOUT_DATA_DIR");
+		free(path);
+		return NULL;
+	}
+	free(path);
+	strbuf_init(&sb);
+	for (p = text; *p != '\0'; p++) {
+		if (strncmp(p, "@RUN_SET@", 9) == 0) {
+			strbuf_adds(&sb, run->id);
+			p += 8;
+		} else if (strncmp(p, "@PROJECT@", 9) == 0) {
+			strbuf_adds(&sb, project != NULL ? project : "");
+			p += 8;
+		} else
+			strbuf_addc(&sb, *p);
+	}
+	free(text);
+	return strbuf_detach(&sb);
+}
+
+/* A retried RunInstances whose first answer was lost makes one instance
+ * on AWS (same ClientToken) but two on endpoints that ignore the token:
+ * any other instance tagged with this run set is terminated. */
+static int
+aws_drop_extra_instances(struct cloud_run *run, const char *keep,
+    char **cause)
+{
+	json_t *ids, *v;
+	size_t i;
+	int rc = 0;
+
+	if ((ids = aws_ec2_find_instances(aws_of(run), run->id, cause)) ==
+	    NULL)
+		return -1;
+	json_array_foreach(ids, i, v) {
+		if (strcmp(json_string_value(v), keep) == 0)
+			continue;
+		event_log(run->sink, "bastion", "terminating %s, a duplicate "
+		    "from a retried request", json_string_value(v));
+		if ((rc = aws_ec2_terminate_instance(aws_of(run),
+		    json_string_value(v), cause)) != 0)
+			break;
+	}
+	json_decref(ids);
+	return rc;
+}
+
+static int
+step_bastion(struct cloud_run *run, char **cause)
+{
+	static const char *const deps[] = { "key_pair", "security_group",
+	    NULL };
+	struct aws_state *st = state_of(run);
+	struct aws_run_spec spec;
+	char *token = xprintf("fanout-%s-bastion", run->id), *ud;
+	json_t *res;
+	int rc = -1;
+
+	memset(&spec, 0, sizeof spec);
+	if ((ud = aws_user_data(run, cause)) == NULL)
+		goto out;
+	spec.ami = st->ami;
+	spec.type = aws_answer_str(run->answers, "instance_type",
+	    AWS_DEFAULT_TYPE);
+	spec.key_name = st->key_name;
+	spec.group_id = st->group_id;
+	spec.subnet_id = st->subnet;
+	spec.user_data = ud;
+	spec.token = token;
+	spec.tags = aws_tags_of(run, "fanout-bastion");
+	if ((res = cloud_intent(run, "instance", "bastion", token, deps,
+	    cause)) == NULL)
+		goto out;
+	if (cloud_resource_set(run, res, "instance_type",
+	    json_string(spec.type), cause) != 0 ||
+	    cloud_resource_set(run, res, "hourly_usd", json_real(
+	    (aws_price(spec.type) > 0 ? aws_price(spec.type) : 0) +
+	    AWS_EBS_HOURLY + AWS_IPV4_HOURLY), cause) != 0)
+		goto out;
+	if (aws_ec2_run_instance(aws_of(run), &spec, &st->instance_id,
+	    cause) != 0)
+		goto out;
+	rc = cloud_created(run, res, st->instance_id, cause);
+	if (rc == 0)
+		rc = aws_drop_extra_instances(run, st->instance_id, cause);
+out:
+	free(ud);
+	free(token);
+	return rc;
+}
+
+int
+aws_wait_instance(struct cloud_run *run, const char *step, const char *id,
+    const char *want, struct aws_instance *out, char **cause)
+{
+	double start = time_mono(), delay = 0.5;
+	struct aws_instance in;
+	struct timespec ts;
+	const char *state;
+	char *last = NULL;
+	int rc;
+
+	for (;;) {
+		if ((rc = aws_ec2_describe_instance(aws_of(run), id, &in,
+		    cause)) < 0)
+			break;
+		state = rc == 0 ? "gone" : in.state;
+		if (rc == 1 && strcmp(in.state, "terminated") == 0)
+			state = "gone";
+		if (last == NULL || strcmp(last, state) != 0) {
+			event_log(run->sink, step, "%s is %s", id, state);
+			free(last);
+			last = xstrdup(state);
+		}
+		if (strstr(want, state) != NULL) {
+			if (out != NULL)
+				*out = in;
+			else
+				aws_instance_free(&in);
+			free(last);
+			return 0;
+		}
+		aws_instance_free(&in);
+		if (strstr(want, "gone") == NULL && strcmp(state, "gone") ==
+		    0) {
+			xasprintf(cause, "instance %s is gone", id);
+			break;
+		}
+		if (event_cancelled(run->sink)) {
+			xasprintf(cause, "cancelled while waiting for %s", id);
+			break;
+		}
+		if (time_mono() - start > AWS_WAIT_SECONDS) {
+			xasprintf(cause, "instance %s is still %s after %.0f "
+			    "minutes", id, state, AWS_WAIT_SECONDS / 60);
+			break;
+		}
+		ts.tv_sec = (time_t)delay;
+		ts.tv_nsec = (long)((delay - (double)ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);
+		if ((delay *= 2) > 5)
+			delay = 5;
+	}
+	free(last);
+	return -1;
+}
+
+int
+aws_record_address(struct cloud_run *run, json_t *res,
+    const struct aws_instance *in, char **cause)
+{
+	json_t *ssh;
+	int rc;
+
+	pthread_mutex_lock(&run->lock);
+	json_object_set_new(res, "public_ip", in->public_ip != NULL ?
+	    json_string(in->public_ip) : json_null());
+	if ((ssh = json_object_get(run->rec, "ssh")) != NULL) {
+		json_object_set_new(ssh, "host", in->public_ip != NULL ?
+		    json_string(in->public_ip) : json_null());
+		json_object_set_new(ssh, "instance_id", json_string(in->id));
+	}
+	rc = history_save(run->rec, cause);
+	pthread_mutex_unlock(&run->lock);
+	return rc;
+}
+
+static int
+step_bastion_running(struct cloud_run *run, char **cause)
+{
+	struct aws_state *st = state_of(run);
+	struct aws_instance in;
+	json_t *res;
+	int rc;
+
+	if (aws_wait_instance(run, "bastion running", st->instance_id,
+	    "running", &in, cause) != 0)
+		return -1;
+	pthread_mutex_lock(&run->lock);
+	res = history_resource(run->rec, "instance", "bastion");
+	pthread_mutex_unlock(&run->lock);
+	rc = aws_record_address(run, res, &in, cause);
+	if (rc == 0)
+		event_log(run->sink, "bastion running", "%s at %s", in.id,
+		    in.public_ip != NULL ? in.public_ip : "(no public IP)");
+	aws_instance_free(&in);
+	return rc;
+}
+
+static const char *const after_wave1[] = { "identity", "public address",
+    "network", "image", NULL };
+static const char *const after_keys[] = { "key pair", "security group",
+    NULL };
+static const char *const after_bastion[] = { "bastion", NULL };
+
+const struct cloud_step aws_create_steps[] = {
+	{ "identity", NULL, step_identity },
+	{ "public address", NULL, step_checkip },
+	{ "network", NULL, step_network },
+	{ "image", NULL, step_image },
+	{ "key pair", after_wave1, step_key_pair },
+	{ "security group", after_wave1, step_security_group },
+	{ "bastion", after_keys, step_bastion },
+	{ "bastion running", after_bastion, step_bastion_running },
+	{ NULL, NULL, NULL }
+};

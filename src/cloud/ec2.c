@@ -1,0 +1,603 @@
+/* STS, SSM and EC2 calls (ec2.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <openssl/evp.h>
+
+#include "cloud/aws.h"
+#include "cloud/ec2.h"
+#include "cloud/xml.h"
+#include "util/xmalloc.h"
+
+#define EC2_VERSION "2016-11-15"
+#define AL2023_PARAMETER \
+	"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+
+int
+aws_sts_identity(struct aws *a, char **account, char **arn, char **cause)
+{
+	struct aws_params p;
+	xmlDocPtr doc;
+
+	aws_params_init(&p, "GetCallerIdentity", "2011-06-15");
+	doc = aws_query(a, "sts", &p, cause);
+	aws_params_free(&p);
+	if (doc == NULL)
+		return -1;
+	*account = xml_text(xmlDocGetRootElement(doc), "Account");
+	*arn = xml_text(xmlDocGetRootElement(doc), "Arn");
+	xmlFreeDoc(doc);
+	if (*account == NULL || *arn == NULL) {
+		free(*account);
+		free(*arn);
+		xasprintf(cause, "GetCallerIdentity: no account in the answer");
+		return -1;
+	}
+	return 0;
+}
+
+char *
+aws_ssm_parameter(struct aws *a, const char *name, char **cause)
+{
+	json_t *body = json_pack("{s:s}", "Name", name), *out;
+	const char *v;
+	char *s = NULL;
+
+	out = aws_json(a, "ssm", "AmazonSSM.GetParameter", body, cause);
+	json_decref(body);
+	if (out == NULL)
+		return NULL;
+	v = json_string_value(json_object_get(json_object_get(out,
+	    "Parameter"), "Value"));
+	if (v == NULL)
+		xasprintf(cause, "GetParameter: %s has no value", name);
+	else
+		s = xstrdup(v);
+	json_decref(out);
+	return s;
+}
+
+char *
+aws_ec2_al2023_ami(struct aws *a, char **cause)
+{
+	struct aws_params p;
+	xmlNodePtr it;
+	xmlDocPtr doc;
+	char *ami, *why = NULL, *best = NULL, *best_date = NULL, *id, *date;
+
+	if ((ami = aws_ssm_parameter(a, AL2023_PARAMETER, &why)) != NULL)
+		return ami;
+	aws_params_init(&p, "DescribeImages", EC2_VERSION);
+	aws_param(&p, "Owner.1", "amazon");
+	aws_param(&p, "Filter.1.Name", "name");
+	aws_param(&p, "Filter.1.Value.1", "al2023-ami-2023*-x86_64");
+	aws_param(&p, "Filter.2.Name", "state");
+	aws_param(&p, "Filter.2.Value.1", "available");
+	doc = aws_query(a, "ec2", &p, cause);
+	aws_params_free(&p);
+	if (doc == NULL) {
+		free(why);
+		return NULL;
+	}
+	it = xml_child(xml_child(xmlDocGetRootElement(doc), "imagesSet"),
+	    "item");
+	for (; it != NULL; it = xml_next(it, "item")) {
+		id = xml_text(it, "imageId");
+		date = xml_text(it, "creationDate");
+		if (id != NULL && date != NULL && (best_date == NULL ||
+		    strcmp(date, best_date) > 0)) {
+			free(best);
+			free(best_date);
+			best = id;
+			best_date = date;
+		} else {
+			free(id);
+			free(date);
+		}
+	}
+	xmlFreeDoc(doc);
+	free(best_date);
+	if (best == NULL)
+		xasprintf(cause, "no Amazon Linux 2023 image found (%s; "
+		    "DescribeImages found none)", why);
+	free(why);
+	return best;
+}
+
+int
+aws_ec2_default_vpc(struct aws *a, char **vpc, json_t **subnets,
+    char **cause)
+{
+	struct aws_params p;
+	xmlNodePtr it;
+	xmlDocPtr doc;
+	json_t *pairs;
+	char *id, *az;
+	size_t i;
+
+	*vpc = NULL;
+	*subnets = NULL;
+	aws_params_init(&p, "DescribeVpcs", EC2_VERSION);
+	aws_param(&p, "Filter.1.Name", "isDefault");
+	aws_param(&p, "Filter.1.Value.1", "true");
+	doc = aws_query(a, "ec2", &p, cause);
+	aws_params_free(&p);
+	if (doc == NULL)
+		return -1;
+	*vpc = xml_text(xmlDocGetRootElement(doc), "vpcSet/item/vpcId");
+	xmlFreeDoc(doc);
+	if (*vpc == NULL) {
+		xasprintf(cause, "region %s has no default VPC; create one "
+		    "with 'aws ec2 create-default-vpc'", a->region);
+		return -1;
+	}
+	aws_params_init(&p, "DescribeSubnets", EC2_VERSION);
+	aws_param(&p, "Filter.1.Name", "vpc-id");
+	aws_param(&p, "Filter.1.Value.1", "%s", *vpc);
+	aws_param(&p, "Filter.2.Name", "default-for-az");
+	aws_param(&p, "Filter.2.Value.1", "true");
+	doc = aws_query(a, "ec2", &p, cause);
+	aws_params_free(&p);
+	if (doc == NULL)
+		goto fail;
+	pairs = json_array();
+	it = xml_child(xml_child(xmlDocGetRootElement(doc), "subnetSet"),
+	    "item");
+	for (; it != NULL; it = xml_next(it, "item")) {
+		id = xml_text(it, "subnetId");
+		az = xml_text(it, "availabilityZone");
+		if (id != NULL)
+			json_array_append_new(pairs, json_pack("[s,s]",
+			    az != NULL ? az : "", id));
+		free(id);
+		free(az);
+	}
+	xmlFreeDoc(doc);
+	if (json_array_size(pairs) == 0) {
+		json_decref(pairs);
+		xasprintf(cause, "default VPC %s has no default subnets", *vpc);
+		goto fail;
+	}
+	/* Sort by availability zone (insertion sort; a handful). */
+	for (i = 1; i < json_array_size(pairs); i++) {
+		size_t j = i;
+
+		while (j > 0 && strcmp(json_string_value(json_array_get(
+		    json_array_get(pairs, j - 1), 0)), json_string_value(
+		    json_array_get(json_array_get(pairs, j), 0))) > 0) {
+			json_t *t = json_incref(json_array_get(pairs, j));
+
+			json_array_set(pairs, j, json_array_get(pairs, j - 1));
+			json_array_set_new(pairs, j - 1, t);
+			j--;
+		}
+	}
+	*subnets = json_array();
+	for (i = 0; i < json_array_size(pairs); i++)
+		json_array_append(*subnets, json_array_get(json_array_get(
+		    pairs, i), 1));
+	json_decref(pairs);
+	return 0;
+fail:
+	free(*vpc);
+	*vpc = NULL;
+	return -1;
+}
+
+int
+aws_ec2_create_key_pair(struct aws *a, const char *name,
+    const struct aws_tags *t, char **id, char **material, char **cause)
+{
+	struct aws_params p;
+	xmlDocPtr doc;
+
+	aws_params_init(&p, "CreateKeyPair", EC2_VERSION);
+	aws_param(&p, "KeyName", "%s", name);
+	aws_param(&p, "KeyType", "ed25519");
+	aws_param(&p, "KeyFormat", "pem");
+	aws_param_tags(&p, 1, "key-pair", t->run_set, t->project, t->name);
+	doc = aws_query(a, "ec2", &p, cause);
+	aws_params_free(&p);
+	if (doc == NULL)
+		return -1;
+	*id = xml_text(xmlDocGetRootElement(doc), "keyPairId");
+	*material = xml_text(xmlDocGetRootElement(doc), "keyMaterial");
+	xmlFreeDoc(doc);
+	if (*id == NULL || *material == NULL) {
+		free(*id);
+		free(*material);
+		xasprintf(cause, "CreateKeyPair: no key in the answer");
+		return -1;
+	}
+	return 0;
+}
+
+int
+aws_ec2_find_key_pair(struct aws *a, const char *name, char **id,
+    char **cause)
+{
+	struct aws_params p;
+	xmlDocPtr doc;
+	char *why = NULL;
+
+	*id = NULL;
+	aws_params_init(&p, "DescribeKeyPairs", EC2_VERSION);
+	aws_param(&p, "KeyName.1", "%s", name);
+	doc = aws_query(a, "ec2", &p, &why);
+	aws_params_free(&p);
+	if (doc == NULL) {
+		if (aws_code_is(".NotFound")) {
+			free(why);
+			return 0;
+		}
+		*cause = why;
+		return -1;
+	}
+	*id = xml_text(xmlDocGetRootElement(doc), "keySet/item/keyPairId");
+	xmlFreeDoc(doc);
+	return *id != NULL;
+}
+
+/* Runs a call whose answer does not matter; NotFound counts as done when
+ * gone_ok. */
+static int
+ec2_simple(struct aws *a, struct aws_params *p, int gone_ok, char **cause)
+{
+	xmlDocPtr doc;
+	char *why = NULL;
+
+	doc = aws_query(a, "ec2", p, &why);
+	aws_params_free(p);
+	if (doc != NULL) {
+		xmlFreeDoc(doc);
+		return 0;
+	}
+	if (gone_ok && aws_code_is(".NotFound")) {
+		free(why);
+		return 0;
+	}
+	*cause = why;
+	return -1;
+}
+
+int
+aws_ec2_delete_key_pair(struct aws *a, const char *name, char **cause)
+{
+	struct aws_params p;
+
+	aws_params_init(&p, "DeleteKeyPair", EC2_VERSION);
+	aws_param(&p, "KeyName", "%s", name);
+	return ec2_simple(a, &p, 1, cause);
+}
+
+int
+aws_ec2_create_security_group(struct aws *a, const char *name,
+    const char *vpc, const struct aws_tags *t, char **id, char **cause)
+{
+	struct aws_params p;
+	xmlDocPtr doc;
+
+	aws_params_init(&p, "CreateSecurityGroup", EC2_VERSION);
+	aws_param(&p, "GroupName", "%s", name);
+	aws_param(&p, "GroupDescription", "fanout run set %s: SSH from the "
+	    "creator's address only", t->run_set);
+	aws_param(&p, "VpcId", "%s", vpc);
+	aws_param_tags(&p, 1, "security-group", t->run_set, t->project,
+	    t->name);
+	doc = aws_query(a, "ec2", &p, cause);
+	aws_params_free(&p);
+	if (doc == NULL)
+		return -1;
+	*id = xml_text(xmlDocGetRootElement(doc), "groupId");
+	xmlFreeDoc(doc);
+	if (*id == NULL) {
+		xasprintf(cause, "CreateSecurityGroup: no id in the answer");
+		return -1;
+	}
+	return 0;
+}
+
+int
+aws_ec2_find_security_group(struct aws *a, const char *name, char **id,
+    char **cause)
+{
+	struct aws_params p;
+	xmlDocPtr doc;
+
+	*id = NULL;
+	aws_params_init(&p, "DescribeSecurityGroups", EC2_VERSION);
+	aws_param(&p, "Filter.1.Name", "group-name");
+	aws_param(&p, "Filter.1.Value.1", "%s", name);
+	doc = aws_query(a, "ec2", &p, cause);
+	aws_params_free(&p);
+	if (doc == NULL)
+		return -1;
+	*id = xml_text(xmlDocGetRootElement(doc),
+	    "securityGroupInfo/item/groupId");
+	xmlFreeDoc(doc);
+	return *id != NULL;
+}
+
+int
+aws_ec2_authorize_ssh(struct aws *a, const char *group_id, const char *cidr,
+    char **cause)
+{
+	struct aws_params p;
+	char *why = NULL;
+
+	aws_params_init(&p, "AuthorizeSecurityGroupIngress", EC2_VERSION);
+	aws_param(&p, "GroupId", "%s", group_id);
+	aws_param(&p, "IpPermissions.1.IpProtocol", "tcp");
+	aws_param(&p, "IpPermissions.1.FromPort", "22");
+	aws_param(&p, "IpPermissions.1.ToPort", "22");
+	aws_param(&p, "IpPermissions.1.IpRanges.1.CidrIp", "%s", cidr);
+	aws_param(&p, "IpPermissions.1.IpRanges.1.Description",
+	    "fanout: SSH from the creator");
+	if (ec2_simple(a, &p, 0, &why) == 0)
+		return 0;
+	if (aws_code_is("InvalidPermission.Duplicate")) {
+		free(why);
+		return 0;
+	}
+	*cause = why;
+	return -1;
+}
+
+int
+aws_ec2_delete_security_group(struct aws *a, const char *group_id,
+    char **cause)
+{
+	struct aws_params p;
+
+	aws_params_init(&p, "DeleteSecurityGroup", EC2_VERSION);
+	aws_param(&p, "GroupId", "%s", group_id);
+	return ec2_simple(a, &p, 1, cause);
+}
+
+static char *
+ec2_base64(const char *s)
+{
+	size_t n = strlen(s);
+	char *out = xmalloc(4 * ((n + 2) / 3) + 1);
+
+	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s,
+	    (int)n);
+	return out;
+}
+
+int
+aws_ec2_run_instance(struct aws *a, const struct aws_run_spec *s, char **id,
+    char **cause)
+{
+	struct aws_params p;
+	xmlDocPtr doc;
+	char *ud;
+
+	aws_params_init(&p, "RunInstances", EC2_VERSION);
+	aws_param(&p, "ImageId", "%s", s->ami);
+	aws_param(&p, "InstanceType", "%s", s->type);
+	aws_param(&p, "MinCount", "1");
+	aws_param(&p, "MaxCount", "1");
+	aws_param(&p, "KeyName", "%s", s->key_name);
+	aws_param(&p, "ClientToken", "%s", s->token);
+	aws_param(&p, "NetworkInterface.1.DeviceIndex", "0");
+	aws_param(&p, "NetworkInterface.1.SubnetId", "%s", s->subnet_id);
+	aws_param(&p, "NetworkInterface.1.AssociatePublicIpAddress", "true");
+	aws_param(&p, "NetworkInterface.1.SecurityGroupId.1", "%s",
+	    s->group_id);
+	aws_param(&p, "MetadataOptions.HttpTokens", "required");
+	aws_param(&p, "MetadataOptions.HttpEndpoint", "enabled");
+	aws_param(&p, "MetadataOptions.HttpPutResponseHopLimit", "2");
+	aws_param(&p, "BlockDeviceMapping.1.DeviceName", "/dev/xvda");
+	aws_param(&p, "BlockDeviceMapping.1.Ebs.Encrypted", "true");
+	aws_param(&p, "BlockDeviceMapping.1.Ebs.VolumeSize", "30");
+	aws_param(&p, "BlockDeviceMapping.1.Ebs.VolumeType", "gp3");
+	aws_param(&p, "BlockDeviceMapping.1.Ebs.DeleteOnTermination", "true");
+	aws_param(&p, "InstanceInitiatedShutdownBehavior", "stop");
+	if (s->user_data != NULL) {
+		ud = ec2_base64(s->user_data);
+		aws_param(&p, "UserData", "%s", ud);
+		free(ud);
+	}
+	aws_param_tags(&p, 1, "instance", s->tags.run_set, s->tags.project,
+	    s->tags.name);
+	aws_param_tags(&p, 2, "volume", s->tags.run_set, s->tags.project,
+	    s->tags.name);
+	doc = aws_query(a, "ec2", &p, cause);
+	aws_params_free(&p);
+	if (doc == NULL)
+		return -1;
+	*id = xml_text(xmlDocGetRootElement(doc), "instanceId");
+	xmlFreeDoc(doc);
+	if (*id == NULL) {
+		xasprintf(cause, "RunInstances: no instance in the answer");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+ec2_instance_read(xmlNodePtr it, struct aws_instance *in)
+{
+	in->id = xml_child_text(it, "instanceId");
+	in->state = xml_text(it, "instanceState/name");
+	in->public_ip = xml_child_text(it, "ipAddress");
+	in->http_tokens = xml_text(it, "metadataOptions/httpTokens");
+}
+
+int
+aws_ec2_describe_instance(struct aws *a, const char *id,
+    struct aws_instance *in, char **cause)
+{
+	struct aws_params p;
+	xmlNodePtr it;
+	xmlDocPtr doc;
+	char *why = NULL;
+
+	memset(in, 0, sizeof *in);
+	aws_params_init(&p, "DescribeInstances", EC2_VERSION);
+	aws_param(&p, "InstanceId.1", "%s", id);
+	doc = aws_query(a, "ec2", &p, &why);
+	aws_params_free(&p);
+	if (doc == NULL) {
+		if (aws_code_is(".NotFound")) {
+			free(why);
+			return 0;
+		}
+		*cause = why;
+		return -1;
+	}
+	it = xml_path(xmlDocGetRootElement(doc),
+	    "reservationSet/item/instancesSet/item");
+	if (it != NULL)
+		ec2_instance_read(it, in);
+	xmlFreeDoc(doc);
+	return in->id != NULL;
+}
+
+json_t *
+aws_ec2_find_instances(struct aws *a, const char *run_set, char **cause)
+{
+	struct aws_params p;
+	xmlNodePtr r, it;
+	xmlDocPtr doc;
+	json_t *ids;
+	char *id;
+
+	aws_params_init(&p, "DescribeInstances", EC2_VERSION);
+	aws_param(&p, "Filter.1.Name", "tag:fanout:run-set");
+	aws_param(&p, "Filter.1.Value.1", "%s", run_set);
+	aws_param(&p, "Filter.2.Name", "instance-state-name");
+	aws_param(&p, "Filter.2.Value.1", "pending");
+	aws_param(&p, "Filter.2.Value.2", "running");
+	aws_param(&p, "Filter.2.Value.3", "stopping");
+	aws_param(&p, "Filter.2.Value.4", "stopped");
+	aws_param(&p, "Filter.2.Value.5", "shutting-down");
+	doc = aws_query(a, "ec2", &p, cause);
+	aws_params_free(&p);
+	if (doc == NULL)
+		return NULL;
+	ids = json_array();
+	r = xml_child(xml_child(xmlDocGetRootElement(doc), "reservationSet"),
+	    "item");
+	for (; r != NULL; r = xml_next(r, "item")) {
+		it = xml_child(xml_child(r, "instancesSet"), "item");
+		for (; it != NULL; it = xml_next(it, "item")) {
+			if ((id = xml_text(it, "instanceId")) != NULL)
+				json_array_append_new(ids, json_string(id));
+			free(id);
+		}
+	}
+	xmlFreeDoc(doc);
+	return ids;
+}
+
+int
+aws_ec2_terminate_instance(struct aws *a, const char *id, char **cause)
+{
+	struct aws_params p;
+
+	aws_params_init(&p, "TerminateInstances", EC2_VERSION);
+	aws_param(&p, "InstanceId.1", "%s", id);
+	return ec2_simple(a, &p, 1, cause);
+}
+
+int
+aws_ec2_start_instance(struct aws *a, const char *id, char **cause)
+{
+	struct aws_params p;
+
+	aws_params_init(&p, "StartInstances", EC2_VERSION);
+	aws_param(&p, "InstanceId.1", "%s", id);
+	return ec2_simple(a, &p, 0, cause);
+}
+
+void
+aws_instance_free(struct aws_instance *in)
+{
+	free(in->id);
+	free(in->state);
+	free(in->public_ip);
+	free(in->http_tokens);
+	memset(in, 0, sizeof *in);
+}
+
+/* Value of tag key in an element's tagSet, or NULL. */
+static char *
+ec2_tag(xmlNodePtr it, const char *key)
+{
+	xmlNodePtr t = xml_child(xml_child(it, "tagSet"), "item");
+	char *k, *v = NULL;
+
+	for (; t != NULL && v == NULL; t = xml_next(t, "item")) {
+		k = xml_text(t, "key");
+		if (k != NULL && strcmp(k, key) == 0)
+			v = xml_text(t, "value");
+		free(k);
+	}
+	return v;
+}
+
+/* Adds the tagged items of one Describe call to out. */
+static int
+ec2_tagged_one(struct aws *a, const char *action, const char *set,
+    const char *kind, const char *id_el, const char *name_el, json_t *out,
+    char **cause)
+{
+	struct aws_params p;
+	xmlNodePtr r, it;
+	xmlDocPtr doc;
+	char *id, *name, *rs, *st;
+
+	aws_params_init(&p, action, EC2_VERSION);
+	aws_param(&p, "Filter.1.Name", "tag:managedBy");
+	aws_param(&p, "Filter.1.Value.1", "fanout");
+	doc = aws_query(a, "ec2", &p, cause);
+	aws_params_free(&p);
+	if (doc == NULL)
+		return -1;
+	r = xml_child(xml_child(xmlDocGetRootElement(doc), set), "item");
+	for (; r != NULL; r = xml_next(r, "item")) {
+		it = r;
+		if (strcmp(kind, "instance") == 0)
+			it = xml_child(xml_child(r, "instancesSet"), "item");
+		for (; it != NULL; it = it == r ? NULL : xml_next(it,
+		    "item")) {
+			id = xml_child_text(it, id_el);
+			name = xml_child_text(it, name_el);
+			rs = ec2_tag(it, "fanout:run-set");
+			st = strcmp(kind, "instance") == 0 ?
+			    xml_text(it, "instanceState/name") : NULL;
+			if (id != NULL && (st == NULL ||
+			    strcmp(st, "terminated") != 0))
+				json_array_append_new(out, json_pack(
+				    "{s:s, s:s, s:s?, s:s, s:s?}", "kind", kind,
+				    "id", id, "name", name, "region",
+				    a->region, "run_set", rs));
+			free(id);
+			free(name);
+			free(rs);
+			free(st);
+		}
+	}
+	xmlFreeDoc(doc);
+	return 0;
+}
+
+json_t *
+aws_ec2_tagged(struct aws *a, char **cause)
+{
+	json_t *out = json_array();
+
+	if (ec2_tagged_one(a, "DescribeInstances", "reservationSet",
+	    "instance", "instanceId", "keyName", out, cause) != 0 ||
+	    ec2_tagged_one(a, "DescribeSecurityGroups", "securityGroupInfo",
+	    "security_group", "groupId", "groupName", out, cause) != 0 ||
+	    ec2_tagged_one(a, "DescribeKeyPairs", "keySet", "key_pair",
+	    "keyPairId", "keyName", out, cause) != 0) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}

@@ -1,0 +1,194 @@
+/* HTTP over libcurl with SigV4 and botocore-style retries (http.h). */
+#include <curl/curl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cloud/http.h"
+#include "util/strbuf.h"
+#include "util/xmalloc.h"
+
+#define HTTP_MAX_BACKOFF 20.0	/* seconds, botocore's cap */
+#define HTTP_STD_ATTEMPTS 3	/* botocore standard mode */
+
+static pthread_once_t http_once = PTHREAD_ONCE_INIT;
+
+static void
+http_init_once(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	srand48((long)time(NULL) ^ (long)clock());
+}
+
+void
+http_init(void)
+{
+	pthread_once(&http_once, http_init_once);
+}
+
+double
+http_backoff(int attempt)
+{
+	double cap = ldexp(1.0, attempt - 1 > 30 ? 30 : attempt - 1);
+
+	if (cap > HTTP_MAX_BACKOFF)
+		cap = HTTP_MAX_BACKOFF;
+	return drand48() * cap;
+}
+
+char *
+http_escape(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		    c == '.' || c == '~')
+			strbuf_addc(&sb, (char)c);
+		else {
+			strbuf_addc(&sb, '%');
+			strbuf_addc(&sb, hex[c >> 4]);
+			strbuf_addc(&sb, hex[c & 15]);
+		}
+	}
+	return strbuf_detach(&sb);
+}
+
+static size_t
+http_write(char *ptr, size_t size, size_t n, void *arg)
+{
+	strbuf_add(arg, ptr, size * n);
+	return size * n;
+}
+
+/* One attempt. Returns 0 with an answer, -1 without (resp->error). */
+static int
+http_once_perform(const struct http_request *req, struct http_response *resp)
+{
+	char errbuf[CURL_ERROR_SIZE], *userpwd = NULL;
+	struct curl_slist *hdrs = NULL;
+	struct strbuf body;
+	CURLcode cc;
+	CURL *c;
+	size_t i;
+	int rc = 0;
+
+	if ((c = curl_easy_init()) == NULL) {
+		resp->error = xstrdup("cannot start libcurl");
+		return -1;
+	}
+	strbuf_init(&body);
+	errbuf[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_URL, req->url);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT,
+	    req->timeout > 0 ? req->timeout : 60L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "fanout/" PACKAGE_VERSION);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (req->method != NULL && strcmp(req->method, "POST") == 0) {
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS,
+		    req->body != NULL ? req->body : "");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE,
+		    (long)(req->body != NULL ? req->body_len : 0));
+	}
+	for (i = 0; req->headers != NULL && req->headers[i] != NULL; i++)
+		hdrs = curl_slist_append(hdrs, req->headers[i]);
+	hdrs = curl_slist_append(hdrs, "Expect:");
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	if (req->sigv4 != NULL) {
+		userpwd = xprintf("%s:%s", req->access_key, req->secret_key);
+		curl_easy_setopt(c, CURLOPT_AWS_SIGV4, req->sigv4);
+		curl_easy_setopt(c, CURLOPT_USERPWD, userpwd);
+	}
+	cc = curl_easy_perform(c);
+	if (cc != CURLE_OK) {
+		resp->error = xprintf("%s", errbuf[0] != '\0' ? errbuf :
+		    curl_easy_strerror(cc));
+		rc = -1;
+	} else
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+	resp->len = body.len;
+	resp->body = strbuf_detach(&body);
+	if (userpwd != NULL) {
+		explicit_bzero(userpwd, strlen(userpwd));
+		free(userpwd);
+	}
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(c);
+	return rc;
+}
+
+static int
+http_max_attempts(const struct http_request *req)
+{
+	const char *s = getenv("AWS_MAX_ATTEMPTS");
+	int n;
+
+	if (req->max_attempts > 0)
+		return req->max_attempts;
+	if (s != NULL && (n = atoi(s)) >= 1 && n <= 20)
+		return n;
+	return HTTP_STD_ATTEMPTS;
+}
+
+static int
+http_retryable(const struct http_request *req, const struct http_response *r,
+    int rc)
+{
+	if (rc != 0)
+		return 1;
+	if (r->status == 500 || r->status == 502 || r->status == 503 ||
+	    r->status == 504)
+		return 1;
+	return req->transient != NULL && req->transient(r);
+}
+
+int
+http_perform(const struct http_request *req, struct http_response *resp)
+{
+	int attempt, max = http_max_attempts(req), rc = -1;
+	struct timespec ts;
+	double d;
+
+	http_init();
+	memset(resp, 0, sizeof *resp);
+	for (attempt = 1; attempt <= max; attempt++) {
+		if (attempt > 1) {
+			http_response_free(resp);
+			d = http_backoff(attempt - 1);
+			ts.tv_sec = (time_t)d;
+			ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
+			while (nanosleep(&ts, &ts) != 0)
+				;
+		}
+		resp->attempts = attempt;
+		rc = http_once_perform(req, resp);
+		if (!http_retryable(req, resp, rc))
+			break;
+	}
+	return rc;
+}
+
+void
+http_response_free(struct http_response *resp)
+{
+	free(resp->body);
+	free(resp->error);
+	resp->body = NULL;
+	resp->error = NULL;
+	resp->len = 0;
+	resp->status = 0;
+}

@@ -1,0 +1,170 @@
+/* Provider lookup, the journal helpers and the public-IP check
+ * (provider.h). */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cloud/http.h"
+#include "cloud/provider.h"
+#include "history/history.h"
+#include "util/fs.h"
+#include "util/xmalloc.h"
+
+static const struct provider *const providers[] = {
+	&provider_aws,
+	NULL
+};
+
+const struct provider *
+provider_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && providers[i] != NULL; i++) {
+		if (strcmp(providers[i]->name, name) == 0)
+			return providers[i];
+	}
+	return NULL;
+}
+
+/* Test hook for the crash-safety tests: FANOUT_CRASH_AFTER=<kind> kills
+ * this process right after <kind>'s create call returned and before its
+ * id reaches the record (the window the recovery look-up covers). */
+static void
+cloud_crash_point(const char *kind)
+{
+	const char *s = getenv("FANOUT_CRASH_AFTER");
+
+	if (s != NULL && strcmp(s, kind) == 0)
+		kill(getpid(), SIGKILL);
+}
+
+static int
+cloud_save_locked(struct cloud_run *run, char **cause)
+{
+	return history_save(run->rec, cause);
+}
+
+json_t *
+cloud_intent(struct cloud_run *run, const char *kind, const char *name,
+    const char *token, const char *const *depends_on, char **cause)
+{
+	const char *region = run->provider->region(run->session);
+	json_t *res;
+
+	pthread_mutex_lock(&run->lock);
+	res = history_resource(run->rec, kind, name);
+	if (res == NULL)
+		res = history_resource_intent(run->rec, kind, name, region,
+		    token, depends_on);
+	if (cloud_save_locked(run, cause) != 0)
+		res = NULL;
+	pthread_mutex_unlock(&run->lock);
+	return res;
+}
+
+int
+cloud_created(struct cloud_run *run, json_t *res, const char *id,
+    char **cause)
+{
+	const char *kind = json_string_value(json_object_get(res, "kind"));
+	int rc;
+
+	pthread_mutex_lock(&run->lock);
+	if (strcmp(json_string_value(json_object_get(run->rec, "state")) ?
+	    json_string_value(json_object_get(run->rec, "state")) : "",
+	    "creating") == 0)
+		cloud_crash_point(kind != NULL ? kind : "");
+	history_resource_set(res, "created", id);
+	rc = cloud_save_locked(run, cause);
+	pthread_mutex_unlock(&run->lock);
+	return rc;
+}
+
+int
+cloud_deleted(struct cloud_run *run, json_t *res, char **cause)
+{
+	char *ts = history_timestamp(time_now());
+	int rc;
+
+	pthread_mutex_lock(&run->lock);
+	history_resource_set(res, "deleted", NULL);
+	json_object_set_new(res, "deleted_at", json_string(ts));
+	rc = cloud_save_locked(run, cause);
+	pthread_mutex_unlock(&run->lock);
+	free(ts);
+	return rc;
+}
+
+void
+cloud_record_put(struct cloud_run *run, const char *key, json_t *value)
+{
+	pthread_mutex_lock(&run->lock);
+	json_object_set_new(run->rec, key, value);
+	pthread_mutex_unlock(&run->lock);
+}
+
+int
+cloud_record_set(struct cloud_run *run, const char *key, json_t *value,
+    char **cause)
+{
+	int rc;
+
+	pthread_mutex_lock(&run->lock);
+	json_object_set_new(run->rec, key, value);
+	rc = cloud_save_locked(run, cause);
+	pthread_mutex_unlock(&run->lock);
+	return rc;
+}
+
+int
+cloud_resource_set(struct cloud_run *run, json_t *res, const char *key,
+    json_t *value, char **cause)
+{
+	int rc;
+
+	pthread_mutex_lock(&run->lock);
+	json_object_set_new(res, key, value);
+	rc = cloud_save_locked(run, cause);
+	pthread_mutex_unlock(&run->lock);
+	return rc;
+}
+
+char *
+cloud_checkip(char **cause)
+{
+	const char *url = getenv("FANOUT_CHECKIP_URL");
+	struct http_request req = { 0 };
+	struct http_response resp;
+	struct in_addr in;
+	char *ip = NULL, *s, *e;
+
+	if (url == NULL || *url == '\0')
+		url = "https://checkip.amazonaws.com";
+	req.method = "GET";
+	req.url = url;
+	req.timeout = 15;
+	if (http_perform(&req, &resp) != 0) {
+		xasprintf(cause, "cannot find your public IP address: %s: %s",
+		    url, resp.error);
+	} else if (resp.status != 200) {
+		xasprintf(cause, "cannot find your public IP address: %s "
+		    "answered HTTP %ld", url, resp.status);
+	} else {
+		s = resp.body;
+		while (isspace((unsigned char)*s))
+			s++;
+		e = s + strcspn(s, " \t\r\n");
+		*e = '\0';
+		if (inet_pton(AF_INET, s, &in) == 1)
+			ip = xstrdup(s);
+		else
+			xasprintf(cause, "cannot find your public IP address: "
+			    "%s answered '%.40s', not an IPv4 address", url, s);
+	}
+	http_response_free(&resp);
+	return ip;
+}

@@ -1,0 +1,96 @@
+/* The provider ops table: what a cloud must do for the wizard's flows
+ * (create steps, recovery, existence checks, teardown, orphan search).
+ * AWS is the one provider today; GCP goes beside it as another table,
+ * without touching src/wizard. Also the journal helpers that steps use to
+ * write each resource to the history record (intent -> created ->
+ * deleted) under the record's lock. */
+#ifndef FANOUT_CLOUD_PROVIDER_H
+#define FANOUT_CLOUD_PROVIDER_H
+
+#include <jansson.h>
+#include <pthread.h>
+
+struct sink;
+struct provider;
+
+/* One flow in progress. Steps of the same wave run on their own threads:
+ * rec and sink are shared and guarded by lock (the journal helpers and the
+ * wizard's sink wrapper take it); state is the provider's, each member
+ * written by one step and read by later waves only. */
+struct cloud_run {
+	const struct provider	*provider;
+	void			*session;	/* provider's open() result */
+	json_t			*rec;		/* the history record */
+	pthread_mutex_t		 lock;		/* guards rec and sink */
+	struct sink		*sink;		/* thread-safe */
+	json_t			*answers;	/* the create answers */
+	const char		*id;		/* run-set id */
+	const char		*project;	/* name for the tags */
+	void			*state;		/* provider's per-flow state */
+};
+
+/* One step of a flow: runs once all steps named in after are done. */
+struct cloud_step {
+	const char		*name;		/* shown as progress */
+	const char *const	*after;		/* step names, NULL-ended */
+	int			(*run)(struct cloud_run *, char **cause);
+};
+
+struct provider {
+	const char	*name;			/* "aws" */
+	/* A session for region (NULL: the configured one). */
+	void		*(*open)(const char *region, char **cause);
+	void		 (*close)(void *);
+	const char	*(*region)(void *);
+	/* {"identity": "...", "resources": [...], "hourly_usd": n}. */
+	json_t		*(*plan)(void *, json_t *answers, char **cause);
+	/* The create steps, ending with a {NULL} entry; state_new/free
+	 * make and free cloud_run.state. */
+	const struct cloud_step	*create_steps;
+	void		*(*state_new)(void);
+	void		 (*state_free)(void *);
+	/* For a resource in state intent (crash between the call and the
+	 * record): finds it by name, tags or client token. 1 found (id set
+	 * in *id), 0 never made, -1 error. */
+	int		 (*recover)(struct cloud_run *, json_t *res, char **id,
+			     char **cause);
+	/* 1 exists, 0 gone, -1 error. */
+	int		 (*exists)(struct cloud_run *, json_t *res,
+			     char **cause);
+	/* Makes a created resource usable again (starts a stopped
+	 * bastion, records its new address). */
+	int		 (*revive)(struct cloud_run *, json_t *res,
+			     char **cause);
+	/* Deletes one resource; gone counts as done. Waits as needed. */
+	int		 (*destroy)(struct cloud_run *, json_t *res,
+			     char **cause);
+	/* Resources tagged managedBy=fanout: an array of {"kind","id",
+	 * "name","region","run_set"}, in deletion order. */
+	json_t		*(*tagged)(void *, char **cause);
+};
+
+extern const struct provider provider_aws;
+
+/* The provider called name, or NULL. */
+const struct provider	*provider_find(const char *name);
+
+/* Journal: each call takes run->lock and saves the record. */
+json_t	*cloud_intent(struct cloud_run *, const char *kind, const char *name,
+	    const char *token, const char *const *depends_on, char **cause);
+int	 cloud_created(struct cloud_run *, json_t *res, const char *id,
+	    char **cause);
+int	 cloud_deleted(struct cloud_run *, json_t *res, char **cause);
+/* rec[key] = value (stolen), not saved until the next journal call. */
+void	 cloud_record_put(struct cloud_run *, const char *key, json_t *value);
+/* rec[key] = value (stolen), saved. */
+int	 cloud_record_set(struct cloud_run *, const char *key, json_t *value,
+	    char **cause);
+/* res[key] = value (stolen), saved. */
+int	 cloud_resource_set(struct cloud_run *, json_t *res, const char *key,
+	    json_t *value, char **cause);
+
+/* The caller's public IPv4 address from $FANOUT_CHECKIP_URL (default
+ * https://checkip.amazonaws.com), or NULL with a cause. */
+char	*cloud_checkip(char **cause);
+
+#endif

@@ -1,0 +1,220 @@
+/* fanout cleanup ID | --all | --orphans [--yes] [--region R] [--json] */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd-cloud.h"
+#include "cmd.h"
+#include "history/history.h"
+#include "sink-text.h"
+#include "wizard/wizard.h"
+
+static const char *
+jstr(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "";
+}
+
+static int
+cleanup_ask(int yes, const char *question)
+{
+	if (yes)
+		return 1;
+	if (!cmd_interactive()) {
+		cmd_error(CMD_USAGE, "cleanup: say --yes to delete without a "
+		    "question");
+		return -1;
+	}
+	return cmd_confirm(question) ? 1 : 0;
+}
+
+static enum cmd_retval
+cleanup_one(const char *id, struct sink *sink)
+{
+	char *cause = NULL;
+
+	if (wizard_cleanup(id, sink, &cause) != 0) {
+		cmd_error(CMD_FAILED, "%s", cause);
+		free(cause);
+		return CMD_FAILED;
+	}
+	return CMD_OK;
+}
+
+static enum cmd_retval
+cleanup_orphans(int yes, const char *region, int json, struct sink *sink)
+{
+	char *cause = NULL;
+	json_t *orphans, *o;
+	size_t i;
+	int a;
+
+	if ((orphans = wizard_orphans_in(NULL, region, sink, &cause)) ==
+	    NULL) {
+		cmd_error(CMD_FAILED, "%s", cause);
+		free(cause);
+		return CMD_FAILED;
+	}
+	if (json)
+		cmd_print_json(orphans);
+	else if (json_array_size(orphans) == 0)
+		printf("No orphans: every fanout resource belongs to a live "
+		    "run set.\n");
+	else {
+		json_array_foreach(orphans, i, o)
+			printf("%-15s %-24s %-12s run set %s\n",
+			    jstr(o, "kind"), jstr(o, "id"), jstr(o, "region"),
+			    *jstr(o, "run_set") ? jstr(o, "run_set") : "?");
+	}
+	if (json_array_size(orphans) == 0) {
+		json_decref(orphans);
+		return CMD_OK;
+	}
+	if ((a = cleanup_ask(yes, "Delete these?")) <= 0) {
+		json_decref(orphans);
+		return a < 0 ? CMD_USAGE : CMD_OK;
+	}
+	if (wizard_cleanup_orphans(orphans, sink, &cause) != 0) {
+		cmd_error(CMD_FAILED, "%s", cause);
+		free(cause);
+		json_decref(orphans);
+		return CMD_FAILED;
+	}
+	json_decref(orphans);
+	return CMD_OK;
+}
+
+static enum cmd_retval
+cleanup_all(int yes, struct sink *sink)
+{
+	json_t *list, *rec, *ids = json_array(), *v;
+	char *cause = NULL;
+	size_t i, broken;
+	enum cmd_retval rc = CMD_OK;
+	int a;
+
+	if ((list = history_list(&broken, &cause)) == NULL) {
+		cmd_error(CMD_FAILED, "%s", cause);
+		free(cause);
+		json_decref(ids);
+		return CMD_FAILED;
+	}
+	json_array_foreach(list, i, rec) {
+		if (strcmp(jstr(rec, "kind"), "cloud") == 0 &&
+		    strcmp(jstr(rec, "state"), "deleted") != 0) {
+			json_array_append_new(ids, json_string(jstr(rec,
+			    "id")));
+			fprintf(stderr, "  %s (%s, %s)\n", jstr(rec, "id"),
+			    jstr(rec, "project"), jstr(rec, "state"));
+		}
+	}
+	json_decref(list);
+	if (broken > 0)
+		fprintf(stderr, "fanout: warning: %zu history record(s) could "
+		    "not be read and are left alone\n", broken);
+	if (json_array_size(ids) == 0) {
+		printf("No live run sets.\n");
+		json_decref(ids);
+		return CMD_OK;
+	}
+	if ((a = cleanup_ask(yes, "Delete all these run sets?")) <= 0) {
+		json_decref(ids);
+		return a < 0 ? CMD_USAGE : CMD_OK;
+	}
+	json_array_foreach(ids, i, v) {
+		if (cleanup_one(json_string_value(v), sink) != CMD_OK)
+			rc = CMD_FAILED;
+	}
+	json_decref(ids);
+	return rc;
+}
+
+static enum cmd_retval
+cmd_cleanup_exec(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "orphans", no_argument, NULL, 'o' },
+		{ "yes", no_argument, NULL, 'y' },
+		{ "region", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct sink sink;
+	struct sink_text st;
+	const char *region = NULL;
+	char *cause = NULL, *q;
+	json_t *rec;
+	int c, all = 0, orphans = 0, yes = 0, json = 0, a;
+	enum cmd_retval rc;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			all = 1;
+			break;
+		case 'o':
+			orphans = 1;
+			break;
+		case 'y':
+			yes = 1;
+			break;
+		case 'r':
+			region = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			printf("usage: fanout cleanup %s\n",
+			    cmd_cleanup_entry.usage);
+			return CMD_OK;
+		default:
+			return cmd_error(CMD_USAGE, "cleanup: unknown or "
+			    "incomplete option '%s' (usage: fanout cleanup "
+			    "%s)", argv[optind - 1], cmd_cleanup_entry.usage);
+		}
+	}
+	if (all + orphans + (optind < argc) != 1 || optind < argc - 1)
+		return cmd_error(CMD_USAGE, "cleanup: say one of: a run-set id, "
+		    "--all, --orphans (usage: fanout cleanup %s)",
+		    cmd_cleanup_entry.usage);
+	sink_text_init(&sink, &st, stderr, json);
+	if (orphans)
+		rc = cleanup_orphans(yes, region, json, &sink);
+	else if (all)
+		rc = cleanup_all(yes, &sink);
+	else if ((rec = history_load(argv[optind], &cause)) == NULL) {
+		rc = cmd_error(CMD_USAGE, "%s", cause);
+		free(cause);
+	} else {
+		json_decref(rec);
+		q = NULL;
+		if (asprintf(&q, "Delete run set %s and everything in it?",
+		    argv[optind]) < 0)
+			q = NULL;
+		a = cleanup_ask(yes, q != NULL ? q : "Delete it?");
+		free(q);
+		if (a < 0)
+			rc = CMD_USAGE;
+		else if (a == 0)
+			rc = CMD_OK;
+		else
+			rc = cleanup_one(argv[optind], &sink);
+	}
+	sink_text_end(&sink);
+	return rc;
+}
+
+const struct cmd_entry cmd_cleanup_entry = {
+	.name = "cleanup",
+	.usage = "ID | --all | --orphans [--yes] [--region R] [--json]",
+	.help = "delete a run set's cloud resources (or all, or orphans)",
+	.exec = cmd_cleanup_exec,
+};

@@ -1,0 +1,74 @@
+/* Helpers of the cloud commands (cmd-cloud.h). */
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cmd-cloud.h"
+#include "history/history.h"
+#include "util/fs.h"
+
+int
+cmd_interactive(void)
+{
+	return isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
+}
+
+int
+cmd_confirm(const char *question)
+{
+	char line[64];
+
+	fprintf(stderr, "%s [y/N] ", question);
+	fflush(stderr);
+	if (fgets(line, sizeof line, stdin) == NULL)
+		return 0;
+	return line[0] == 'y' || line[0] == 'Y';
+}
+
+void
+cmd_print_json(json_t *j)
+{
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+	    JSON_REAL_PRECISION(10));
+
+	printf("%s\n", s != NULL ? s : "null");
+	free(s);
+}
+
+static double
+cmd_time(json_t *o, const char *key, double def)
+{
+	double t = history_parse_timestamp(json_string_value(
+	    json_object_get(o, key)));
+
+	return t < 0 ? def : t;
+}
+
+double
+cmd_record_cost(json_t *rec)
+{
+	double now = time_now(), sum = 0, start, end;
+	json_t *res;
+	size_t i;
+
+	json_array_foreach(json_object_get(rec, "resources"), i, res) {
+		if (!json_is_number(json_object_get(res, "hourly_usd")))
+			continue;
+		start = cmd_time(res, "created_at", now);
+		end = cmd_time(res, "deleted_at", cmd_time(rec, "deleted_at",
+		    now));
+		if (end > start)
+			sum += json_number_value(json_object_get(res,
+			    "hourly_usd")) * (end - start) / 3600;
+	}
+	return sum;
+}
+
+double
+cmd_record_age(json_t *rec)
+{
+	double now = time_now();
+
+	return now - cmd_time(rec, "created_at", now);
+}

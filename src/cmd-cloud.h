@@ -1,0 +1,20 @@
+/* Helpers shared by the cloud commands (create, resume, cleanup, history,
+ * status): questions on the terminal and record summaries. */
+#ifndef FANOUT_CMD_CLOUD_H
+#define FANOUT_CMD_CLOUD_H
+
+#include <jansson.h>
+
+/* Non-zero when stdin and stderr are terminals (questions can be asked). */
+int	 cmd_interactive(void);
+/* Asks question on stderr; non-zero for an answer starting with y. */
+int	 cmd_confirm(const char *question);
+/* Prints JSON to stdout, indented, keys in order. */
+void	 cmd_print_json(json_t *);
+/* Estimated cost so far of a record, in USD (hourly prices recorded with
+ * its resources, from creation to deletion or now). */
+double	 cmd_record_cost(json_t *rec);
+/* Seconds since the record was created. */
+double	 cmd_record_age(json_t *rec);
+
+#endif

@@ -1,0 +1,128 @@
+/* fanout history [--json]: run sets, state, age, cost so far. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd-cloud.h"
+#include "cmd.h"
+#include "history/history.h"
+#include "util/fs.h"
+
+static const char *
+jstr(json_t *o, const char *key, const char *def)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : def;
+}
+
+/* Resources not yet deleted. */
+static int
+history_live_count(json_t *rec)
+{
+	json_t *res;
+	size_t i;
+	int n = 0;
+
+	json_array_foreach(json_object_get(rec, "resources"), i, res) {
+		if (strcmp(jstr(res, "state", ""), "deleted") != 0)
+			n++;
+	}
+	return n;
+}
+
+/* The --json line of one record (documented in history/README.md). */
+static json_t *
+cmd_history_summary(json_t *rec)
+{
+	return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s, s:s?, s:s?, "
+	    "s:f, s:i, s:i, s:f}",
+	    "id", jstr(rec, "id", ""), "kind", jstr(rec, "kind", ""),
+	    "project", jstr(rec, "project", ""),
+	    "provider", jstr(rec, "provider", NULL),
+	    "region", jstr(rec, "region", NULL),
+	    "state", jstr(rec, "state", ""),
+	    "created_at", jstr(rec, "created_at", NULL),
+	    "deleted_at", jstr(rec, "deleted_at", NULL),
+	    "age_seconds", cmd_record_age(rec),
+	    "resources", (int)json_array_size(json_object_get(rec,
+	    "resources")),
+	    "live_resources", history_live_count(rec),
+	    "cost_usd", cmd_record_cost(rec));
+}
+
+static enum cmd_retval
+cmd_history_exec(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	json_t *list, *rec, *out;
+	char *cause = NULL, age[32];
+	size_t i, broken;
+	int c, json = 0;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			printf("usage: fanout history %s\n",
+			    cmd_history_entry.usage);
+			return CMD_OK;
+		default:
+			return cmd_error(CMD_USAGE, "history: unknown option "
+			    "'%s' (usage: fanout history %s)",
+			    argv[optind - 1], cmd_history_entry.usage);
+		}
+	}
+	if (optind != argc)
+		return cmd_error(CMD_USAGE, "history: no arguments expected "
+		    "(usage: fanout history %s)", cmd_history_entry.usage);
+	if ((list = history_list(&broken, &cause)) == NULL) {
+		cmd_error(CMD_FAILED, "%s", cause);
+		free(cause);
+		return CMD_FAILED;
+	}
+	if (json) {
+		out = json_array();
+		json_array_foreach(list, i, rec)
+			json_array_append_new(out, cmd_history_summary(rec));
+		cmd_print_json(out);
+		json_decref(out);
+	} else if (json_array_size(list) == 0)
+		printf("No run sets yet.\n");
+	else {
+		printf("%-18s %-6s %-16s %-9s %-10s %8s %5s %9s\n", "ID",
+		    "KIND", "PROJECT", "STATE", "REGION", "AGE", "LIVE",
+		    "COST");
+		json_array_foreach(list, i, rec) {
+			time_format_duration(cmd_record_age(rec), age,
+			    sizeof age);
+			printf("%-18s %-6s %-16.16s %-9s %-10s %8s %5d "
+			    "%8.4f$\n", jstr(rec, "id", ""),
+			    jstr(rec, "kind", ""), jstr(rec, "project", ""),
+			    jstr(rec, "state", ""), jstr(rec, "region", "-"),
+			    age, history_live_count(rec),
+			    cmd_record_cost(rec));
+		}
+	}
+	if (broken > 0)
+		fprintf(stderr, "fanout: warning: %zu history record(s) could "
+		    "not be read (see fanout status ID)\n", broken);
+	json_decref(list);
+	return CMD_OK;
+}
+
+const struct cmd_entry cmd_history_entry = {
+	.name = "history",
+	.usage = "[--json]",
+	.help = "list run sets: state, age, cost so far",
+	.exec = cmd_history_exec,
+};

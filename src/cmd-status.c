@@ -1,0 +1,87 @@
+/* fanout status ID [--json]: one run set and its resources. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd-cloud.h"
+#include "cmd.h"
+#include "history/history.h"
+
+static const char *
+jstr(json_t *o, const char *key, const char *def)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : def;
+}
+
+static enum cmd_retval
+cmd_status_exec(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	json_t *rec, *res, *ssh;
+	char *cause = NULL;
+	size_t i;
+	int c, json = 0;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			printf("usage: fanout status %s\n",
+			    cmd_status_entry.usage);
+			return CMD_OK;
+		default:
+			return cmd_error(CMD_USAGE, "status: unknown option "
+			    "'%s' (usage: fanout status %s)",
+			    argv[optind - 1], cmd_status_entry.usage);
+		}
+	}
+	if (optind != argc - 1)
+		return cmd_error(CMD_USAGE, "status: give one run-set id (see "
+		    "fanout history)");
+	if ((rec = history_load(argv[optind], &cause)) == NULL) {
+		cmd_error(CMD_USAGE, "%s", cause);
+		free(cause);
+		return CMD_USAGE;
+	}
+	if (json) {
+		cmd_print_json(rec);
+		json_decref(rec);
+		return CMD_OK;
+	}
+	printf("Run set %s (%s, project %s)\n", jstr(rec, "id", ""),
+	    jstr(rec, "kind", ""), jstr(rec, "project", ""));
+	printf("State:   %s\nCreated: %s\n", jstr(rec, "state", ""),
+	    jstr(rec, "created_at", ""));
+	if (json_object_get(rec, "region") != NULL)
+		printf("Where:   %s %s\n", jstr(rec, "provider", ""),
+		    jstr(rec, "region", ""));
+	if ((ssh = json_object_get(rec, "ssh")) != NULL)
+		printf("Bastion: %s@%s (key %s)\n", jstr(ssh, "user", ""),
+		    jstr(ssh, "host", "-"), jstr(ssh, "key_file", ""));
+	printf("Cost so far: about $%.4f\n", cmd_record_cost(rec));
+	json_array_foreach(json_object_get(rec, "resources"), i, res) {
+		printf("  %-15s %-26s %-22s %s\n", jstr(res, "kind", ""),
+		    jstr(res, "name", ""), jstr(res, "id", "-"),
+		    jstr(res, "state", ""));
+	}
+	json_decref(rec);
+	return CMD_OK;
+}
+
+const struct cmd_entry cmd_status_entry = {
+	.name = "status",
+	.usage = "ID [--json]",
+	.help = "show one run set and its resources",
+	.exec = cmd_status_exec,
+};

@@ -1,0 +1,435 @@
+/* The create, resume and cleanup flows over a provider (wizard.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cloud/provider.h"
+#include "event.h"
+#include "flows.h"
+#include "history/history.h"
+#include "run/project.h"
+#include "util/fs.h"
+#include "util/xmalloc.h"
+#include "wizard/wizard.h"
+
+int	(*wizard_bastion_hook)(struct cloud_run *, char **cause);
+
+static const char *
+jstr(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* Checks the answers a create needs; loads the project into pr. */
+int
+wizard_check(json_t *answers, struct project *pr, char **cause)
+{
+	const char *dir = jstr(answers, "project"), *engine;
+	const char *prov = jstr(answers, "provider");
+	json_t *v;
+
+	if (!json_is_object(answers)) {
+		xasprintf(cause, "the answers are not a map");
+		return -1;
+	}
+	if (dir == NULL) {
+		xasprintf(cause, "no project folder given");
+		return -1;
+	}
+	if (prov != NULL && provider_find(prov) == NULL) {
+		xasprintf(cause, "provider '%s' is not supported (aws is)",
+		    prov);
+		return -1;
+	}
+	if ((v = json_object_get(answers, "name")) != NULL &&
+	    (!json_is_string(v) || strlen(json_string_value(v)) < 3 ||
+	    strlen(json_string_value(v)) > 40 ||
+	    strspn(json_string_value(v), "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
+	    strlen(json_string_value(v)))) {
+		xasprintf(cause, "name must be 3 to 40 letters, digits, '-', "
+		    "'_' or '.'");
+		return -1;
+	}
+	engine = jstr(answers, "engine");
+	if (engine != NULL && strcmp(engine, "bastion") != 0) {
+		if (strcmp(engine, "kubernetes") == 0)
+			xasprintf(cause, "the kubernetes engine is not in this "
+			    "build yet; use --engine bastion");
+		else
+			xasprintf(cause, "engine must be bastion or "
+			    "kubernetes, not '%s'", engine);
+		return -1;
+	}
+	if ((v = json_object_get(answers, "nodes")) != NULL &&
+	    (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > 100)) {
+		xasprintf(cause, "nodes must be a whole number from 1 to 100");
+		return -1;
+	}
+	if ((v = json_object_get(answers, "files")) != NULL &&
+	    (!json_is_integer(v) || json_integer_value(v) < 0)) {
+		xasprintf(cause, "files must be a whole number, 0 or more");
+		return -1;
+	}
+	return project_load(dir, pr, cause);
+}
+
+static const struct provider *
+wizard_provider(json_t *answers)
+{
+	const char *p = jstr(answers, "provider");
+
+	return provider_find(p != NULL ? p : "aws");
+}
+
+json_t *
+wizard_plan(json_t *answers, char **cause)
+{
+	const struct provider *p;
+	struct project pr;
+	json_t *plan;
+	void *s;
+
+	memset(&pr, 0, sizeof pr);
+	if (wizard_check(answers, &pr, cause) != 0)
+		return NULL;
+	project_free(&pr);
+	p = wizard_provider(answers);
+	if ((s = p->open(jstr(answers, "region"), cause)) == NULL)
+		return NULL;
+	plan = p->plan(s, answers, cause);
+	p->close(s);
+	return plan;
+}
+
+static void
+run_init(struct cloud_run *run, const struct provider *p, void *session,
+    json_t *rec, struct sink *sink)
+{
+	memset(run, 0, sizeof *run);
+	run->provider = p;
+	run->session = session;
+	run->rec = rec;
+	run->sink = sink;
+	run->id = jstr(rec, "id");
+	run->project = jstr(rec, "project");
+	run->answers = json_object_get(rec, "answers");
+	pthread_mutex_init(&run->lock, NULL);
+}
+
+static int
+run_state(struct cloud_run *run, const char *state, char **cause)
+{
+	return cloud_record_set(run, "state", json_string(state), cause);
+}
+
+static int
+record_exists(const char *id)
+{
+	char *path = history_file(id, ".json");
+	int ok = access(path, F_OK) == 0;
+
+	free(path);
+	return ok;
+}
+
+/* The SSH part, once the bastion runs (see wizard_bastion_hook). */
+static int
+run_hook(struct cloud_run *run, char **cause)
+{
+	double t0 = time_mono();
+	int rc;
+
+	if (wizard_bastion_hook == NULL) {
+		event_log(run->sink, NULL, "bastion ready; running the project "
+		    "on it comes with the SSH part (not in this build)");
+		return 0;
+	}
+	event_step(run->sink, EV_STEP_START, "run", NULL, 0);
+	rc = wizard_bastion_hook(run, cause);
+	event_step(run->sink, rc == 0 ? EV_STEP_DONE : EV_STEP_FAIL, "run",
+	    rc == 0 ? NULL : *cause, time_mono() - t0);
+	return rc;
+}
+
+int
+wizard_create(json_t *answers, struct sink *sink, char **id, char **cause)
+{
+	const struct provider *p;
+	struct cloud_run run;
+	struct project pr;
+	char *why = NULL;
+	json_t *rec, *copy;
+	void *s;
+	int rc;
+
+	*id = NULL;
+	memset(&pr, 0, sizeof pr);
+	if (wizard_check(answers, &pr, cause) != 0)
+		return -1;
+	p = wizard_provider(answers);
+	if ((s = p->open(jstr(answers, "region"), cause)) == NULL) {
+		project_free(&pr);
+		return -1;
+	}
+	copy = json_deep_copy(answers);
+	json_object_set_new(copy, "project", json_string(pr.dir));
+	if (jstr(copy, "name") == NULL)
+		json_object_set_new(copy, "name", json_string(pr.name));
+	rec = history_new("cloud", jstr(copy, "name"));
+	json_object_set_new(rec, "state", json_string("creating"));
+	json_object_set_new(rec, "provider", json_string(p->name));
+	json_object_set_new(rec, "region", json_string(p->region(s)));
+	json_object_set_new(rec, "project_dir", json_string(pr.dir));
+	json_object_set_new(rec, "answers", copy);
+	project_free(&pr);
+	run_init(&run, p, s, rec, sink);
+	run.state = p->state_new();
+	event_log(sink, NULL, "run set %s in %s", run.id, p->region(s));
+	rc = wizard_run_steps(&run, p->create_steps, cause);
+	if (rc == 0)
+		rc = run_state(&run, "active", cause);
+	if (rc == 0) {
+		rc = run_hook(&run, cause);
+		if (json_is_true(json_object_get(run.answers,
+		    "cleanup_after"))) {
+			p->state_free(run.state);
+			run.state = NULL;
+			if (wizard_cleanup(run.id, sink, rc == 0 ? cause :
+			    &why) != 0)
+				rc = -1;
+			free(why);
+		}
+	} else if (record_exists(run.id)) {
+		/* Something may have been made: keep the record for cleanup. */
+		if (run_state(&run, "failed", &why) != 0)
+			free(why);
+		why = *cause;
+		xasprintf(cause, "%s; what was made is recorded: remove it with "
+		    "'fanout cleanup %s'", why, run.id);
+		free(why);
+	}
+	if (record_exists(run.id))
+		*id = xstrdup(run.id);
+	if (run.state != NULL)
+		p->state_free(run.state);
+	pthread_mutex_destroy(&run.lock);
+	json_decref(rec);
+	p->close(s);
+	return rc;
+}
+
+/* Loads a record for resume or cleanup and opens its provider. */
+static json_t *
+wizard_open(const char *id, const struct provider **pp, void **sp,
+    char **cause)
+{
+	const struct provider *p;
+	json_t *rec;
+
+	if ((rec = history_load(id, cause)) == NULL)
+		return NULL;
+	if (strcmp(jstr(rec, "kind") ? jstr(rec, "kind") : "", "cloud") != 0) {
+		xasprintf(cause, "run set %s ran on this machine: nothing in "
+		    "the cloud to resume or clean up", id);
+		goto fail;
+	}
+	if ((p = provider_find(jstr(rec, "provider"))) == NULL) {
+		xasprintf(cause, "run set %s uses provider '%s', which this "
+		    "build lacks", id, jstr(rec, "provider") ?
+		    jstr(rec, "provider") : "?");
+		goto fail;
+	}
+	if ((*sp = p->open(jstr(rec, "region"), cause)) == NULL)
+		goto fail;
+	*pp = p;
+	return rec;
+fail:
+	json_decref(rec);
+	return NULL;
+}
+
+static void
+wizard_close(struct cloud_run *run, json_t *rec, const struct provider *p,
+    void *s)
+{
+	pthread_mutex_destroy(&run->lock);
+	json_decref(rec);
+	p->close(s);
+}
+
+int
+wizard_resume(const char *id, struct sink *sink, char **cause)
+{
+	const struct provider *p;
+	struct cloud_run run;
+	const char *state, *kind;
+	json_t *rec, *res;
+	size_t i;
+	void *s;
+	int rc = -1, e;
+
+	if ((rec = wizard_open(id, &p, &s, cause)) == NULL)
+		return -1;
+	run_init(&run, p, s, rec, sink);
+	state = jstr(rec, "state");
+	if (state != NULL && strcmp(state, "deleted") == 0) {
+		xasprintf(cause, "run set %s was cleaned up; create a new one",
+		    id);
+		goto out;
+	}
+	json_array_foreach(json_object_get(rec, "resources"), i, res) {
+		state = jstr(res, "state");
+		kind = jstr(res, "kind");
+		if (strcmp(state, "created") != 0) {
+			if (strcmp(state, "deleted") == 0)
+				xasprintf(cause, "%s %s of run set %s was "
+				    "deleted; remove the rest with 'fanout "
+				    "cleanup %s'", kind, jstr(res, "name"),
+				    id, id);
+			else
+				xasprintf(cause, "the create of run set %s did "
+				    "not finish (%s); remove it with 'fanout "
+				    "cleanup %s'", id, kind, id);
+			goto out;
+		}
+		if ((e = p->exists(&run, res, cause)) < 0)
+			goto out;
+		if (e == 0) {
+			xasprintf(cause, "%s %s (%s) of run set %s is gone; "
+			    "remove the rest with 'fanout cleanup %s'", kind,
+			    jstr(res, "name"), jstr(res, "id"), id, id);
+			goto out;
+		}
+	}
+	if (i == 0 || !json_is_object(json_object_get(rec, "ssh"))) {
+		xasprintf(cause, "run set %s has no bastion to resume; remove "
+		    "it with 'fanout cleanup %s'", id, id);
+		goto out;
+	}
+	json_array_foreach(json_object_get(rec, "resources"), i, res) {
+		if (p->revive(&run, res, cause) != 0)
+			goto out;
+	}
+	if (run_state(&run, "active", cause) != 0)
+		goto out;
+	rc = run_hook(&run, cause);
+out:
+	wizard_close(&run, rec, p, s);
+	return rc;
+}
+
+/* Non-zero when a live resource of rec depends on res's kind. */
+static int
+has_live_dependent(json_t *rec, json_t *res)
+{
+	const char *kind = jstr(res, "kind");
+	json_t *r, *d;
+	size_t i, j;
+
+	json_array_foreach(json_object_get(rec, "resources"), i, r) {
+		if (r == res || strcmp(jstr(r, "state"), "deleted") == 0)
+			continue;
+		json_array_foreach(json_object_get(r, "depends_on"), j, d) {
+			if (strcmp(json_string_value(d), kind) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+int
+wizard_cleanup(const char *id, struct sink *sink, char **cause)
+{
+	const struct provider *p;
+	struct cloud_run run;
+	json_t *rec, *res, *pick;
+	char *rid, *ts, *path;
+	size_t i;
+	double t0 = time_mono();
+	void *s;
+	int rc = -1, found;
+
+	if ((rec = wizard_open(id, &p, &s, cause)) == NULL)
+		return -1;
+	run_init(&run, p, s, rec, sink);
+	event_step(sink, EV_STEP_START, "cleanup", NULL, 0);
+	if (strcmp(jstr(rec, "state") ? jstr(rec, "state") : "", "deleted")
+	    == 0) {
+		event_log(sink, "cleanup", "run set %s was already cleaned up",
+		    id);
+		rc = 0;
+		goto out;
+	}
+	if (run_state(&run, "deleting", cause) != 0)
+		goto out;
+	/* A crash between a call and its record: find what was made. */
+	json_array_foreach(json_object_get(rec, "resources"), i, res) {
+		if (strcmp(jstr(res, "state"), "intent") != 0)
+			continue;
+		if ((found = p->recover(&run, res, &rid, cause)) < 0)
+			goto out;
+		if (found) {
+			event_log(sink, "cleanup", "found %s %s by its name or "
+			    "tags", jstr(res, "kind"), rid);
+			rc = cloud_created(&run, res, rid, cause);
+			free(rid);
+		} else {
+			event_log(sink, "cleanup", "%s %s was never made",
+			    jstr(res, "kind"), jstr(res, "name"));
+			rc = cloud_deleted(&run, res, cause);
+		}
+		if (rc != 0)
+			goto out;
+		rc = -1;
+	}
+	/* Reverse dependency order: a resource goes once nothing live
+	 * depends on it. */
+	for (;;) {
+		pick = NULL;
+		json_array_foreach(json_object_get(rec, "resources"), i, res) {
+			if (strcmp(jstr(res, "state"), "deleted") != 0 &&
+			    !has_live_dependent(rec, res)) {
+				pick = res;
+				break;
+			}
+		}
+		if (pick == NULL)
+			break;
+		event_log(sink, "cleanup", "deleting %s %s", jstr(pick, "kind"),
+		    jstr(pick, "id") ? jstr(pick, "id") : jstr(pick, "name"));
+		if (p->destroy(&run, pick, cause) != 0 ||
+		    cloud_deleted(&run, pick, cause) != 0)
+			goto out;
+	}
+	json_array_foreach(json_object_get(rec, "resources"), i, res) {
+		if (strcmp(jstr(res, "state"), "deleted") != 0) {
+			xasprintf(cause, "resources of %s depend on each other "
+			    "in a circle; nothing more deleted", id);
+			goto out;
+		}
+	}
+	path = history_file(id, ".key");
+	if (unlink(path) != 0 && errno != ENOENT) {
+		xasprintf(cause, "cannot remove %s: %s", path,
+		    strerror(errno));
+		free(path);
+		goto out;
+	}
+	free(path);
+	ts = history_timestamp(time_now());
+	cloud_record_put(&run, "deleted_at", json_string(ts));
+	free(ts);
+	rc = run_state(&run, "deleted", cause);
+out:
+	if (rc == 0)
+		event_step(sink, EV_STEP_DONE, "cleanup", NULL,
+		    time_mono() - t0);
+	else
+		event_step(sink, EV_STEP_FAIL, "cleanup", *cause,
+		    time_mono() - t0);
+	wizard_close(&run, rec, p, s);
+	return rc;
+}

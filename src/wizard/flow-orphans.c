@@ -1,0 +1,155 @@
+/* Orphans: resources tagged managedBy=fanout that no live record knows
+ * (wizard.h), and the registration of the flows in flow_ops. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cloud/provider.h"
+#include "event.h"
+#include "flows.h"
+#include "history/history.h"
+#include "util/xmalloc.h"
+#include "wizard/wizard.h"
+
+static const char *
+jstr(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "";
+}
+
+/* Non-zero when a live record knows item: it lists its id, or it has a
+ * resource of that kind still in intent (a create in progress or crashed:
+ * its cleanup will find it). */
+static int
+orphan_known(json_t *records, json_t *item)
+{
+	json_t *rec, *res;
+	size_t i, j;
+
+	json_array_foreach(records, i, rec) {
+		if (strcmp(jstr(rec, "state"), "deleted") == 0 ||
+		    strcmp(jstr(rec, "kind"), "cloud") != 0)
+			continue;
+		json_array_foreach(json_object_get(rec, "resources"), j, res) {
+			if (strcmp(jstr(res, "state"), "deleted") == 0)
+				continue;
+			if (strcmp(jstr(res, "id"), jstr(item, "id")) == 0)
+				return 1;
+			if (strcmp(jstr(res, "state"), "intent") == 0 &&
+			    strcmp(jstr(res, "kind"), jstr(item, "kind")) ==
+			    0 && strcmp(jstr(rec, "id"),
+			    jstr(item, "run_set")) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+json_t *
+wizard_orphans_in(const char *provider, const char *region,
+    struct sink *sink, char **cause)
+{
+	const struct provider *p = provider_find(provider != NULL ? provider :
+	    "aws");
+	json_t *tagged, *records, *out, *item;
+	size_t i, broken;
+	void *s;
+
+	if (p == NULL) {
+		xasprintf(cause, "provider '%s' is not supported", provider);
+		return NULL;
+	}
+	if ((records = history_list(&broken, cause)) == NULL)
+		return NULL;
+	if (broken > 0) {
+		xasprintf(cause, "%zu history record(s) cannot be read, so "
+		    "orphans cannot be told apart; fix or move them aside "
+		    "first (see fanout history)", broken);
+		json_decref(records);
+		return NULL;
+	}
+	if ((s = p->open(region, cause)) == NULL) {
+		json_decref(records);
+		return NULL;
+	}
+	event_log(sink, "orphans", "looking for fanout resources in %s",
+	    p->region(s));
+	tagged = p->tagged(s, cause);
+	p->close(s);
+	if (tagged == NULL) {
+		json_decref(records);
+		return NULL;
+	}
+	out = json_array();
+	json_array_foreach(tagged, i, item) {
+		if (!orphan_known(records, item))
+			json_array_append(out, item);
+	}
+	json_decref(tagged);
+	json_decref(records);
+	return out;
+}
+
+json_t *
+wizard_orphans(struct sink *sink, char **cause)
+{
+	return wizard_orphans_in(NULL, NULL, sink, cause);
+}
+
+int
+wizard_cleanup_orphans(json_t *orphans, struct sink *sink, char **cause)
+{
+	const struct provider *p = provider_find("aws");
+	struct cloud_run run;
+	json_t *item, *res;
+	const char *region = NULL;
+	size_t i;
+	void *s = NULL;
+	int rc = 0;
+
+	json_array_foreach(orphans, i, item) {
+		if (s == NULL || strcmp(region, jstr(item, "region")) != 0) {
+			if (s != NULL)
+				p->close(s);
+			region = jstr(item, "region");
+			if ((s = p->open(*region ? region : NULL, cause)) ==
+			    NULL)
+				return -1;
+		}
+		memset(&run, 0, sizeof run);
+		run.provider = p;
+		run.session = s;
+		run.sink = sink;
+		run.id = json_string_value(json_object_get(item, "run_set"));
+		res = json_pack("{s:s, s:s, s:s, s:b}", "kind",
+		    jstr(item, "kind"), "id", jstr(item, "id"), "name",
+		    jstr(item, "name"), "orphan", 1);
+		event_log(sink, "orphans", "deleting %s %s", jstr(item, "kind"),
+		    jstr(item, "id"));
+		rc = p->destroy(&run, res, cause);
+		json_decref(res);
+		if (rc != 0)
+			break;
+	}
+	if (s != NULL)
+		p->close(s);
+	return rc;
+}
+
+void
+wizard_register(void)
+{
+	flow_ops.plan = wizard_plan;
+	flow_ops.create = wizard_create;
+	flow_ops.resume = wizard_resume;
+	flow_ops.cleanup = wizard_cleanup;
+	flow_ops.orphans = wizard_orphans;
+	flow_ops.cleanup_orphans = wizard_cleanup_orphans;
+}
+
+void
+aws_flows_register(void)
+{
+	wizard_register();
+}

@@ -1,0 +1,51 @@
+/* The cloud flows (create, resume, cleanup, orphans) over a provider's ops
+ * table, and the step runner they use. The TUI reaches them through
+ * flow_ops (flows.h, filled by wizard_register); the CLI commands call the
+ * same functions, so both share one code path. */
+#ifndef FANOUT_WIZARD_H
+#define FANOUT_WIZARD_H
+
+#include <jansson.h>
+
+struct cloud_run;
+struct cloud_step;
+struct project;
+struct sink;
+
+/* THE SSH HOOK: when set, called once the bastion is running, at the end
+ * of a create and of a resume ("wait for SSH, set up, upload, run,
+ * download"). Everything it needs is in run->rec: "region", "ssh"
+ * {"key_file","user","host","instance_id","host_key"}, "answers",
+ * "project_dir". NULL (today) means the flow ends there. */
+extern int	(*wizard_bastion_hook)(struct cloud_run *, char **cause);
+
+/* Runs a step table: each step once all steps it names in "after" are
+ * done; the steps that are ready together run at once, on threads. Emits
+ * step start/done/fail to run->sink; stops at the first failure or when
+ * the sink is cancelled. */
+int	 wizard_run_steps(struct cloud_run *, const struct cloud_step *,
+	     char **cause);
+
+/* Checks create answers (project folder, provider, engine, nodes, files)
+ * and loads the project into pr (project_free it). -1 with a cause. */
+int	 wizard_check(json_t *answers, struct project *pr, char **cause);
+
+/* The flows (signatures as flows.h). */
+json_t	*wizard_plan(json_t *answers, char **cause);
+int	 wizard_create(json_t *answers, struct sink *, char **id,
+	     char **cause);
+int	 wizard_resume(const char *id, struct sink *, char **cause);
+int	 wizard_cleanup(const char *id, struct sink *, char **cause);
+/* Orphans in region (NULL: the configured one) of provider (NULL: aws). */
+json_t	*wizard_orphans_in(const char *provider, const char *region,
+	     struct sink *, char **cause);
+json_t	*wizard_orphans(struct sink *, char **cause);
+int	 wizard_cleanup_orphans(json_t *orphans, struct sink *,
+	     char **cause);
+
+/* Fills flow_ops (flows.h) with the functions above. */
+void	 wizard_register(void);
+/* The name the lead's main.c calls: same as wizard_register. */
+void	 aws_flows_register(void);
+
+#endif

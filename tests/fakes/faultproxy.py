@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""A fault-injecting HTTP proxy between fanout and moto_server, on
+loopback. Every Nth request (N from --every, default 3) is answered by the
+proxy itself, without reaching moto, alternately with HTTP 503 and with
+an EC2 "RequestLimitExceeded" throttling error; the others are passed on.
+A request body is failed at most once, so botocore-style retries (3
+attempts) always get through. --every 0 injects no faults; --delay S
+holds every request S seconds; --always fails every request; --lose
+A,B passes the first request of each of those actions on to moto but
+answers it with 503, as when an answer is lost after the work was done (to make a create slow enough to be killed
+at a chosen step). Counts go to --log.
+usage: faultproxy.py PORT UPSTREAM_URL [--every N] [--delay S] [--log F]"""
+import argparse
+import http.client
+import http.server
+import threading
+import time
+import urllib.parse
+
+ap = argparse.ArgumentParser()
+ap.add_argument("port", type=int)
+ap.add_argument("upstream")
+ap.add_argument("--every", type=int, default=3)
+ap.add_argument("--lose", default="",
+                help="comma-separated actions: the first request of each "
+                "reaches moto, but its answer is replaced by a 503")
+ap.add_argument("--always", action="store_true",
+                help="fail every request, retries too")
+ap.add_argument("--delay", type=float, default=0)
+ap.add_argument("--log")
+args = ap.parse_args()
+up = urllib.parse.urlparse(args.upstream)
+lock = threading.Lock()
+state = {"n": 0, "faults": 0, "kind": 0}
+failed = set()
+to_lose = set(a for a in args.lose.split(",") if a)
+
+THROTTLE = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors>'
+            b'<Error><Code>RequestLimitExceeded</Code><Message>Request '
+            b'limit exceeded.</Message></Error></Errors><RequestID>fault'
+            b'</RequestID></Response>')
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def handle_any(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else b""
+        key = (self.command, self.path, body)
+        with lock:
+            state["n"] += 1
+            fail = args.always or (args.every > 0 and
+                                   state["n"] % args.every == 0 and
+                                   key not in failed)
+            if fail:
+                state["faults"] += 1
+                state["kind"] ^= 1
+                kind = state["kind"]
+                failed.add(key)
+            action = urllib.parse.parse_qs(body.decode(
+                errors="replace")).get("Action", [""])[0]
+            lose = not fail and action in to_lose
+            if lose:
+                state["faults"] += 1
+                to_lose.discard(action)
+            if args.log:
+                with open(args.log, "w") as f:
+                    f.write("requests %d faults %d\n" %
+                            (state["n"], state["faults"]))
+        if args.delay > 0:
+            time.sleep(args.delay)
+        if fail:
+            if kind:
+                self.reply(503, b"Service Unavailable", "text/plain")
+            else:
+                self.reply(400, THROTTLE, "text/xml")
+            return
+        conn = http.client.HTTPConnection(up.hostname, up.port, timeout=60)
+        headers = {k: v for k, v in self.headers.items()
+                   if k.lower() not in ("connection", "proxy-connection")}
+        conn.request(self.command, self.path, body, headers)
+        r = conn.getresponse()
+        data = r.read()
+        conn.close()
+        if lose:
+            self.reply(503, b"Service Unavailable", "text/plain")
+            return
+        self.reply(r.status, data, r.getheader("Content-Type") or
+                   "text/xml")
+
+    def reply(self, status, data, ctype):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = handle_any
+    do_POST = handle_any
+
+
+http.server.ThreadingHTTPServer(("127.0.0.1", args.port),
+                                Handler).serve_forever()

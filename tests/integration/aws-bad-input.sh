@@ -1,0 +1,148 @@
+#!/bin/bash
+# Bad input: a clear one-line message, a non-zero exit, nothing made and
+# no other record touched.
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/lib-aws.sh"
+plan_lazy
+
+proj=$(example sleep)
+
+# A healthy record that nothing below may touch.
+"$FANOUT" create "$proj" --yes >"$TEST_TMP/good.id" 2>/dev/null
+ok $? "a first run set is created"
+good=$(cat "$TEST_TMP/good.id")
+sum_before=$(md5sum "$FANOUT_HISTORY_DIR/$good.json")
+
+fails() { # fails STATUS REGEX DESCRIPTION -- command...
+	_want=$1 _re=$2 _d=$3
+	shift 4
+	"$@" >"$TEST_TMP/bad.out" 2>"$TEST_TMP/bad.err"
+	is "$_want" "$?" "$_d: exit $_want"
+	like "$(grep '^fanout: ' "$TEST_TMP/bad.err")" "$_re" "$_d: says what is wrong"
+	is 1 "$(grep -c '^fanout: ' "$TEST_TMP/bad.err")" "$_d: in one line"
+}
+
+# No credentials anywhere: the message names the places looked at.
+fails 2 'no AWS credentials found: looked at AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, profile .default. in .*/\.aws/credentials \(missing\) and .*/\.aws/config \(missing\)' \
+	"no credentials" -- env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$FANOUT" create "$proj" --yes
+# A profile file without that profile's keys.
+mkdir -p "$HOME/.aws"
+printf '[default]\naws_access_key_id = AKIAFROMFILE\n' >"$HOME/.aws/credentials"
+fails 2 "profile 'work' in .*credentials \(no keys there\)" "a profile without keys" -- \
+	env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY AWS_PROFILE=work "$FANOUT" create "$proj" --yes
+# Credentials from ~/.aws/credentials and the region from ~/.aws/config.
+printf '[work]\naws_access_key_id = AKIAFROMFILE\naws_secret_access_key = fromfilesecret\n' >"$HOME/.aws/credentials"
+printf '[profile work]\nregion = us-east-1\n' >"$HOME/.aws/config"
+env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_REGION -u AWS_DEFAULT_REGION AWS_PROFILE=work \
+	"$FANOUT" create "$proj" --yes --cleanup-after >/dev/null 2>&1
+ok $? "credentials and region from the profile files work"
+rm -rf "$HOME/.aws"
+
+fails 2 "unknown AWS region 'mars-north-1'" "an unknown region" -- \
+	"$FANOUT" create "$proj" --region mars-north-1 --yes
+fails 2 "no AWS region: looked at --region, AWS_REGION, AWS_DEFAULT_REGION" "no region" -- \
+	env -u AWS_REGION -u AWS_DEFAULT_REGION "$FANOUT" create "$proj" --yes
+fails 2 "^fanout: --nodes must be a whole number from 1 to 100, not 'many'" "--nodes many" -- \
+	"$FANOUT" create "$proj" --nodes many --yes
+fails 2 "^fanout: --files must be a whole number from 0 to" "--files -1" -- \
+	"$FANOUT" create "$proj" --files -1 --yes
+fails 2 "engine must be bastion or kubernetes, not 'cloud9'" "--engine cloud9" -- \
+	"$FANOUT" create "$proj" --engine cloud9 --yes
+fails 2 "name must be 3 to 40 letters" "--name x" -- \
+	"$FANOUT" create "$proj" --name x --yes
+fails 2 "provider 'gcp' is not supported" "--provider gcp" -- \
+	"$FANOUT" create "$proj" --provider gcp --yes
+fails 2 "fanout.yaml" "a folder without fanout.yaml" -- \
+	"$FANOUT" create "$TEST_TMP" --yes
+printf 'project: %s\nnodes: [1, 2]\n' "$proj" >"$TEST_TMP/bad-answers.yaml"
+fails 2 "bad-answers.yaml:2: answers are a flat map" "an answers file with a list" -- \
+	"$FANOUT" create --answers "$TEST_TMP/bad-answers.yaml" --yes
+printf 'project: %s\ncolour: blue\n' "$proj" >"$TEST_TMP/bad-answers.yaml"
+fails 2 "unknown key 'colour'" "an answers file with an unknown key" -- \
+	"$FANOUT" create --answers "$TEST_TMP/bad-answers.yaml" --yes
+printf 'project: %s\nnodes: lots\n' "$proj" >"$TEST_TMP/bad-answers.yaml"
+fails 2 "bad-answers.yaml:2: nodes must be a whole number from 1 to 100, not 'lots'" \
+	"an answers file with a non-number" -- "$FANOUT" create --answers "$TEST_TMP/bad-answers.yaml" --yes
+printf 'project: %s\ncleanup_after: maybe\n' "$proj" >"$TEST_TMP/bad-answers.yaml"
+fails 2 "cleanup_after must be true or false, not 'maybe'" \
+	"an answers file with a non-boolean" -- "$FANOUT" create --answers "$TEST_TMP/bad-answers.yaml" --yes
+fails 2 "say --yes" "create without --yes and no terminal" -- \
+	"$FANOUT" create "$proj"
+
+# The caller's address cannot be found: refuse to open 22 wider...
+fails 1 "refusing to open SSH wider than your address without --ssh-anywhere" \
+	"checkip unreachable" -- env FANOUT_CHECKIP_URL="http://127.0.0.1:$(free_port)/" \
+	"$FANOUT" create "$proj" --yes
+# ... unless told so.
+env FANOUT_CHECKIP_URL="http://127.0.0.1:$(free_port)/" "$FANOUT" create "$proj" --yes \
+	--ssh-anywhere >"$TEST_TMP/wide.id" 2>/dev/null
+ok $? "--ssh-anywhere creates when the address is unknown"
+wide=$(cat "$TEST_TMP/wide.id")
+is "0.0.0.0/0" "$(rec_get "$wide" 'r["ssh_cidr"]')" "and records SSH open to 0.0.0.0/0"
+"$FANOUT" cleanup "$wide" --yes >/dev/null 2>&1
+
+# On a terminal fanout asks instead (tmux plays the user).
+if command -v tmux >/dev/null 2>&1; then
+	sock="fanout-aws-$$"
+	at_exit "tmux -L $sock kill-server 2>/dev/null"
+	screen_has() { # screen_has REGEX: waits up to 60 s for it on screen
+		for _ in $(seq 600); do
+			tmux -L "$sock" capture-pane -p -t t 2>/dev/null | grep -Eq -- "$1" && return 0
+			sleep 0.1
+		done
+		return 1
+	}
+	closed="http://127.0.0.1:$(free_port)/"
+	tmux -L "$sock" -f /dev/null new-session -d -s t -x 150 -y 40 \
+		"FANOUT_CHECKIP_URL=$closed '$FANOUT' create '$proj'; echo EXIT=\$?; sleep 60"
+	screen_has 'to every address, 0.0.0.0/0, instead\? \[y/N\]'
+	ok $? "on a terminal, an unknown address brings a question"
+	tmux -L "$sock" send-keys -t t n Enter
+	screen_has 'EXIT=1'
+	ok $? "answering no stops with exit 1"
+	like "$(tmux -L "$sock" capture-pane -p -t t)" 'nothing was created' "and says nothing was made"
+	tmux -L "$sock" kill-session -t t
+	n_before=$(ls "$FANOUT_HISTORY_DIR"/*.json | wc -l)
+	tmux -L "$sock" -f /dev/null new-session -d -s t -x 150 -y 40 \
+		"FANOUT_CHECKIP_URL=$closed '$FANOUT' create '$proj' >'$TEST_TMP/asked.id'; echo EXIT=\$?; sleep 60"
+	screen_has 'instead\? \[y/N\]' && tmux -L "$sock" send-keys -t t y Enter
+	screen_has 'Create these\? \[y/N\]'
+	ok $? "after yes, the create asks for confirmation"
+	tmux -L "$sock" send-keys -t t y Enter
+	screen_has 'EXIT=0'
+	ok $? "answering yes twice creates"
+	asked=$(cat "$TEST_TMP/asked.id")
+	is "0.0.0.0/0" "$(rec_get "$asked" 'r["ssh_cidr"]')" "with SSH open to 0.0.0.0/0 as agreed"
+	is $((n_before + 1)) "$(ls "$FANOUT_HISTORY_DIR"/*.json | wc -l)" "one new record, none before"
+	tmux -L "$sock" kill-session -t t
+	"$FANOUT" cleanup "$asked" --yes >/dev/null 2>&1
+else
+	skip "tmux not installed: the questions on a terminal are not tested"
+fi
+
+# Run-set ids that do not exist.
+fails 2 "no run set 'fo-20200101-none'" "status of a missing id" -- "$FANOUT" status fo-20200101-none
+fails 2 "no run set 'fo-20200101-none'" "resume of a missing id" -- "$FANOUT" resume fo-20200101-none
+fails 2 "no run set 'fo-20200101-none'" "cleanup of a missing id" -- "$FANOUT" cleanup fo-20200101-none --yes
+fails 2 "not a run-set id" "cleanup of a path" -- "$FANOUT" cleanup ../etc --yes
+
+# A truncated record and one that is not JSON.
+head -c 100 "$FANOUT_HISTORY_DIR/$good.json" >"$FANOUT_HISTORY_DIR/fo-20200101-trnc.json"
+echo 'this is not json' >"$FANOUT_HISTORY_DIR/fo-20200101-notj.json"
+fails 2 "history record fo-20200101-trnc is damaged" "status of a truncated record" -- \
+	"$FANOUT" status fo-20200101-trnc
+fails 2 "history record fo-20200101-notj is damaged" "cleanup of a non-JSON record" -- \
+	"$FANOUT" cleanup fo-20200101-notj --yes
+fails 2 "history record fo-20200101-trnc is damaged" "resume of a truncated record" -- \
+	"$FANOUT" resume fo-20200101-trnc
+h=$("$FANOUT" history 2>"$TEST_TMP/hist.err")
+ok $? "history still lists the readable records"
+like "$h" "$good" "history shows the good record"
+like "$(cat "$TEST_TMP/hist.err")" '2 history record\(s\) could not be read' "history warns about the damaged ones"
+fails 1 "cannot be read, so orphans cannot be told apart" "orphans with damaged records" -- \
+	"$FANOUT" cleanup --orphans --yes
+is "1 1 1" "$(tagged_counts)" "the good run set still has its resources"
+is "$sum_before" "$(md5sum "$FANOUT_HISTORY_DIR/$good.json")" "the good record was not touched"
+"$FANOUT" cleanup "$good" --yes >/dev/null 2>&1
+ok $? "the good run set cleans up"
+done_testing

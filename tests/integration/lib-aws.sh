@@ -1,0 +1,83 @@
+# Helpers for the AWS tests: one moto_server per test script on a free
+# loopback port, a checkip stand-in, fake credentials, and queries through
+# the aws CLI (an independent client). Source after lib.sh.
+# shellcheck shell=bash
+
+command -v moto_server >/dev/null 2>&1 || skip_all "moto_server not installed"
+command -v aws >/dev/null 2>&1 || skip_all "aws CLI not installed"
+
+# Never the user's own AWS settings: a home of our own, fake keys.
+export HOME="$TEST_TMP/home"
+mkdir -p "$HOME"
+unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_CONFIG_FILE \
+	AWS_SHARED_CREDENTIALS_FILE AWS_ENDPOINT_URL_EC2 AWS_ENDPOINT_URL_STS \
+	AWS_ENDPOINT_URL_SSM AWS_MAX_ATTEMPTS
+export AWS_ACCESS_KEY_ID=AKIAFANOUTTESTKEY01
+export AWS_SECRET_ACCESS_KEY=fanoutTestSecret/NeverInRecords+0123456789
+export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+export AWS_PAGER=""
+
+MOTO_PORT=$(free_port)
+moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$TEST_TMP/moto.log" 2>&1 &
+MOTO_PID=$!
+at_exit "kill $MOTO_PID 2>/dev/null; wait $MOTO_PID 2>/dev/null"
+wait_port "$MOTO_PORT" 60 || bail "moto_server did not start (see $TEST_TMP/moto.log)"
+MOTO_URL="http://127.0.0.1:$MOTO_PORT"
+export AWS_ENDPOINT_URL="$MOTO_URL"
+
+CHECKIP_ADDR=203.0.113.7
+CHECKIP_PORT=$(free_port)
+python3 "$top_srcdir/tests/fakes/checkip.py" "$CHECKIP_PORT" "$CHECKIP_ADDR" &
+CHECKIP_PID=$!
+at_exit "kill $CHECKIP_PID 2>/dev/null"
+wait_port "$CHECKIP_PORT" 20 || bail "checkip stand-in did not start"
+export FANOUT_CHECKIP_URL="http://127.0.0.1:$CHECKIP_PORT/"
+
+# The aws CLI, always against moto (its own endpoint flag, to be sure).
+awsq() { aws --endpoint-url "$MOTO_URL" --region us-east-1 --output text "$@"; }
+
+# Forgets everything moto holds (between cases).
+moto_reset() { curl -s -X POST "$MOTO_URL/moto-api/reset" >/dev/null; }
+
+# An EC2 Query-API call straight to moto with curl (moto does not check
+# signatures; the Authorization header only names region and service).
+# Faster than the aws CLI, and just as independent of fanout.
+ec2q() { # ec2q Action [k=v ...]
+	_q="Action=$1&Version=2016-11-15"
+	shift
+	for _kv in "$@"; do _q="$_q&$_kv"; done
+	curl -s "$MOTO_URL/" -d "$_q" -H 'Authorization: AWS4-HMAC-SHA256 Credential=AKIAFANOUTTESTKEY01/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0'
+}
+
+# Counts of fanout-tagged resources still there, as "instances sgs keys".
+tagged_counts() {
+	_f='Filter.1.Name=tag:managedBy&Filter.1.Value.1=fanout'
+	_i=$(ec2q DescribeInstances "$_f" 'Filter.2.Name=instance-state-name' \
+		'Filter.2.Value.1=pending' 'Filter.2.Value.2=running' \
+		'Filter.2.Value.3=stopping' 'Filter.2.Value.4=stopped' \
+		'Filter.2.Value.5=shutting-down' | grep -o '<instanceId>' | wc -l)
+	_s=$(ec2q DescribeSecurityGroups "$_f" | grep -o '<groupName>' | wc -l)
+	_k=$(ec2q DescribeKeyPairs "$_f" | grep -o '<keyPairId>' | wc -l)
+	echo "$_i $_s $_k"
+}
+
+# The one record in the history dir (the newest), and a field of it.
+newest_id() { ls -t "$FANOUT_HISTORY_DIR"/*.json 2>/dev/null | head -1 | xargs -r basename -s .json; }
+rec_get() { # rec_get ID PYTHON-EXPR-ON-r
+	python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' \
+		"$FANOUT_HISTORY_DIR/$1.json" "$2" 2>/dev/null
+}
+
+# Starts the fault proxy in front of moto: proxy_start ARGS...; sets
+# PROXY_URL and PROXY_LOG.
+proxy_start() {
+	PROXY_PORT=$(free_port)
+	PROXY_LOG="$TEST_TMP/proxy.$PROXY_PORT.log"
+	python3 "$top_srcdir/tests/fakes/faultproxy.py" "$PROXY_PORT" "$MOTO_URL" \
+		--log "$PROXY_LOG" "$@" 2>"$PROXY_LOG.err" &
+	PROXY_PID=$!
+	at_exit "kill $PROXY_PID 2>/dev/null"
+	wait_port "$PROXY_PORT" 20 || bail "fault proxy did not start"
+	PROXY_URL="http://127.0.0.1:$PROXY_PORT"
+}
+proxy_stop() { kill "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null; }
