@@ -22,12 +22,11 @@ TESTS += \
 	tests/integration/ssh-resume.sh \
 	tests/integration/ssh-run.sh
 
-# (EXTRA_DIST is set after the fragments; src/tui/local.mk sets this one.)
-dist_noinst_DATA += \
+EXTRA_DIST += \
 	tests/integration/lib-sshd.sh \
 	tests/integration/ssh-scripts.sh \
 	tests/integration/ssh-connect.sh \
 	tests/integration/ssh-upload.sh \
 	tests/integration/ssh-resume.sh \
 	tests/integration/ssh-run.sh \
-	bench/upload.sh docs/ssh.md
+	bench/upload.sh
