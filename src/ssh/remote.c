@@ -479,8 +479,12 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 		goto out;
 	}
 	r.workers = o->workers > 0 ? o->workers : r.pr.workers;
-	res->remote_dir = o->remote_dir != NULL ? xstrdup(o->remote_dir) :
-	    xprintf("fanout/%s", r.pr.name);
+	if (o->remote_dir != NULL)
+		res->remote_dir = xstrdup(o->remote_dir);
+	else if ((q = getenv("FANOUT_BASTION_DIR")) != NULL && *q != '\0')
+		res->remote_dir = xstrdup(q);
+	else
+		res->remote_dir = xprintf("fanout/%s", r.pr.name);
 	res->run_id = o->run_id != NULL ? xstrdup(o->run_id) : remote_new_id();
 	res->lr.project = xstrdup(r.pr.name);
 	r.rd = ssh_quote(res->remote_dir);

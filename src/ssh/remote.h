@@ -29,7 +29,10 @@ struct remote_opts {
 	int		 nodes;		/* 0 = 1 */
 	const char	*results;	/* exact local results folder, or NULL
 					 * for <project>/results/<stamp> */
-	const char	*remote_dir;	/* on the host; NULL = fanout/<name> */
+	const char	*remote_dir;	/* on the host; NULL =
+					 * $FANOUT_BASTION_DIR when set (tests:
+					 * keep out of the remote user's home),
+					 * else fanout/<name> */
 	const char	*run_id;	/* NULL = a new run; an id already
 					 * started there is watched, not
 					 * started again */

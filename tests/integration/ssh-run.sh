@@ -103,10 +103,11 @@ is "$(cut -d, -f1 "$TEST_TMP/flocal/errors.csv" | sort)" "$(cut -d, -f1 "$TEST_T
 # Cancel after the first task: the remote run is stopped.
 sed -i 's/timeout: 2/timeout: 60/' "$f/fanout.yaml"
 echo slow >"$f/in/ok.txt"
-out=$(drv -d "$TEST_TMP/bastion2" -c 1 -r "$TEST_TMP/fcancel" run "$f" 2>/dev/null)
+# (the remote folder from FANOUT_BASTION_DIR this time)
+out=$(FANOUT_BASTION_DIR="$TEST_TMP/bastion2" drv -c 1 -r "$TEST_TMP/fcancel" run "$f" 2>/dev/null)
 is true "$(jfield "$out" cancelled)" "cancel is reported"
 id=$(jfield "$out" run_id)
-is 130 "$(cat "$TEST_TMP/bastion2/runs/$id/done")" "the remote run is marked stopped"
+is 130 "$(cat "$TEST_TMP/bastion2/runs/$id/done")" "the remote run is marked stopped (in FANOUT_BASTION_DIR)"
 sleep 1
 check "no task of it still runs" sh -c "! pgrep -s \$(cat '$TEST_TMP/bastion2/runs/$id/pid')"
 
