@@ -72,3 +72,29 @@ cmd_record_age(json_t *rec)
 
 	return now - cmd_time(rec, "created_at", now);
 }
+
+void
+cmd_print_last_run(const char *id)
+{
+	json_t *rec, *runs, *last;
+	const char *dir;
+	char *cause = NULL, *path, *text;
+
+	if ((rec = history_load(id, &cause)) == NULL) {
+		free(cause);
+		return;
+	}
+	runs = json_object_get(rec, "runs");
+	last = json_array_get(runs, json_array_size(runs) - 1);
+	dir = json_string_value(json_object_get(last, "results"));
+	if (dir != NULL) {
+		path = fs_join(dir, "performance.txt");
+		if ((text = fs_read_file(path, NULL, &cause)) != NULL)
+			fprintf(stderr, "\n%s\n", text);
+		free(cause);
+		free(text);
+		free(path);
+		fprintf(stderr, "Results: %s\n", dir);
+	}
+	json_decref(rec);
+}

@@ -11,6 +11,9 @@ int	 cmd_interactive(void);
 int	 cmd_confirm(const char *question);
 /* Prints JSON to stdout, indented, keys in order. */
 void	 cmd_print_json(json_t *);
+/* Prints the performance table and results folder of the run set's last
+ * run to stderr (nothing when it has no run). */
+void	 cmd_print_last_run(const char *id);
 /* Estimated cost so far of a record, in USD (hourly prices recorded with
  * its resources, from creation to deletion or now). */
 double	 cmd_record_cost(json_t *rec);

@@ -1,6 +1,6 @@
 /* fanout create PROJECT [--answers FILE] [--yes] [--provider aws]
  *        [--region R] [--engine bastion|kubernetes] [--nodes N]
- *        [--files N] [--cleanup-after] [--ssh-anywhere]
+ *        [--files N] [--cleanup-after] [--no-run] [--ssh-anywhere]
  *        [--instance-type T] [--name NAME] [--json] */
 #include <getopt.h>
 #include <jansson.h>
@@ -28,6 +28,7 @@ static const struct {
 	{ "engine", 's', 0, 0 }, { "instance_type", 's', 0, 0 },
 	{ "nodes", 'i', 1, 100 }, { "files", 'i', 0, 1000000000 },
 	{ "cleanup_after", 'b', 0, 0 }, { "ssh_anywhere", 'b', 0, 0 },
+	{ "run", 'b', 0, 0 },
 	{ NULL, 0, 0, 0 }
 };
 
@@ -192,6 +193,7 @@ cmd_create_exec(int argc, char **argv)
 		{ "name", required_argument, NULL, 'N' },
 		{ "cleanup-after", no_argument, NULL, 'c' },
 		{ "ssh-anywhere", no_argument, NULL, 's' },
+		{ "no-run", no_argument, NULL, 'R' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -244,6 +246,9 @@ cmd_create_exec(int argc, char **argv)
 			break;
 		case 's':
 			json_object_set_new(flags, "ssh_anywhere", json_true());
+			break;
+		case 'R':
+			json_object_set_new(flags, "run", json_false());
 			break;
 		case 'j':
 			json = 1;
@@ -341,8 +346,10 @@ cmd_create_exec(int argc, char **argv)
 		v = json_pack("{s:s?, s:b}", "id", id, "ok", rc == CMD_OK);
 		cmd_print_json(v);
 		json_decref(v);
-	} else if (id != NULL)
+	} else if (id != NULL) {
+		cmd_print_last_run(id);
 		printf("%s\n", id);
+	}
 out:
 	free(cause);
 	free(id);
@@ -355,8 +362,8 @@ const struct cmd_entry cmd_create_entry = {
 	.name = "create",
 	.usage = "PROJECT [--answers FILE] [--yes] [--provider aws] "
 	    "[--region R] [--engine bastion|kubernetes] [--nodes N] "
-	    "[--files N] [--cleanup-after] [--ssh-anywhere] "
+	    "[--files N] [--cleanup-after] [--no-run] [--ssh-anywhere] "
 	    "[--instance-type T] [--name NAME] [--json]",
-	.help = "make a run set in the cloud (bastion; run comes with SSH)",
+	.help = "make a run set in the cloud and run the project on it",
 	.exec = cmd_create_exec,
 };

@@ -15,6 +15,7 @@ cmd_resume_exec(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "yes", no_argument, NULL, 'y' },
+		{ "no-run", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -23,7 +24,7 @@ cmd_resume_exec(int argc, char **argv)
 	char *cause = NULL, *why = NULL;
 	const char *id;
 	json_t *rec;
-	int c, yes = 0, rc;
+	int c, yes = 0, do_run = 1, rc;
 
 	optind = 1;
 	opterr = 0;
@@ -31,6 +32,9 @@ cmd_resume_exec(int argc, char **argv)
 		switch (c) {
 		case 'y':
 			yes = 1;
+			break;
+		case 'R':
+			do_run = 0;
 			break;
 		case 'h':
 			printf("usage: fanout resume %s\n",
@@ -53,9 +57,12 @@ cmd_resume_exec(int argc, char **argv)
 	}
 	json_decref(rec);
 	sink_text_init(&sink, &st, stderr, 0);
-	rc = wizard_resume(id, &sink, &cause) == 0 ? CMD_OK : CMD_FAILED;
+	rc = wizard_resume_run(id, do_run, &sink, &cause) == 0 ? CMD_OK :
+	    CMD_FAILED;
 	sink_text_end(&sink);
 	if (rc == CMD_OK) {
+		if (do_run)
+			cmd_print_last_run(id);
 		printf("%s\n", id);
 		return CMD_OK;
 	}
@@ -76,7 +83,7 @@ cmd_resume_exec(int argc, char **argv)
 
 const struct cmd_entry cmd_resume_entry = {
 	.name = "resume",
-	.usage = "ID [--yes]",
+	.usage = "ID [--yes] [--no-run]",
 	.help = "check a run set, start its bastion, run again",
 	.exec = cmd_resume_exec,
 };

@@ -195,6 +195,19 @@ aws_provider_revive(struct cloud_run *run, json_t *res, char **cause)
 }
 
 static int
+aws_provider_park(struct cloud_run *run, json_t *res, char **cause)
+{
+	const char *id = res_str(res, "id");
+
+	if (strcmp(res_str(res, "kind"), "instance") != 0)
+		return 0;
+	event_log(run->sink, "bastion", "stopping %s", id);
+	if (aws_ec2_stop_instance(aws_of(run), id, cause) != 0)
+		return -1;
+	return aws_wait_instance(run, "bastion", id, "stopped", NULL, cause);
+}
+
+static int
 aws_destroy_instance(struct cloud_run *run, json_t *res, char **cause)
 {
 	json_t *ids, *v;
@@ -304,6 +317,7 @@ const struct provider provider_aws = {
 	.recover = aws_provider_recover,
 	.exists = aws_provider_exists,
 	.revive = aws_provider_revive,
+	.park = aws_provider_park,
 	.destroy = aws_provider_destroy,
 	.tagged = aws_provider_tagged,
 };

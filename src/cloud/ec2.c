@@ -513,6 +513,16 @@ aws_ec2_start_instance(struct aws *a, const char *id, char **cause)
 	return ec2_simple(a, &p, 0, cause);
 }
 
+int
+aws_ec2_stop_instance(struct aws *a, const char *id, char **cause)
+{
+	struct aws_params p;
+
+	aws_params_init(&p, "StopInstances", EC2_VERSION);
+	aws_param(&p, "InstanceId.1", "%s", id);
+	return ec2_simple(a, &p, 0, cause);
+}
+
 void
 aws_instance_free(struct aws_instance *in)
 {

@@ -71,6 +71,7 @@ json_t	*aws_ec2_find_instances(struct aws *, const char *run_set,
 	    char **cause);
 int	aws_ec2_terminate_instance(struct aws *, const char *id, char **cause);
 int	aws_ec2_start_instance(struct aws *, const char *id, char **cause);
+int	aws_ec2_stop_instance(struct aws *, const char *id, char **cause);
 void	aws_instance_free(struct aws_instance *);
 
 /* Every resource tagged managedBy=fanout in the region: an array of

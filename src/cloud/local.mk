@@ -8,7 +8,8 @@ libfanout_a_SOURCES += \
 	src/cloud/provider.c src/cloud/provider.h \
 	src/cloud/aws-provider.c src/cloud/aws-steps.c src/cloud/aws-internal.h \
 	src/wizard/wizard.h src/wizard/runner.c \
-	src/wizard/flow-cloud.c src/wizard/flow-orphans.c
+	src/wizard/flow-cloud.c src/wizard/flow-orphans.c \
+	src/wizard/run-bastion.c
 
 TEMPLATE_FILES += templates/user-data.sh
 
@@ -16,8 +17,10 @@ fanout_SOURCES += src/cmd-cloud.c src/cmd-cloud.h src/cmd-create.c \
 	src/cmd-history.c src/cmd-status.c src/cmd-resume.c src/cmd-cleanup.c
 
 TESTS += tests/integration/aws-create.sh tests/integration/aws-crash.sh \
+	tests/integration/cloud-e2e.sh \
 	tests/integration/aws-faults.sh tests/integration/aws-bad-input.sh
 EXTRA_DIST += tests/integration/lib-aws.sh tests/integration/aws-create.sh \
+	tests/integration/cloud-e2e.sh \
 	tests/integration/aws-crash.sh tests/integration/aws-faults.sh \
 	tests/integration/aws-bad-input.sh tests/fakes/checkip.py \
 	tests/fakes/faultproxy.py tests/fakes/killwhen.py

@@ -269,7 +269,7 @@ pool_result(struct pool *p, int task, int attempt)
 	line = line != NULL ? line + 1 : buf;
 	o = json_loads(line, 0, NULL);
 	if (o != NULL && json_is_object(o)) {
-		s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		s = json_dumps(o, RECORD_RESULT_FLAGS);
 		res = xstrdup(s);
 		free(s);
 	}

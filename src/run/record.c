@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "run/record.h"
+#include "util/strbuf.h"
 #include "util/fs.h"
 #include "util/xmalloc.h"
 
@@ -38,29 +39,50 @@ record_status_parse(const char *s, enum record_status *out)
 	return -1;
 }
 
+/* A string as a JSON value (quoted, escaped) appended to sb. */
+static void
+record_add_string(struct strbuf *sb, const char *s)
+{
+	json_t *j = json_string(s != NULL ? s : "");
+	char *t = json_dumps(j, JSON_ENCODE_ANY);
+
+	strbuf_adds(sb, t != NULL ? t : "\"\"");
+	free(t);
+	json_decref(j);
+}
+
 char *
 record_to_json(const struct record *r)
 {
-	json_t *o, *res = NULL;
-	char *s, *out;
+	struct strbuf sb;
+	json_t *res = NULL;
+	char *s;
 
+	/* By hand, for a fixed key order and times to the microsecond. */
+	strbuf_init(&sb);
+	strbuf_addf(&sb, "{\"task\":%d,\"input\":", r->task);
+	record_add_string(&sb, r->input);
+	strbuf_addf(&sb, ",\"worker\":%d,\"host\":", r->worker);
+	record_add_string(&sb, r->host);
+	strbuf_addf(&sb, ",\"pid\":%ld,\"start\":%.6f,\"end\":%.6f,"
+	    "\"exit\":%d,\"attempt\":%d,\"status\":\"%s\",\"result\":",
+	    r->pid, r->start, r->end, r->exit, r->attempt,
+	    record_status_name(r->status));
 	if (r->result != NULL)
 		res = json_loads(r->result, JSON_DECODE_ANY, NULL);
-	o = json_pack("{s:i, s:s, s:i, s:s, s:I, s:f, s:f, s:i, s:i, s:s}",
-	    "task", r->task, "input", r->input != NULL ? r->input : "",
-	    "worker", r->worker, "host", r->host != NULL ? r->host : "",
-	    "pid", (json_int_t)r->pid, "start", r->start, "end", r->end,
-	    "exit", r->exit, "attempt", r->attempt,
-	    "status", record_status_name(r->status));
-	json_object_set_new(o, "result", res != NULL ? res : json_null());
-	json_object_set_new(o, "error", r->error != NULL ?
-	    json_string(r->error) : json_null());
-	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
-	    JSON_REAL_PRECISION(17));
-	json_decref(o);
-	out = xstrdup(s);
-	free(s);
-	return out;
+	if (res != NULL && (s = json_dumps(res, RECORD_RESULT_FLAGS)) != NULL) {
+		strbuf_adds(&sb, s);
+		free(s);
+	} else
+		strbuf_adds(&sb, "null");
+	json_decref(res);
+	strbuf_adds(&sb, ",\"error\":");
+	if (r->error != NULL)
+		record_add_string(&sb, r->error);
+	else
+		strbuf_adds(&sb, "null");
+	strbuf_addc(&sb, '}');
+	return strbuf_detach(&sb);
 }
 
 int
@@ -103,7 +125,7 @@ record_from_json(const char *line, struct record *r, char **cause)
 	r->exit = exitc;
 	r->attempt = attempt;
 	if (res != NULL && json_is_object(res)) {
-		char *s = json_dumps(res, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		char *s = json_dumps(res, RECORD_RESULT_FLAGS);
 		r->result = xstrdup(s);
 		free(s);
 	}

@@ -10,6 +10,7 @@
 #ifndef FANOUT_RECORD_H
 #define FANOUT_RECORD_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 enum record_status {
@@ -40,6 +41,11 @@ struct record_list {
 	size_t		 n;
 	size_t		 cap;
 };
+
+/* How task results are written back as JSON: 15 significant digits, so
+ * that 0.2 stays 0.2 (17 would print 0.20000000000000001). */
+#define RECORD_RESULT_FLAGS \
+	(JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
 
 const char	*record_status_name(enum record_status);
 int		 record_status_parse(const char *, enum record_status *);

@@ -142,7 +142,7 @@ report_cell(struct strbuf *sb, json_t *v)
 		strbuf_add_csv(sb, json_string_value(v));
 		return;
 	}
-	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+	s = json_dumps(v, RECORD_RESULT_FLAGS | JSON_ENCODE_ANY);
 	strbuf_add_csv(sb, s);
 	free(s);
 }

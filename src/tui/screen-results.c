@@ -374,7 +374,7 @@ void
 tui_results_push_dir(const char *project, const char *dir)
 {
 	struct results *r = xcalloc(1, sizeof *r);
-	char *path, *cause = NULL;
+	char *path, *cause = NULL, *body;
 
 	r->from_dir = true;
 	r->lr.project = xstrdup(project);
@@ -382,6 +382,13 @@ tui_results_push_dir(const char *project, const char *dir)
 	path = fs_join(dir, "performance.txt");
 	if ((r->table = fs_read_file(path, NULL, &cause)) == NULL)
 		r->table = cause;
+	else if (strncmp(r->table, "fanout performance:", 19) == 0 &&
+	    (body = strstr(r->table, "\n\n")) != NULL) {
+		/* The table alone, without the file's title lines. */
+		body = xstrdup(body + 2);
+		free(r->table);
+		r->table = body;
+	}
 	free(path);
 	path = fs_join(dir, "records.jsonl");
 	if (record_list_read(path, &r->recs, &r->recs_error) != 0)

@@ -135,6 +135,40 @@ record_exists(const char *id)
 	return ok;
 }
 
+/* After a run that keeps the run set: stops what costs money (the
+ * bastion) and says how to go on. The record's state becomes "stopped";
+ * a resume starts the bastion again. */
+static int
+run_park(struct cloud_run *run, char **cause)
+{
+	const struct provider *p = run->provider;
+	json_t *res;
+	size_t i;
+
+	if (p->park == NULL)
+		return 0;
+	event_step(run->sink, EV_STEP_START, "stop bastion", NULL, 0);
+	json_array_foreach(json_object_get(run->rec, "resources"), i, res) {
+		const char *st = json_string_value(json_object_get(res,
+		    "state"));
+
+		if (st == NULL || strcmp(st, "created") != 0)
+			continue;
+		if (p->park(run, res, cause) != 0) {
+			event_step(run->sink, EV_STEP_FAIL, "stop bastion",
+			    *cause, 0);
+			return -1;
+		}
+	}
+	if (run_state(run, "stopped", cause) != 0)
+		return -1;
+	event_step(run->sink, EV_STEP_DONE, "stop bastion", NULL, 0);
+	event_log(run->sink, NULL, "run set %s kept, its bastion stopped: run "
+	    "again with 'fanout resume %s', remove it with 'fanout cleanup "
+	    "%s'", run->id, run->id, run->id);
+	return 0;
+}
+
 /* The SSH part, once the bastion runs (see wizard_bastion_hook). */
 static int
 run_hook(struct cloud_run *run, char **cause)
@@ -192,13 +226,26 @@ wizard_create(json_t *answers, struct sink *sink, char **id, char **cause)
 	if (rc == 0)
 		rc = run_state(&run, "active", cause);
 	if (rc == 0) {
-		rc = run_hook(&run, cause);
+		int do_run = !json_is_false(json_object_get(run.answers,
+		    "run"));
+
+		if (do_run)
+			rc = run_hook(&run, cause);
+		else
+			event_log(sink, NULL, "run set %s is ready, its bastion "
+			    "running; run the project with 'fanout resume %s'",
+			    run.id, run.id);
 		if (json_is_true(json_object_get(run.answers,
 		    "cleanup_after"))) {
 			p->state_free(run.state);
 			run.state = NULL;
 			if (wizard_cleanup(run.id, sink, rc == 0 ? cause :
 			    &why) != 0)
+				rc = -1;
+			free(why);
+		} else if (do_run && wizard_bastion_hook != NULL) {
+			/* Ran (or failed to): keep it, but stopped. */
+			if (run_park(&run, rc == 0 ? cause : &why) != 0)
 				rc = -1;
 			free(why);
 		}
@@ -263,6 +310,13 @@ wizard_close(struct cloud_run *run, json_t *rec, const struct provider *p,
 int
 wizard_resume(const char *id, struct sink *sink, char **cause)
 {
+	return wizard_resume_run(id, 1, sink, cause);
+}
+
+int
+wizard_resume_run(const char *id, int do_run, struct sink *sink,
+    char **cause)
+{
 	const struct provider *p;
 	struct cloud_run run;
 	const char *state, *kind;
@@ -315,7 +369,20 @@ wizard_resume(const char *id, struct sink *sink, char **cause)
 	}
 	if (run_state(&run, "active", cause) != 0)
 		goto out;
+	if (!do_run) {
+		event_log(sink, NULL, "run set %s is ready, its bastion "
+		    "running", id);
+		rc = 0;
+		goto out;
+	}
 	rc = run_hook(&run, cause);
+	if (wizard_bastion_hook != NULL) {
+		char *why = NULL;
+
+		if (run_park(&run, rc == 0 ? cause : &why) != 0)
+			rc = -1;
+		free(why);
+	}
 out:
 	wizard_close(&run, rec, p, s);
 	return rc;

@@ -8,7 +8,7 @@ plan_lazy
 proj=$(example sleep)
 
 # A healthy record that nothing below may touch.
-"$FANOUT" create "$proj" --yes >"$TEST_TMP/good.id" 2>/dev/null
+"$FANOUT" create --no-run "$proj" --yes >"$TEST_TMP/good.id" 2>/dev/null
 ok $? "a first run set is created"
 good=$(cat "$TEST_TMP/good.id")
 sum_before=$(md5sum "$FANOUT_HISTORY_DIR/$good.json")
@@ -24,57 +24,57 @@ fails() { # fails STATUS REGEX DESCRIPTION -- command...
 
 # No credentials anywhere: the message names the places looked at.
 fails 2 'no AWS credentials found: looked at AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, profile .default. in .*/\.aws/credentials \(missing\) and .*/\.aws/config \(missing\)' \
-	"no credentials" -- env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$FANOUT" create "$proj" --yes
+	"no credentials" -- env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$FANOUT" create --no-run "$proj" --yes
 # A profile file without that profile's keys.
 mkdir -p "$HOME/.aws"
 printf '[default]\naws_access_key_id = AKIAFROMFILE\n' >"$HOME/.aws/credentials"
 fails 2 "profile 'work' in .*credentials \(no keys there\)" "a profile without keys" -- \
-	env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY AWS_PROFILE=work "$FANOUT" create "$proj" --yes
+	env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY AWS_PROFILE=work "$FANOUT" create --no-run "$proj" --yes
 # Credentials from ~/.aws/credentials and the region from ~/.aws/config.
 printf '[work]\naws_access_key_id = AKIAFROMFILE\naws_secret_access_key = fromfilesecret\n' >"$HOME/.aws/credentials"
 printf '[profile work]\nregion = us-east-1\n' >"$HOME/.aws/config"
 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_REGION -u AWS_DEFAULT_REGION AWS_PROFILE=work \
-	"$FANOUT" create "$proj" --yes --cleanup-after >/dev/null 2>&1
+	"$FANOUT" create --no-run "$proj" --yes --cleanup-after >/dev/null 2>&1
 ok $? "credentials and region from the profile files work"
 rm -rf "$HOME/.aws"
 
 fails 2 "unknown AWS region 'mars-north-1'" "an unknown region" -- \
-	"$FANOUT" create "$proj" --region mars-north-1 --yes
+	"$FANOUT" create --no-run "$proj" --region mars-north-1 --yes
 fails 2 "no AWS region: looked at --region, AWS_REGION, AWS_DEFAULT_REGION" "no region" -- \
-	env -u AWS_REGION -u AWS_DEFAULT_REGION "$FANOUT" create "$proj" --yes
+	env -u AWS_REGION -u AWS_DEFAULT_REGION "$FANOUT" create --no-run "$proj" --yes
 fails 2 "^fanout: --nodes must be a whole number from 1 to 100, not 'many'" "--nodes many" -- \
-	"$FANOUT" create "$proj" --nodes many --yes
+	"$FANOUT" create --no-run "$proj" --nodes many --yes
 fails 2 "^fanout: --files must be a whole number from 0 to" "--files -1" -- \
-	"$FANOUT" create "$proj" --files -1 --yes
+	"$FANOUT" create --no-run "$proj" --files -1 --yes
 fails 2 "engine must be bastion or kubernetes, not 'cloud9'" "--engine cloud9" -- \
-	"$FANOUT" create "$proj" --engine cloud9 --yes
+	"$FANOUT" create --no-run "$proj" --engine cloud9 --yes
 fails 2 "name must be 3 to 40 letters" "--name x" -- \
-	"$FANOUT" create "$proj" --name x --yes
+	"$FANOUT" create --no-run "$proj" --name x --yes
 fails 2 "provider 'gcp' is not supported" "--provider gcp" -- \
-	"$FANOUT" create "$proj" --provider gcp --yes
+	"$FANOUT" create --no-run "$proj" --provider gcp --yes
 fails 2 "fanout.yaml" "a folder without fanout.yaml" -- \
-	"$FANOUT" create "$TEST_TMP" --yes
+	"$FANOUT" create --no-run "$TEST_TMP" --yes
 printf 'project: %s\nnodes: [1, 2]\n' "$proj" >"$TEST_TMP/bad-answers.yaml"
 fails 2 "bad-answers.yaml:2: answers are a flat map" "an answers file with a list" -- \
-	"$FANOUT" create --answers "$TEST_TMP/bad-answers.yaml" --yes
+	"$FANOUT" create --no-run --answers "$TEST_TMP/bad-answers.yaml" --yes
 printf 'project: %s\ncolour: blue\n' "$proj" >"$TEST_TMP/bad-answers.yaml"
 fails 2 "unknown key 'colour'" "an answers file with an unknown key" -- \
-	"$FANOUT" create --answers "$TEST_TMP/bad-answers.yaml" --yes
+	"$FANOUT" create --no-run --answers "$TEST_TMP/bad-answers.yaml" --yes
 printf 'project: %s\nnodes: lots\n' "$proj" >"$TEST_TMP/bad-answers.yaml"
 fails 2 "bad-answers.yaml:2: nodes must be a whole number from 1 to 100, not 'lots'" \
-	"an answers file with a non-number" -- "$FANOUT" create --answers "$TEST_TMP/bad-answers.yaml" --yes
+	"an answers file with a non-number" -- "$FANOUT" create --no-run --answers "$TEST_TMP/bad-answers.yaml" --yes
 printf 'project: %s\ncleanup_after: maybe\n' "$proj" >"$TEST_TMP/bad-answers.yaml"
 fails 2 "cleanup_after must be true or false, not 'maybe'" \
-	"an answers file with a non-boolean" -- "$FANOUT" create --answers "$TEST_TMP/bad-answers.yaml" --yes
+	"an answers file with a non-boolean" -- "$FANOUT" create --no-run --answers "$TEST_TMP/bad-answers.yaml" --yes
 fails 2 "say --yes" "create without --yes and no terminal" -- \
-	"$FANOUT" create "$proj"
+	"$FANOUT" create --no-run "$proj"
 
 # The caller's address cannot be found: refuse to open 22 wider...
 fails 1 "refusing to open SSH wider than your address without --ssh-anywhere" \
 	"checkip unreachable" -- env FANOUT_CHECKIP_URL="http://127.0.0.1:$(free_port)/" \
-	"$FANOUT" create "$proj" --yes
+	"$FANOUT" create --no-run "$proj" --yes
 # ... unless told so.
-env FANOUT_CHECKIP_URL="http://127.0.0.1:$(free_port)/" "$FANOUT" create "$proj" --yes \
+env FANOUT_CHECKIP_URL="http://127.0.0.1:$(free_port)/" "$FANOUT" create --no-run "$proj" --yes \
 	--ssh-anywhere >"$TEST_TMP/wide.id" 2>/dev/null
 ok $? "--ssh-anywhere creates when the address is unknown"
 wide=$(cat "$TEST_TMP/wide.id")
@@ -104,7 +104,7 @@ if command -v tmux >/dev/null 2>&1; then
 	tmux -L "$sock" kill-session -t t
 	n_before=$(ls "$FANOUT_HISTORY_DIR"/*.json | wc -l)
 	tmux -L "$sock" -f /dev/null new-session -d -s t -x 150 -y 40 \
-		"FANOUT_CHECKIP_URL=$closed '$FANOUT' create '$proj' >'$TEST_TMP/asked.id'; echo EXIT=\$?; sleep 60"
+		"FANOUT_CHECKIP_URL=$closed '$FANOUT' create --no-run '$proj' >'$TEST_TMP/asked.id'; echo EXIT=\$?; sleep 60"
 	screen_has 'instead\? \[y/N\]' && tmux -L "$sock" send-keys -t t y Enter
 	screen_has 'Create these\? \[y/N\]'
 	ok $? "after yes, the create asks for confirmation"

@@ -24,7 +24,7 @@ cleanup_and_check() { # cleanup_and_check ID WHAT
 for kind in key_pair security_group instance; do
 	fresh
 	id=$(AWS_ENDPOINT_URL="$PROXY_URL" python3 "$top_srcdir/tests/fakes/killwhen.py" \
-		"$FANOUT_HISTORY_DIR" "$kind" created 60 -- "$FANOUT" create "$proj" --yes \
+		"$FANOUT_HISTORY_DIR" "$kind" created 60 -- "$FANOUT" create --no-run "$proj" --yes \
 		2>"$TEST_TMP/create.$kind.err")
 	is 137 $? "kill -9 after $kind: fanout was killed mid-create"
 	like "$id" '^fo-' "kill -9 after $kind: the record shows it created"
@@ -37,7 +37,7 @@ done
 #    intent only): cleanup finds the resource by its name or tags.
 for kind in key_pair security_group instance; do
 	fresh
-	FANOUT_CRASH_AFTER=$kind "$FANOUT" create "$proj" --yes >/dev/null 2>&1
+	FANOUT_CRASH_AFTER=$kind "$FANOUT" create --no-run "$proj" --yes >/dev/null 2>&1
 	is 137 $? "crash after the $kind call: killed by SIGKILL"
 	id=$(newest_id)
 	is "intent None" "$(rec_get "$id" "[(x['state'], x['id']) for x in r['resources'] if x['kind']=='$kind'][0][0] + ' ' + str([x['id'] for x in r['resources'] if x['kind']=='$kind'][0])")" \
@@ -50,8 +50,8 @@ done
 
 # 3. cleanup --all handles several crashed run sets at once.
 fresh
-FANOUT_CRASH_AFTER=instance "$FANOUT" create "$proj" --yes >/dev/null 2>&1
-FANOUT_CRASH_AFTER=security_group "$FANOUT" create "$proj" --yes >/dev/null 2>&1
+FANOUT_CRASH_AFTER=instance "$FANOUT" create --no-run "$proj" --yes >/dev/null 2>&1
+FANOUT_CRASH_AFTER=security_group "$FANOUT" create --no-run "$proj" --yes >/dev/null 2>&1
 is 2 "$(ls "$FANOUT_HISTORY_DIR"/*.json | wc -l)" "two crashed run sets recorded"
 "$FANOUT" cleanup --all --yes >/dev/null 2>&1
 ok $? "cleanup --all exits 0"
@@ -59,7 +59,7 @@ is "0 0 0" "$(tagged_counts)" "cleanup --all leaves no fanout-tagged resource"
 
 # 4. A cleanup killed half-way is finished by running it again.
 fresh
-"$FANOUT" create "$proj" --yes >"$TEST_TMP/id" 2>/dev/null
+"$FANOUT" create --no-run "$proj" --yes >"$TEST_TMP/id" 2>/dev/null
 id=$(cat "$TEST_TMP/id")
 AWS_ENDPOINT_URL="$PROXY_URL" python3 "$top_srcdir/tests/fakes/killwhen.py" \
 	"$FANOUT_HISTORY_DIR" instance deleted 60 -- "$FANOUT" cleanup "$id" --yes >/dev/null 2>&1
@@ -69,7 +69,7 @@ cleanup_and_check "$id" "cleanup run again"
 
 # 5. resume refuses when a resource is gone, and points at cleanup.
 fresh
-"$FANOUT" create "$proj" --yes >"$TEST_TMP/id" 2>/dev/null
+"$FANOUT" create --no-run "$proj" --yes >"$TEST_TMP/id" 2>/dev/null
 id=$(cat "$TEST_TMP/id")
 ec2q TerminateInstances "InstanceId.1=$(rec_get "$id" 'r["ssh"]["instance_id"]')" >/dev/null
 "$FANOUT" resume "$id" >/dev/null 2>"$TEST_TMP/resume.err"

@@ -9,7 +9,7 @@ proj=$(example sleep)
 out="$TEST_TMP/create.out"
 err="$TEST_TMP/create.err"
 
-"$FANOUT" create "$proj" --provider aws --region us-east-1 --yes >"$out" 2>"$err"
+"$FANOUT" create --no-run "$proj" --provider aws --region us-east-1 --yes >"$out" 2>"$err"
 ok $? "create exits 0"
 id=$(cat "$out")
 like "$id" '^fo-[0-9]{8}-[a-z0-9]{4}$' "create prints the run-set id"
@@ -64,10 +64,10 @@ sj=$("$FANOUT" status "$id" --json | python3 -c 'import json,sys; r=json.load(sy
 is "3 us-east-1" "$sj" "status --json is the record"
 
 # resume: everything is there; a stopped bastion is started again.
-"$FANOUT" resume "$id" >/dev/null 2>&1
+"$FANOUT" resume --no-run "$id" >/dev/null 2>&1
 ok $? "resume of a healthy run set exits 0"
 awsq ec2 stop-instances --instance-ids "$iid" >/dev/null
-"$FANOUT" resume "$id" >/dev/null 2>"$TEST_TMP/resume.err"
+"$FANOUT" resume --no-run "$id" >/dev/null 2>"$TEST_TMP/resume.err"
 ok $? "resume exits 0 after the bastion was stopped"
 is "running" "$(awsq ec2 describe-instances --instance-ids "$iid" --query 'Reservations[0].Instances[0].State.Name')" \
 	"resume started the stopped bastion"
@@ -98,7 +98,7 @@ is "deleted deleted deleted" "$(rec_get "$id" '" ".join(x["state"] for x in r["r
 	"every resource is marked deleted"
 "$FANOUT" cleanup "$id" --yes >/dev/null 2>&1
 ok $? "a second cleanup is a no-op that exits 0"
-"$FANOUT" resume "$id" >/dev/null 2>"$TEST_TMP/resume2.err"
+"$FANOUT" resume --no-run "$id" >/dev/null 2>"$TEST_TMP/resume2.err"
 is 1 $? "resume of a cleaned-up run set exits 1"
 like "$(cat "$TEST_TMP/resume2.err")" 'was cleaned up' "and says why"
 
@@ -112,7 +112,7 @@ nodes: 1
 files: 0
 cleanup_after: true
 YAML
-"$FANOUT" create --answers "$TEST_TMP/answers.yaml" --yes >"$out" 2>"$err"
+"$FANOUT" create --no-run --answers "$TEST_TMP/answers.yaml" --yes >"$out" 2>"$err"
 ok $? "create --answers with cleanup_after exits 0"
 id2=$(cat "$out")
 is "deleted" "$(rec_get "$id2" 'r["state"]')" "cleanup_after tore the run set down"

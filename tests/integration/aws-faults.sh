@@ -9,7 +9,7 @@ plan_lazy
 proj=$(example sleep)
 proxy_start --every 3
 
-AWS_ENDPOINT_URL="$PROXY_URL" "$FANOUT" create "$proj" --yes \
+AWS_ENDPOINT_URL="$PROXY_URL" "$FANOUT" create --no-run "$proj" --yes \
 	>"$TEST_TMP/create.out" 2>"$TEST_TMP/create.err"
 ok $? "create through the faulty proxy exits 0"
 id=$(cat "$TEST_TMP/create.out")
@@ -34,7 +34,7 @@ is "0 0 0" "$(tagged_counts)" "nothing is left"
 # can be): each create call is retried and still makes one of each.
 proxy_stop
 proxy_start --every 0 --lose CreateKeyPair,CreateSecurityGroup,AuthorizeSecurityGroupIngress,RunInstances
-AWS_ENDPOINT_URL="$PROXY_URL" "$FANOUT" create "$proj" --yes \
+AWS_ENDPOINT_URL="$PROXY_URL" "$FANOUT" create --no-run "$proj" --yes \
 	>"$TEST_TMP/lost.out" 2>"$TEST_TMP/lost.err"
 ok $? "create with lost answers exits 0"
 id=$(cat "$TEST_TMP/lost.out")
@@ -57,7 +57,7 @@ is "0 0 0" "$(tagged_counts)" "cleanup leaves nothing"
 # what AWS (here the proxy) said.
 proxy_stop
 proxy_start --always
-AWS_ENDPOINT_URL="$PROXY_URL" "$FANOUT" create "$proj" --yes >/dev/null 2>"$TEST_TMP/fail.err"
+AWS_ENDPOINT_URL="$PROXY_URL" "$FANOUT" create --no-run "$proj" --yes >/dev/null 2>"$TEST_TMP/fail.err"
 is 1 $? "create against an always-failing endpoint exits 1"
 like "$(cat "$TEST_TMP/fail.err")" 'GetCallerIdentity: (RequestLimitExceeded: Request limit exceeded|HTTP 503)' \
 	"the cause names the call and AWS's code and message"

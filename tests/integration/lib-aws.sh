@@ -17,6 +17,13 @@ export AWS_SECRET_ACCESS_KEY=fanoutTestSecret/NeverInRecords+0123456789
 export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export AWS_PAGER=""
 
+# moto's instances have made-up public addresses: never let a test reach
+# one. A create or resume that runs the project goes to this closed
+# loopback port instead (and gives up after a few seconds), unless the
+# test starts an sshd and points FANOUT_BASTION_ADDRESS at it.
+export FANOUT_BASTION_ADDRESS="$(id -un)@127.0.0.1:$(free_port)"
+export FANOUT_SSH_WAIT=3
+
 MOTO_PORT=$(free_port)
 moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$TEST_TMP/moto.log" 2>&1 &
 MOTO_PID=$!

@@ -85,6 +85,28 @@ sshd_stop() {
 	return 0
 }
 
+# As EC2 does on a real bastion: authorizes each run set's public key
+# (derived from the <id>.key files fanout writes in the history dir) in
+# this sshd, in the background until the test ends. Then points fanout at
+# this sshd as its bastion.
+sshd_as_bastion() {
+	mkdir -p "$FANOUT_HISTORY_DIR"
+	(
+		while :; do
+			for _k in "$FANOUT_HISTORY_DIR"/*.key; do
+				[ -f "$_k" ] && [ ! -e "$_k.authorized" ] || continue
+				ssh-keygen -y -f "$_k" >>"$SSHD_DIR/authorized_keys" \
+				    2>/dev/null && touch "$_k.authorized"
+			done
+			sleep 0.1
+		done
+	) &
+	at_exit "kill $! 2>/dev/null"
+	export FANOUT_BASTION_ADDRESS="$SSHD_USER@$SSHD_ADDR:$SSHD_PORT"
+	export FANOUT_BASTION_DIR="$TEST_TMP/bastion"
+	export FANOUT_SSH_WAIT=30
+}
+
 sshd_new_hostkey() {
 	rm -f "$SSHD_DIR/host_ed25519" "$SSHD_DIR/host_ed25519.pub"
 	ssh-keygen -q -t ed25519 -N '' -f "$SSHD_DIR/host_ed25519"

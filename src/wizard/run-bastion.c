@@ -1,9 +1,6 @@
-/* The SSH hook, ready for when src/ssh (branch ssh) is merged: save as
- * src/wizard/run-bastion.c, add it to libfanout_a_SOURCES in
- * src/cloud/local.mk, declare it in src/wizard/wizard.h, and in
- * wizard_register() (src/wizard/flow-orphans.c) add:
- *	wizard_bastion_hook = wizard_run_bastion;
- * Syntax-checked against the ssh branch's remote.h at 13:55 UTC. */
+/* The SSH part of a cloud run (wizard_bastion_hook): wait for the
+ * bastion's sshd, set up, upload what changed, run, download, and build
+ * the results folder — through remote_run (src/ssh/remote.h). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,8 +10,6 @@
 #include "util/fs.h"
 #include "util/xmalloc.h"
 #include "wizard/wizard.h"
-
-int	wizard_run_bastion(struct cloud_run *, char **);
 
 static const char *
 jstr(json_t *o, const char *key)
@@ -29,8 +24,9 @@ int
 wizard_run_bastion(struct cloud_run *run, char **cause)
 {
 	json_t *ssh = json_object_get(run->rec, "ssh"), *entry;
-	const char *addr = getenv("FANOUT_BASTION_ADDRESS");
+	const char *addr = getenv("FANOUT_BASTION_ADDRESS"), *wait;
 	char *user = NULL, *host = NULL, *known, *ts0, *ts1, *why = NULL;
+	char *cache = NULL, *end;
 	struct remote_opts ro;
 	struct remote_result rr;
 	enum local_status ls;
@@ -45,14 +41,28 @@ wizard_run_bastion(struct cloud_run *run, char **cause)
 	ro.port = port;
 	ro.user = user != NULL ? user : jstr(ssh, "user");
 	ro.key_file = jstr(ssh, "key_file");
+	/* How long to wait for a booting bastion's sshd (default 300 s). */
+	if ((wait = getenv("FANOUT_SSH_WAIT")) != NULL && *wait != '\0') {
+		ro.connect_timeout = strtod(wait, &end);
+		if (*end != '\0' || ro.connect_timeout <= 0) {
+			xasprintf(cause, "FANOUT_SSH_WAIT must be a number of "
+			    "seconds, not '%s'", wait);
+			free(user);
+			free(host);
+			return -1;
+		}
+	}
 	known = history_file(run->id, ".known_hosts");
+	memset(&rr, 0, sizeof rr);
 	ro.known_hosts = known;
 	ro.expected_fp = jstr(ssh, "host_key");
 	ro.project_dir = jstr(run->rec, "project_dir");
 	ro.files = (long)json_integer_value(json_object_get(run->answers,
 	    "files"));
-	ro.nodes = (int)json_integer_value(json_object_get(run->answers,
-	    "nodes"));
+	/* The bastion engine runs on the bastion alone: one node. */
+	ro.nodes = 1;
+	cache = history_file(run->id, ".upload-cache");
+	ro.upload_cache = cache;
 	ro.sink = run->sink;
 	if (ro.host == NULL) {
 		xasprintf(cause, "run set %s has no bastion address", run->id);
@@ -67,13 +77,17 @@ wizard_run_bastion(struct cloud_run *run, char **cause)
 	if (ls == LOCAL_OK) {
 		ts0 = history_timestamp(t0);
 		ts1 = history_timestamp(time_now());
-		entry = json_pack("{s:s, s:s, s:s, s:s?, s:I, s:I, s:I, s:I}",
+		entry = json_pack("{s:s, s:s, s:s, s:s?, s:I, s:I, s:I, s:I, "
+		    "s:I, s:I, s:f}",
 		    "started", ts0, "ended", ts1, "engine", "bastion",
 		    "results", rr.lr.results_dir,
 		    "tasks", (json_int_t)rr.lr.perf.tasks,
 		    "ok", (json_int_t)rr.lr.perf.ok,
 		    "errors", (json_int_t)rr.lr.perf.errors,
-		    "unfinished", (json_int_t)rr.lr.perf.unfinished);
+		    "unfinished", (json_int_t)rr.lr.perf.unfinished,
+		    "files_sent", (json_int_t)rr.files_sent,
+		    "bytes_sent", (json_int_t)rr.bytes_sent,
+		    "efficiency", rr.lr.perf.efficiency);
 		history_add_run(run->rec, entry);
 		free(ts0);
 		free(ts1);
@@ -85,6 +99,7 @@ wizard_run_bastion(struct cloud_run *run, char **cause)
 	rc = ls == LOCAL_OK ? 0 : -1;
 out:
 	free(known);
+	free(cache);
 	free(user);
 	free(host);
 	return rc;
