@@ -1,5 +1,7 @@
 /* fanout run --local PROJECT [--files N] [--workers W] [--results DIR]
- *            [--json] */
+ *            [--json]
+ * fanout run --host [USER@]HOST[:PORT] [--key FILE] PROJECT [...]: the same
+ * run on a machine of the user's own over SSH (the bastion engine). */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -7,13 +9,16 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "history/history.h"
 #include "run/local.h"
 #include "run/pool.h"
 #include "sink-text.h"
+#include "ssh/remote.h"
+#include "util/fs.h"
 #include "util/xmalloc.h"
 
 static void
-cmd_run_print_json(const struct local_result *lr)
+cmd_run_print_json(const struct local_result *lr, const char *engine)
 {
 	const struct perf *pf = &lr->perf;
 	json_t *o;
@@ -21,7 +26,7 @@ cmd_run_print_json(const struct local_result *lr)
 
 	o = json_pack("{s:s, s:s, s:s, s:s?, s:b, s:I, s:I, s:I, s:I, s:I, "
 	    "s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:i, s:i}",
-	    "project", lr->project, "engine", "local",
+	    "project", lr->project, "engine", engine,
 	    "results", lr->results_dir, "history_id", lr->history_id,
 	    "cancelled", lr->cancelled,
 	    "tasks", (json_int_t)pf->tasks, "ok", (json_int_t)pf->ok,
@@ -39,11 +44,76 @@ cmd_run_print_json(const struct local_result *lr)
 	json_decref(o);
 }
 
+/* The run on [user@]host[:port] over SSH; fills lr like local_run. */
+static enum local_status
+cmd_run_remote(const struct local_opts *lo, const char *address,
+    const char *key, struct local_result *lr, char **cause)
+{
+	struct remote_opts ro;
+	struct remote_result rr;
+	char *user = NULL, *host = NULL, *known = NULL;
+	double started = time_now();
+	enum local_status ls = LOCAL_BAD_INPUT;
+	int port = 0;
+
+	memset(lr, 0, sizeof *lr);
+	memset(&rr, 0, sizeof rr);
+	if (remote_parse_address(address, &user, &host, &port, cause) != 0)
+		return LOCAL_BAD_INPUT;
+	if (key != NULL && !fs_is_file(key)) {
+		xasprintf(cause, "--key %s: no such file (give the private key "
+		    "that logs in to %s)", key, host);
+		goto out;
+	}
+	if (history_ensure_dir(cause) != 0) {
+		ls = LOCAL_FAILED;
+		goto out;
+	}
+	known = history_file("known_hosts", "");
+	memset(&ro, 0, sizeof ro);
+	ro.host = host;
+	ro.port = port;
+	ro.user = user != NULL ? user : getenv("USER");
+	ro.key_file = key;
+	ro.known_hosts = known;
+	ro.connect_timeout = 30;
+	ro.project_dir = lo->project_dir;
+	ro.files = lo->files;
+	ro.workers = lo->workers;
+	ro.nodes = 1;
+	ro.results = lo->results;
+	ro.sink = lo->sink;
+	if (ro.user == NULL) {
+		xasprintf(cause, "--host %s: say which user logs in "
+		    "(user@host)", address);
+		goto out;
+	}
+	ls = remote_run(&ro, &rr, cause);
+	if (ls == LOCAL_OK) {
+		*lr = rr.lr;
+		memset(&rr.lr, 0, sizeof rr.lr);
+		event_log(lo->sink, NULL, "uploaded %lld of %lld file(s), %lld "
+		    "bytes; host key %s", rr.files_sent, rr.files,
+		    rr.bytes_sent, rr.fingerprint != NULL ? rr.fingerprint :
+		    "?");
+		local_record_history("bastion", address, lo->project_dir,
+		    started, time_now(), lr->perf.workers, lr);
+	}
+	remote_result_free(&rr);
+out:
+	free(known);
+	free(user);
+	free(host);
+	return ls;
+}
+
 static enum cmd_retval
 cmd_run_exec(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "local", no_argument, NULL, 'l' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "key", required_argument, NULL, 'k' },
 		{ "files", required_argument, NULL, 'n' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "results", required_argument, NULL, 'r' },
@@ -56,6 +126,7 @@ cmd_run_exec(int argc, char **argv)
 	struct sink sink;
 	struct sink_text st;
 	char *cause = NULL, *table;
+	const char *host = NULL, *key = NULL;
 	long v;
 	int c, local = 0, json = 0;
 	enum local_status ls;
@@ -66,6 +137,12 @@ cmd_run_exec(int argc, char **argv)
 		switch (c) {
 		case 'l':
 			local = 1;
+			break;
+		case 'H':
+			host = optarg;
+			break;
+		case 'k':
+			key = optarg;
 			break;
 		case 'n':
 			if (cmd_parse_count("--files", optarg, 0, 1000000000,
@@ -94,9 +171,12 @@ cmd_run_exec(int argc, char **argv)
 			    argv[optind - 1], cmd_run_entry.usage);
 		}
 	}
-	if (!local)
+	if (local == (host != NULL))
 		return cmd_error(CMD_USAGE, "run: say where: --local (this "
-		    "machine); cloud runs are 'fanout create'");
+		    "machine) or --host USER@HOST[:PORT] (a machine of yours "
+		    "over SSH); cloud runs are 'fanout create'");
+	if (key != NULL && host == NULL)
+		return cmd_error(CMD_USAGE, "run: --key goes with --host");
 	if (optind != argc - 1)
 		return cmd_error(CMD_USAGE, "run: give one project folder "
 		    "(usage: fanout run %s)", cmd_run_entry.usage);
@@ -105,7 +185,10 @@ cmd_run_exec(int argc, char **argv)
 	sink_text_init(&sink, &st, stderr, json);
 	lo.sink = &sink;
 	pool_catch_signals();
-	ls = local_run(&lo, &lr, &cause);
+	if (host != NULL)
+		ls = cmd_run_remote(&lo, host, key, &lr, &cause);
+	else
+		ls = local_run(&lo, &lr, &cause);
 	sink_text_end(&sink);
 	if (ls != LOCAL_OK) {
 		cmd_error(ls == LOCAL_BAD_INPUT ? CMD_USAGE : CMD_FAILED, "%s",
@@ -118,7 +201,7 @@ cmd_run_exec(int argc, char **argv)
 		fprintf(stderr, "fanout: warning: run not kept in history: "
 		    "%s\n", lr.history_warning);
 	if (json)
-		cmd_run_print_json(&lr);
+		cmd_run_print_json(&lr, host != NULL ? "bastion" : "local");
 	else {
 		table = report_perf_text(&lr.perf);
 		printf("\n%s: %s\n\n%s\nResults: %s\n", lr.project,
@@ -144,8 +227,8 @@ cmd_run_exec(int argc, char **argv)
 
 const struct cmd_entry cmd_run_entry = {
 	.name = "run",
-	.usage = "--local PROJECT [--files N] [--workers W] [--results DIR] "
-	    "[--json]",
-	.help = "run a project on this machine",
+	.usage = "--local|--host [USER@]HOST[:PORT] [--key FILE] PROJECT "
+	    "[--files N] [--workers W] [--results DIR] [--json]",
+	.help = "run a project on this machine, or on one of yours over SSH",
 	.exec = cmd_run_exec,
 };

@@ -20,12 +20,20 @@ now() { date +%s.%N; }
 # JSON string body: backslashes, quotes and tabs escaped.
 json_str() { printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/	/\\t/g'; }
 
+# The system's python3 first: a wrapper earlier in PATH (pyenv's shims)
+# can cost half a second per task.
+if [ -x /usr/bin/python3 ]; then
+	PYTHON3=/usr/bin/python3
+else
+	PYTHON3=$(command -v python3 2>/dev/null || true)
+fi
+
 # The compact JSON object on the last non-empty line of $1, or nothing.
 json_result() {
 	line=$(awk 'NF { l = $0 } END { print l }' "$1")
 	[ -n "$line" ] || return 1
-	if command -v python3 >/dev/null 2>&1; then
-		python3 -c 'import json, sys
+	if [ -n "$PYTHON3" ]; then
+		"$PYTHON3" -c 'import json, sys
 o = json.loads(sys.argv[1])
 if not isinstance(o, dict):
     sys.exit(1)

@@ -37,34 +37,38 @@ local_check_results(const char *dir, char **cause)
 	return 0;
 }
 
-static void
-local_history(const struct project *pr, const struct local_result *lr,
-    const struct run_info *ri, struct local_result *out)
+void
+local_record_history(const char *engine, const char *host,
+    const char *project_dir, double started, double ended, int workers,
+    struct local_result *lr)
 {
 	char *ts_start, *ts_end, *cause = NULL;
 	json_t *rec, *run;
 
-	rec = history_new("local", pr->name);
-	json_object_set_new(rec, "project_dir", json_string(pr->dir));
-	json_object_set_new(rec, "provider", json_string("local"));
+	rec = history_new(host != NULL ? "remote" : "local", lr->project);
+	json_object_set_new(rec, "project_dir", json_string(project_dir));
+	json_object_set_new(rec, "provider", json_string(host != NULL ?
+	    "ssh" : "local"));
+	if (host != NULL)
+		json_object_set_new(rec, "host", json_string(host));
 	json_object_set_new(rec, "state", json_string("done"));
-	ts_start = history_timestamp(ri->started);
-	ts_end = history_timestamp(ri->ended);
+	ts_start = history_timestamp(started);
+	ts_end = history_timestamp(ended);
 	run = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:i, s:f}",
-	    "started", ts_start, "ended", ts_end, "engine", "local",
+	    "started", ts_start, "ended", ts_end, "engine", engine,
 	    "results", lr->results_dir, "tasks", (json_int_t)lr->perf.tasks,
 	    "ok", (json_int_t)lr->perf.ok, "errors",
 	    (json_int_t)lr->perf.errors, "unfinished",
-	    (json_int_t)lr->perf.unfinished, "workers", ri->workers,
+	    (json_int_t)lr->perf.unfinished, "workers", workers,
 	    "efficiency", lr->perf.efficiency);
 	history_add_run(rec, run);
 	free(ts_start);
 	free(ts_end);
 	if (history_save(rec, &cause) == 0)
-		out->history_id = xstrdup(json_string_value(
+		lr->history_id = xstrdup(json_string_value(
 		    json_object_get(rec, "id")));
 	else
-		out->history_warning = cause;
+		lr->history_warning = cause;
 	json_decref(rec);
 }
 
@@ -145,7 +149,8 @@ local_run(const struct local_opts *o, struct local_result *lr, char **cause)
 	if (report_write(lr->results_dir, &recs, &ri, cause) != 0)
 		goto out;
 	report_perf(&recs, &ri, &lr->perf);
-	local_history(&pr, lr, &ri, lr);
+	local_record_history("local", NULL, pr.dir, ri.started, ri.ended,
+	    ri.workers, lr);
 	rv = LOCAL_OK;
 out:
 	record_list_free(&recs);

@@ -34,5 +34,11 @@ enum local_status {
 enum local_status local_run(const struct local_opts *, struct local_result *,
 		      char **cause);
 void		  local_result_free(struct local_result *);
+/* Keeps a finished run in the history as a record of its own (kind
+ * "local", or "remote" when host is set), setting lr->history_id or
+ * lr->history_warning. lr->project and lr->results_dir must be set. */
+void		  local_record_history(const char *engine, const char *host,
+		      const char *project_dir, double started, double ended,
+		      int workers, struct local_result *lr);
 
 #endif

@@ -15,14 +15,14 @@ check_PROGRAMS += tests/ssh-driver tests/unit/test-ssh-tree
 tests_ssh_driver_LDADD = $(TEST_LIBS)
 tests_unit_test_ssh_tree_LDADD = $(TEST_LIBS)
 
-TESTS += \
+TESTS += tests/integration/ssh-run-host.sh \
 	tests/integration/ssh-scripts.sh \
 	tests/integration/ssh-connect.sh \
 	tests/integration/ssh-upload.sh \
 	tests/integration/ssh-resume.sh \
 	tests/integration/ssh-run.sh
 
-EXTRA_DIST += \
+EXTRA_DIST += tests/integration/ssh-run-host.sh \
 	tests/integration/lib-sshd.sh \
 	tests/integration/ssh-scripts.sh \
 	tests/integration/ssh-connect.sh \
