@@ -493,34 +493,35 @@ aws_ec2_find_instances(struct aws *a, const char *run_set, char **cause)
 	return ids;
 }
 
-int
-aws_ec2_terminate_instance(struct aws *a, const char *id, char **cause)
+/* One call on one instance (Terminate/Start/StopInstances); flag as
+ * ec2_simple's. */
+static int
+ec2_instance_call(struct aws *a, const char *action, const char *id,
+    int flag, char **cause)
 {
 	struct aws_params p;
 
-	aws_params_init(&p, "TerminateInstances", EC2_VERSION);
+	aws_params_init(&p, action, EC2_VERSION);
 	aws_param(&p, "InstanceId.1", "%s", id);
-	return ec2_simple(a, &p, 1, cause);
+	return ec2_simple(a, &p, flag, cause);
+}
+
+int
+aws_ec2_terminate_instance(struct aws *a, const char *id, char **cause)
+{
+	return ec2_instance_call(a, "TerminateInstances", id, 1, cause);
 }
 
 int
 aws_ec2_start_instance(struct aws *a, const char *id, char **cause)
 {
-	struct aws_params p;
-
-	aws_params_init(&p, "StartInstances", EC2_VERSION);
-	aws_param(&p, "InstanceId.1", "%s", id);
-	return ec2_simple(a, &p, 0, cause);
+	return ec2_instance_call(a, "StartInstances", id, 0, cause);
 }
 
 int
 aws_ec2_stop_instance(struct aws *a, const char *id, char **cause)
 {
-	struct aws_params p;
-
-	aws_params_init(&p, "StopInstances", EC2_VERSION);
-	aws_param(&p, "InstanceId.1", "%s", id);
-	return ec2_simple(a, &p, 0, cause);
+	return ec2_instance_call(a, "StopInstances", id, 0, cause);
 }
 
 void

@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <dirent.h>
 
 #include "event.h"
 #include "history/history.h"
@@ -11,31 +10,6 @@
 #include "run/pool.h"
 #include "util/fs.h"
 #include "util/xmalloc.h"
-
-/* An explicit --results folder must be new or empty: never overwrite. */
-static int
-local_check_results(const char *dir, char **cause)
-{
-	struct dirent *de;
-	DIR *d;
-	int empty = 1;
-
-	if ((d = opendir(dir)) == NULL)
-		return errno == ENOENT ? 0 : (xasprintf(cause, "cannot use %s "
-		    "for results: %s", dir, strerror(errno)), -1);
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0)
-			empty = 0;
-	}
-	closedir(d);
-	if (!empty) {
-		xasprintf(cause, "%s already holds files; give a new or empty "
-		    "folder to --results", dir);
-		return -1;
-	}
-	return 0;
-}
 
 void
 local_record_history(const char *engine, const char *host,
@@ -91,7 +65,7 @@ local_run(const struct local_opts *o, struct local_result *lr, char **cause)
 		return LOCAL_BAD_INPUT;
 	if (project_inputs(&pr, o->files, &inputs, &ninputs, cause) != 0)
 		goto out;
-	if (o->results != NULL && local_check_results(o->results, cause) != 0)
+	if (o->results != NULL && report_check_dir(o->results, cause) != 0)
 		goto out;
 
 	/* From here on, things are written: failures are run-time ones. */

@@ -1,4 +1,5 @@
 /* The results folder: one generator for every engine's records. */
+#include <dirent.h>
 #include <errno.h>
 #include <float.h>
 #include <jansson.h>
@@ -317,6 +318,30 @@ report_write(const char *dir, const struct record_list *l,
 out:
 	free(final);
 	return rc;
+}
+
+int
+report_check_dir(const char *dir, char **cause)
+{
+	struct dirent *de;
+	DIR *d;
+	int empty = 1;
+
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? 0 : (xasprintf(cause, "cannot use %s "
+		    "for results: %s", dir, strerror(errno)), -1);
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			empty = 0;
+	}
+	closedir(d);
+	if (!empty) {
+		xasprintf(cause, "%s already holds files; give a new or empty "
+		    "folder to --results", dir);
+		return -1;
+	}
+	return 0;
 }
 
 char *

@@ -43,6 +43,9 @@ char	*report_perf_text(const struct perf *);
  * records.jsonl and runtime.png into dir (which must exist). */
 int	report_write(const char *dir, const struct record_list *,
 	    const struct run_info *, char **cause);
+/* An explicit results folder (--results) must be new or empty: never
+ * overwrite. 0 when dir is missing or empty, else -1 with a cause. */
+int	report_check_dir(const char *dir, char **cause);
 /* Makes a new results folder under base: base/YYYYmmdd-HHMMSS[-N], never
  * an existing one, and points base/latest at it. */
 char	*report_new_dir(const char *base, char **cause);

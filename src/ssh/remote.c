@@ -3,7 +3,6 @@
  *   harness.sh           templates/harness.sh
  *   runs/ID/             run.env, inputs, started (mkdir lock), pid,
  *                        records.jsonl, logs/, harness.log, done */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,29 +82,6 @@ bad:
 	xasprintf(cause, "bad address '%s': give [user@]host[:port], e.g. "
 	    "ec2-user@127.0.0.1:2222", s);
 	return -1;
-}
-
-/* An explicit results folder must be new or empty: never overwrite. */
-static int
-remote_check_results(const char *dir, char **cause)
-{
-	struct dirent *de;
-	DIR *d;
-	int empty = 1;
-
-	if ((d = opendir(dir)) == NULL)
-		return errno == ENOENT ? 0 : (xasprintf(cause, "cannot use %s "
-		    "for results: %s", dir, strerror(errno)), -1);
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0)
-			empty = 0;
-	}
-	closedir(d);
-	if (!empty)
-		xasprintf(cause, "%s already holds files; give a new or empty "
-		    "folder for the results", dir);
-	return empty ? 0 : -1;
 }
 
 /* Calls fn until it works, reconnecting when the connection drops. */
@@ -472,7 +448,7 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 			goto out;
 		}
 	}
-	if (o->results != NULL && remote_check_results(o->results, cause) != 0)
+	if (o->results != NULL && report_check_dir(o->results, cause) != 0)
 		goto out;
 	if (o->host == NULL || o->user == NULL) {
 		*cause = xstrdup("no host or user to run on");
