@@ -533,6 +533,9 @@ up_plan(struct up_tar *u)
 		}
 	}
 	u->rewrite = u->ntodo > 0 || u->deletes.len > 0 || frags != 1;
+	/* First line of the stream: T, a tar follows; N, nothing changed
+	 * and the remote need not start tar at all. */
+	strbuf_adds(&u->pending, u->rewrite ? "T\n" : "N\n");
 	up_state_free(&rs);
 	u->planned = 1;
 }
@@ -563,14 +566,17 @@ up_line(void *arg, int fd, const char *line)
 }
 
 /* The remote side: list the tree and the manifest, then extract the
- * stream, then apply deletions and the new manifest. One exec channel,
- * so one login (its shell start-up) per upload. */
+ * stream (when its first line says one follows), then apply deletions and
+ * the new manifest. One exec channel, so one login (its shell start-up)
+ * per upload, and as few processes as can be on an unchanged upload. */
 static const char up_script[] =
-    "mkdir -p %s/tree %s/manifest.d && cd %s || exit 1; "
+    "{ [ -d %s/tree ] && [ -d %s/manifest.d ]; } || "
+    "mkdir -p %s/tree %s/manifest.d || exit 1; cd %s || exit 1; "
     "find tree -type f -printf '%%s\\t%%T@\\t%%m\\t%%P\\n'; echo ---; "
-    "for f in manifest.d/*; do [ -f \"$f\" ] && cat \"$f\"; done; "
+    "cat manifest.d/* 2>/dev/null; "
     "echo '#listed'; "
-    "tar -xpf - --no-same-owner || exit 1; "
+    "read -r m; if [ \"$m\" = T ]; then "
+    "tar -xpf - --no-same-owner || exit 1; fi; "
     "if [ -f manifest.d/.delete ]; then (cd tree && xargs -0 rm -f -- "
     "<../manifest.d/.delete); rm -f manifest.d/.delete; fi; "
     "if [ -f manifest.d/.new ]; then mv -f manifest.d/.new "
@@ -618,7 +624,7 @@ upload_tree(struct ssh_session *ss, const struct upload_opts *o,
 	u.stamp = (long long)(time_now() * 1e9);
 
 	memset(&x, 0, sizeof x);
-	x.command = cmd = xprintf(up_script, rd, rd, rd);
+	x.command = cmd = xprintf(up_script, rd, rd, rd, rd, rd);
 	x.input = up_produce;
 	x.input_arg = &u;
 	x.line = up_line;
