@@ -1,10 +1,12 @@
 /* Helpers of the cloud commands (cmd-cloud.h). */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "cmd-cloud.h"
+#include "cmd.h"
 #include "history/history.h"
 #include "util/fs.h"
 
@@ -97,4 +99,36 @@ cmd_print_last_run(const char *id)
 		fprintf(stderr, "Results: %s\n", dir);
 	}
 	json_decref(rec);
+}
+
+int
+cmd_json_option(const struct cmd_entry *e, int argc, char **argv, int *json,
+    enum cmd_retval *rv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			*json = 1;
+			break;
+		case 'h':
+			printf("usage: fanout %s %s\n", e->name, e->usage);
+			*rv = CMD_OK;
+			return 1;
+		default:
+			*rv = cmd_error(CMD_USAGE, "%s: unknown option '%s' "
+			    "(usage: fanout %s %s)", e->name, argv[optind - 1],
+			    e->name, e->usage);
+			return 1;
+		}
+	}
+	return 0;
 }

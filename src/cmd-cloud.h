@@ -5,12 +5,19 @@
 
 #include <jansson.h>
 
+#include "cmd.h"
+
 /* Non-zero when stdin and stderr are terminals (questions can be asked). */
 int	 cmd_interactive(void);
 /* Asks question on stderr; non-zero for an answer starting with y. */
 int	 cmd_confirm(const char *question);
 /* Prints JSON to stdout, indented, keys in order. */
 void	 cmd_print_json(json_t *);
+/* Options of a command that takes only --json (and --help): sets *json;
+ * returns non-zero when the command must return *rv at once (help
+ * printed, or a bad option reported). optind is left at the arguments. */
+int	 cmd_json_option(const struct cmd_entry *, int argc, char **argv,
+	     int *json, enum cmd_retval *rv);
 /* Prints the performance table and results folder of the run set's last
  * run to stderr (nothing when it has no run). */
 void	 cmd_print_last_run(const char *id);

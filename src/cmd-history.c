@@ -55,33 +55,14 @@ cmd_history_summary(json_t *rec)
 static enum cmd_retval
 cmd_history_exec(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	json_t *list, *rec, *out;
 	char *cause = NULL, age[32];
 	size_t i, broken;
-	int c, json = 0;
+	enum cmd_retval rv;
+	int json = 0;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			printf("usage: fanout history %s\n",
-			    cmd_history_entry.usage);
-			return CMD_OK;
-		default:
-			return cmd_error(CMD_USAGE, "history: unknown option "
-			    "'%s' (usage: fanout history %s)",
-			    argv[optind - 1], cmd_history_entry.usage);
-		}
-	}
+	if (cmd_json_option(&cmd_history_entry, argc, argv, &json, &rv) != 0)
+		return rv;
 	if (optind != argc)
 		return cmd_error(CMD_USAGE, "history: no arguments expected "
 		    "(usage: fanout history %s)", cmd_history_entry.usage);

@@ -19,33 +19,14 @@ jstr(json_t *o, const char *key, const char *def)
 static enum cmd_retval
 cmd_status_exec(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	json_t *rec, *res, *ssh;
 	char *cause = NULL;
 	size_t i;
-	int c, json = 0;
+	enum cmd_retval rv;
+	int json = 0;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			printf("usage: fanout status %s\n",
-			    cmd_status_entry.usage);
-			return CMD_OK;
-		default:
-			return cmd_error(CMD_USAGE, "status: unknown option "
-			    "'%s' (usage: fanout status %s)",
-			    argv[optind - 1], cmd_status_entry.usage);
-		}
-	}
+	if (cmd_json_option(&cmd_status_entry, argc, argv, &json, &rv) != 0)
+		return rv;
 	if (optind != argc - 1)
 		return cmd_error(CMD_USAGE, "status: give one run-set id (see "
 		    "fanout history)");

@@ -14,27 +14,40 @@
 #define AL2023_PARAMETER \
 	"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 
+/* Runs the query (freeing p) and takes two text fields of its answer;
+ * both must be there, else -1 with missing as the cause. */
+static int
+aws_query_two(struct aws *a, const char *service, struct aws_params *p,
+    const char *k1, char **v1, const char *k2, char **v2,
+    const char *missing, char **cause)
+{
+	xmlDocPtr doc;
+
+	doc = aws_query(a, service, p, cause);
+	aws_params_free(p);
+	if (doc == NULL)
+		return -1;
+	*v1 = xml_text(xmlDocGetRootElement(doc), k1);
+	*v2 = xml_text(xmlDocGetRootElement(doc), k2);
+	xmlFreeDoc(doc);
+	if (*v1 == NULL || *v2 == NULL) {
+		free(*v1);
+		free(*v2);
+		*v1 = *v2 = NULL;
+		xasprintf(cause, "%s", missing);
+		return -1;
+	}
+	return 0;
+}
+
 int
 aws_sts_identity(struct aws *a, char **account, char **arn, char **cause)
 {
 	struct aws_params p;
-	xmlDocPtr doc;
 
 	aws_params_init(&p, "GetCallerIdentity", "2011-06-15");
-	doc = aws_query(a, "sts", &p, cause);
-	aws_params_free(&p);
-	if (doc == NULL)
-		return -1;
-	*account = xml_text(xmlDocGetRootElement(doc), "Account");
-	*arn = xml_text(xmlDocGetRootElement(doc), "Arn");
-	xmlFreeDoc(doc);
-	if (*account == NULL || *arn == NULL) {
-		free(*account);
-		free(*arn);
-		xasprintf(cause, "GetCallerIdentity: no account in the answer");
-		return -1;
-	}
-	return 0;
+	return aws_query_two(a, "sts", &p, "Account", account, "Arn", arn,
+	    "GetCallerIdentity: no account in the answer", cause);
 }
 
 char *
@@ -190,27 +203,14 @@ aws_ec2_create_key_pair(struct aws *a, const char *name,
     const struct aws_tags *t, char **id, char **material, char **cause)
 {
 	struct aws_params p;
-	xmlDocPtr doc;
 
 	aws_params_init(&p, "CreateKeyPair", EC2_VERSION);
 	aws_param(&p, "KeyName", "%s", name);
 	aws_param(&p, "KeyType", "ed25519");
 	aws_param(&p, "KeyFormat", "pem");
 	aws_param_tags(&p, 1, "key-pair", t->run_set, t->project, t->name);
-	doc = aws_query(a, "ec2", &p, cause);
-	aws_params_free(&p);
-	if (doc == NULL)
-		return -1;
-	*id = xml_text(xmlDocGetRootElement(doc), "keyPairId");
-	*material = xml_text(xmlDocGetRootElement(doc), "keyMaterial");
-	xmlFreeDoc(doc);
-	if (*id == NULL || *material == NULL) {
-		free(*id);
-		free(*material);
-		xasprintf(cause, "CreateKeyPair: no key in the answer");
-		return -1;
-	}
-	return 0;
+	return aws_query_two(a, "ec2", &p, "keyPairId", id, "keyMaterial",
+	    material, "CreateKeyPair: no key in the answer", cause);
 }
 
 int

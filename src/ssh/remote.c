@@ -85,6 +85,21 @@ bad:
 }
 
 /* Calls fn until it works, reconnecting when the connection drops. */
+/* After a failed call: reconnects when the connection was lost (0), else
+ * keeps the call's cause (-1). */
+static int
+remote_reconnect(struct remote *r, char **cause)
+{
+	if (ssh_last_error(r->ss) != SSH_ERR_LOST)
+		return -1;
+	free(*cause);
+	*cause = NULL;
+	if (ssh_reconnect(r->ss, cause) != 0)
+		return -1;
+	r->res->reconnects++;
+	return 0;
+}
+
 static int
 remote_retry(struct remote *r, int (*fn)(struct remote *, char **),
     char **cause)
@@ -92,13 +107,8 @@ remote_retry(struct remote *r, int (*fn)(struct remote *, char **),
 	for (;;) {
 		if (fn(r, cause) == 0)
 			return 0;
-		if (ssh_last_error(r->ss) != SSH_ERR_LOST)
+		if (remote_reconnect(r, cause) != 0)
 			return -1;
-		free(*cause);
-		*cause = NULL;
-		if (ssh_reconnect(r->ss, cause) != 0)
-			return -1;
-		r->res->reconnects++;
 	}
 }
 
@@ -376,13 +386,8 @@ remote_watch(struct remote *r, char **cause)
 			    "on the bastion");
 			return remote_retry(r, remote_cancel, cause);
 		}
-		if (ssh_last_error(r->ss) != SSH_ERR_LOST)
+		if (remote_reconnect(r, cause) != 0)
 			return -1;
-		free(*cause);
-		*cause = NULL;
-		if (ssh_reconnect(r->ss, cause) != 0)
-			return -1;
-		r->res->reconnects++;
 	}
 }
 
