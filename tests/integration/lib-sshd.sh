@@ -67,12 +67,23 @@ sshd_start() {
 	done
 }
 
-# Kills a process and everything below it, children first (by pid).
-sshd_kill_tree() {
+# Lists a process and everything below it, parents first, stopping each
+# before reading its children (so none can fork or react meanwhile).
+sshd_freeze_tree() {
+	kill -STOP "$1" 2>/dev/null || return 0
+	echo "$1"
 	for _c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
-		sshd_kill_tree "$_c"
+		sshd_freeze_tree "$_c"
 	done
-	kill -9 "$1" 2>/dev/null
+}
+
+# Kills a process and everything below it at once, as a crash does: all
+# are frozen first, so no sshd sees its shell die and tells the client
+# (an exit-signal on the channel is not what a crash looks like).
+sshd_kill_tree() {
+	_pids=$(sshd_freeze_tree "$1")
+	[ -n "$_pids" ] && kill -9 $_pids 2>/dev/null
+	return 0
 }
 
 # Stops our sshd and the per-connection processes it forked, as a crash

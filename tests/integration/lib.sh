@@ -15,13 +15,14 @@ done_testing() {
 	[ -n "${tap_lazy:-}" ] && echo "1..$tap_n"
 	[ "$tap_failed" -eq 0 ]
 }
-ok() { # ok CONDITION-STATUS DESCRIPTION; use: ok $? "desc" or test && ok 0 d
+ok() { # ok CONDITION-STATUS DESCRIPTION; returns 1 when not ok
 	tap_n=$((tap_n + 1))
 	if [ "$1" -eq 0 ]; then
 		echo "ok $tap_n - $2"
 	else
 		echo "not ok $tap_n - $2"
 		tap_failed=$((tap_failed + 1))
+		return 1
 	fi
 }
 check() { # check "description" command args...: ok when the command succeeds
@@ -36,6 +37,7 @@ is() { # is WANTED SEEN DESCRIPTION
 		ok 1 "$3"
 		diag "wanted: $1"
 		diag "  seen: $2"
+		return 1
 	fi
 }
 like() { # like TEXT REGEX DESCRIPTION (grep -E)
@@ -45,6 +47,7 @@ like() { # like TEXT REGEX DESCRIPTION (grep -E)
 		ok 1 "$3"
 		diag "text: $(printf '%s' "$1" | head -c 400)"
 		diag "does not match: $2"
+		return 1
 	fi
 }
 diag() { printf '# %s\n' "$*" | sed '2,$s/^/# /'; }

@@ -49,7 +49,8 @@ sshd_start
 wait "$up"
 out=$(cat "$TEST_TMP/out")
 
-is true "$(jfield "$out" ok)" "the upload finishes after sshd comes back"
+is true "$(jfield "$out" ok)" "the upload finishes after sshd comes back" ||
+    diag "$(tail -5 "$TEST_TMP/err")"
 like "$(jfield "$out" reconnects)" "^[1-9]" "it reconnected"
 like "$(cat "$TEST_TMP/err")" "reconnecting" "and said so"
 ok $(( ncommitted > 0 && ncommitted < nfiles ? 0 : 1 )) "killed midway: $ncommitted of $nfiles files were in"
@@ -83,7 +84,8 @@ sleep 1
 sshd_start
 wait "$run"
 out=$(cat "$TEST_TMP/out")
-is true "$(jfield "$out" ok)" "the run finishes after the connection came back"
+is true "$(jfield "$out" ok)" "the run finishes after the connection came back" ||
+    diag "$(tail -5 "$TEST_TMP/err")"
 like "$(jfield "$out" reconnects)" "^[1-9]" "it reconnected during the run"
 is 6 "$(jfield "$out" ok_tasks)" "all six tasks done"
 is 6 "$(wc -l <"$TEST_TMP/res/records.jsonl")" "six records: the run was not started twice"
