@@ -67,7 +67,7 @@ static const char *
 driver_err_name(enum ssh_error e)
 {
 	static const char *names[] = { "ok", "refused", "timeout", "auth",
-	    "hostkey", "lost", "cancelled", "other" };
+	    "hostkey", "lost", "killed", "cancelled", "other" };
 
 	return (size_t)e < sizeof names / sizeof *names ? names[e] : "?";
 }

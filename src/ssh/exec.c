@@ -50,6 +50,7 @@ ssh_exec_run(struct ssh_session *ss, const struct ssh_exec *x, int *status,
 	char *signame = NULL;
 
 	*status = -1;
+	ss->err = SSH_OK;	/* a failure below says why, afresh */
 	if (ss->s == NULL)
 		return ssh_fail(ss, SSH_ERR_LOST, cause, "not connected");
 	strbuf_init(&lb[0]);

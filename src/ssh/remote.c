@@ -84,7 +84,6 @@ bad:
 	return -1;
 }
 
-/* Calls fn until it works, reconnecting when the connection drops. */
 /* After a failed call: reconnects when the connection was lost (0), else
  * keeps the call's cause (-1). */
 static int
@@ -100,6 +99,7 @@ remote_reconnect(struct remote *r, char **cause)
 	return 0;
 }
 
+/* Calls fn until it works, reconnecting when the connection drops. */
 static int
 remote_retry(struct remote *r, int (*fn)(struct remote *, char **),
     char **cause)

@@ -20,6 +20,9 @@ enum ssh_error {
 	SSH_ERR_AUTH,		/* the server refused our key(s) */
 	SSH_ERR_HOSTKEY,	/* host key differs from the known one */
 	SSH_ERR_LOST,		/* connection dropped: reconnect and go on */
+	SSH_ERR_KILLED,		/* the remote command died of a signal (the
+				 * bastion rebooting?): reconnect and try
+				 * again, a few times */
 	SSH_ERR_CANCELLED,	/* the sink asked to stop */
 	SSH_ERR_OTHER,		/* anything else (bad file, protocol...) */
 };

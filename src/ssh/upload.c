@@ -11,6 +11,7 @@
 
 #include "event.h"
 #include "ssh/session.h"
+#include "ssh/session-int.h"
 #include "ssh/tar.h"
 #include "ssh/upload.h"
 #include "util/fs.h"
@@ -576,7 +577,7 @@ static const char up_script[] =
     "cat manifest.d/* 2>/dev/null; "
     "echo '#listed'; "
     "read -r m; if [ \"$m\" = T ]; then "
-    "tar -xpf - --no-same-owner || exit 1; fi; "
+    "tar -xpf - --no-same-owner || exit $?; fi; "
     "if [ -f manifest.d/.delete ]; then (cd tree && xargs -0 rm -f -- "
     "<../manifest.d/.delete); rm -f manifest.d/.delete; fi; "
     "if [ -f manifest.d/.new ]; then mv -f manifest.d/.new "
@@ -632,6 +633,12 @@ upload_tree(struct ssh_session *ss, const struct upload_opts *o,
 	x.sent = &st->wire_bytes;
 	if (ssh_exec_run(ss, &x, &status, cause) != 0)
 		goto out;
+	/* The shell or its tar died of a signal (exit 128+N). */
+	if ((status == -1 || status > 128) && !u.finished) {
+		ssh_fail(ss, SSH_ERR_KILLED, cause, "upload into %s: the "
+		    "remote tar was killed", o->remote_dir);
+		goto out;
+	}
 	if (status != 0 || !u.finished) {
 		xasprintf(cause, "upload into %s failed on the remote (exit "
 		    "%d)%s%s", o->remote_dir, status, u.errors.len > 0 ?
@@ -698,9 +705,19 @@ int
 upload_tree_retry(struct ssh_session *ss, const struct upload_opts *o,
     struct upload_stats *st, int *reconnects, char **cause)
 {
+	int kills = 0;
+
 	for (;;) {
 		if (upload_tree(ss, o, st, cause) == 0)
 			return 0;
+		if (ssh_last_error(ss) == SSH_ERR_KILLED && kills++ < 3) {
+			/* The connection is up: go on where it stopped. */
+			event_log(o->sink, "upload", "%s; trying again",
+			    *cause);
+			free(*cause);
+			*cause = NULL;
+			continue;
+		}
 		if (ssh_last_error(ss) != SSH_ERR_LOST)
 			return -1;
 		free(*cause);

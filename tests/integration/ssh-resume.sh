@@ -66,6 +66,35 @@ check "the remote tree equals the local one" diff -r "$p" "$r/tree"
 out=$(drv upload "$p" "$r" 2>/dev/null)
 is 0 "$(jfield "$out" bytes_sent)" "an upload after that sends nothing"
 
+# The remote tar dies of a signal while the connection stays up (as on a
+# bastion going down for a reboot, where sshd may report the signal
+# before it goes): the upload tries again and finishes.
+r2="$TEST_TMP/remote2"
+drv -t 60 upload "$p" "$r2" >"$TEST_TMP/out" 2>"$TEST_TMP/err" &
+up=$!
+i=0
+while ! ls "$r2"/manifest.d/f* >/dev/null 2>&1; do
+	i=$((i + 1))
+	[ "$i" -lt 600 ] || break
+	sleep 0.05
+done
+tars() { # the tar processes below our sshd
+	for _c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		[ "$(ps -o comm= -p "$_c")" = tar ] && echo "$_c"
+		tars "$_c"
+	done
+}
+killed=$(tars "$SSHD_PID")
+[ -n "$killed" ] && kill -9 $killed
+wait "$up"
+out=$(cat "$TEST_TMP/out")
+ok $([ -n "$killed" ]; echo $?) "the remote tar was killed midway"
+is true "$(jfield "$out" ok)" "the upload finishes after its remote tar was killed" ||
+    diag "$out" &&
+    diag "$(tail -5 "$TEST_TMP/err")"
+like "$(cat "$TEST_TMP/err")" "tar was killed; trying again" "and said why it tried again"
+check "the remote tree equals the local one" diff -r "$p" "$r2/tree"
+
 # The connection drops while the run is watched: fanout reconnects, the
 # run (detached on the remote) goes on and is not started twice.
 e=$(example sleep)
