@@ -75,27 +75,44 @@ sshopts="-o UserKnownHostsFile=$TEST_TMP/ssh_known -o StrictHostKeyChecking=no -
 dest="$SSHD_USER@$SSHD_ADDR"
 
 clock() { # clock COMMAND...: prints the wall seconds it took
-	_t0=$(date +%s.%N)
+	_t0=$(date +%s%N)
 	"$@" >/dev/null 2>"$TEST_TMP/clock.err" || { echo "bench: $1 failed: $(cat "$TEST_TMP/clock.err")" >&2; exit 1; }
-	_t1=$(date +%s.%N)
-	awk -v a="$_t0" -v b="$_t1" 'BEGIN { printf "%.2f", b - a }'
+	_t1=$(date +%s%N)
+	echo $(( (_t1 - _t0) / 1000 ))
 }
+# median N FRESH COMMAND...: the median wall seconds of N runs; FRESH
+# ("fresh DIR" or "-") empties DIR before each run (a first upload).
+median() {
+	_n=$1 _fresh=$2
+	shift 2
+	for _i in $(seq "$_n"); do
+		[ "$_fresh" = - ] || rm -rf "$_fresh"
+		clock "$@" || exit 1
+	done | sort -n | awk '{ a[NR] = $1 } END { printf "%.3f", a[int((NR + 1) / 2)] / 1e6 }'
+}
+N=${BENCH_RUNS:-5}	# runs per measure (first uploads: (N+1)/2)
+F=$(( (N + 1) / 2 ))
+echo "each time is the median of $N runs ($F for first uploads)"
 
 # shellcheck disable=SC2086
-login=$(clock ssh $sshopts -i "$SSHD_KEY" -p "$SSHD_PORT" "$dest" true)
-fo1=$(clock drv upload "$p" "$R/r-fanout")
-fo2=$(clock drv upload "$p" "$R/r-fanout")
+login=$(median "$N" - ssh $sshopts -i "$SSHD_KEY" -p "$SSHD_PORT" "$dest" true)
+fo1=$(median "$F" "$R/r-fanout" drv upload "$p" "$R/r-fanout")
+drv upload "$p" "$R/r-fanout" >/dev/null 2>&1
+fo2=$(median "$N" - drv upload "$p" "$R/r-fanout")
 check=$(drv upload "$p" "$R/r-fanout" 2>/dev/null)
-# With the local hash cache (verified against the remote), and trusting it.
+# With the local hash cache (the remote is asked for a digest of its
+# side, and for its listing only when that differs), and trusting it.
 drv -C "$TEST_TMP/cache" upload "$p" "$R/r-fanout" >/dev/null 2>&1
-fo3=$(clock drv -C "$TEST_TMP/cache" upload "$p" "$R/r-fanout")
-fo4=$(clock drv -C "$TEST_TMP/cache" -T upload "$p" "$R/r-fanout")
+fo3=$(median "$N" - drv -C "$TEST_TMP/cache" upload "$p" "$R/r-fanout")
+check3=$(drv -C "$TEST_TMP/cache" upload "$p" "$R/r-fanout" 2>/dev/null)
+fo4=$(median "$N" - drv -C "$TEST_TMP/cache" -T upload "$p" "$R/r-fanout")
 # shellcheck disable=SC2086
-scp1=$(clock scp -q -r $sshopts -i "$SSHD_KEY" -P "$SSHD_PORT" "$p" "$dest:$R/r-scp")
+scp1=$(median "$F" "$R/r-scp" scp -q -r $sshopts -i "$SSHD_KEY" -P "$SSHD_PORT" "$p" "$dest:$R/r-scp")
 # shellcheck disable=SC2086
-scp2=$(clock scp -q -r $sshopts -i "$SSHD_KEY" -P "$SSHD_PORT" "$p/." "$dest:$R/r-scp")
-rs1=$(clock rsync -a -e "ssh $sshopts -i $SSHD_KEY -p $SSHD_PORT" "$p/" "$dest:$R/r-rsync/")
-rs2=$(clock rsync -a -e "ssh $sshopts -i $SSHD_KEY -p $SSHD_PORT" "$p/" "$dest:$R/r-rsync/")
+scp2=$(median "$N" - scp -q -r $sshopts -i "$SSHD_KEY" -P "$SSHD_PORT" "$p/." "$dest:$R/r-scp")
+rs1=$(median "$F" "$R/r-rsync" rsync -a -e "ssh $sshopts -i $SSHD_KEY -p $SSHD_PORT" "$p/" "$dest:$R/r-rsync/")
+rsync -a -e "ssh $sshopts -i $SSHD_KEY -p $SSHD_PORT" "$p/" "$dest:$R/r-rsync/"
+rs2=$(median "$N" - rsync -a -e "ssh $sshopts -i $SSHD_KEY -p $SSHD_PORT" "$p/" "$dest:$R/r-rsync/")
 diff -r "$p" "$R/r-fanout/tree" >/dev/null || { echo "bench: fanout's copy differs" >&2; exit 1; }
 
 printf '\n%-28s %10s %12s\n' "" "first (s)" "unchanged (s)"
@@ -105,7 +122,8 @@ printf '%-28s %10s %12s\n' "fanout, trusting its cache" "" "$fo4"
 printf '%-28s %10s %12s\n' "scp -r" "$scp1" "$scp2"
 printf '%-28s %10s %12s\n' "rsync -a" "$rs1" "$rs2"
 printf '%-28s %10s\n' "one ssh login (ssh true)" "$login"
-printf 'unchanged re-upload sent %s file bytes\n' "$(jfield "$check" bytes_sent)"
+printf 'unchanged re-upload sent %s file bytes; with the cache %s, the remote listing asked: %s\n' \
+    "$(jfield "$check" bytes_sent)" "$(jfield "$check3" bytes_sent)" "$(jfield "$check3" listed)"
 awk -v f1="$fo1" -v s1="$scp1" -v f2="$fo2" -v f3="$fo3" -v f4="$fo4" -v r2="$rs2" 'BEGIN {
 	printf "first upload:     %.2fx scp   (target <= 1.0x) %s\n", f1 / s1, f1 <= s1 ? "met" : "NOT met"
 	printf "unchanged upload: %.2fx rsync (target <= 0.5x) %s\n", f2 / r2, f2 <= 0.5 * r2 ? "met" : "NOT met"

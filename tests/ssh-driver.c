@@ -246,9 +246,9 @@ main(int argc, char **argv)
 			for (i = 0; i < st.nsent; i++)
 				json_array_append_new(sent,
 				    json_string(st.sent[i]));
-			rc = driver_print(json_pack("{s:b, s:b, s:I, s:I, s:I, "
-			    "s:I, s:I, s:i, s:f, s:o}", "ok", 1, "trusted",
-			    st.trusted, "files",
+			rc = driver_print(json_pack("{s:b, s:b, s:b, s:I, s:I, s:I, "
+			    "s:I, s:I, s:i, s:f, s:o}", "ok", 1,
+			    "trusted", st.trusted, "listed", st.listed, "files",
 			    (json_int_t)st.files, "files_sent",
 			    (json_int_t)st.files_sent, "bytes_sent",
 			    (json_int_t)st.bytes_sent, "wire_bytes",

@@ -1,6 +1,7 @@
 /* Upload as a tar stream over one exec channel (see upload.h); download
  * by piping a remote tar into a local one. */
 #include <errno.h>
+#include <pthread.h>
 #include <openssl/evp.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -54,7 +55,7 @@ struct up_tar {
 	struct upload_stats	 *st;
 	long long		  total, done;	/* payload bytes */
 	size_t			  cur;		/* index of the file in flight */
-	struct strbuf		  listing;	/* remote's answer so far */
+	struct strbuf		  listing;	/* remote's listing and manifest */
 	int			  planned;	/* listing read, plan made */
 	int			  finished;	/* remote said "#done" */
 	struct strbuf		  deletes;	/* NUL-separated, or empty */
@@ -63,6 +64,30 @@ struct up_tar {
 	struct strbuf		  errors;	/* remote stderr */
 	char			 *error;	/* local failure while planning */
 	EVP_MD_CTX		 *md;		/* hashing the file in flight */
+	struct up_local		 *local;	/* the local side, being made */
+	EVP_MD_CTX		 *lmd;		/* hashing the remote's listing */
+	int			  phase;	/* UP_LISTING ... UP_AFTER */
+	char			  digest[65];	/* the remote's listing's */
+};
+
+/* What the remote is sending (see up_script). */
+enum {
+	UP_LISTING,	/* its find listing, until "#listed" */
+	UP_MANIFEST,	/* its manifest, until "#manifest" */
+	UP_PLANNED,	/* nothing more until "#done" (or a new listing) */
+};
+
+/* The local side of an upload: the tree, scanned and hashed (through the
+ * cache) while the remote starts its shell and lists its side. */
+struct up_local {
+	const struct upload_opts *o;
+	struct tree		  t;
+	int			  rc;		/* 0, or -1 with cause */
+	int			  same;		/* the tree is the cache's */
+	char			  digest[65];	/* the cache's remote digest */
+	char			 *cause;
+	pthread_t		  thread;
+	int			  running;	/* thread not joined yet */
 };
 
 static int
@@ -158,8 +183,11 @@ up_parse(char *out, struct up_state *s)
 					break;
 				*p++ = '\0';
 			}
-			if (p == NULL)
+			/* find lists tree/ and manifest.d/: files are
+			 * those under tree/. */
+			if (p == NULL || strncmp(p, "tree/", 5) != 0)
 				continue;
+			p += 5;
 			r = up_get(s, p);
 			r->size = strtoll(f[0], NULL, 10);
 			r->mtime_ns = up_parse_mtime(f[1]);
@@ -313,9 +341,9 @@ up_produce(void *arg, char *buf, size_t len, char **cause)
 	size_t got = 0, n;
 	ssize_t r;
 
-	if (!u->planned)
-		return -2;
-	if (u->error != NULL) {
+	if (!u->planned && u->pendoff >= u->pending.len)
+		return -2;	/* the remote has not said enough yet */
+	if (u->planned && u->error != NULL) {
 		*cause = u->error;
 		u->error = NULL;
 		return -1;
@@ -332,6 +360,8 @@ up_produce(void *arg, char *buf, size_t len, char **cause)
 		}
 		strbuf_reset(&u->pending);
 		u->pendoff = 0;
+		if (!u->planned)
+			break;	/* the answer to the listing went out */
 		if (u->fd >= 0) {
 			n = len - got;
 			if ((long long)n > u->left)
@@ -400,26 +430,34 @@ up_produce(void *arg, char *buf, size_t len, char **cause)
 		if (!u->ended) {
 			char zero[1024] = { 0 };
 
-			strbuf_add(&u->pending, zero, sizeof zero);
+			/* The tar's end, when a tar was announced. */
+			if (u->rewrite)
+				strbuf_add(&u->pending, zero, sizeof zero);
 			u->ended = 1;
 			continue;
 		}
 		break;
 	}
+	if (got == 0 && !u->planned)
+		return -2;
 	ev.done = u->done;
 	ev.total = u->total;
 	event_emit(u->o->sink, &ev);
 	return (ssize_t)got;
 }
 
-/* The cache: one line per file, "sha size mtime mode ino ctime path". */
+/* The cache: "#remote DIGEST" (the remote's digest after the upload
+ * that wrote the cache), then one line per file, "sha size mtime mode
+ * ino ctime path". */
 static char *
-up_cache_text(const struct tree *t)
+up_cache_text(const struct tree *t, const char *digest)
 {
 	struct strbuf sb;
 	size_t i;
 
 	strbuf_init(&sb);
+	if (*digest != '\0')
+		strbuf_addf(&sb, "#remote %s\n", digest);
 	for (i = 0; i < t->n; i++) {
 		const struct tree_file *f = &t->v[i];
 
@@ -435,7 +473,7 @@ up_cache_text(const struct tree *t)
  * with the remote) or while they are sent. Returns 1 when the whole tree
  * is exactly the cached one. */
 static int
-up_hash(const struct upload_opts *o, struct tree *t)
+up_hash(const struct upload_opts *o, struct tree *t, char digest[65])
 {
 	struct up_state cs = { 0 };
 	struct up_remote *c;
@@ -448,6 +486,11 @@ up_hash(const struct upload_opts *o, struct tree *t)
 	for (line = text; line != NULL && *line != '\0'; line = next) {
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
+		if (strncmp(line, "#remote ", 8) == 0 &&
+		    strlen(line + 8) == 64) {
+			memcpy(digest, line + 8, 65);
+			continue;
+		}
 		for (j = 0, p = line; j < 6 && p != NULL; j++) {
 			f[j] = p;
 			if ((p = strchr(p, ' ')) != NULL)
@@ -499,6 +542,8 @@ up_sha(struct up_tar *u, struct tree_file *f)
 }
 
 /* Decides what to send once the remote's listing is in. */
+static void	up_digest_start(struct up_tar *);
+
 static void
 up_plan(struct up_tar *u)
 {
@@ -534,11 +579,122 @@ up_plan(struct up_tar *u)
 		}
 	}
 	u->rewrite = u->ntodo > 0 || u->deletes.len > 0 || frags != 1;
-	/* First line of the stream: T, a tar follows; N, nothing changed
-	 * and the remote need not start tar at all. */
+	/* The answer to the manifest: T, a tar follows (and the remote then
+	 * lists its tree again: a new digest); N, nothing changed and the
+	 * remote need not start tar at all. */
 	strbuf_adds(&u->pending, u->rewrite ? "T\n" : "N\n");
+	if (u->rewrite)
+		up_digest_start(u);
 	up_state_free(&rs);
 	u->planned = 1;
+}
+
+static void *
+up_local_scan(void *arg)
+{
+	struct up_local *l = arg;
+	size_t i;
+
+	l->rc = -1;
+	if (tree_scan(l->o->local_dir, false, &l->t, &l->cause) != 0)
+		return NULL;
+	l->same = up_hash(l->o, &l->t, l->digest);
+	for (i = 0; i < l->t.n; i++) {
+		if (strpbrk(l->t.v[i].path, "\n\t") != NULL) {
+			xasprintf(&l->cause, "%s/%s: file names with a newline "
+			    "or tab cannot be uploaded; rename it or list it "
+			    "in .fanoutignore", l->o->local_dir,
+			    l->t.v[i].path);
+			return NULL;
+		}
+	}
+	l->rc = 0;
+	return NULL;
+}
+
+/* Starts the local scan in a thread (or does it now if none starts). */
+static void
+up_local_start(struct up_local *l)
+{
+	if (pthread_create(&l->thread, NULL, up_local_scan, l) == 0)
+		l->running = 1;
+	else
+		up_local_scan(l);
+}
+
+static int
+up_local_join(struct up_local *l)
+{
+	if (l->running) {
+		pthread_join(l->thread, NULL);
+		l->running = 0;
+	}
+	return l->rc;
+}
+
+static void
+up_digest_start(struct up_tar *u)
+{
+	if (u->lmd == NULL) {
+		u->lmd = EVP_MD_CTX_new();
+		EVP_DigestInit_ex(u->lmd, EVP_sha256(), NULL);
+	}
+}
+
+static void
+up_digest_line(struct up_tar *u, const char *line)
+{
+	up_digest_start(u);
+	EVP_DigestUpdate(u->lmd, line, strlen(line));
+	EVP_DigestUpdate(u->lmd, "\n", 1);
+}
+
+static void
+up_digest_end(struct up_tar *u)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+
+	up_digest_start(u);
+	EVP_DigestFinal_ex(u->lmd, md, &mdlen);
+	EVP_MD_CTX_free(u->lmd);
+	u->lmd = NULL;
+	for (i = 0; i < mdlen && i < 32; i++) {
+		u->digest[2 * i] = hex[md[i] >> 4];
+		u->digest[2 * i + 1] = hex[md[i] & 15];
+	}
+	u->digest[64] = '\0';
+}
+
+/* The remote's listing is in. When the local tree is the cache's and the
+ * listing's digest is the one the last upload left, nothing is to be
+ * done ("N"); else the remote is asked for its manifest ("M") too. */
+static void
+up_listed(struct up_tar *u)
+{
+	struct up_local *l = u->local;
+
+	up_digest_end(u);
+	if (up_local_join(l) != 0) {
+		/* up_produce fails the exec with the local cause. */
+		u->error = l->cause;
+		l->cause = NULL;
+		u->planned = 1;
+		u->phase = UP_PLANNED;
+		return;
+	}
+	u->st->files = (long long)u->t->n;
+	if (l->same && strcmp(l->digest, u->digest) == 0) {
+		strbuf_adds(&u->pending, "N\n");
+		u->planned = 1;
+		u->phase = UP_PLANNED;
+		return;
+	}
+	u->st->listed = 1;
+	strbuf_adds(&u->listing, "---\n");
+	strbuf_adds(&u->pending, "M\n");
+	u->phase = UP_MANIFEST;
 }
 
 static void
@@ -553,74 +709,97 @@ up_line(void *arg, int fd, const char *line)
 		}
 		return;
 	}
-	if (u->planned) {
-		if (strcmp(line, "#done") == 0)
-			u->finished = 1;
+	if (strcmp(line, "#done") == 0) {
+		/* After a tar, the remote listed its tree again. */
+		if (u->lmd != NULL)
+			up_digest_end(u);
+		u->finished = 1;
 		return;
 	}
-	if (strcmp(line, "#listed") == 0) {
-		up_plan(u);
+	switch (u->phase) {
+	case UP_LISTING:
+		if (strcmp(line, "#listed") == 0) {
+			up_listed(u);
+			return;
+		}
+		up_digest_line(u, line);
+		break;
+	case UP_MANIFEST:
+		if (strcmp(line, "#manifest") == 0) {
+			up_plan(u);
+			u->phase = UP_PLANNED;
+			return;
+		}
+		break;
+	default:
+		if (u->error == NULL)
+			up_digest_line(u, line);
 		return;
 	}
 	strbuf_adds(&u->listing, line);
 	strbuf_addc(&u->listing, '\n');
 }
 
-/* The remote side: list the tree and the manifest, then extract the
- * stream (when its first line says one follows), then apply deletions and
- * the new manifest. One exec channel, so one login (its shell start-up)
- * per upload, and as few processes as can be on an unchanged upload. */
+/* The remote side. It lists its tree and manifest files (size, mtime,
+ * mode, path: the client keeps a digest of this listing) and reads the
+ * answer: N, nothing to do; M, send the manifest too. After the manifest
+ * it reads T, a tar stream follows (extracted, then the deletions and the
+ * new manifest applied, then the tree listed again for the next digest),
+ * or N. It ends with "#done". One exec channel, so one login (its shell
+ * start-up) per upload, and on an unchanged upload no process but find. */
 static const char up_script[] =
     "{ [ -d %s/tree ] && [ -d %s/manifest.d ]; } || "
     "mkdir -p %s/tree %s/manifest.d || exit 1; cd %s || exit 1; "
-    "find tree -type f -printf '%%s\\t%%T@\\t%%m\\t%%P\\n'; echo ---; "
-    "cat manifest.d/* 2>/dev/null; "
-    "echo '#listed'; "
-    "read -r m; if [ \"$m\" = T ]; then "
-    "tar -xpf - --no-same-owner || exit $?; fi; "
+    "lst() { find tree manifest.d -type f "
+    "-printf '%%s\t%%T@\t%%m\t%%p\n'; }; "
+    "lst; echo '#listed'; read -r q; m=N; "
+    "if [ \"$q\" = M ]; then cat manifest.d/* 2>/dev/null; "
+    "echo '#manifest'; read -r m; fi; "
+    "if [ \"$m\" = T ]; then "
+    "tar -xpf - --no-same-owner || exit $?; "
     "if [ -f manifest.d/.delete ]; then (cd tree && xargs -0 rm -f -- "
     "<../manifest.d/.delete); rm -f manifest.d/.delete; fi; "
     "if [ -f manifest.d/.new ]; then mv -f manifest.d/.new "
-    "manifest.d/a-base && rm -f manifest.d/f*; fi; echo '#done'";
+    "manifest.d/a-base && rm -f manifest.d/f*; fi; lst; fi; echo '#done'";
 
 int
 upload_tree(struct ssh_session *ss, const struct upload_opts *o,
     struct upload_stats *st, char **cause)
 {
 	struct up_tar u;
-	struct tree t;
+	struct up_local l;
 	struct ssh_exec x;
 	char *rd = ssh_quote(o->remote_dir), *cmd = NULL, *text;
-	size_t i;
-	int rc = -1, status, same;
+	int rc = -1, status;
 
 	memset(&u, 0, sizeof u);
+	memset(&l, 0, sizeof l);
 	u.fd = -1;
 	strbuf_init(&u.pending);
 	strbuf_init(&u.batch);
 	strbuf_init(&u.listing);
 	strbuf_init(&u.deletes);
 	strbuf_init(&u.errors);
-	if (tree_scan(o->local_dir, false, &t, cause) != 0)
-		goto out;
-	same = up_hash(o, &t);
-	st->files = (long long)t.n;
-	if (same && o->trust_cache) {
-		st->trusted = 1;
-		rc = 0;
-		goto out;
-	}
-	for (i = 0; i < t.n; i++) {
-		if (strpbrk(t.v[i].path, "\n\t") != NULL) {
-			xasprintf(cause, "%s/%s: file names with a newline or "
-			    "tab cannot be uploaded; rename it or list it in "
-			    ".fanoutignore", o->local_dir, t.v[i].path);
+	l.o = o;
+	if (o->trust_cache) {
+		/* No remote at all when the tree is the cache's. */
+		up_local_scan(&l);
+		if (l.rc != 0) {
+			*cause = l.cause;
+			l.cause = NULL;
 			goto out;
 		}
-	}
-	st->files = (long long)t.n;
+		st->files = (long long)l.t.n;
+		if (l.same) {
+			st->trusted = 1;
+			rc = 0;
+			goto out;
+		}
+	} else
+		up_local_start(&l);
 	u.o = o;
-	u.t = &t;
+	u.t = &l.t;
+	u.local = &l;
 	u.st = st;
 	u.stamp = (long long)(time_now() * 1e9);
 
@@ -645,9 +824,9 @@ upload_tree(struct ssh_session *ss, const struct upload_opts *o,
 		    ": " : "", u.errors.buf);
 		goto out;
 	}
-	if (o->cache != NULL) {
+	if (o->cache != NULL && (!l.same || strcmp(l.digest, u.digest) != 0)) {
 		/* The remote holds this tree now: remember it. */
-		text = up_cache_text(&t);
+		text = up_cache_text(&l.t, u.digest);
 		if (fs_write_atomic(o->cache, text, strlen(text), 0600,
 		    cause) != 0) {
 			free(text);
@@ -657,10 +836,14 @@ upload_tree(struct ssh_session *ss, const struct upload_opts *o,
 	}
 	rc = 0;
 out:
+	up_local_join(&l);
+	free(l.cause);
 	if (u.fd >= 0)
 		close(u.fd);
 	if (u.md != NULL)
 		EVP_MD_CTX_free(u.md);
+	if (u.lmd != NULL)
+		EVP_MD_CTX_free(u.lmd);
 	free(u.error);
 	free(cmd);
 	free(u.todo);
@@ -669,8 +852,8 @@ out:
 	strbuf_free(&u.listing);
 	strbuf_free(&u.deletes);
 	strbuf_free(&u.errors);
-	if (t.v != NULL || t.n > 0)
-		tree_free(&t);
+	if (l.t.v != NULL || l.t.n > 0)
+		tree_free(&l.t);
 	free(rd);
 	return rc;
 }

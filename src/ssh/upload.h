@@ -8,7 +8,10 @@
  * the files before it, so after a dropped connection the next upload
  * skips what the remote already holds: a file is skipped when the remote
  * tree has it with the local size, mtime and mode and the manifest has
- * the local SHA-256 for it. */
+ * the local SHA-256 for it. With a cache, an unchanged upload costs one
+ * remote `find`: the client keeps the digest of the remote's listing
+ * after the last upload, and asks for the manifest only when the
+ * listing's digest differs. */
 #ifndef FANOUT_SSH_UPLOAD_H
 #define FANOUT_SSH_UPLOAD_H
 
@@ -24,6 +27,8 @@ struct upload_stats {
 	long long	 wire_bytes;	/* all bytes written to the channel */
 	long long	 files_deleted;	/* remote files no longer local */
 	int		 trusted;	/* skipped: the cache matched */
+	int		 listed;	/* the remote sent its listing (its
+					 * digest was not the cache's) */
 	char		**sent;		/* paths sent, when keep_sent */
 	size_t		 nsent;
 };

@@ -90,6 +90,20 @@ c="$TEST_TMP/upload.cache"
 out=$(drv -C "$c" upload "$p" "$r" 2>/dev/null)
 is 0 "$(jfield "$out" bytes_sent)" "with a cache: nothing to send"
 check "the cache is written" test -s "$c"
+out=$(drv -C "$c" upload "$p" "$r" 2>/dev/null)
+is false "$(jfield "$out" listed)" "cache and remote unchanged: the remote's digest is enough, no listing"
+is 0 "$(jfield "$out" bytes_sent)" "and nothing is sent"
+echo tampered >"$r/tree/data/file-20.csv"
+out=$(drv -C "$c" upload "$p" "$r" 2>/dev/null)
+is true "$(jfield "$out" listed)" "a remote file changed: its digest differs, the listing is asked for"
+is '["data/file-20.csv"]' "$(jfield "$out" sent)" "and the file is sent again"
+rm -f "$r"/manifest.d/*
+out=$(drv -C "$c" upload "$p" "$r" 2>/dev/null)
+is true "$(jfield "$out" listed)" "the remote manifest removed: the listing is asked for"
+is "$(jfield "$out" files)" "$(jfield "$out" files_sent)" \
+    "and, with no hashes on the remote, every file is sent"
+out=$(drv -C "$c" upload "$p" "$r" 2>/dev/null)
+is false "$(jfield "$out" listed)" "after that, the digest matches again"
 out=$(drv -C "$c" -T upload "$p" "$r" 2>/dev/null)
 is true "$(jfield "$out" trusted)" "a tree equal to the cache needs no remote listing (-T)"
 m=$(stat -c %y "$p/data/file-12.csv")
