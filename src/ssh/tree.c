@@ -234,9 +234,9 @@ tree_walk(const char *root, const char *rel, const struct ignore *ig,
 {
 	struct dirent *de;
 	struct stat st;
-	char *dir, *path, *sub;
+	char *dir, *sub;
 	DIR *d;
-	int rc = 0;
+	int rc = 0, dfd;
 
 	dir = *rel != '\0' ? fs_join(root, rel) : xstrdup(root);
 	if ((d = opendir(dir)) == NULL) {
@@ -244,23 +244,23 @@ tree_walk(const char *root, const char *rel, const struct ignore *ig,
 		free(dir);
 		return -1;
 	}
+	dfd = dirfd(d);
 	while (rc == 0 && (de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
 		sub = *rel != '\0' ? xprintf("%s/%s", rel, de->d_name) :
 		    xstrdup(de->d_name);
-		path = fs_join(dir, de->d_name);
-		if (lstat(path, &st) != 0 || (S_ISLNK(st.st_mode) &&
-		    stat(path, &st) != 0) || (S_ISDIR(st.st_mode) &&
-		    de->d_type == DT_LNK)) {
+		/* Relative to the open folder: no walk of the whole path. */
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    (S_ISLNK(st.st_mode) && fstatat(dfd, de->d_name, &st, 0) !=
+		    0) || (S_ISDIR(st.st_mode) && de->d_type == DT_LNK)) {
 			/* Broken link, or a link to a folder: skipped. */
 		} else if (S_ISDIR(st.st_mode)) {
 			if (!ignore_match(ig, sub, true))
 				rc = tree_walk(root, sub, ig, t, cause);
 		} else if (S_ISREG(st.st_mode) && !ignore_match(ig, sub, false))
 			tree_add(t, sub, &st);
-		free(path);
 		free(sub);
 	}
 	closedir(d);

@@ -30,6 +30,8 @@ struct up_remote {
 	char		 sha[65];	/* from the manifest, "" if none */
 	int		 listed;	/* present in the tree */
 	int		 local;		/* still present locally */
+	unsigned long long ino;		/* in the cache: inode and ctime */
+	long long	 ctime_ns;
 };
 
 struct up_state {
@@ -504,23 +506,19 @@ up_hash(const struct upload_opts *o, struct tree *t, char digest[65])
 		c->mtime_ns = strtoll(f[2], NULL, 10);
 		c->mode = (int)strtol(f[3], NULL, 8);
 		c->listed = 1;
-		/* Keyed by path, inode and ctime (see the lookup). */
-		c->local = 0;
-		free(c->path);
-		c->path = xprintf("%s\t%s\t%s", p, f[4], f[5]);
+		c->ino = strtoull(f[4], NULL, 10);
+		c->ctime_ns = strtoll(f[5], NULL, 10);
 		n++;
 	}
 	free(text);
 	up_sort(&cs);
 	for (i = 0; i < t->n; i++) {
 		struct tree_file *tf = &t->v[i];
-		char *key = xprintf("%s\t%llu\t%lld", tf->path, tf->ino,
-		    tf->ctime_ns);
 
-		c = up_find(&cs, key);
-		free(key);
+		c = up_find(&cs, tf->path);
 		if (c != NULL && c->size == tf->size &&
-		    c->mtime_ns == tf->mtime_ns && c->mode == tf->mode) {
+		    c->mtime_ns == tf->mtime_ns && c->mode == tf->mode &&
+		    c->ino == tf->ino && c->ctime_ns == tf->ctime_ns) {
 			memcpy(tf->sha, c->sha, 65);
 			hit++;
 		} else
