@@ -44,6 +44,29 @@ cmd_run_print_json(const struct local_result *lr, const char *engine)
 	json_decref(o);
 }
 
+/* The upload cache of a project folder on a host (see upload_opts.cache):
+ * one per address and folder, named by an FNV-1a hash of both. */
+static char *
+cmd_run_cache(const char *address, const char *project_dir)
+{
+	char *abs = realpath(project_dir, NULL), *id, *path;
+	const char *parts[2] = { address, abs != NULL ? abs : project_dir };
+	unsigned long long h = 1469598103934665603ULL;
+	const char *p;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		for (p = parts[i]; *p != '\0'; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+		h = (h ^ '\n') * 1099511628211ULL;
+	}
+	free(abs);
+	id = xprintf("upload-%016llx", h);
+	path = history_file(id, ".cache");
+	free(id);
+	return path;
+}
+
 /* The run on [user@]host[:port] over SSH; fills lr like local_run. */
 static enum local_status
 cmd_run_remote(const struct local_opts *lo, const char *address,
@@ -51,7 +74,7 @@ cmd_run_remote(const struct local_opts *lo, const char *address,
 {
 	struct remote_opts ro;
 	struct remote_result rr;
-	char *user = NULL, *host = NULL, *known = NULL;
+	char *user = NULL, *host = NULL, *known = NULL, *cache = NULL;
 	double started = time_now();
 	enum local_status ls = LOCAL_BAD_INPUT;
 	int port = 0;
@@ -76,6 +99,7 @@ cmd_run_remote(const struct local_opts *lo, const char *address,
 	ro.user = user != NULL ? user : getenv("USER");
 	ro.key_file = key;
 	ro.known_hosts = known;
+	ro.upload_cache = cache = cmd_run_cache(address, lo->project_dir);
 	ro.connect_timeout = 30;
 	ro.project_dir = lo->project_dir;
 	ro.files = lo->files;
@@ -101,6 +125,7 @@ cmd_run_remote(const struct local_opts *lo, const char *address,
 	}
 	remote_result_free(&rr);
 out:
+	free(cache);
 	free(known);
 	free(user);
 	free(host);

@@ -32,6 +32,9 @@ ok $? "the run is in the history, with its host"
 "$FANOUT" run --host "$addr" --key "$SSHD_KEY" "$proj" --files 3 >/dev/null 2>"$TEST_TMP/err2"
 is 0 $? "a second run --host exits 0"
 like "$(cat "$TEST_TMP/err2")" "uploaded 0 of [0-9]+ file" "and uploads nothing unchanged"
+cache=$(ls "$FANOUT_HISTORY_DIR"/upload-*.cache 2>/dev/null)
+is 1 "$(printf '%s\n' "$cache" | grep -c .)" "one upload cache for this project on this host"
+like "$(head -1 "$cache")" "^#remote [0-9a-f]{64}$" "holding the digest of the host's listing"
 
 sshd_stop
 sshd_new_hostkey
