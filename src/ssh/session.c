@@ -454,7 +454,11 @@ ssh_loop(struct ssh_session *ss, char **fp, char **cause)
 	ss->err = SSH_OK;
 	return 0;
 fail:
-	if (ss->err == SSH_ERR_TIMEOUT && tries > 1) {
+	if (ss->err == SSH_ERR_CANCELLED) {
+		xasprintf(cause, "cancelled while waiting for %s:%d",
+		    o->host, o->port);
+		free(why);
+	} else if (ss->err == SSH_ERR_TIMEOUT && tries > 1) {
 		xasprintf(cause, "%s:%d: no SSH server answered within %.0f "
 		    "seconds (last: %s)", o->host, o->port, limit, why);
 		free(why);

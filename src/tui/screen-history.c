@@ -20,6 +20,7 @@ struct history_screen {
 	size_t		 sel;
 	size_t		 top;		/* first line shown */
 	bool		 stale;		/* a job ran: reload when back */
+	bool		 covered;	/* another screen was on top */
 };
 
 static const struct tui_key history_keys[] = {
@@ -46,12 +47,22 @@ hist_str(json_t *o, const char *key, const char *def)
 static void
 history_reload(struct history_screen *h)
 {
+	json_t *rec = json_array_get(h->list, h->sel);
+	char *id = rec != NULL ? xstrdup(hist_str(rec, "id", "")) : NULL;
+	size_t i;
+
 	free(h->error);
 	h->error = NULL;
 	json_decref(h->list);
 	h->list = history_list(&h->broken, &h->error);
 	if (h->list == NULL)
 		h->list = json_array();
+	/* The same run set stays chosen, wherever it is now. */
+	json_array_foreach(h->list, i, rec) {
+		if (id != NULL && strcmp(hist_str(rec, "id", ""), id) == 0)
+			h->sel = i;
+	}
+	free(id);
 	if (h->sel >= json_array_size(h->list))
 		h->sel = json_array_size(h->list) > 0 ?
 		    json_array_size(h->list) - 1 : 0;
@@ -345,14 +356,20 @@ history_key(struct screen *s, int ch)
 	return TUI_UNHANDLED;
 }
 
-/* Back from a job: the states may have changed. */
+/* Back on top (from a job, or another history screen that ran one): the
+ * states may have changed, so the records are read again. */
 static void
 history_tick(struct screen *s)
 {
 	struct history_screen *h = s->data;
 
-	if (tui_top() == s && h->stale) {
+	if (tui_top() != s) {
+		h->covered = true;
+		return;
+	}
+	if (h->stale || h->covered) {
 		h->stale = false;
+		h->covered = false;
 		history_reload(h);
 	}
 }

@@ -208,6 +208,20 @@ progress_finish(struct progress *p)
 	}
 	if (job->rv == 0 && progress_cloud_results(p))
 		return;
+	if (job->cancelled && job->id != NULL) {
+		/* What the user chose when cancelling, and how it went. */
+		if (job->torn_down > 0)
+			progress_log(p, "cancelled: run set %s torn down, "
+			    "nothing of it is left", job->id);
+		else if (job->torn_down < 0)
+			progress_log(p, "cancelled: the teardown of run set "
+			    "%s failed; Enter, then d tries again", job->id);
+		else
+			progress_log(p, "cancelled: run set %s kept; Enter, "
+			    "then r runs again or d tears it down", job->id);
+		tui_message(false, "cancelled");
+		return;
+	}
 	if (job->rv != 0)
 		progress_log(p, "failed: %s", job->cause != NULL ? job->cause :
 		    "unknown error");

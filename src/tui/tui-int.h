@@ -145,6 +145,10 @@ struct tui_job {
 	int			 rv;		/* 0 ok, -1 failed, -2 input */
 	char			*cause;
 	struct local_result	 local;		/* JOB_LOCAL */
+	bool			 cancelled;	/* the user cancelled it */
+	int			 torn_down;	/* after the cancel: 1 torn
+						 * down, -1 the teardown
+						 * failed, 0 not asked */
 };
 
 struct tui_job	*tui_job_start(enum tui_job_kind, json_t *answers,

@@ -38,6 +38,7 @@ tui_job_teardown(struct tui_job *job)
 
 	pthread_mutex_lock(&job->lock);
 	teardown = job->cancel && job->teardown;
+	job->cancelled = job->cancel != 0;
 	job->cancel = 0;	/* the teardown itself must not stop */
 	pthread_mutex_unlock(&job->lock);
 	if (!teardown || job->id == NULL)
@@ -52,7 +53,9 @@ tui_job_teardown(struct tui_job *job)
 		event_log(&job->sink, NULL, "teardown of %s failed: %s",
 		    job->id, cause);
 		free(cause);
-	}
+		job->torn_down = -1;
+	} else
+		job->torn_down = 1;
 }
 
 static void *

@@ -40,8 +40,13 @@ tmux_expect "Estimated cost: \\\$[0-9.]+ an hour" "with the provider's estimate"
 like "$(tmux_screen)" "instance +bastion" "and the resources to be made"
 is "0 0 0" "$(tagged_counts)" "nothing is made before Enter"
 
+# The bastion's sshd is down until the test has seen the progress screen,
+# as on a VM that is still booting: fanout waits for it.
+sshd_stop
 tmux_keys Enter
-tmux_expect "ok +security group" "the progress screen shows the flow's steps" 60
+tmux_expect "waiting for" "it waits for the bastion's sshd" 60
+like "$(tmux_screen)" "ok +bastion " "the progress screen shows the flow's steps"
+sshd_start
 tmux_expect "Efficiency" "the project ran on the bastion: the results screen" 120
 like "$(tmux_screen)" "Succeeded +8 " "all eight tasks ok"
 like "$(tmux_screen)" "Results: $ex/results/" "its results folder is shown"
@@ -59,6 +64,21 @@ like "$(tmux_screen)" "$id.*\\\$[0-9]+\\.[0-9]{2}" "with its cost so far"
 tmux_keys Enter
 tmux_expect "Resources \\(3\\)" "Enter: its three resources"
 tmux_keys Escape
+
+# r: run again on the kept run set. The bastion is started, the project
+# runs into a new results folder, and the bastion is stopped again.
+tmux_keys r
+tmux_expect "Run again on $id\\? \\(y/n\\)" "r asks once"
+tmux_keys y
+tmux_expect "Efficiency" "the resume ran the project on the bastion: the results screen" 120
+like "$(tmux_screen)" "Succeeded +8 " "all eight tasks ok again"
+is 2 "$(rec_get "$id" 'len(r["runs"])')" "the record holds two runs"
+ok "$([ "$(rec_get "$id" 'r["runs"][0]["results"]')" != \
+    "$(rec_get "$id" 'r["runs"][-1]["results"]')" ]; echo $?)" "each in its own results folder"
+is 0 "$(rec_get "$id" 'r["runs"][-1]["files_sent"]')" "nothing changed: no file uploaded again"
+tmux_keys Escape
+tmux_wait "$id +sleep-demo +aws/us-east-1 +stopped" 30 || tmux_keys Escape
+tmux_expect "$id +sleep-demo +aws/us-east-1 +stopped" "back in history: the run set is stopped again"
 tmux_keys d
 tmux_expect "Tear down every resource of $id\\? \\(y/n\\)" "d asks once"
 tmux_keys y
@@ -68,6 +88,39 @@ tmux_keys Enter
 tmux_expect "$id +sleep-demo +aws/us-east-1 +deleted" "history shows it deleted"
 tmux_keys o
 tmux_expect "no orphans" "o: the orphan sweep finds none" 30
+
+# Esc: back to the history screen the teardown was started from, which
+# reads the records again (it showed the run set stopped before).
+tmux_keys Escape
+tmux_expect "$id +sleep-demo +aws/us-east-1 +deleted" "the history screen below shows it deleted too"
+
+# c during a create: cancel and tear down what was made.
+tmux_keys Escape
+tmux_expect "Run on this machine" "back to the main menu"
+tmux_keys c
+tmux_expect "> Project folder" "a second create"
+tmux_type "$ex"
+tmux_keys Enter Enter Enter Enter Enter Enter Enter
+tmux_expect "> Clean up everything after the run" "the last question again"
+tmux_keys n Enter
+tmux_expect "Check the answers" "the confirmation again" 20
+sshd_stop
+tmux_keys Enter
+tmux_expect "waiting for" "the bastion is made; fanout waits for its sshd" 60
+id2=$(newest_id)
+tmux_keys c
+tmux_expect "Tear down what was made\\? t = tear down, k = keep it" "c asks what to do with what was made"
+tmux_keys t
+tmux_expect "cancelled: run set $id2 torn down" "the cancel ends with the teardown, and says so" 60
+tmux_absent "connection refused" "the cancel is not reported as a failure to connect"
+i=0
+while [ "$(rec_get "$id2" 'r["state"]')" != deleted ] && [ "$i" -lt 150 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+is "0 0 0" "$(tagged_counts)" "t: EC2 holds nothing of the cancelled create"
+is deleted "$(rec_get "$id2" 'r["state"]')" "and its record says deleted"
+tmux_keys Escape Escape Escape
 tmux_keys q
 tmux_expect "fanout-exit=0" "q quits"
 
