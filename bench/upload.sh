@@ -115,7 +115,7 @@ rsync -a -e "ssh $sshopts -i $SSHD_KEY -p $SSHD_PORT" "$p/" "$dest:$R/r-rsync/"
 rs2=$(median "$N" - rsync -a -e "ssh $sshopts -i $SSHD_KEY -p $SSHD_PORT" "$p/" "$dest:$R/r-rsync/")
 diff -r "$p" "$R/r-fanout/tree" >/dev/null || { echo "bench: fanout's copy differs" >&2; exit 1; }
 
-printf '\n%-28s %10s %12s\n' "" "first (s)" "unchanged (s)"
+printf '\n%-34s %10s %12s\n' "" "first (s)" "unchanged (s)"
 printf '%-34s %10s %12s\n' "fanout (tar over one exec channel)" "$fo1" ""
 printf '%-34s %10s %12s\n' "  with its cache (as fanout runs)" "" "$fo3"
 printf '%-34s %10s %12s\n' "  no cache: every file hashed" "" "$fo2"
