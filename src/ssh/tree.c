@@ -164,12 +164,35 @@ ignore_free(struct ignore *ig)
 	memset(ig, 0, sizeof *ig);
 }
 
+EVP_MD_CTX *
+tree_sha256_start(void)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	return ctx;
+}
+
+void
+tree_sha256_end(EVP_MD_CTX *ctx, char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	for (i = 0; i < mdlen && i < 32; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[64] = '\0';
+}
+
 int
 tree_sha256(const char *path, char out[65], char **cause)
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE], *buf;
-	unsigned int mdlen = 0, i;
+	unsigned char *buf;
 	EVP_MD_CTX *ctx;
 	ssize_t n;
 	int fd;
@@ -179,24 +202,15 @@ tree_sha256(const char *path, char out[65], char **cause)
 		return -1;
 	}
 	buf = xmalloc(1 << 18);
-	ctx = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	ctx = tree_sha256_start();
 	while ((n = read(fd, buf, 1 << 18)) > 0)
 		EVP_DigestUpdate(ctx, buf, (size_t)n);
 	if (n < 0)
 		xasprintf(cause, "cannot read %s: %s", path, strerror(errno));
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	EVP_MD_CTX_free(ctx);
+	tree_sha256_end(ctx, out);
 	free(buf);
 	close(fd);
-	if (n < 0)
-		return -1;
-	for (i = 0; i < mdlen && i < 32; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[64] = '\0';
-	return 0;
+	return n < 0 ? -1 : 0;
 }
 
 void

@@ -3,6 +3,7 @@
 #ifndef FANOUT_SSH_TREE_H
 #define FANOUT_SSH_TREE_H
 
+#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -44,6 +45,10 @@ struct tree {
  * links to folders are not followed. */
 int	tree_scan(const char *dir, bool hash, struct tree *, char **cause);
 void	tree_free(struct tree *);
+/* An incremental SHA-256: a new context (feed it with EVP_DigestUpdate),
+ * and its end, which frees the context and writes lowercase hex. */
+EVP_MD_CTX *tree_sha256_start(void);
+void	tree_sha256_end(EVP_MD_CTX *, char out[65]);
 /* SHA-256 of a file as lowercase hex. */
 int	tree_sha256(const char *path, char out[65], char **cause);
 /* "1763800000.123456789" */

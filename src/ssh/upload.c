@@ -58,7 +58,6 @@ struct up_tar {
 	long long		  total, done;	/* payload bytes */
 	size_t			  cur;		/* index of the file in flight */
 	struct strbuf		  listing;	/* remote's listing and manifest */
-	int			  planned;	/* listing read, plan made */
 	int			  finished;	/* remote said "#done" */
 	struct strbuf		  deletes;	/* NUL-separated, or empty */
 	int			  rewrite;	/* send a whole manifest */
@@ -68,7 +67,7 @@ struct up_tar {
 	EVP_MD_CTX		 *md;		/* hashing the file in flight */
 	struct up_local		 *local;	/* the local side, being made */
 	EVP_MD_CTX		 *lmd;		/* hashing the remote's listing */
-	int			  phase;	/* UP_LISTING ... UP_AFTER */
+	int			  phase;	/* UP_LISTING ... UP_PLANNED */
 	char			  digest[65];	/* the remote's listing's */
 };
 
@@ -272,20 +271,11 @@ up_flush_batch(struct up_tar *u)
 static void
 up_file_done(struct up_tar *u)
 {
-	static const char hex[] = "0123456789abcdef";
 	struct tree_file *f = &u->t->v[u->cur];
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
 
 	if (u->md != NULL) {
-		EVP_DigestFinal_ex(u->md, md, &mdlen);
-		EVP_MD_CTX_free(u->md);
+		tree_sha256_end(u->md, f->sha);
 		u->md = NULL;
-		for (i = 0; i < mdlen && i < 32; i++) {
-			f->sha[2 * i] = hex[md[i] >> 4];
-			f->sha[2 * i + 1] = hex[md[i] & 15];
-		}
-		f->sha[64] = '\0';
 	}
 
 	strbuf_addf(&u->batch, "%s %lld %lld %o %s\n", f->sha, f->size,
@@ -343,9 +333,9 @@ up_produce(void *arg, char *buf, size_t len, char **cause)
 	size_t got = 0, n;
 	ssize_t r;
 
-	if (!u->planned && u->pendoff >= u->pending.len)
+	if (u->phase != UP_PLANNED && u->pendoff >= u->pending.len)
 		return -2;	/* the remote has not said enough yet */
-	if (u->planned && u->error != NULL) {
+	if (u->phase == UP_PLANNED && u->error != NULL) {
 		*cause = u->error;
 		u->error = NULL;
 		return -1;
@@ -362,7 +352,7 @@ up_produce(void *arg, char *buf, size_t len, char **cause)
 		}
 		strbuf_reset(&u->pending);
 		u->pendoff = 0;
-		if (!u->planned)
+		if (u->phase != UP_PLANNED)
 			break;	/* the answer to the listing went out */
 		if (u->fd >= 0) {
 			n = len - got;
@@ -406,8 +396,7 @@ up_produce(void *arg, char *buf, size_t len, char **cause)
 			free(path);
 			if (f->sha[0] == '\0') {
 				/* Hashed on the way, not beforehand. */
-				u->md = EVP_MD_CTX_new();
-				EVP_DigestInit_ex(u->md, EVP_sha256(), NULL);
+				u->md = tree_sha256_start();
 			}
 			tar_entry(&u->pending, name, f->size, f->mtime_ns,
 			    f->mode);
@@ -440,7 +429,7 @@ up_produce(void *arg, char *buf, size_t len, char **cause)
 		}
 		break;
 	}
-	if (got == 0 && !u->planned)
+	if (got == 0 && u->phase != UP_PLANNED)
 		return -2;
 	ev.done = u->done;
 	ev.total = u->total;
@@ -539,9 +528,9 @@ up_sha(struct up_tar *u, struct tree_file *f)
 	return rc;
 }
 
-/* Decides what to send once the remote's listing is in. */
 static void	up_digest_start(struct up_tar *);
 
+/* Decides what to send once the remote's listing and manifest are in. */
 static void
 up_plan(struct up_tar *u)
 {
@@ -584,7 +573,7 @@ up_plan(struct up_tar *u)
 	if (u->rewrite)
 		up_digest_start(u);
 	up_state_free(&rs);
-	u->planned = 1;
+	u->phase = UP_PLANNED;
 }
 
 static void *
@@ -633,10 +622,8 @@ up_local_join(struct up_local *l)
 static void
 up_digest_start(struct up_tar *u)
 {
-	if (u->lmd == NULL) {
-		u->lmd = EVP_MD_CTX_new();
-		EVP_DigestInit_ex(u->lmd, EVP_sha256(), NULL);
-	}
+	if (u->lmd == NULL)
+		u->lmd = tree_sha256_start();
 }
 
 static void
@@ -650,19 +637,9 @@ up_digest_line(struct up_tar *u, const char *line)
 static void
 up_digest_end(struct up_tar *u)
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
-
 	up_digest_start(u);
-	EVP_DigestFinal_ex(u->lmd, md, &mdlen);
-	EVP_MD_CTX_free(u->lmd);
+	tree_sha256_end(u->lmd, u->digest);
 	u->lmd = NULL;
-	for (i = 0; i < mdlen && i < 32; i++) {
-		u->digest[2 * i] = hex[md[i] >> 4];
-		u->digest[2 * i + 1] = hex[md[i] & 15];
-	}
-	u->digest[64] = '\0';
 }
 
 /* The remote's listing is in. When the local tree is the cache's and the
@@ -678,14 +655,12 @@ up_listed(struct up_tar *u)
 		/* up_produce fails the exec with the local cause. */
 		u->error = l->cause;
 		l->cause = NULL;
-		u->planned = 1;
 		u->phase = UP_PLANNED;
 		return;
 	}
 	u->st->files = (long long)u->t->n;
 	if (l->same && strcmp(l->digest, u->digest) == 0) {
 		strbuf_adds(&u->pending, "N\n");
-		u->planned = 1;
 		u->phase = UP_PLANNED;
 		return;
 	}
@@ -725,12 +700,13 @@ up_line(void *arg, int fd, const char *line)
 	case UP_MANIFEST:
 		if (strcmp(line, "#manifest") == 0) {
 			up_plan(u);
-			u->phase = UP_PLANNED;
 			return;
 		}
 		break;
 	default:
-		if (u->error == NULL)
+		/* After a tar: the remote's new listing (up_plan started
+		 * its digest). */
+		if (u->lmd != NULL)
 			up_digest_line(u, line);
 		return;
 	}
