@@ -19,8 +19,8 @@ struct history_screen {
 	char		*error;		/* why the list is empty */
 	size_t		 sel;
 	size_t		 top;		/* first line shown */
-	bool		 stale;		/* a job ran: reload when back */
-	bool		 covered;	/* another screen was on top */
+	bool		 covered;	/* another screen was on top: reload
+					 * when back (a job may have run) */
 };
 
 static const struct tui_key history_keys[] = {
@@ -329,7 +329,6 @@ history_key(struct screen *s, int ch)
 		history_reload(h);
 		return TUI_HANDLED;
 	case 'o':
-		h->stale = true;
 		history_orphans(s);
 		return TUI_HANDLED;
 	case '\r':
@@ -343,7 +342,6 @@ history_key(struct screen *s, int ch)
 		}
 		/* Keep the record alive: the handlers may reload the list. */
 		json_incref(rec);
-		h->stale = ch != '\r' && ch != '\n' && ch != KEY_ENTER;
 		if (ch == 'r')
 			history_resume(s, rec);
 		else if (ch == 'd')
@@ -367,8 +365,7 @@ history_tick(struct screen *s)
 		h->covered = true;
 		return;
 	}
-	if (h->stale || h->covered) {
-		h->stale = false;
+	if (h->covered) {
 		h->covered = false;
 		history_reload(h);
 	}
