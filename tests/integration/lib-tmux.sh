@@ -43,24 +43,13 @@ tmux_stop() {
 tmux_screen() { tm capture-pane -p -t t; }
 
 # tmux_wait REGEX [SECONDS]: polls the screen until it matches (grep -E).
-tmux_wait() {
-	_tw_end=$(( $(date +%s) + ${2:-10} ))
-	while :; do
-		tmux_screen | grep -Eq -- "$1" && return 0
-		[ "$(date +%s)" -ge "$_tw_end" ] && return 1
-		sleep 0.05
-	done
-}
+# (tmux_shows REGEX: whether it matches now.)
+tmux_shows() { tmux_screen | grep -Eq -- "$1"; }
+tmux_wait() { wait_for "${2:-10}" tmux_shows "$1"; }
 
 # tmux_wait_row ROW REGEX [SECONDS]: polls until row ROW (from 1) matches.
-tmux_wait_row() {
-	_tw_end=$(( $(date +%s) + ${3:-10} ))
-	while :; do
-		tmux_screen | sed -n "$1p" | grep -Eq -- "$2" && return 0
-		[ "$(date +%s)" -ge "$_tw_end" ] && return 1
-		sleep 0.05
-	done
-}
+tmux_row_shows() { tmux_screen | sed -n "$1p" | grep -Eq -- "$2"; }
+tmux_wait_row() { wait_for "${3:-10}" tmux_row_shows "$1" "$2"; }
 
 # tmux_keys KEY...: send-keys (tmux key names: Enter, Escape, Down, C-u).
 tmux_keys() { tm send-keys -t t "$@"; }

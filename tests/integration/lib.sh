@@ -85,13 +85,18 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# Waits until something listens on 127.0.0.1:PORT (up to SECONDS, def. 20).
-wait_port() {
-	_i=0
-	while ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
-		_i=$((_i + 1))
-		[ "$_i" -gt $((${2:-20} * 10)) ] && return 1
-		sleep 0.1
+# wait_for SECONDS COMMAND...: runs COMMAND every 0.05 s until it
+# succeeds; returns 1 if it did not within SECONDS.
+wait_for() {
+	_wf_end=$(( $(date +%s) + $1 ))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -lt "$_wf_end" ] || return 1
+		sleep 0.05
 	done
-	return 0
 }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Waits until something listens on 127.0.0.1:PORT (up to SECONDS, def. 20).
+wait_port() { wait_for "${2:-20}" port_open "$1"; }

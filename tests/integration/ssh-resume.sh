@@ -17,12 +17,8 @@ nfiles=$(ls "$p/data" | wc -l)
 
 drv -t 60 upload "$p" "$r" >"$TEST_TMP/out" 2>"$TEST_TMP/err" &
 up=$!
-i=0
-while ! ls "$r"/manifest.d/f* >/dev/null 2>&1; do
-	i=$((i + 1))
-	[ "$i" -lt 600 ] || break
-	sleep 0.05
-done
+has_fragment() { ls "$1"/manifest.d/f* >/dev/null 2>&1; }
+wait_for 30 has_fragment "$r"
 sshd_stop
 sleep 1
 # What the remote holds for sure: files of complete fragments.
@@ -72,12 +68,7 @@ is 0 "$(jfield "$out" bytes_sent)" "an upload after that sends nothing"
 r2="$TEST_TMP/remote2"
 drv -t 60 upload "$p" "$r2" >"$TEST_TMP/out" 2>"$TEST_TMP/err" &
 up=$!
-i=0
-while ! ls "$r2"/manifest.d/f* >/dev/null 2>&1; do
-	i=$((i + 1))
-	[ "$i" -lt 600 ] || break
-	sleep 0.05
-done
+wait_for 30 has_fragment "$r2"
 tars() { # the tar processes below our sshd
 	for _c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
 		[ "$(ps -o comm= -p "$_c")" = tar ] && echo "$_c"
@@ -102,12 +93,7 @@ sed -i 's/SLEEP_SCALE: "1"/SLEEP_SCALE: "0.5"/' "$e/fanout.yaml"
 drv -d "$TEST_TMP/bastion" -f 6 -w 2 -t 60 -r "$TEST_TMP/res" run "$e" \
     >"$TEST_TMP/out" 2>"$TEST_TMP/err" &
 run=$!
-i=0
-while ! grep -q '^task ' "$TEST_TMP/err"; do
-	i=$((i + 1))
-	[ "$i" -lt 600 ] || break
-	sleep 0.05
-done
+wait_for 30 grep -q '^task ' "$TEST_TMP/err"
 sshd_stop
 sleep 1
 sshd_start
