@@ -213,27 +213,40 @@ aws_ec2_create_key_pair(struct aws *a, const char *name,
 	    material, "CreateKeyPair: no key in the answer", cause);
 }
 
+/* Runs a call (and frees its parameters). NotFound, when gone_ok, is no
+ * error: 0 with *doc NULL. */
+static int
+ec2_query(struct aws *a, struct aws_params *p, int gone_ok, xmlDocPtr *doc,
+    char **cause)
+{
+	char *why = NULL;
+
+	*doc = aws_query(a, "ec2", p, &why);
+	aws_params_free(p);
+	if (*doc != NULL)
+		return 0;
+	if (gone_ok && aws_code_is(".NotFound")) {
+		free(why);
+		return 0;
+	}
+	*cause = why;
+	return -1;
+}
+
 int
 aws_ec2_find_key_pair(struct aws *a, const char *name, char **id,
     char **cause)
 {
 	struct aws_params p;
 	xmlDocPtr doc;
-	char *why = NULL;
 
 	*id = NULL;
 	aws_params_init(&p, "DescribeKeyPairs", EC2_VERSION);
 	aws_param(&p, "KeyName.1", "%s", name);
-	doc = aws_query(a, "ec2", &p, &why);
-	aws_params_free(&p);
-	if (doc == NULL) {
-		if (aws_code_is(".NotFound")) {
-			free(why);
-			return 0;
-		}
-		*cause = why;
+	if (ec2_query(a, &p, 1, &doc, cause) != 0)
 		return -1;
-	}
+	if (doc == NULL)
+		return 0;
 	*id = xml_text(xmlDocGetRootElement(doc), "keySet/item/keyPairId");
 	xmlFreeDoc(doc);
 	return *id != NULL;
@@ -245,20 +258,12 @@ static int
 ec2_simple(struct aws *a, struct aws_params *p, int gone_ok, char **cause)
 {
 	xmlDocPtr doc;
-	char *why = NULL;
 
-	doc = aws_query(a, "ec2", p, &why);
-	aws_params_free(p);
-	if (doc != NULL) {
+	if (ec2_query(a, p, gone_ok, &doc, cause) != 0)
+		return -1;
+	if (doc != NULL)
 		xmlFreeDoc(doc);
-		return 0;
-	}
-	if (gone_ok && aws_code_is(".NotFound")) {
-		free(why);
-		return 0;
-	}
-	*cause = why;
-	return -1;
+	return 0;
 }
 
 int
@@ -433,21 +438,14 @@ aws_ec2_describe_instance(struct aws *a, const char *id,
 	struct aws_params p;
 	xmlNodePtr it;
 	xmlDocPtr doc;
-	char *why = NULL;
 
 	memset(in, 0, sizeof *in);
 	aws_params_init(&p, "DescribeInstances", EC2_VERSION);
 	aws_param(&p, "InstanceId.1", "%s", id);
-	doc = aws_query(a, "ec2", &p, &why);
-	aws_params_free(&p);
-	if (doc == NULL) {
-		if (aws_code_is(".NotFound")) {
-			free(why);
-			return 0;
-		}
-		*cause = why;
+	if (ec2_query(a, &p, 1, &doc, cause) != 0)
 		return -1;
-	}
+	if (doc == NULL)
+		return 0;
 	it = xml_path(xmlDocGetRootElement(doc),
 	    "reservationSet/item/instancesSet/item");
 	if (it != NULL)

@@ -67,21 +67,26 @@ xml_path(xmlNodePtr node, const char *path)
 	return node;
 }
 
-char *
-xml_text(xmlNodePtr node, const char *name)
+/* A node's text content as a string of ours; NULL for no node. */
+static char *
+xml_content(xmlNodePtr n)
 {
-	xmlNodePtr n;
 	xmlChar *t;
 	char *s;
 
-	n = strchr(name, '/') != NULL ? xml_path(node, name) :
-	    xml_find(node, name);
 	if (n == NULL)
 		return NULL;
 	t = xmlNodeGetContent(n);
 	s = xstrdup(t != NULL ? (const char *)t : "");
 	xmlFree(t);
 	return s;
+}
+
+char *
+xml_text(xmlNodePtr node, const char *name)
+{
+	return xml_content(strchr(name, '/') != NULL ? xml_path(node, name) :
+	    xml_find(node, name));
 }
 
 xmlNodePtr
@@ -97,14 +102,5 @@ xml_next(xmlNodePtr node, const char *name)
 char *
 xml_child_text(xmlNodePtr node, const char *name)
 {
-	xmlNodePtr n = xml_child(node, name);
-	xmlChar *t;
-	char *s;
-
-	if (n == NULL)
-		return NULL;
-	t = xmlNodeGetContent(n);
-	s = xstrdup(t != NULL ? (const char *)t : "");
-	xmlFree(t);
-	return s;
+	return xml_content(xml_child(node, name));
 }
