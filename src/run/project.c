@@ -83,6 +83,78 @@ ynumber(struct yctx *y, yaml_node_t *n, const char *key, double min,
 	return 0;
 }
 
+/* One key of a mapping, for finding duplicates: its text and node. */
+struct ykey {
+	const char	*s;
+	size_t		 len;
+	yaml_node_t	*n;
+};
+
+static int
+ykey_cmp(const void *a, const void *b)
+{
+	const struct ykey *x = a, *y = b;
+	size_t len = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->s, y->s, len);
+
+	if (c == 0 && x->len != y->len)
+		c = x->len < y->len ? -1 : 1;
+	if (c == 0)
+		c = (x->n->start_mark.index > y->n->start_mark.index) -
+		    (x->n->start_mark.index < y->n->start_mark.index);
+	return c;
+}
+
+int
+project_yaml_unique(struct yaml_document_s *doc, const char *file,
+    char **cause)
+{
+	yaml_node_t *n, *k, *first = NULL, *dup = NULL;
+	yaml_node_pair_t *p;
+	struct ykey *keys = NULL;
+	size_t nkeys, cap = 0, i;
+
+	for (n = doc->nodes.start; n < doc->nodes.top; n++) {
+		if (n->type != YAML_MAPPING_NODE)
+			continue;
+		nkeys = 0;
+		for (p = n->data.mapping.pairs.start;
+		    p < n->data.mapping.pairs.top; p++) {
+			k = yaml_document_get_node(doc, p->key);
+			if (k == NULL || k->type != YAML_SCALAR_NODE)
+				continue;
+			if (nkeys == cap) {
+				cap = cap == 0 ? 16 : cap * 2;
+				keys = xreallocarray(keys, cap, sizeof *keys);
+			}
+			keys[nkeys].s = (const char *)k->data.scalar.value;
+			keys[nkeys].len = k->data.scalar.length;
+			keys[nkeys++].n = k;
+		}
+		/* Sorted by text, then position: a repeat follows its first. */
+		qsort(keys, nkeys, sizeof *keys, ykey_cmp);
+		for (i = 1; i < nkeys; i++) {
+			if (keys[i].len != keys[i - 1].len || memcmp(keys[i].s,
+			    keys[i - 1].s, keys[i].len) != 0)
+				continue;
+			if (dup == NULL || keys[i].n->start_mark.index <
+			    dup->start_mark.index) {
+				dup = keys[i].n;
+				first = keys[i - 1].n;
+			}
+		}
+	}
+	free(keys);
+	if (dup == NULL)
+		return 0;
+	xasprintf(cause, "%s:%zu:%zu: duplicate key '%.*s' (first at line "
+	    "%zu); give each key once", file, dup->start_mark.line + 1,
+	    dup->start_mark.column + 1, (int)(dup->data.scalar.length > 60 ?
+	    60 : dup->data.scalar.length), (const char *)dup->data.scalar.value,
+	    first->start_mark.line + 1);
+	return -1;
+}
+
 static int
 project_inputs_node(struct yctx *y, struct project *p, yaml_node_t *n)
 {
@@ -270,7 +342,9 @@ project_load(const char *dir, struct project *p, char **cause)
 		project_free(p);
 		return -1;
 	}
-	rc = project_parse(&y, p, yaml_document_get_root_node(&doc));
+	rc = project_yaml_unique(&doc, p->file, cause);
+	if (rc == 0)
+		rc = project_parse(&y, p, yaml_document_get_root_node(&doc));
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 	fclose(f);

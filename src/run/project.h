@@ -31,4 +31,12 @@ int	project_inputs(const struct project *, long limit, char ***inputsp,
 	    size_t *np, char **cause);
 void	project_inputs_free(char **, size_t);
 
+struct yaml_document_s;
+/* Refuses a mapping anywhere in a loaded YAML document that holds a key
+ * twice: -1 and "FILE:LINE:COLUMN: duplicate key 'k' (first at line L)"
+ * for the earliest repeat. Shared with the menus and answers files
+ * (questions.c), the one other reader of YAML. */
+int	project_yaml_unique(struct yaml_document_s *, const char *file,
+	    char **cause);
+
 #endif

@@ -10,6 +10,7 @@ mkdir -p "$TEST_TMP/empty"
 mkdir -p "$TEST_TMP/noexec" && printf 'name: demo\nentrypoint: ./e\ninputs: {glob: "*"}\n' >"$TEST_TMP/noexec/fanout.yaml" && echo 'echo {}' >"$TEST_TMP/noexec/e"
 mkdir -p "$TEST_TMP/noinputs" && printf 'name: demo\nentrypoint: ./e\ninputs: {glob: "data/*.csv"}\n' >"$TEST_TMP/noinputs/fanout.yaml" && printf '#!/bin/sh\necho {}\n' >"$TEST_TMP/noinputs/e" && chmod +x "$TEST_TMP/noinputs/e"
 mkdir -p "$TEST_TMP/badyaml" && printf 'name: demo\ninputs: [unclosed\n' >"$TEST_TMP/badyaml/fanout.yaml"
+mkdir -p "$TEST_TMP/dupkey" && printf 'name: demo\nentrypoint: ./e\ninputs: {glob: "*", glob: "x/*"}\n' >"$TEST_TMP/dupkey/fanout.yaml" && printf '#!/bin/sh\necho {}\n' >"$TEST_TMP/dupkey/e" && chmod +x "$TEST_TMP/dupkey/e"
 
 bad() { # bad "description" "expected message part" args...
 	desc=$1 want=$2
@@ -25,6 +26,7 @@ bad "no fanout.yaml" "has no fanout.yaml" run --local "$TEST_TMP/empty"
 bad "entrypoint not executable" "not executable" run --local "$TEST_TMP/noexec"
 bad "zero inputs" "no inputs match" run --local "$TEST_TMP/noinputs"
 bad "invalid YAML" "fanout.yaml:[0-9]+:[0-9]+: invalid YAML" run --local "$TEST_TMP/badyaml"
+bad "a key twice" "fanout.yaml:3:21: duplicate key 'glob' \\(first at line 3\\)" run --local "$TEST_TMP/dupkey"
 bad "--workers 0" "--workers must be a whole number from 1" run --local "$sleep_copy" --workers 0
 bad "--workers abc" "not 'abc'" run --local "$sleep_copy" --workers abc
 bad "--files -1" "--files must be" run --local "$sleep_copy" --files -1

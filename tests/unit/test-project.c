@@ -136,6 +136,27 @@ main(void)
 	    "inputs: {glob: '*'}\n", "entrypoint nope.sh does not exist",
 	    "a missing entrypoint is named");
 	fails_with("empty", "", "the file is empty", "an empty file");
+	fails_with("dupname", "name: first\nentrypoint: run.sh\n"
+	    "inputs: {glob: '*'}\nname: second\n", "fanout.yaml:4:1: "
+	    "duplicate key 'name' (first at line 1); give each key once",
+	    "a key given twice is refused with file:line:column");
+	fails_with("dupinputs", "name: demo\nentrypoint: run.sh\n"
+	    "inputs:\n  glob: '*'\n  limit: 1\n  glob: 'data/*'\n",
+	    "fanout.yaml:6:3: duplicate key 'glob' (first at line 4)",
+	    "the same in a nested mapping (inputs:)");
+	fails_with("dupenv", "name: demo\nentrypoint: run.sh\n"
+	    "inputs: {glob: '*'}\nenv: {A: '1', B: '2', A: '3'}\n",
+	    "fanout.yaml:4:23: duplicate key 'A' (first at line 4)",
+	    "and in a flow mapping (env:)");
+	fails_with("dupdeep", "name: demo\nentrypoint: run.sh\n"
+	    "inputs: {glob: '*'}\nresources:\n  cpus: 2\n  cpus: 4\n",
+	    "fanout.yaml:6:3: duplicate key 'cpus' (first at line 5)",
+	    "and in any mapping, before its keys are looked at "
+	    "(resources:)");
+	fails_with("dupquoted", "name: demo\n\"name\": other\n"
+	    "entrypoint: run.sh\ninputs: {glob: '*'}\n",
+	    "fanout.yaml:2:1: duplicate key 'name'",
+	    "a quoted key is the same key");
 
 	dir = mkproject("noexec", "name: demo\nentrypoint: run.sh\n"
 	    "inputs: {glob: '*'}\n", 1, 0);
