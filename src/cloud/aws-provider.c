@@ -320,4 +320,6 @@ const struct provider provider_aws = {
 	.park = aws_provider_park,
 	.destroy = aws_provider_destroy,
 	.tagged = aws_provider_tagged,
+	.regions = aws_regions,
+	.config_region = aws_config_region,
 };

@@ -15,7 +15,7 @@
 
 static _Thread_local char aws_code[128];
 
-static const char *const aws_regions[] = {
+const char *const aws_regions[] = {
 	"us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1",
 	"ap-east-1", "ap-south-1", "ap-south-2", "ap-southeast-1",
 	"ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
@@ -138,6 +138,43 @@ aws_env(const char *name)
 	return s != NULL && *s != '\0' ? s : NULL;
 }
 
+/* The region the settings name: AWS_REGION, AWS_DEFAULT_REGION, then the
+ * profile's in the config file; NULL with a cause naming where it looked. */
+static char *
+aws_settings_region(const char *profile, const char *cfile,
+    const char *csect, char **cause)
+{
+	char *r;
+
+	if (aws_env("AWS_REGION") != NULL)
+		return xstrdup(aws_env("AWS_REGION"));
+	if (aws_env("AWS_DEFAULT_REGION") != NULL)
+		return xstrdup(aws_env("AWS_DEFAULT_REGION"));
+	if ((r = aws_ini_get(cfile, csect, "region", NULL)) == NULL)
+		xasprintf(cause, "no AWS region: looked at --region, "
+		    "AWS_REGION, AWS_DEFAULT_REGION and profile '%s' in %s; "
+		    "say --region (e.g. us-east-1)", profile, cfile);
+	return r;
+}
+
+char *
+aws_config_region(char **cause)
+{
+	char *cfile = aws_file("AWS_CONFIG_FILE", "config"), *csect, *r;
+	const char *profile = aws_env("AWS_PROFILE");
+
+	if (profile == NULL)
+		profile = aws_env("AWS_DEFAULT_PROFILE");
+	if (profile == NULL)
+		profile = "default";
+	csect = strcmp(profile, "default") == 0 ? xstrdup("default") :
+	    xprintf("profile %s", profile);
+	r = aws_settings_region(profile, cfile, csect, cause);
+	free(csect);
+	free(cfile);
+	return r;
+}
+
 struct aws *
 aws_open(const char *region_override, char **cause)
 {
@@ -191,18 +228,9 @@ aws_open(const char *region_override, char **cause)
 	}
 	if (region_override != NULL && *region_override != '\0')
 		r = xstrdup(region_override);
-	else if (aws_env("AWS_REGION") != NULL)
-		r = xstrdup(aws_env("AWS_REGION"));
-	else if (aws_env("AWS_DEFAULT_REGION") != NULL)
-		r = xstrdup(aws_env("AWS_DEFAULT_REGION"));
-	else
-		r = aws_ini_get(cfile, csect, "region", NULL);
-	if (r == NULL) {
-		xasprintf(cause, "no AWS region: looked at --region, "
-		    "AWS_REGION, AWS_DEFAULT_REGION and profile '%s' in %s; "
-		    "say --region (e.g. us-east-1)", a->profile, cfile);
+	else if ((r = aws_settings_region(a->profile, cfile, csect,
+	    cause)) == NULL)
 		goto fail;
-	}
 	if (!aws_region_known(r)) {
 		xasprintf(cause, "unknown AWS region '%s' (e.g. us-east-1, "
 		    "eu-west-1); check --region or AWS_REGION", r);

@@ -33,8 +33,13 @@ int		 aws_code_is(const char *suffix);
  * names every place looked at. */
 struct aws	*aws_open(const char *region_override, char **cause);
 void		 aws_free(struct aws *);
-/* Non-zero for a region name AWS has (a fixed table). */
+/* The region names AWS has (a fixed table, NULL-terminated). */
+extern const char *const aws_regions[];
+/* Non-zero for a region name AWS has. */
 int		 aws_region_known(const char *);
+/* The region the settings name (as aws_open without an override finds
+ * it, credentials aside), or NULL with a cause naming where it looked. */
+char		*aws_config_region(char **cause);
 /* Endpoint of service ("ec2", "sts", "ssm", ...): AWS_ENDPOINT_URL_<SVC>,
  * AWS_ENDPOINT_URL, the profile's endpoint_url, else the public one. */
 char		*aws_endpoint(const struct aws *, const char *service);

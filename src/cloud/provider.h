@@ -71,6 +71,11 @@ struct provider {
 	/* Resources tagged managedBy=fanout: an array of {"kind","id",
 	 * "name","region","run_set"}, in deletion order. */
 	json_t		*(*tagged)(void *, char **cause);
+	/* The provider's regions (NULL-terminated), which the region
+	 * question accepts, and the region its settings name (the
+	 * question's default), or NULL with a cause. */
+	const char *const *regions;
+	char		*(*config_region)(char **cause);
 };
 
 extern const struct provider provider_aws;
