@@ -3,11 +3,14 @@
  * build" and the front end says so instead of offering it. The TUI and the
  * CLI commands both drive the flows only through these calls.
  *
- * Answers are a JSON object with the keys of menus/create.yaml:
- *   project (string, folder with fanout.yaml), name (string, >= 3 chars),
- *   provider ("aws"), region (string), engine ("bastion"|"kubernetes"),
- *   nodes (integer 1..100), files (integer >= 0, 0 = all),
- *   cleanup_after (boolean).
+ * Answers are a JSON object with the keys of menus/create.yaml, checked
+ * by its rules (src/wizard/answers.c):
+ *   project (string, folder with fanout.yaml), name (string, 3 to 63
+ *   chars), provider ("aws"), region (one of the provider's regions),
+ *   engine (a cloud engine of this build, src/engine: "bastion"),
+ *   nodes (integer 1..100; only for an engine that runs on several
+ *   machines, none yet: absent otherwise), files (integer >= 0, 0 = all),
+ *   cleanup_after (boolean, default true).
  * Progress goes to the sink; sink->cancelled is polled to stop early. */
 #ifndef FANOUT_FLOWS_H
 #define FANOUT_FLOWS_H

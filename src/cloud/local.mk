@@ -9,7 +9,7 @@ libfanout_a_SOURCES += \
 	src/cloud/aws-provider.c src/cloud/aws-steps.c src/cloud/aws-internal.h \
 	src/wizard/wizard.h src/wizard/runner.c \
 	src/wizard/flow-cloud.c src/wizard/flow-orphans.c \
-	src/wizard/run-bastion.c
+	src/wizard/run-bastion.c src/wizard/menu-hooks.c
 
 TEMPLATE_FILES += templates/user-data.sh
 
@@ -18,8 +18,10 @@ fanout_SOURCES += src/cmd-cloud.c src/cmd-cloud.h src/cmd-create.c \
 
 TESTS += tests/integration/aws-create.sh tests/integration/aws-crash.sh \
 	tests/integration/cloud-e2e.sh \
-	tests/integration/aws-faults.sh tests/integration/aws-bad-input.sh
+	tests/integration/aws-faults.sh tests/integration/aws-bad-input.sh \
+	tests/integration/aws-defaults.sh
 EXTRA_DIST += tests/integration/lib-aws.sh tests/integration/aws-create.sh \
+	tests/integration/aws-defaults.sh \
 	tests/integration/cloud-e2e.sh \
 	tests/integration/aws-crash.sh tests/integration/aws-faults.sh \
 	tests/integration/aws-bad-input.sh tests/fakes/checkip.py \

@@ -1,7 +1,8 @@
 # src/tui: sources, tests and data of this layer (included by Makefile.am).
 # The TUI is part of the fanout binary only, never of libfanout.a; the
 # questions (menus/*.yaml) are core, shared with the command line.
-libfanout_a_SOURCES += src/wizard/questions.c src/wizard/questions.h
+libfanout_a_SOURCES += src/wizard/questions.c src/wizard/questions.h \
+	src/wizard/answers.c
 
 fanout_SOURCES += src/tui/tui.c src/tui/tui.h src/tui/tui-int.h \
 	src/tui/tui-draw.c src/tui/tui-sink.c src/tui/tui-job.c \

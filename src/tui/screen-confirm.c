@@ -134,6 +134,8 @@ confirm_draw(struct screen *s)
 	confirm_line(c, A_NORMAL, " ");
 	for (i = 0; i < c->menu->nquestions; i++) {
 		q = &c->menu->questions[i];
+		if (!menu_asks(c->menu, q, c->answers))
+			continue;
 		v = json_object_get(c->answers, q->key);
 		text = v != NULL ? question_text(q, v) : xstrdup("-");
 		confirm_line(c, A_NORMAL, "  %-36.36s %s", q->title, text);

@@ -149,6 +149,10 @@ form_draw(struct screen *s)
 	room = COLS - x - 2;
 	for (i = 0; i < f->menu->nquestions && y < LINES - 6; i++, y++) {
 		q = &f->menu->questions[i];
+		if (!menu_asks(f->menu, q, f->answers)) {
+			y--;
+			continue;
+		}
 		a = i == f->cur ? A_BOLD : (i > f->cur ? tui_attr(TC_DIM) :
 		    A_NORMAL);
 		tui_put(y, 2, a, "%s %.*s", i == f->cur ? ">" : " ", (int)lw,
@@ -221,12 +225,13 @@ form_accept(struct form *f)
 	const char *text;
 	json_t *v;
 	char *cause = NULL;
+	size_t n;
 
 	text = q->type == QUESTION_CHOICE ? q->choices[f->choice[f->cur]] :
 	    f->text[f->cur];
 	question_alts_free(f->alts);
 	f->alts = NULL;
-	if (question_check(q, text, &v, &cause) != 0) {
+	if (question_check(q, f->answers, text, &v, &cause) != 0) {
 		free(f->error);
 		f->error = cause;
 		return;
@@ -234,8 +239,12 @@ form_accept(struct form *f)
 	json_object_set_new(f->answers, q->key, v);
 	if (q->type == QUESTION_CHOICE)
 		form_set_text(f, f->cur, text);
-	if (f->cur + 1 < f->menu->nquestions) {
-		form_enter(f, f->cur + 1);
+	/* The next question asked (when:); none for those not asked. */
+	for (n = f->cur + 1; n < f->menu->nquestions &&
+	    !menu_asks(f->menu, &f->menu->questions[n], f->answers); n++)
+		json_object_del(f->answers, f->menu->questions[n].key);
+	if (n < f->menu->nquestions) {
+		form_enter(f, n);
 		return;
 	}
 	free(f->error);
@@ -327,7 +336,7 @@ form_key(struct screen *s, int ch)
 {
 	struct form *f = s->data;
 	const struct question *q = form_q(f);
-	size_t n = q->nchoices;
+	size_t n = q->nchoices, i;
 
 	switch (ch) {
 	case '\r':
@@ -338,9 +347,12 @@ form_key(struct screen *s, int ch)
 	case TUI_ESC:
 	case KEY_UP:
 	case KEY_BTAB:
-		if (f->cur == 0)
+		for (i = f->cur; i > 0 && !menu_asks(f->menu,
+		    &f->menu->questions[i - 1], f->answers); i--)
+			;
+		if (i == 0)
 			return ch == TUI_ESC ? TUI_BACK : TUI_HANDLED;
-		form_enter(f, f->cur - 1);
+		form_enter(f, i - 1);
 		return TUI_HANDLED;
 	case KEY_DOWN:
 		form_accept(f);

@@ -25,9 +25,8 @@ jstr(json_t *o, const char *key)
 int
 wizard_check(json_t *answers, struct project *pr, char **cause)
 {
-	const char *dir = jstr(answers, "project"), *engine;
+	const char *dir = jstr(answers, "project");
 	const char *prov = jstr(answers, "provider");
-	json_t *v;
 
 	if (!json_is_object(answers)) {
 		xasprintf(cause, "the answers are not a map");
@@ -42,37 +41,10 @@ wizard_check(json_t *answers, struct project *pr, char **cause)
 		    prov);
 		return -1;
 	}
-	if ((v = json_object_get(answers, "name")) != NULL &&
-	    (!json_is_string(v) || strlen(json_string_value(v)) < 3 ||
-	    strlen(json_string_value(v)) > 40 ||
-	    strspn(json_string_value(v), "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
-	    strlen(json_string_value(v)))) {
-		xasprintf(cause, "name must be 3 to 40 letters, digits, '-', "
-		    "'_' or '.'");
+	/* The rules of menus/create.yaml, as the form and the CLI apply
+	 * them. */
+	if (wizard_check_answers(answers, cause) != 0)
 		return -1;
-	}
-	engine = jstr(answers, "engine");
-	if (engine != NULL && strcmp(engine, "bastion") != 0) {
-		if (strcmp(engine, "kubernetes") == 0)
-			xasprintf(cause, "the kubernetes engine is not in this "
-			    "build yet; use --engine bastion");
-		else
-			xasprintf(cause, "engine must be bastion or "
-			    "kubernetes, not '%s'", engine);
-		return -1;
-	}
-	if ((v = json_object_get(answers, "nodes")) != NULL &&
-	    (!json_is_integer(v) || json_integer_value(v) < 1 ||
-	    json_integer_value(v) > 100)) {
-		xasprintf(cause, "nodes must be a whole number from 1 to 100");
-		return -1;
-	}
-	if ((v = json_object_get(answers, "files")) != NULL &&
-	    (!json_is_integer(v) || json_integer_value(v) < 0)) {
-		xasprintf(cause, "files must be a whole number, 0 or more");
-		return -1;
-	}
 	return project_load(dir, pr, cause);
 }
 

@@ -147,6 +147,7 @@ wizard_register(void)
 	flow_ops.orphans = wizard_orphans;
 	flow_ops.cleanup_orphans = wizard_cleanup_orphans;
 	wizard_bastion_hook = wizard_run_bastion;
+	wizard_menus_register();
 }
 
 void

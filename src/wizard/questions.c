@@ -1,7 +1,6 @@
-/* The menus (menus/NAME.yaml): loading, checks, defaults, answers files. */
-#include <dirent.h>
+/* The menus (menus/NAME.yaml) and answers files: reading the YAML (the
+ * checks and the answers path are in answers.c). */
 #include <errno.h>
-#include <limits.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,7 +113,8 @@ mload_question(struct mload *m, yaml_node_t *n, struct question *q)
 	yaml_node_t *v, *c;
 	yaml_node_item_t *it;
 	const char *s;
-	long long len = 0;
+	long long len = 0, maxlen = 0;
+	char *why = NULL;
 	regex_t re;
 	size_t i;
 
@@ -138,7 +138,26 @@ mload_question(struct mload *m, yaml_node_t *n, struct question *q)
 		return mload_error(m, n, "'type' must be choice, text, path, "
 		    "integer or yesno");
 	q->type = question_types[i].type;
-	if (q->type == QUESTION_CHOICE) {
+	q->when = mload_string(m, n, "when");
+	if (q->when != NULL && strchr(q->when, '.') == NULL)
+		return mload_error(m, n, "'when' is KEY.LIST, e.g. engine.nodes");
+	q->choices_from = mload_string(m, n, "choices_from");
+	if (q->type == QUESTION_CHOICE && q->choices_from != NULL) {
+		if (mload_get(m, n, "choices") != NULL)
+			return mload_error(m, n, "a choice takes 'choices' or "
+			    "'choices_from', not both");
+		if ((q->choices = menu_list(q->choices_from, NULL,
+		    &why)) == NULL) {
+			mload_error(m, n, why);
+			free(why);
+			return -1;
+		}
+		while (q->choices[q->nchoices] != NULL)
+			q->nchoices++;
+		if (q->nchoices == 0)
+			return mload_error(m, n, "'choices_from' gave no "
+			    "choices in this build");
+	} else if (q->type == QUESTION_CHOICE) {
 		c = mload_get(m, n, "choices");
 		if (c == NULL || c->type != YAML_SEQUENCE_NODE)
 			return mload_error(m, n, "a choice needs 'choices'");
@@ -159,9 +178,12 @@ mload_question(struct mload *m, yaml_node_t *n, struct question *q)
 		return 0;
 	if (mload_number(m, v, "min", &q->has_min, &q->min) != 0 ||
 	    mload_number(m, v, "max", &q->has_max, &q->max) != 0 ||
-	    mload_number(m, v, "min_length", NULL, &len) != 0)
+	    mload_number(m, v, "min_length", NULL, &len) != 0 ||
+	    mload_number(m, v, "max_length", NULL, &maxlen) != 0)
 		return -1;
 	q->min_length = len > 0 ? (size_t)len : 0;
+	q->max_length = maxlen > 0 ? (size_t)maxlen : 0;
+	q->one_of = mload_string(m, v, "one_of");
 	q->pattern = mload_string(m, v, "pattern");
 	q->pattern_help = mload_string(m, v, "pattern_help");
 	q->must_exist = mload_bool(m, v, "must_exist");
@@ -251,6 +273,9 @@ mload_parse(const char *path, yaml_document_t *doc, char **cause)
 		yaml_document_delete(doc);
 		xasprintf(cause, "%s is empty", path);
 		rv = -1;
+	} else if (project_yaml_unique(doc, path, cause) != 0) {
+		yaml_document_delete(doc);
+		rv = -1;
 	}
 	yaml_parser_delete(&parser);
 	fclose(f);
@@ -308,6 +333,9 @@ question_free(struct question *q)
 	for (i = 0; i < q->nchoices; i++)
 		free(q->choices[i]);
 	free(q->choices);
+	free(q->choices_from);
+	free(q->one_of);
+	free(q->when);
 	free(q->pattern);
 	free(q->pattern_help);
 	free(q->must_contain);
@@ -360,436 +388,62 @@ menu_keys(const struct menu *mu)
 	return strbuf_detach(&sb);
 }
 
-/* "~/x" -> "$HOME/x"; anything else copied. */
-static char *
-question_expand(const char *text)
-{
-	const char *home = getenv("HOME");
-
-	if (text[0] == '~' && (text[1] == '/' || text[1] == '\0') &&
-	    home != NULL)
-		return xprintf("%s%s", home, text + 1);
-	return xstrdup(text);
-}
-
-static int
-question_check_path(const struct question *q, const char *text,
-    json_t **value, char **cause)
-{
-	struct project pr;
-	char *path, *abs, *inner, *why = NULL;
-
-	path = question_expand(text);
-	if (q->must_exist && !fs_is_dir(path)) {
-		xasprintf(cause, "%s: %s; give an existing folder", text,
-		    fs_is_file(path) ? "is a file, not a folder" :
-		    "no such folder");
-		free(path);
-		return -1;
-	}
-	if (q->must_contain != NULL) {
-		inner = fs_join(path, q->must_contain);
-		if (!fs_is_file(inner)) {
-			xasprintf(cause, "%s has no %s; choose a folder that "
-			    "holds one", text, q->must_contain);
-			free(inner);
-			free(path);
-			return -1;
-		}
-		free(inner);
-	}
-	if (q->project) {
-		if (project_load(path, &pr, &why) != 0) {
-			*cause = why;
-			free(path);
-			return -1;
-		}
-		project_free(&pr);
-	}
-	if ((abs = fs_realpath(path, &why)) == NULL) {
-		free(why);
-		abs = xstrdup(path);
-	}
-	free(path);
-	*value = json_string(abs);
-	free(abs);
-	return 0;
-}
-
-static int
-question_check_integer(const struct question *q, const char *text,
-    json_t **value, char **cause)
-{
-	long long v;
-	char *end;
-
-	errno = 0;
-	v = strtoll(text, &end, 10);
-	if (*text == '\0' || *end != '\0' || errno != 0 ||
-	    (q->has_min && v < q->min) || (q->has_max && v > q->max) ||
-	    !(text[0] == '-' || (text[0] >= '0' && text[0] <= '9'))) {
-		if (q->has_min && q->has_max)
-			xasprintf(cause, "must be a whole number from %lld to "
-			    "%lld, not '%s'", q->min, q->max, text);
-		else if (q->has_min)
-			xasprintf(cause, "must be a whole number of at least "
-			    "%lld, not '%s'", q->min, text);
-		else
-			xasprintf(cause, "must be a whole number, not '%s'",
-			    text);
-		return -1;
-	}
-	*value = json_integer(v);
-	return 0;
-}
-
-static int
-question_check_text(const struct question *q, const char *text,
-    json_t **value, char **cause)
-{
-	regex_t re;
-	int match;
-
-	if (strlen(text) < q->min_length) {
-		xasprintf(cause, "must be at least %zu characters long, not "
-		    "'%s'", q->min_length, text);
-		return -1;
-	}
-	if (q->pattern != NULL) {
-		if (regcomp(&re, q->pattern, REG_EXTENDED | REG_NOSUB) != 0) {
-			xasprintf(cause, "the menu's pattern for %s is broken",
-			    q->key);
-			return -1;
-		}
-		match = regexec(&re, text, 0, NULL, 0) == 0;
-		regfree(&re);
-		if (!match) {
-			xasprintf(cause, "'%s' is not valid: use %s", text,
-			    q->pattern_help != NULL ? q->pattern_help :
-			    q->pattern);
-			return -1;
-		}
-	}
-	*value = json_string(text);
-	return 0;
-}
-
 int
-question_check(const struct question *q, const char *text, json_t **value,
+menu_given_file(const struct menu *mu, const char *path, json_t *given,
     char **cause)
-{
-	static const char *yes[] = { "yes", "y", "true", "on", "1" };
-	static const char *no[] = { "no", "n", "false", "off", "0" };
-	struct strbuf sb;
-	size_t i;
-
-	*value = NULL;
-	if (text == NULL || *text == '\0') {
-		xasprintf(cause, "an answer is needed");
-		return -1;
-	}
-	switch (q->type) {
-	case QUESTION_PATH:
-		return question_check_path(q, text, value, cause);
-	case QUESTION_INTEGER:
-		return question_check_integer(q, text, value, cause);
-	case QUESTION_TEXT:
-		return question_check_text(q, text, value, cause);
-	case QUESTION_YESNO:
-		for (i = 0; i < sizeof yes / sizeof yes[0]; i++) {
-			if (strcasecmp(text, yes[i]) == 0) {
-				*value = json_true();
-				return 0;
-			}
-			if (strcasecmp(text, no[i]) == 0) {
-				*value = json_false();
-				return 0;
-			}
-		}
-		xasprintf(cause, "answer yes or no, not '%s'", text);
-		return -1;
-	case QUESTION_CHOICE:
-		strbuf_init(&sb);
-		for (i = 0; i < q->nchoices; i++) {
-			if (strcmp(text, q->choices[i]) == 0) {
-				strbuf_free(&sb);
-				*value = json_string(text);
-				return 0;
-			}
-			strbuf_addf(&sb, "%s%s", i > 0 ? ", " : "",
-			    q->choices[i]);
-		}
-		xasprintf(cause, "must be one of %s, not '%s'", sb.buf, text);
-		strbuf_free(&sb);
-		return -1;
-	}
-	return -1;
-}
-
-char *
-question_default(const struct question *q, const json_t *answers)
-{
-	struct project pr;
-	const char *dot, *dir;
-	char *answer, *cause = NULL, *out = NULL;
-
-	if (q->default_from != NULL && answers != NULL &&
-	    (dot = strchr(q->default_from, '.')) != NULL) {
-		answer = xstrndup(q->default_from,
-		    (size_t)(dot - q->default_from));
-		dir = json_string_value(json_object_get(answers, answer));
-		free(answer);
-		if (dir != NULL && project_load(dir, &pr, &cause) == 0) {
-			if (strcmp(dot + 1, "name") == 0)
-				out = xstrdup(pr.name);
-			else if (strcmp(dot + 1, "workers") == 0)
-				out = xprintf("%d", pr.workers);
-			else if (strcmp(dot + 1, "limit") == 0)
-				out = xprintf("%ld", pr.limit);
-			project_free(&pr);
-		}
-		free(cause);
-		if (out != NULL)
-			return out;
-	}
-	if (q->def != NULL)
-		return xstrdup(q->def);
-	if (q->type == QUESTION_CHOICE && q->nchoices > 0)
-		return xstrdup(q->choices[0]);
-	return NULL;
-}
-
-char *
-question_text(const struct question *q, const json_t *value)
-{
-	(void)q;
-	if (json_is_string(value))
-		return xstrdup(json_string_value(value));
-	if (json_is_integer(value))
-		return xprintf("%lld", (long long)json_integer_value(value));
-	if (json_is_boolean(value))
-		return xstrdup(json_is_true(value) ? "yes" : "no");
-	if (json_is_real(value))
-		return xprintf("%g", json_real_value(value));
-	return xstrdup("");
-}
-
-static int
-question_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-char *
-question_complete_path(const char *text, char ***alts, size_t max)
-{
-	char *exp, *slash, *dir, *base, *common = NULL, *p, *out, **names;
-	const char *shown;
-	struct dirent *de;
-	size_t nnames = 0, blen, i, n;
-	DIR *d;
-
-	*alts = NULL;
-	exp = question_expand(text);
-	if ((slash = strrchr(exp, '/')) != NULL) {
-		dir = xstrndup(exp, (size_t)(slash - exp) + 1);
-		base = slash + 1;
-	} else {
-		dir = xstrdup("./");
-		base = exp;
-	}
-	blen = strlen(base);
-	names = xcalloc(max + 1, sizeof *names);
-	if ((d = opendir(dir)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0 ||
-			    strncmp(de->d_name, base, blen) != 0 ||
-			    (blen == 0 && de->d_name[0] == '.'))
-				continue;
-			if (common == NULL)
-				common = xstrdup(de->d_name);
-			else {
-				for (i = 0; common[i] != '\0' &&
-				    common[i] == de->d_name[i]; i++)
-					;
-				common[i] = '\0';
-			}
-			if (nnames < max)
-				names[nnames] = xstrdup(de->d_name);
-			nnames++;
-		}
-		closedir(d);
-	}
-	n = nnames < max ? nnames : max;
-	qsort(names, n, sizeof *names, question_cmp);
-	/* What the user typed up to the last slash stays as typed. */
-	shown = strrchr(text, '/');
-	if (common == NULL)
-		out = xstrdup(text);
-	else {
-		out = xprintf("%.*s%s", shown != NULL ?
-		    (int)(shown - text) + 1 : 0, text, common);
-		if (nnames == 1) {
-			p = xprintf("%s%s", dir, common);
-			if (fs_is_dir(p)) {
-				free(p);
-				p = xprintf("%s/", out);
-				free(out);
-				out = p;
-			} else
-				free(p);
-		}
-	}
-	if (nnames > 1)
-		*alts = names;
-	else
-		question_alts_free(names);
-	free(common);
-	free(dir);
-	free(exp);
-	return out;
-}
-
-void
-question_alts_free(char **alts)
-{
-	size_t i;
-
-	if (alts == NULL)
-		return;
-	for (i = 0; alts[i] != NULL; i++)
-		free(alts[i]);
-	free(alts);
-}
-
-/* Checks and fills answers in question order; given holds the text of each
- * answer given (NULL when missing). */
-static int
-menu_fill(const struct menu *mu, const char *file, char **given,
-    json_t *answers, char **cause)
-{
-	const struct question *q;
-	json_t *v;
-	char *def, *why = NULL;
-	size_t i;
-
-	for (i = 0; i < mu->nquestions; i++) {
-		q = &mu->questions[i];
-		def = NULL;
-		if (given[i] == NULL &&
-		    (def = question_default(q, answers)) == NULL) {
-			xasprintf(cause, "%s: missing '%s' (%s)", file, q->key,
-			    q->title);
-			return -1;
-		}
-		if (question_check(q, given[i] != NULL ? given[i] : def, &v,
-		    &why) != 0) {
-			xasprintf(cause, "%s: %s: %s", file, q->key, why);
-			free(why);
-			free(def);
-			return -1;
-		}
-		free(def);
-		json_object_set_new(answers, q->key, v);
-	}
-	return 0;
-}
-
-static int
-menu_index(const struct menu *mu, const char *key, const char *file,
-    char **cause)
-{
-	char *keys;
-	size_t i;
-
-	for (i = 0; i < mu->nquestions; i++) {
-		if (strcmp(mu->questions[i].key, key) == 0)
-			return (int)i;
-	}
-	keys = menu_keys(mu);
-	xasprintf(cause, "%s: unknown key '%s' (the keys are %s)", file, key,
-	    keys);
-	free(keys);
-	return -1;
-}
-
-json_t *
-menu_read_answers(const struct menu *mu, const char *path, char **cause)
 {
 	yaml_document_t doc;
-	yaml_node_t *root, *v;
+	yaml_node_t *root, *k, *v;
 	yaml_node_pair_t *p;
-	json_t *answers = NULL;
-	const char *k;
-	char **given;
-	int i;
-	size_t j;
+	char *where;
+	int rv = -1;
 
 	if (mload_parse(path, &doc, cause) != 0)
-		return NULL;
-	given = xcalloc(mu->nquestions + 1, sizeof *given);
+		return -1;
 	root = yaml_document_get_root_node(&doc);
 	if (root->type != YAML_MAPPING_NODE) {
-		xasprintf(cause, "%s: answers must be a mapping of key: value",
-		    path);
+		xasprintf(cause, "%s:%zu:%zu: answers must be a mapping of "
+		    "key: value", path, root->start_mark.line + 1,
+		    root->start_mark.column + 1);
 		goto out;
 	}
 	for (p = root->data.mapping.pairs.start;
 	    p < root->data.mapping.pairs.top; p++) {
-		k = mload_scalar(yaml_document_get_node(&doc, p->key));
+		k = yaml_document_get_node(&doc, p->key);
 		v = yaml_document_get_node(&doc, p->value);
-		if (k == NULL) {
-			xasprintf(cause, "%s: keys must be strings", path);
+		if (mload_scalar(k) == NULL) {
+			xasprintf(cause, "%s:%zu:%zu: keys must be strings",
+			    path, k->start_mark.line + 1,
+			    k->start_mark.column + 1);
 			goto out;
 		}
-		if ((i = menu_index(mu, k, path, cause)) < 0)
-			goto out;
-		if (mload_scalar(v) == NULL) {
-			xasprintf(cause, "%s:%zu: %s: give one value, not a "
-			    "list or mapping", path, v->start_mark.line + 1, k);
-			goto out;
+		where = xprintf("%s:%zu:%zu: %s", path, v->start_mark.line + 1,
+		    v->start_mark.column + 1, mload_scalar(k));
+		if (mload_scalar(v) == NULL)
+			xasprintf(cause, "%s: give one value, not a list or "
+			    "mapping", where);
+		else if (menu_given_set(mu, given, mload_scalar(k),
+		    mload_scalar(v), where, cause) == 0) {
+			free(where);
+			continue;
 		}
-		free(given[i]);
-		given[i] = xstrdup(mload_scalar(v));
+		free(where);
+		goto out;
 	}
-	answers = json_object();
-	if (menu_fill(mu, path, given, answers, cause) != 0) {
-		json_decref(answers);
-		answers = NULL;
-	}
+	rv = 0;
 out:
-	for (j = 0; j < mu->nquestions; j++)
-		free(given[j]);
-	free(given);
 	yaml_document_delete(&doc);
-	return answers;
+	return rv;
 }
 
-int
-menu_complete_answers(const struct menu *mu, json_t *answers, char **cause)
-{
-	const char *k;
-	json_t *v, *out;
-	char **given;
-	size_t j;
-	int i, rv = -1;
 
-	given = xcalloc(mu->nquestions + 1, sizeof *given);
-	json_object_foreach(answers, k, v) {
-		if ((i = menu_index(mu, k, "answers", cause)) < 0)
-			goto out;
-		given[i] = question_text(&mu->questions[i], v);
-	}
-	out = json_object();
-	if (menu_fill(mu, "answers", given, out, cause) == 0) {
-		json_object_update(answers, out);
-		rv = 0;
-	}
-	json_decref(out);
-out:
-	for (j = 0; j < mu->nquestions; j++)
-		free(given[j]);
-	free(given);
-	return rv;
+json_t *
+menu_read_answers(const struct menu *mu, const char *path, char **cause)
+{
+	json_t *given = json_object(), *answers = NULL;
+
+	if (menu_given_file(mu, path, given, cause) == 0)
+		answers = menu_answers(mu, given, cause);
+	json_decref(given);
+	return answers;
 }

@@ -27,9 +27,19 @@ struct question {
 					 * fanout.yaml under answer ANSWER */
 	char	       **choices;	/* choice: allowed values */
 	size_t		 nchoices;
+	char		*choices_from;	/* choice: the hook list they came
+					 * from at load ("engines"), or NULL
+					 * when the menu lists them */
+	char		*one_of;	/* text: hook list the answer must be
+					 * in, given the answers so far
+					 * ("provider.regions") */
+	char		*when;		/* "KEY.LIST": asked only when the
+					 * answer KEY is in hook list
+					 * KEY.LIST ("engine.nodes") */
 	bool		 has_min, has_max;
 	long long	 min, max;	/* integer bounds when has_* */
 	size_t		 min_length;	/* text: fewest characters */
+	size_t		 max_length;	/* text: most characters; 0 any */
 	char		*pattern;	/* text: POSIX ERE for the answer */
 	char		*pattern_help;	/* the pattern in words */
 	bool		 must_exist;	/* path: must be a folder */
@@ -56,6 +66,27 @@ struct menu {
 	size_t		  nquestions;
 };
 
+/* What a menu names but this file cannot know, supplied by the layers
+ * that know it (src/wizard/answers.c), so that no provider or engine code
+ * is here: lists of names (choices_from: engines, validate: {one_of:
+ * provider.regions}, when: engine.nodes) and values (default_from:
+ * provider.region). answers are those given so far, or NULL. */
+struct menu_hooks {
+	/* A NULL-terminated list (free with question_alts_free), or NULL
+	 * with a cause. */
+	char	**(*list)(const char *name, const json_t *answers,
+		    char **cause);
+	/* A value; NULL with a cause when there is none, NULL without a
+	 * cause for a name the hook does not know. */
+	char	 *(*value)(const char *name, const json_t *answers,
+		    char **cause);
+};
+void		 menu_set_hooks(const struct menu_hooks *);
+/* The hook list called name (NULL-terminated; free with
+ * question_alts_free), or NULL with a cause. */
+char	       **menu_list(const char *name, const json_t *answers,
+		     char **cause);
+
 /* Loads menus/<name>.yaml (found with fs_data_path). */
 struct menu	*menu_load(const char *name, char **cause);
 struct menu	*menu_load_file(const char *path, char **cause);
@@ -64,11 +95,19 @@ const struct question *menu_question(const struct menu *, const char *key);
 /* The menu's answer keys, ", "-separated; caller frees. */
 char		*menu_keys(const struct menu *);
 
-/* Checks one typed answer. On success sets *value (a new reference: string,
- * integer or boolean; a path made absolute) and returns 0; else -1 and a
- * one-line cause saying what is wrong and what to give instead. */
-int		 question_check(const struct question *, const char *text,
-		     json_t **value, char **cause);
+/* Whether the menu asks q, given the answers so far: its when: holds (an
+ * answer not given yet counts as its default). */
+bool		 menu_asks(const struct menu *, const struct question *,
+		     const json_t *answers);
+
+/* Checks one typed answer, given the answers so far (answers may be NULL).
+ * On success sets *value (a new reference: string, integer or boolean; a
+ * path made absolute) and returns 0; else -1 and a one-line cause saying
+ * what is wrong and what to give instead. The form shows this cause as it
+ * is; the command line puts where the answer came from before it. */
+int		 question_check(const struct question *,
+		     const json_t *answers, const char *text, json_t **value,
+		     char **cause);
 /* The default to offer given the answers so far, as text; NULL if none.
  * Caller frees. */
 char		*question_default(const struct question *,
@@ -82,15 +121,32 @@ char		*question_complete_path(const char *text, char ***alts,
 		     size_t max);
 void		 question_alts_free(char **);
 
-/* Reads an answers file: a YAML (or JSON) mapping with the menu's keys.
- * Each value passes question_check; a missing key takes its default; an
- * unknown key, a bad value or a missing key without default is an error
- * naming the file and the key. Returns a new object. */
+/* The one answers path of the command line. Answers as given, before any
+ * check: an object of key -> {"text": as typed, "where": "--nodes" or
+ * "FILE:LINE:COLUMN: nodes"}, the start of every message about it.
+ * menu_given_file adds the keys of an answers file (a YAML or JSON
+ * mapping of the menu's keys; a list, a mapping as a value, a key given
+ * twice or an unknown key is refused); menu_given_set adds or replaces
+ * one (an option). 0, or -1 with a cause. */
+int		 menu_given_file(const struct menu *, const char *path,
+		     json_t *given, char **cause);
+int		 menu_given_set(const struct menu *, json_t *given,
+		     const char *key, const char *text, const char *where,
+		     char **cause);
+/* Checks what was given in question order, as the form does, and fills
+ * each missing answer with its default: a new answers object, or NULL
+ * with a cause "WHERE: what question_check says". A key given for a
+ * question the menu does not ask (when:) is refused. */
+json_t		*menu_answers(const struct menu *, const json_t *given,
+		     char **cause);
+/* menu_given_file, then menu_answers. */
 json_t		*menu_read_answers(const struct menu *, const char *path,
 		     char **cause);
-/* The same for answers already in an object (from command-line options):
- * checks every value given, fills defaults. 0 or -1 with a cause. */
-int		 menu_complete_answers(const struct menu *, json_t *answers,
+/* Checks answers already made (an object, e.g. the form's) with the same
+ * rules: each menu key present, in question order; keys the menu does
+ * not have are left alone (command-line options such as ssh_anywhere).
+ * 0 or -1 with a cause "KEY: message". */
+int		 menu_check_answers(const struct menu *, const json_t *answers,
 		     char **cause);
 
 #endif

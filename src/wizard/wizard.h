@@ -32,6 +32,12 @@ int	 wizard_run_steps(struct cloud_run *, const struct cloud_step *,
 /* Checks create answers (project folder, provider, engine, nodes, files)
  * and loads the project into pr (project_free it). -1 with a cause. */
 int	 wizard_check(json_t *answers, struct project *pr, char **cause);
+/* The menus' hooks (questions.h): engines, engine.nodes and
+ * provider.regions lists, the provider.region default. */
+void	 wizard_menus_register(void);
+/* Checks the menus/create.yaml keys present in answers with the menu's
+ * rules (menu_check_answers): the rules of the form and the CLI. */
+int	 wizard_check_answers(const json_t *answers, char **cause);
 
 /* The flows (signatures as flows.h). */
 json_t	*wizard_plan(json_t *answers, char **cause);

@@ -1,0 +1,108 @@
+/* What the menus name that only the wizard knows (the hooks of
+ * questions.h): the cloud engines of this build and which of them have
+ * nodes (src/engine), the regions of the answered provider and the region
+ * its settings name (src/cloud). Also the menu check of create answers
+ * that wizard_check makes. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cloud/provider.h"
+#include "engine/engine.h"
+#include "util/xmalloc.h"
+#include "wizard/questions.h"
+#include "wizard/wizard.h"
+
+/* The provider answered so far (aws when none is yet). */
+static const struct provider *
+hooks_provider(const json_t *answers, char **cause)
+{
+	const char *name = json_string_value(json_object_get(answers,
+	    "provider"));
+	const struct provider *p;
+
+	if ((p = provider_find(name != NULL ? name : "aws")) == NULL)
+		xasprintf(cause, "no provider '%s' in this build", name);
+	return p;
+}
+
+static char **
+hooks_add(char **list, size_t *n, const char *s)
+{
+	list = xreallocarray(list, *n + 2, sizeof *list);
+	list[(*n)++] = xstrdup(s);
+	list[*n] = NULL;
+	return list;
+}
+
+static char **
+hooks_list(const char *name, const json_t *answers, char **cause)
+{
+	const struct engine *e;
+	const struct provider *p;
+	char **list = xcalloc(1, sizeof *list);
+	size_t n = 0, i;
+
+	if (strcmp(name, "engines") == 0 || strcmp(name, "engine.nodes") ==
+	    0) {
+		for (i = 0; (e = engine_at(i)) != NULL; i++) {
+			if (e->cloud && (e->nodes || strcmp(name, "engines") ==
+			    0))
+				list = hooks_add(list, &n, e->name);
+		}
+		return list;
+	}
+	if (strcmp(name, "provider.regions") == 0) {
+		if ((p = hooks_provider(answers, cause)) == NULL) {
+			free(list);
+			return NULL;
+		}
+		for (i = 0; p->regions != NULL && p->regions[i] != NULL; i++)
+			list = hooks_add(list, &n, p->regions[i]);
+		return list;
+	}
+	free(list);
+	xasprintf(cause, "no list '%s' in this build", name);
+	return NULL;
+}
+
+static char *
+hooks_value(const char *name, const json_t *answers, char **cause)
+{
+	const struct provider *p;
+
+	if (strcmp(name, "provider.region") != 0)
+		return NULL;
+	if ((p = hooks_provider(answers, cause)) == NULL)
+		return NULL;
+	if (p->config_region == NULL) {
+		xasprintf(cause, "provider %s has no region setting; give one",
+		    p->name);
+		return NULL;
+	}
+	return p->config_region(cause);
+}
+
+static const struct menu_hooks wizard_menu_hooks = {
+	.list = hooks_list,
+	.value = hooks_value,
+};
+
+void
+wizard_menus_register(void)
+{
+	menu_set_hooks(&wizard_menu_hooks);
+}
+
+int
+wizard_check_answers(const json_t *answers, char **cause)
+{
+	struct menu *mu;
+	int rc;
+
+	wizard_menus_register();
+	if ((mu = menu_load("create", cause)) == NULL)
+		return -1;
+	rc = menu_check_answers(mu, answers, cause);
+	menu_free(mu);
+	return rc;
+}
