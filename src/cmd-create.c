@@ -1,13 +1,15 @@
 /* fanout create PROJECT [--answers FILE] [--yes] [--provider aws]
- *        [--region R] [--engine bastion|kubernetes] [--nodes N]
- *        [--files N] [--cleanup-after] [--no-run] [--ssh-anywhere]
- *        [--instance-type T] [--name NAME] [--json] */
+ *        [--region R] [--engine E] [--nodes N] [--files N]
+ *        [--cleanup-after | --keep] [--no-run] [--ssh-anywhere]
+ *        [--instance-type T] [--name NAME] [--json]
+ * The options and the answers file answer the questions of
+ * menus/create.yaml and go through its checks (src/wizard/answers.c), as
+ * the form's answers do: the same rules, defaults and messages. */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 #include "cloud/provider.h"
 #include "cmd-cloud.h"
@@ -15,143 +17,119 @@
 #include "run/project.h"
 #include "sink-text.h"
 #include "util/xmalloc.h"
+#include "wizard/questions.h"
 #include "wizard/wizard.h"
 
-/* Keys an answers file may hold, and their types. */
+/* The options that answer a question of menus/create.yaml, and the text
+ * they answer with (NULL: the option's argument). */
 static const struct {
+	const char	*option;
 	const char	*key;
-	char		 type;	/* s string, i count, b boolean */
-	long		 min, max;
-} create_keys[] = {
-	{ "project", 's', 0, 0 }, { "name", 's', 0, 0 },
-	{ "provider", 's', 0, 0 }, { "region", 's', 0, 0 },
-	{ "engine", 's', 0, 0 }, { "instance_type", 's', 0, 0 },
-	{ "nodes", 'i', 1, 100 }, { "files", 'i', 0, 1000000000 },
-	{ "cleanup_after", 'b', 0, 0 }, { "ssh_anywhere", 'b', 0, 0 },
-	{ "run", 'b', 0, 0 },
-	{ NULL, 0, 0, 0 }
+	const char	*text;
+} create_answers[] = {
+	{ "provider", "provider", NULL },
+	{ "region", "region", NULL },
+	{ "engine", "engine", NULL },
+	{ "nodes", "nodes", NULL },
+	{ "files", "files", NULL },
+	{ "name", "name", NULL },
+	{ "cleanup-after", "cleanup_after", "yes" },
+	{ "keep", "cleanup_after", "no" },
 };
 
-/* Sets answers[key] from text, typed; prints the error, -1 on bad. */
-static int
-create_set(json_t *answers, const char *key, const char *value,
-    const char *where)
+/* fanout create --help: the usage, then what each option does, the
+ * defaults taken from the menu. */
+static void
+create_help(void)
 {
-	char name[80];
-	long v;
+	struct menu *mu;
+	char *cause = NULL, **engines, *def;
 	size_t i;
 
-	for (i = 0; create_keys[i].key != NULL; i++) {
-		if (strcmp(create_keys[i].key, key) == 0)
-			break;
+	printf("usage: fanout create %s\n\n", cmd_create_entry.usage);
+	if ((mu = menu_load("create", &cause)) == NULL) {
+		printf("(%s)\n", cause);
+		free(cause);
+		return;
 	}
-	if (create_keys[i].key == NULL) {
-		cmd_error(CMD_USAGE, "%s: unknown key '%s'", where, key);
-		return -1;
-	}
-	switch (create_keys[i].type) {
-	case 'i':
-		if (strncmp(where, "--", 2) == 0)
-			snprintf(name, sizeof name, "%s", where);
-		else
-			snprintf(name, sizeof name, "%s: %s", where, key);
-		if (cmd_parse_count(name, value, create_keys[i].min,
-		    create_keys[i].max, &v) != 0)
-			return -1;
-		json_object_set_new(answers, key, json_integer(v));
-		break;
-	case 'b':
-		if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0)
-			json_object_set_new(answers, key, json_true());
-		else if (strcmp(value, "false") == 0 ||
-		    strcmp(value, "no") == 0)
-			json_object_set_new(answers, key, json_false());
-		else {
-			cmd_error(CMD_USAGE, "%s: %s must be true or false, "
-			    "not '%s'", where, key, value);
-			return -1;
-		}
-		break;
-	default:
-		json_object_set_new(answers, key, json_string(value));
-		break;
-	}
-	return 0;
+	engines = menu_list("engines", NULL, &cause);
+	def = question_default(menu_question(mu, "cleanup_after"), NULL);
+	printf("Answers the questions of the menu's create form (same keys, "
+	    "checks and\nmessages): from the options, else from --answers "
+	    "FILE, else the defaults.\n"
+	    "  --provider P       cloud provider: aws\n"
+	    "  --region R         region (default: AWS_REGION, "
+	    "AWS_DEFAULT_REGION or the profile's)\n"
+	    "  --engine E         where tasks run; engines in this build: ");
+	for (i = 0; engines != NULL && engines[i] != NULL; i++)
+		printf("%s%s", i > 0 ? ", " : "", engines[i]);
+	printf("\n"
+	    "  --nodes N          machines that run tasks (only engines with "
+	    "nodes; none yet)\n"
+	    "  --files N          run the first N inputs only (default 0: "
+	    "all)\n"
+	    "  --name NAME        project name for the tags (default: "
+	    "fanout.yaml's name)\n"
+	    "  --cleanup-after    tear everything down once the results are "
+	    "home%s\n"
+	    "  --keep             keep the run set, its bastion stopped, for "
+	    "'fanout resume'%s\n"
+	    "  --no-run           make the run set without running; keeps it "
+	    "unless\n"
+	    "                     --cleanup-after\n"
+	    "  --instance-type T  the bastion's instance type\n"
+	    "  --ssh-anywhere     open SSH to 0.0.0.0/0 when your address is "
+	    "unknown\n"
+	    "  --yes              create without asking; --json: the id as "
+	    "JSON\n",
+	    def != NULL && strcmp(def, "yes") == 0 ? " (the default)" : "",
+	    def != NULL && strcmp(def, "no") == 0 ? " (the default)" : "");
+	question_alts_free(engines);
+	free(def);
+	free(cause);
+	menu_free(mu);
 }
 
-/* Reads a flat YAML map of answers into answers; -1 on error (printed). */
-static int
-create_read_answers(const char *path, json_t *answers)
+/* The answers given by the options (flags) and the --answers file, checked
+ * by the menu's rules; NULL after printing the error. */
+static json_t *
+create_answers_of(json_t *flags, const char *file, const char *project,
+    int no_run)
 {
-	yaml_parser_t p;
-	yaml_event_t ev;
-	FILE *f;
-	char *key = NULL, where[4096];
-	int depth = 0, rc = -1, done = 0;
+	struct menu *mu;
+	json_t *given = json_object(), *answers = NULL;
+	char *cause = NULL;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		cmd_error(CMD_USAGE, "cannot read answers file %s", path);
-		return -1;
+	if ((mu = menu_load("create", &cause)) == NULL) {
+		cmd_error(CMD_FAILED, "%s", cause);
+		free(cause);
+		json_decref(given);
+		return NULL;
 	}
-	yaml_parser_initialize(&p);
-	yaml_parser_set_input_file(&p, f);
-	while (!done) {
-		if (!yaml_parser_parse(&p, &ev)) {
-			cmd_error(CMD_USAGE, "%s:%zu:%zu: %s", path,
-			    p.problem_mark.line + 1, p.problem_mark.column + 1,
-			    p.problem != NULL ? p.problem : "bad YAML");
-			goto out;
-		}
-		switch (ev.type) {
-		case YAML_MAPPING_START_EVENT:
-			if (++depth > 1) {
-				cmd_error(CMD_USAGE, "%s:%zu: answers are a "
-				    "flat map of key: value", path,
-				    ev.start_mark.line + 1);
-				yaml_event_delete(&ev);
-				goto out;
-			}
-			break;
-		case YAML_SEQUENCE_START_EVENT:
-			cmd_error(CMD_USAGE, "%s:%zu: answers are a flat map "
-			    "of key: value", path, ev.start_mark.line + 1);
-			yaml_event_delete(&ev);
-			goto out;
-		case YAML_SCALAR_EVENT:
-			if (depth != 1) {
-				cmd_error(CMD_USAGE, "%s: answers are a map of "
-				    "key: value", path);
-				yaml_event_delete(&ev);
-				goto out;
-			}
-			if (key == NULL)
-				key = xstrdup((char *)ev.data.scalar.value);
-			else {
-				snprintf(where, sizeof where, "%s:%zu", path,
-				    ev.start_mark.line + 1);
-				if (create_set(answers, key,
-				    (char *)ev.data.scalar.value, where) != 0) {
-					yaml_event_delete(&ev);
-					goto out;
-				}
-				free(key);
-				key = NULL;
-			}
-			break;
-		case YAML_STREAM_END_EVENT:
-			done = 1;
-			break;
-		default:
-			break;
-		}
-		yaml_event_delete(&ev);
+	if (file != NULL && menu_given_file(mu, file, given, &cause) != 0)
+		goto out;
+	json_object_update(given, flags);
+	if (project != NULL && menu_given_set(mu, given, "project", project,
+	    "PROJECT", &cause) != 0)
+		goto out;
+	if (json_object_get(given, "project") == NULL) {
+		xasprintf(&cause, "create: give one project folder (usage: "
+		    "fanout create %s)", cmd_create_entry.usage);
+		goto out;
 	}
-	rc = 0;
+	/* A run set made to run later is kept unless told otherwise. */
+	if (no_run && json_object_get(given, "cleanup_after") == NULL &&
+	    menu_given_set(mu, given, "cleanup_after", "no", "--no-run",
+	    &cause) != 0)
+		goto out;
+	answers = menu_answers(mu, given, &cause);
 out:
-	free(key);
-	yaml_parser_delete(&p);
-	fclose(f);
-	return rc;
+	if (answers == NULL)
+		cmd_error(CMD_USAGE, "%s", cause);
+	free(cause);
+	json_decref(given);
+	menu_free(mu);
+	return answers;
 }
 
 static void
@@ -184,34 +162,35 @@ cmd_create_exec(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "answers", required_argument, NULL, 'a' },
 		{ "yes", no_argument, NULL, 'y' },
-		{ "provider", required_argument, NULL, 'p' },
-		{ "region", required_argument, NULL, 'r' },
-		{ "engine", required_argument, NULL, 'e' },
-		{ "nodes", required_argument, NULL, 'n' },
-		{ "files", required_argument, NULL, 'f' },
+		{ "provider", required_argument, NULL, 'A' },
+		{ "region", required_argument, NULL, 'A' },
+		{ "engine", required_argument, NULL, 'A' },
+		{ "nodes", required_argument, NULL, 'A' },
+		{ "files", required_argument, NULL, 'A' },
+		{ "name", required_argument, NULL, 'A' },
+		{ "cleanup-after", no_argument, NULL, 'A' },
+		{ "keep", no_argument, NULL, 'A' },
 		{ "instance-type", required_argument, NULL, 't' },
-		{ "name", required_argument, NULL, 'N' },
-		{ "cleanup-after", no_argument, NULL, 'c' },
 		{ "ssh-anywhere", no_argument, NULL, 's' },
 		{ "no-run", no_argument, NULL, 'R' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	json_t *answers = json_object(), *flags = json_object(), *plan, *v;
+	json_t *answers = NULL, *flags = json_object(), *plan, *v, *prev;
 	const struct provider *prov;
 	struct project pr;
 	struct sink sink;
 	struct sink_text st;
-	char *cause = NULL, *id = NULL;
-	const char *key, *answers_file = NULL;
-	int c, yes = 0, json = 0, rc;
+	char *cause = NULL, *id = NULL, *where;
+	const char *answers_file = NULL, *instance_type = NULL, *text;
+	int c, li, yes = 0, json = 0, ssh_anywhere = 0, no_run = 0, rc;
+	size_t i;
 	void *s;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		rc = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, &li)) != -1) {
 		switch (c) {
 		case 'a':
 			answers_file = optarg;
@@ -219,56 +198,50 @@ cmd_create_exec(int argc, char **argv)
 		case 'y':
 			yes = 1;
 			break;
-		case 'p':
-			rc = create_set(flags, "provider", optarg, "--provider");
-			break;
-		case 'r':
-			rc = create_set(flags, "region", optarg, "--region");
-			break;
-		case 'e':
-			rc = create_set(flags, "engine", optarg, "--engine");
-			break;
-		case 'n':
-			rc = create_set(flags, "nodes", optarg, "--nodes");
-			break;
-		case 'f':
-			rc = create_set(flags, "files", optarg, "--files");
+		case 'A':
+			for (i = 0; strcmp(create_answers[i].option,
+			    longopts[li].name) != 0; i++)
+				;
+			text = create_answers[i].text != NULL ?
+			    create_answers[i].text : optarg;
+			prev = json_object_get(flags, create_answers[i].key);
+			if (prev != NULL && strcmp(json_string_value(
+			    json_object_get(prev, "text")), text) != 0 &&
+			    create_answers[i].text != NULL) {
+				cmd_error(CMD_USAGE, "create: %s and --%s "
+				    "contradict each other; give one",
+				    json_string_value(json_object_get(prev,
+				    "where")), longopts[li].name);
+				json_decref(flags);
+				return CMD_USAGE;
+			}
+			where = xprintf("--%s", longopts[li].name);
+			json_object_set_new(flags, create_answers[i].key,
+			    json_pack("{s:s, s:s}", "text", text, "where",
+			    where));
+			free(where);
 			break;
 		case 't':
-			rc = create_set(flags, "instance_type", optarg,
-			    "--instance-type");
-			break;
-		case 'N':
-			rc = create_set(flags, "name", optarg, "--name");
-			break;
-		case 'c':
-			json_object_set_new(flags, "cleanup_after", json_true());
+			instance_type = optarg;
 			break;
 		case 's':
-			json_object_set_new(flags, "ssh_anywhere", json_true());
+			ssh_anywhere = 1;
 			break;
 		case 'R':
-			json_object_set_new(flags, "run", json_false());
+			no_run = 1;
 			break;
 		case 'j':
 			json = 1;
 			break;
 		case 'h':
-			printf("usage: fanout create %s\n",
-			    cmd_create_entry.usage);
-			rc = 1;
-			break;
-		default:
-			cmd_error(CMD_USAGE, "create: unknown or incomplete "
-			    "option '%s' (usage: fanout create %s)",
-			    argv[optind - 1], cmd_create_entry.usage);
-			rc = -1;
-			break;
-		}
-		if (rc != 0) {
-			json_decref(answers);
+			create_help();
 			json_decref(flags);
-			return rc > 0 ? CMD_OK : CMD_USAGE;
+			return CMD_OK;
+		default:
+			json_decref(flags);
+			return cmd_error(CMD_USAGE, "create: unknown or "
+			    "incomplete option '%s' (usage: fanout create %s)",
+			    argv[optind - 1], cmd_create_entry.usage);
 		}
 	}
 	rc = CMD_USAGE;
@@ -277,24 +250,22 @@ cmd_create_exec(int argc, char **argv)
 		    "question (no terminal to ask on)");
 		goto out;
 	}
-	if (answers_file != NULL &&
-	    create_read_answers(answers_file, answers) != 0)
-		goto out;
-	json_object_foreach(flags, key, v)
-		json_object_set(answers, key, v);
-	if (optind == argc - 1)
-		json_object_set_new(answers, "project",
-		    json_string(argv[optind]));
-	else if (optind != argc || json_object_get(answers, "project") ==
-	    NULL) {
+	if (optind < argc - 1) {
 		cmd_error(CMD_USAGE, "create: give one project folder (usage: "
 		    "fanout create %s)", cmd_create_entry.usage);
 		goto out;
 	}
-	if (json_object_get(answers, "provider") == NULL)
-		json_object_set_new(answers, "provider", json_string("aws"));
-	if (json_object_get(answers, "engine") == NULL)
-		json_object_set_new(answers, "engine", json_string("bastion"));
+	if ((answers = create_answers_of(flags, answers_file, optind ==
+	    argc - 1 ? argv[optind] : NULL, no_run)) == NULL)
+		goto out;
+	/* Options of the command line alone, not questions of the menu. */
+	if (instance_type != NULL)
+		json_object_set_new(answers, "instance_type",
+		    json_string(instance_type));
+	if (ssh_anywhere)
+		json_object_set_new(answers, "ssh_anywhere", json_true());
+	if (no_run)
+		json_object_set_new(answers, "run", json_false());
 	memset(&pr, 0, sizeof pr);
 	if (wizard_check(answers, &pr, &cause) != 0) {
 		cmd_error(CMD_USAGE, "%s", cause);
@@ -361,9 +332,10 @@ out:
 const struct cmd_entry cmd_create_entry = {
 	.name = "create",
 	.usage = "PROJECT [--answers FILE] [--yes] [--provider aws] "
-	    "[--region R] [--engine bastion|kubernetes] [--nodes N] "
-	    "[--files N] [--cleanup-after] [--no-run] [--ssh-anywhere] "
+	    "[--region R] [--engine E] [--nodes N] [--files N] "
+	    "[--cleanup-after | --keep] [--no-run] [--ssh-anywhere] "
 	    "[--instance-type T] [--name NAME] [--json]",
-	.help = "make a run set in the cloud and run the project on it",
+	.help = "make a run set in the cloud, run the project on it, tear "
+	    "it down (--keep keeps it)",
 	.exec = cmd_create_exec,
 };
