@@ -38,34 +38,77 @@ env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_REGION -u AWS_DEFAULT_R
 ok $? "credentials and region from the profile files work"
 rm -rf "$HOME/.aws"
 
-fails 2 "unknown AWS region 'mars-north-1'" "an unknown region" -- \
+fails 2 "^fanout: --region: unknown region 'mars-north-1'; regions: us-east-1, " "an unknown region" -- \
 	"$FANOUT" create --no-run "$proj" --region mars-north-1 --yes
 fails 2 "no AWS region: looked at --region, AWS_REGION, AWS_DEFAULT_REGION" "no region" -- \
 	env -u AWS_REGION -u AWS_DEFAULT_REGION "$FANOUT" create --no-run "$proj" --yes
-fails 2 "^fanout: --nodes must be a whole number from 1 to 100, not 'many'" "--nodes many" -- \
-	"$FANOUT" create --no-run "$proj" --nodes many --yes
-fails 2 "^fanout: --files must be a whole number from 0 to" "--files -1" -- \
-	"$FANOUT" create --no-run "$proj" --files -1 --yes
-fails 2 "engine must be bastion or kubernetes, not 'cloud9'" "--engine cloud9" -- \
-	"$FANOUT" create --no-run "$proj" --engine cloud9 --yes
-fails 2 "name must be 3 to 40 letters" "--name x" -- \
+fails 2 "^fanout: region \(the default, from provider.region\): unknown region 'mars-north-1'" \
+	"an unknown region in AWS_REGION" -- env AWS_REGION=mars-north-1 "$FANOUT" create --no-run "$proj" --yes
+
+# The options go through the menu's checks (menus/create.yaml), and say
+# what the form says under the field (tui-create.sh shows the same text),
+# after the option's name.
+long64=$(printf 'n%.0s' $(seq 64))
+fails 2 "^fanout: --name: '-abc' is not valid: use letters, digits, '.', '_' and '-', starting with a letter or digit$" \
+	"--name=-abc" -- "$FANOUT" create --no-run "$proj" --name=-abc --yes
+fails 2 "^fanout: --name: must be at most 63 characters long, not 64$" "a 64-character name" -- \
+	"$FANOUT" create --no-run "$proj" --name "$long64" --yes
+fails 2 "^fanout: --name: must be at least 3 characters long, not 'x'$" "--name x" -- \
 	"$FANOUT" create --no-run "$proj" --name x --yes
-fails 2 "provider 'gcp' is not supported" "--provider gcp" -- \
+fails 2 "^fanout: --region: unknown region 'zz-nowhere-1'; regions: us-east-1, us-east-2, us-west-1, us-west-2, \.\.\. \([0-9]+ in all\)$" \
+	"a well-formed region that does not exist" -- "$FANOUT" create --no-run "$proj" --region zz-nowhere-1 --yes
+fails 2 "^fanout: --files: must be a whole number of at least 0, not 'abc'$" "--files abc" -- \
+	"$FANOUT" create --no-run "$proj" --files abc --yes
+fails 2 "^fanout: --files: must be a whole number of at least 0, not '-1'$" "--files -1" -- \
+	"$FANOUT" create --no-run "$proj" --files -1 --yes
+fails 2 "^fanout: --engine: no engine 'kubernetes' in this build; engines: bastion$" "--engine kubernetes" -- \
+	"$FANOUT" create --no-run "$proj" --engine kubernetes --yes
+fails 2 "^fanout: --engine: no engine 'cloud9' in this build; engines: bastion$" "--engine cloud9" -- \
+	"$FANOUT" create --no-run "$proj" --engine cloud9 --yes
+fails 2 "^fanout: --nodes: 'nodes' does not apply to engine 'bastion' \(no engine in this build takes it\); leave it out$" \
+	"--nodes 3 with the bastion engine" -- "$FANOUT" create --no-run "$proj" --engine bastion --nodes 3 --yes
+fails 2 "^fanout: --provider: must be one of aws, not 'gcp'$" "--provider gcp" -- \
 	"$FANOUT" create --no-run "$proj" --provider gcp --yes
+fails 2 "^fanout: create: --cleanup-after and --keep contradict each other; give one$" "--cleanup-after --keep" -- \
+	"$FANOUT" create --no-run "$proj" --cleanup-after --keep --yes
 fails 2 "fanout.yaml" "a folder without fanout.yaml" -- \
 	"$FANOUT" create --no-run "$TEST_TMP" --yes
+# A name of 45 characters fits every place a name goes (tags take 256,
+# labels 63): it passes the question and the create alike.
+long45=$(printf 'n%.0s' $(seq 45))
+"$FANOUT" create --no-run --cleanup-after "$proj" --name "$long45" --yes >"$TEST_TMP/long.id" 2>"$TEST_TMP/long.err"
+ok $? "a 45-character name creates (and --cleanup-after tears down)"
+is "$long45" "$(rec_get "$(cat "$TEST_TMP/long.id")" 'r["project"]')" "the record carries the name"
+
+# The answers file: the same reader, checks and messages, with file:line:column.
 printf 'project: %s\nnodes: [1, 2]\n' "$proj" >"$TEST_TMP/bad-answers.yaml"
-fails 2 "bad-answers.yaml:2: answers are a flat map" "an answers file with a list" -- \
+fails 2 "bad-answers.yaml:2:8: nodes: give one value, not a list or mapping" "an answers file with a list" -- \
 	"$FANOUT" create --no-run --answers "$TEST_TMP/bad-answers.yaml" --yes
 printf 'project: %s\ncolour: blue\n' "$proj" >"$TEST_TMP/bad-answers.yaml"
-fails 2 "unknown key 'colour'" "an answers file with an unknown key" -- \
+fails 2 "unknown key 'colour' \(the keys are project, name, " "an answers file with an unknown key" -- \
 	"$FANOUT" create --no-run --answers "$TEST_TMP/bad-answers.yaml" --yes
-printf 'project: %s\nnodes: lots\n' "$proj" >"$TEST_TMP/bad-answers.yaml"
-fails 2 "bad-answers.yaml:2: nodes must be a whole number from 1 to 100, not 'lots'" \
+printf 'project: %s\nfiles: lots\n' "$proj" >"$TEST_TMP/bad-answers.yaml"
+fails 2 "bad-answers.yaml:2:8: files: must be a whole number of at least 0, not 'lots'$" \
 	"an answers file with a non-number" -- "$FANOUT" create --no-run --answers "$TEST_TMP/bad-answers.yaml" --yes
+printf 'project: %s\nname: -abc\n' "$proj" >"$TEST_TMP/bad-answers.yaml"
+fails 2 "bad-answers.yaml:2:7: name: '-abc' is not valid: use letters" \
+	"an answers file with a bad name" -- "$FANOUT" create --no-run --answers "$TEST_TMP/bad-answers.yaml" --yes
+printf 'project: %s\nregion: zz-nowhere-1\n' "$proj" >"$TEST_TMP/bad-answers.yaml"
+fails 2 "bad-answers.yaml:2:9: region: unknown region 'zz-nowhere-1'" \
+	"an answers file with an unknown region" -- "$FANOUT" create --no-run --answers "$TEST_TMP/bad-answers.yaml" --yes
+printf 'project: %s\nengine: bastion\nnodes: 1\n' "$proj" >"$TEST_TMP/bad-answers.yaml"
+fails 2 "bad-answers.yaml:3:8: nodes: 'nodes' does not apply to engine 'bastion'" \
+	"an answers file with nodes for the bastion engine" -- "$FANOUT" create --no-run --answers "$TEST_TMP/bad-answers.yaml" --yes
 printf 'project: %s\ncleanup_after: maybe\n' "$proj" >"$TEST_TMP/bad-answers.yaml"
-fails 2 "cleanup_after must be true or false, not 'maybe'" \
+fails 2 "bad-answers.yaml:2:16: cleanup_after: answer yes or no, not 'maybe'" \
 	"an answers file with a non-boolean" -- "$FANOUT" create --no-run --answers "$TEST_TMP/bad-answers.yaml" --yes
+printf 'project: %s\nname: first\nfiles: 1\nname: second\n' "$proj" >"$TEST_TMP/bad-answers.yaml"
+fails 2 "bad-answers.yaml:4:1: duplicate key 'name' \(first at line 2\)" \
+	"an answers file with a key twice" -- "$FANOUT" create --no-run --answers "$TEST_TMP/bad-answers.yaml" --yes
+printf 'project: %s\nfiles: lots\n' "$proj" >"$TEST_TMP/bad-answers.yaml"
+"$FANOUT" create --no-run --cleanup-after --answers "$TEST_TMP/bad-answers.yaml" --files 1 --yes >/dev/null 2>&1
+ok $? "an option answers over the answers file"
+is "1 1 1" "$(tagged_counts)" "none of the refused answers made anything"
 fails 2 "say --yes" "create without --yes and no terminal" -- \
 	"$FANOUT" create --no-run "$proj"
 

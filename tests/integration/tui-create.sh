@@ -7,6 +7,9 @@
 plan_lazy
 
 ex=$(example sleep)
+# The region's default is the one the provider's settings name.
+export AWS_REGION=us-east-1
+unset AWS_DEFAULT_REGION AWS_PROFILE AWS_DEFAULT_PROFILE AWS_CONFIG_FILE
 
 tmux_start 80 24
 tmux_run "$FANOUT; echo fanout-exit=\$?"
@@ -17,10 +20,11 @@ diag "cloud provider built in: $cloud"
 tmux_keys Enter
 tmux_expect "> Project folder" "Create asks the project folder first"
 screen=$(tmux_screen)
-for q in "Project name" "Cloud provider" "Region" "Engine" "Number of nodes" \
+for q in "Project name" "Cloud provider" "Region" "Engine" \
     "Number of inputs" "Clean up everything after the run"; do
 	like "$screen" "$q" "the form lists: $q"
 done
+tmux_absent "Number of nodes" "no node count: the bastion engine runs on one VM"
 tmux_type "$ex"
 tmux_keys Enter
 tmux_expect "> Project name +sleep-demo" "the name defaults to fanout.yaml's"
@@ -33,40 +37,67 @@ tmux_type "my demo"
 tmux_keys Enter
 tmux_expect "use letters, digits" "a name with a space is refused"
 like "$(tmux_screen)" "> Project name" "the field stays"
+# The answers the command line refuses (aws-bad-input.sh), refused here at
+# the question with the same words.
+tmux_keys C-u
+tmux_type "-abc"
+tmux_keys Enter
+tmux_expect "'-abc' is not valid: use letters, digits" "-abc is refused at the question"
+tmux_keys C-u
+tmux_type "$(printf 'n%.0s' $(seq 64))"
+tmux_keys Enter
+tmux_expect "must be at most 63 characters long, not 64" "a 64-character name is refused at the question"
+tmux_keys C-u
+tmux_type "$(printf 'n%.0s' $(seq 45))"
+tmux_keys Enter
+tmux_expect "> Cloud provider +aws" "a 45-character name is accepted, as by the CLI and the cloud"
+tmux_keys Escape
+tmux_expect "> Project name" "Esc: back to the name"
 tmux_keys C-u
 tmux_type "demo-run"
 tmux_keys Enter
 tmux_expect "> Cloud provider +aws" "the provider is a choice: aws"
 tmux_keys Enter
-tmux_expect "> Region +us-east-1" "the region defaults to us-east-1"
+tmux_expect "> Region +us-east-1" "the region defaults to AWS_REGION's"
+tmux_keys C-u
+tmux_type "zz-nowhere-1"
 tmux_keys Enter
-tmux_expect "> Engine +bastion +kubernetes" "the engine is a choice"
-tmux_keys Right Enter
-tmux_expect "> Number of nodes +1" "nodes default to 1"
+tmux_expect "unknown region 'zz-nowhere-1'; regions: us-east-1" "a region the provider lacks is refused at the question"
+like "$(tmux_screen)" "> Region +zz-nowhere-1" "the field stays, with what was typed"
+tmux_keys C-u
+tmux_type "eu-west-1"
+tmux_keys Enter
+tmux_expect "> Engine +bastion *$" "the engine is a choice of this build's engines"
+tmux_absent "kubernetes" "kubernetes, which this build lacks, is not offered"
+tmux_keys Right
+tmux_expect "> Engine +bastion *$" "Right stays on bastion: there is no other"
+tmux_keys Enter
+tmux_expect "> Number of inputs +0" "after the engine: the inputs (no node count)"
 tmux_keys C-u
 tmux_type abc
 tmux_keys Enter
-tmux_expect "must be a whole number from 1 to 100, not 'abc'" "abc nodes is refused with the rule"
-like "$(tmux_screen)" "> Number of nodes +abc" "the field stays, with what was typed"
+tmux_expect "must be a whole number of at least 0, not 'abc'" "abc inputs is refused with the rule"
+like "$(tmux_screen)" "> Number of inputs +abc" "the field stays, with what was typed"
 tmux_keys C-u
-tmux_type 101
+tmux_type 2
 tmux_keys Enter
-tmux_expect "not '101'" "101 nodes is refused"
-tmux_keys C-u
-tmux_type 3
-tmux_keys Enter
-tmux_expect "> Number of inputs +0" "nodes 3 accepted"
-tmux_keys Enter
-tmux_expect "> Clean up everything after the run" "asks about cleaning up"
+tmux_expect "> Clean up everything after the run" "inputs 2 accepted; asks about cleaning up"
 like "$(tmux_screen)" "hourly cost" "with a word on the hourly cost"
+# Its default is the CLI's: yes (aws-defaults.sh).
+tmux_keys Enter
+tmux_expect "Clean up everything after the run +yes" "Enter takes the default: clean up"
+tmux_keys Escape
+tmux_expect "> Clean up everything after the run" "Esc goes back to the last question"
 tmux_keys n Enter
 
 tmux_expect "Check the answers" "the confirmation screen"
 screen=$(tmux_screen)
 like "$screen" "Project name +demo-run" "answer: name"
-like "$screen" "Engine +kubernetes" "answer: engine"
-like "$screen" "Number of nodes +3" "answer: nodes"
+like "$screen" "Region +eu-west-1" "answer: region"
+like "$screen" "Engine +bastion" "answer: engine"
+like "$screen" "Number of inputs +2" "answer: inputs"
 like "$screen" "Clean up everything after the run +no" "answer: clean up"
+tmux_absent "Number of nodes" "no node count on the confirmation either"
 like "$screen" "Resources that will be made" "the resources part"
 if [ "$cloud" = 0 ]; then
 	like "$screen" "not available in this build" "create is not in this build yet"
@@ -80,9 +111,9 @@ fi
 # Esc walks back through the questions, keeping the answers.
 tmux_keys Escape
 tmux_expect "> Clean up everything after the run" "Esc goes back to the last question"
-tmux_keys Escape Escape Escape
-tmux_expect "> Engine +bastion +kubernetes" "Esc again: the engine"
-tmux_keys Escape Escape Escape Escape Escape Escape
+tmux_keys Escape Escape
+tmux_expect "> Engine +bastion" "Esc twice more: the engine (no node count between)"
+tmux_keys Escape Escape Escape Escape Escape
 tmux_expect "Run on this machine" "Esc on the first question leaves the form"
 tmux_keys q
 tmux_expect "fanout-exit=0" "q quits"

@@ -8,6 +8,7 @@
 #include "util/fs.h"
 #include "util/xmalloc.h"
 #include "wizard/questions.h"
+#include "wizard/wizard.h"
 
 static void
 write_file(const char *path, const char *text, int mode)
@@ -51,7 +52,7 @@ check(const struct menu *mu, const char *key, const char *text, json_t **vp)
 
 	if (q == NULL)
 		bail("no question %s", key);
-	if (question_check(q, text, &v, &cause) == 0) {
+	if (question_check(q, NULL, text, &v, &cause) == 0) {
 		if (vp != NULL)
 			*vp = v;
 		else
@@ -81,6 +82,7 @@ test_menus(void)
 	    "region", "engine", "nodes", "files", "cleanup_after" };
 	static const char *actions[] = { "create", "resume", "cleanup",
 	    "local", "history", "quit" };
+	const struct question *q;
 	struct menu *mu;
 	char *cause = NULL, *keys;
 	size_t i;
@@ -110,6 +112,17 @@ test_menus(void)
 	is_string("project, name, provider, region, engine, nodes, files, "
 	    "cleanup_after", keys, "menu_keys lists them");
 	free(keys);
+	q = menu_question(mu, "engine");
+	ok(q != NULL && q->nchoices == 1 && strcmp(q->choices[0],
+	    "bastion") == 0, "the engine choices are the engines of this "
+	    "build: bastion alone, no kubernetes");
+	ok(q != NULL && q->choices_from != NULL &&
+	    strcmp(q->choices_from, "engines") == 0,
+	    "they come from the engine table, not from the menu file");
+	ok(!menu_asks(mu, menu_question(mu, "nodes"), NULL),
+	    "the number of nodes is not asked for the default engine");
+	ok(menu_asks(mu, menu_question(mu, "files"), NULL),
+	    "a question without when: is asked");
 	menu_free(mu);
 
 	mu = menu_load("local", &cause);
@@ -129,7 +142,7 @@ static void
 test_checks(const struct menu *mu, const char *proj, const char *tmp)
 {
 	json_t *v = NULL;
-	char *cause, *empty, *file;
+	char *cause, *empty, *file, *text;
 
 	refused(mu, "nodes", "abc", "must be a whole number from 1 to 100, "
 	    "not 'abc'");
@@ -149,18 +162,40 @@ test_checks(const struct menu *mu, const char *proj, const char *tmp)
 
 	refused(mu, "name", "ab", "at least 3 characters");
 	refused(mu, "name", "my project", "use letters, digits");
+	refused(mu, "name", "-abc", "'-abc' is not valid: use letters, "
+	    "digits, '.', '_' and '-', starting with a letter or digit");
+	text = xprintf("%.64s", "a123456789b123456789c123456789d123456789"
+	    "e123456789f123456789g123456789");
+	refused(mu, "name", text, "must be at most 63 characters long, not "
+	    "64");
+	text[63] = '\0';
+	cause = check(mu, "name", text, NULL);
+	ok(cause == NULL, "a 63-character name is accepted");
+	free(cause);
+	text[45] = '\0';
+	cause = check(mu, "name", text, NULL);
+	ok(cause == NULL, "a 45-character name is accepted (the tags take "
+	    "it)");
+	free(cause);
+	free(text);
 	ok(check(mu, "name", "my-proj_2", &v) == NULL &&
 	    strcmp(json_string_value(v), "my-proj_2") == 0,
 	    "a good name is kept as text");
 	json_decref(v);
-	refused(mu, "region", "Mars", "region name");
+	refused(mu, "region", "Mars", "unknown region 'Mars'");
+	refused(mu, "region", "zz-nowhere-1", "unknown region "
+	    "'zz-nowhere-1'; regions: us-east-1, us-east-2, us-west-1, "
+	    "us-west-2, ... (");
 	cause = check(mu, "region", "eu-west-1", NULL);
 	ok(cause == NULL, "eu-west-1 is a region");
 	free(cause);
-	refused(mu, "engine", "docker", "one of bastion, kubernetes");
+	refused(mu, "engine", "docker", "no engine 'docker' in this build; "
+	    "engines: bastion");
+	refused(mu, "engine", "kubernetes", "no engine 'kubernetes' in this "
+	    "build; engines: bastion");
 	refused(mu, "provider", "gcp", "one of aws");
-	ok(check(mu, "engine", "kubernetes", NULL) == NULL,
-	    "kubernetes is an engine");
+	ok(check(mu, "engine", "bastion", NULL) == NULL,
+	    "bastion is an engine");
 	ok(check(mu, "cleanup_after", "Yes", &v) == NULL && json_is_true(v),
 	    "yes is true");
 	json_decref(v);
@@ -210,6 +245,16 @@ test_defaults(const struct menu *mu, const char *proj)
 	d = question_default(menu_question(mu, "cleanup_after"), answers);
 	is_string("yes", d, "cleaning up is the default");
 	free(d);
+	setenv("AWS_REGION", "eu-west-1", 1);
+	d = question_default(menu_question(mu, "region"), answers);
+	is_string("eu-west-1", d, "the region defaults to the provider's "
+	    "setting (AWS_REGION)");
+	free(d);
+	unsetenv("AWS_REGION");
+	d = question_default(menu_question(mu, "region"), answers);
+	ok(d == NULL, "no region default when nothing names one");
+	free(d);
+	setenv("AWS_REGION", "us-east-1", 1);
 	local = menu_load("local", &cause);
 	d = local != NULL ? question_default(menu_question(local, "workers"),
 	    answers) : NULL;
@@ -232,101 +277,194 @@ answers_from(const struct menu *mu, const char *tmp, const char *name,
 	return a;
 }
 
+/* Expects an answers file to be refused with a cause containing want. */
+static void
+answers_refused(const struct menu *mu, const char *tmp, const char *name,
+    const char *text, const char *want, const char *desc)
+{
+	char *cause = NULL;
+	json_t *a;
+
+	a = answers_from(mu, tmp, name, text, &cause);
+	ok(a == NULL && cause != NULL && strstr(cause, want) != NULL,
+	    "%s: %s", desc, cause != NULL ? cause : "(accepted)");
+	json_decref(a);
+	free(cause);
+}
+
 static void
 test_answers(const struct menu *mu, const char *proj, const char *tmp)
 {
-	json_t *a, *given;
+	json_t *a;
 	char *text, *cause = NULL;
-	int rv;
 
-	text = xprintf("project: %s\nnodes: 3\nengine: kubernetes\n", proj);
+	text = xprintf("project: %s\nfiles: 3\nengine: bastion\n", proj);
 	a = answers_from(mu, tmp, "a.yaml", text, &cause);
 	free(text);
 	ok(a != NULL, "a YAML answers file is read %s", cause ? cause : "");
-	is_int(8, (long long)json_object_size(a), "every key is answered");
-	is_int(3, json_integer_value(json_object_get(a, "nodes")),
-	    "nodes as given");
-	is_string("kubernetes", json_string_value(json_object_get(a,
+	is_int(7, (long long)json_object_size(a), "every question asked is "
+	    "answered");
+	ok(json_object_get(a, "nodes") == NULL, "nodes, not asked for the "
+	    "bastion engine, is not in the answers");
+	is_int(3, json_integer_value(json_object_get(a, "files")),
+	    "files as given");
+	is_string("bastion", json_string_value(json_object_get(a,
 	    "engine")), "engine as given");
 	is_string("demo-proj", json_string_value(json_object_get(a, "name")),
 	    "name from the project's fanout.yaml");
 	is_string("us-east-1", json_string_value(json_object_get(a,
-	    "region")), "region default");
+	    "region")), "region from AWS_REGION");
 	ok(json_is_true(json_object_get(a, "cleanup_after")),
 	    "cleanup_after default is true");
-	is_int(0, json_integer_value(json_object_get(a, "files")),
-	    "files default 0");
 	json_decref(a);
 
-	text = xprintf("{\"project\": \"%s\", \"name\": \"other\", \"nodes\": "
+	text = xprintf("{\"project\": \"%s\", \"name\": \"other\", \"files\": "
 	    "2, \"cleanup_after\": false}", proj);
 	a = answers_from(mu, tmp, "a.json", text, &cause);
 	free(text);
 	ok(a != NULL && json_is_false(json_object_get(a, "cleanup_after")) &&
-	    json_integer_value(json_object_get(a, "nodes")) == 2 &&
+	    json_integer_value(json_object_get(a, "files")) == 2 &&
 	    strcmp(json_string_value(json_object_get(a, "name")), "other") ==
 	    0, "a JSON answers file is read the same way");
 	json_decref(a);
 
 	text = xprintf("project: %s\ncolour: blue\n", proj);
-	a = answers_from(mu, tmp, "b.yaml", text, &cause);
+	answers_refused(mu, tmp, "b.yaml", text, "unknown key 'colour' (the "
+	    "keys are project, name", "an unknown key is refused, naming "
+	    "the keys");
 	free(text);
-	ok(a == NULL && cause != NULL && strstr(cause, "b.yaml") &&
-	    strstr(cause, "unknown key 'colour'") && strstr(cause, "nodes"),
-	    "an unknown key is refused, naming the keys: %s", cause);
-	free(cause);
-	cause = NULL;
-
-	text = xprintf("project: %s\nnodes: abc\n", proj);
-	a = answers_from(mu, tmp, "c.yaml", text, &cause);
+	text = xprintf("project: %s\nfiles: abc\n", proj);
+	answers_refused(mu, tmp, "c.yaml", text, "c.yaml:2:8: files: must "
+	    "be a whole number of at least 0, not 'abc'", "a bad value names "
+	    "the file, line, column, key and rule");
 	free(text);
-	ok(a == NULL && cause != NULL && strstr(cause, "nodes: must be a "
-	    "whole number from 1 to 100, not 'abc'"), "a bad value names the "
-	    "key and the rule: %s", cause);
-	free(cause);
-	cause = NULL;
-
-	a = answers_from(mu, tmp, "d.yaml", "nodes: 2\n", &cause);
-	ok(a == NULL && cause != NULL && strstr(cause, "missing 'project'"),
-	    "a missing answer without default is named: %s", cause);
-	free(cause);
-	cause = NULL;
-
-	a = answers_from(mu, tmp, "e.yaml", "- project\n", &cause);
-	ok(a == NULL && cause != NULL && strstr(cause, "mapping"),
-	    "a list is not an answers file: %s", cause);
-	free(cause);
-	cause = NULL;
-
-	a = answers_from(mu, tmp, "f.yaml", "project: [a\n", &cause);
-	ok(a == NULL && cause != NULL && strstr(cause, "f.yaml:"),
-	    "bad YAML names the file and line: %s", cause);
-	free(cause);
-	cause = NULL;
-
-	text = xprintf("project: %s\nnodes: [1, 2]\n", proj);
-	a = answers_from(mu, tmp, "g.yaml", text, &cause);
+	text = xprintf("project: %s\nnodes: 3\n", proj);
+	answers_refused(mu, tmp, "c2.yaml", text, "c2.yaml:2:8: nodes: "
+	    "'nodes' does not apply to engine 'bastion' (no engine in this "
+	    "build takes it); leave it out", "nodes with the bastion engine "
+	    "is refused");
 	free(text);
-	ok(a == NULL && cause != NULL && strstr(cause, "one value"),
-	    "a list as a value is refused: %s", cause);
-	free(cause);
-	cause = NULL;
+	text = xprintf("project: %s\nengine: kubernetes\n", proj);
+	answers_refused(mu, tmp, "c3.yaml", text, "c3.yaml:2:9: engine: no "
+	    "engine 'kubernetes' in this build; engines: bastion",
+	    "an engine this build lacks is refused");
+	free(text);
+	text = xprintf("project: %s\nregion: zz-nowhere-1\n", proj);
+	answers_refused(mu, tmp, "c4.yaml", text, "region: unknown region "
+	    "'zz-nowhere-1'", "an unknown region is refused");
+	free(text);
+	answers_refused(mu, tmp, "d.yaml", "files: 2\n", "missing 'project'",
+	    "a missing answer without default is named");
+	answers_refused(mu, tmp, "e.yaml", "- project\n", "mapping",
+	    "a list is not an answers file");
+	answers_refused(mu, tmp, "f.yaml", "project: [a\n", "f.yaml:",
+	    "bad YAML names the file and line");
+	text = xprintf("project: %s\nfiles: [1, 2]\n", proj);
+	answers_refused(mu, tmp, "g.yaml", text, "one value",
+	    "a list as a value is refused");
+	free(text);
+	text = xprintf("project: %s\nname: first\nfiles: 1\nname: second\n",
+	    proj);
+	answers_refused(mu, tmp, "h.yaml", text, "h.yaml:4:1: duplicate key "
+	    "'name' (first at line 2)", "a key given twice is refused with "
+	    "file:line:column");
+	free(text);
+	text = xprintf("{\"project\": \"%s\", \"files\": 1,\n \"files\": 2}",
+	    proj);
+	answers_refused(mu, tmp, "h.json", text, "h.json:2:2: duplicate key "
+	    "'files'", "the same in a JSON answers file");
+	free(text);
 
-	given = json_pack("{s:s, s:i, s:b}", "project", proj, "nodes", 7,
-	    "cleanup_after", 0);
-	ok(menu_complete_answers(mu, given, &cause) == 0 &&
-	    json_object_size(given) == 8 &&
-	    json_integer_value(json_object_get(given, "nodes")) == 7 &&
-	    json_is_false(json_object_get(given, "cleanup_after")),
-	    "answers from options are checked and completed");
+	unsetenv("AWS_REGION");
+	text = xprintf("project: %s\n", proj);
+	answers_refused(mu, tmp, "i.yaml", text, "missing 'region' (Region): "
+	    "no AWS region: looked at --region, AWS_REGION",
+	    "no region anywhere: the provider says where it looked");
+	free(text);
+	setenv("AWS_REGION", "us-east-1", 1);
+}
+
+/* The command line's path (menu_given_set + menu_answers) refuses what
+ * the form's check (question_check) refuses, with the same message after
+ * the option's name. */
+static void
+test_same_message(const struct menu *mu, const char *proj)
+{
+	static const struct {
+		const char	*key, *option, *text;
+	} bad[] = {
+		{ "name", "--name", "-abc" },
+		{ "name", "--name", "a123456789b123456789c123456789d123456789"
+		    "e123456789f123456789g1234" },
+		{ "region", "--region", "zz-nowhere-1" },
+		{ "files", "--files", "abc" },
+		{ "files", "--files", "1.5" },
+		{ "engine", "--engine", "kubernetes" },
+	};
+	json_t *given, *a, *answers;
+	char *form = NULL, *cli = NULL, *want;
+	size_t i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		/* The form checks with the answers made before the field. */
+		answers = json_pack("{s:s, s:s}", "provider", "aws", "engine",
+		    "bastion");
+		form = NULL;
+		a = NULL;
+		if (question_check(menu_question(mu, bad[i].key), answers,
+		    bad[i].text, &a, &form) == 0)
+			form = xstrdup("(accepted)");
+		json_decref(a);
+		json_decref(answers);
+		given = json_object();
+		cli = NULL;
+		if (menu_given_set(mu, given, "project", proj, "PROJECT",
+		    &cli) != 0 || menu_given_set(mu, given, bad[i].key,
+		    bad[i].text, bad[i].option, &cli) != 0 ||
+		    (a = menu_answers(mu, given, &cli)) != NULL) {
+			json_decref(a);
+			cli = xstrdup("(accepted)");
+		}
+		want = xprintf("%s: %s", bad[i].option, form);
+		is_string(want, cli, "%s '%.20s': the CLI says what the form "
+		    "says (%s)", bad[i].option, bad[i].text, form);
+		free(want);
+		free(form);
+		free(cli);
+		json_decref(given);
+	}
+
+	given = json_object();
+	menu_given_set(mu, given, "project", proj, "PROJECT", &cli);
+	ok(menu_given_set(mu, given, "colour", "blue", "--colour", &cli) != 0 &&
+	    strstr(cli, "--colour: unknown key 'colour'") != NULL,
+	    "an unknown key is refused as it is set: %s", cli);
+	free(cli);
+	cli = NULL;
+	menu_given_set(mu, given, "cleanup_after", "no", "--keep", &cli);
+	a = menu_answers(mu, given, &cli);
+	ok(a != NULL && json_is_false(json_object_get(a, "cleanup_after")),
+	    "--keep answers cleanup_after with no");
+	json_decref(a);
 	json_decref(given);
-	given = json_pack("{s:s, s:i}", "project", proj, "nodes", 700);
-	rv = menu_complete_answers(mu, given, &cause);
-	ok(rv != 0 && cause != NULL &&
-	    strstr(cause, "from 1 to 100"), "and refused the same way: %s",
-	    cause);
-	free(cause);
-	json_decref(given);
+
+	a = json_pack("{s:s, s:s, s:i}", "project", proj, "engine", "bastion",
+	    "files", 2);
+	json_object_set_new(a, "ssh_anywhere", json_true());
+	ok(menu_check_answers(mu, a, &cli) == 0, "answers made are checked "
+	    "again, options of the command line left alone");
+	json_object_set_new(a, "nodes", json_integer(3));
+	ok(menu_check_answers(mu, a, &cli) != 0 && strstr(cli, "'nodes' does "
+	    "not apply to engine 'bastion'") != NULL, "and nodes with the "
+	    "bastion engine is refused there too: %s", cli);
+	free(cli);
+	cli = NULL;
+	json_object_del(a, "nodes");
+	json_object_set_new(a, "name", json_string("-abc"));
+	ok(menu_check_answers(mu, a, &cli) != 0 && strstr(cli, "name: '-abc' "
+	    "is not valid") != NULL, "and a bad name: %s", cli);
+	free(cli);
+	json_decref(a);
 }
 
 static void
@@ -398,6 +536,22 @@ test_bad_menu(const char *tmp)
 	ok(mu == NULL && cause != NULL && strstr(cause, "pattern"),
 	    "a broken pattern is caught at load: %s", cause);
 	free(cause);
+	cause = NULL;
+	write_file(path, "title: x\nquestions:\n  - key: a\n    title: A\n"
+	    "    type: choice\n    choices_from: colours\n", 0644);
+	mu = menu_load_file(path, &cause);
+	ok(mu == NULL && cause != NULL && strstr(cause, "bad.yaml:3") &&
+	    strstr(cause, "no list 'colours' in this build"), "a list this "
+	    "build lacks is caught at load: %s", cause);
+	free(cause);
+	cause = NULL;
+	write_file(path, "title: x\nquestions:\n  - key: a\n    title: A\n"
+	    "    type: text\n    title: B\n", 0644);
+	mu = menu_load_file(path, &cause);
+	ok(mu == NULL && cause != NULL && strstr(cause, "bad.yaml:6:5: "
+	    "duplicate key 'title' (first at line 4)"), "a key twice in a "
+	    "menu file is refused: %s", cause);
+	free(cause);
 	free(path);
 }
 
@@ -409,6 +563,12 @@ main(void)
 	char *proj, *cause = NULL;
 
 	plan_lazy();
+	/* The engines and regions of this build; the region from here. */
+	wizard_menus_register();
+	setenv("AWS_REGION", "us-east-1", 1);
+	unsetenv("AWS_DEFAULT_REGION");
+	unsetenv("AWS_PROFILE");
+	setenv("AWS_CONFIG_FILE", "/nonexistent/fanout-test-config", 1);
 	test_menus();
 	if ((mu = menu_load("create", &cause)) == NULL)
 		bail("%s", cause);
@@ -416,6 +576,7 @@ main(void)
 	test_checks(mu, proj, tmp);
 	test_defaults(mu, proj);
 	test_answers(mu, proj, tmp);
+	test_same_message(mu, proj);
 	test_complete(tmp);
 	test_bad_menu(tmp);
 	menu_free(mu);
