@@ -108,7 +108,6 @@ project: $proj
 provider: aws
 region: us-east-1
 engine: bastion
-nodes: 1
 files: 0
 cleanup_after: true
 YAML

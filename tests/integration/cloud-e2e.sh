@@ -13,7 +13,7 @@ sshd_start
 sshd_as_bastion
 
 proj=$(example sleep)
-"$FANOUT" create "$proj" --provider aws --region us-east-1 --files 4 --yes \
+"$FANOUT" create "$proj" --provider aws --region us-east-1 --files 4 --keep --yes \
     >"$TEST_TMP/id" 2>"$TEST_TMP/create.err"
 rc=$?
 is 0 "$rc" "create with the bastion engine runs the project and exits 0"
