@@ -404,6 +404,7 @@ test_same_message(const struct menu *mu, const char *proj)
 	json_t *given, *a, *answers;
 	char *form = NULL, *cli = NULL, *want;
 	size_t i;
+	int rv;
 
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		/* The form checks with the answers made before the field. */
@@ -435,9 +436,10 @@ test_same_message(const struct menu *mu, const char *proj)
 	}
 
 	given = json_object();
+	cli = NULL;
 	menu_given_set(mu, given, "project", proj, "PROJECT", &cli);
-	ok(menu_given_set(mu, given, "colour", "blue", "--colour", &cli) != 0 &&
-	    strstr(cli, "--colour: unknown key 'colour'") != NULL,
+	rv = menu_given_set(mu, given, "colour", "blue", "--colour", &cli);
+	ok(rv != 0 && strstr(cli, "--colour: unknown key 'colour'") != NULL,
 	    "an unknown key is refused as it is set: %s", cli);
 	free(cli);
 	cli = NULL;
@@ -454,14 +456,16 @@ test_same_message(const struct menu *mu, const char *proj)
 	ok(menu_check_answers(mu, a, &cli) == 0, "answers made are checked "
 	    "again, options of the command line left alone");
 	json_object_set_new(a, "nodes", json_integer(3));
-	ok(menu_check_answers(mu, a, &cli) != 0 && strstr(cli, "'nodes' does "
+	rv = menu_check_answers(mu, a, &cli);
+	ok(rv != 0 && strstr(cli, "'nodes' does "
 	    "not apply to engine 'bastion'") != NULL, "and nodes with the "
 	    "bastion engine is refused there too: %s", cli);
 	free(cli);
 	cli = NULL;
 	json_object_del(a, "nodes");
 	json_object_set_new(a, "name", json_string("-abc"));
-	ok(menu_check_answers(mu, a, &cli) != 0 && strstr(cli, "name: '-abc' "
+	rv = menu_check_answers(mu, a, &cli);
+	ok(rv != 0 && strstr(cli, "name: '-abc' "
 	    "is not valid") != NULL, "and a bad name: %s", cli);
 	free(cli);
 	json_decref(a);
