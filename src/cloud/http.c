@@ -2,6 +2,7 @@
 #include <curl/curl.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +16,15 @@
 #define HTTP_STD_ATTEMPTS 3	/* botocore standard mode */
 
 static pthread_once_t http_once = PTHREAD_ONCE_INIT;
+/* The backoff's random numbers, one generator per thread (drand48's one
+ * state must not be shared by the steps that run at once). */
+static _Thread_local unsigned short http_rand[3];
+static _Thread_local int http_rand_seeded;
 
 static void
 http_init_once(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	srand48((long)time(NULL) ^ (long)clock());
 }
 
 void
@@ -33,10 +37,21 @@ double
 http_backoff(int attempt)
 {
 	double cap = ldexp(1.0, attempt - 1 > 30 ? 30 : attempt - 1);
+	struct timespec ts;
+	unsigned long v;
 
 	if (cap > HTTP_MAX_BACKOFF)
 		cap = HTTP_MAX_BACKOFF;
-	return drand48() * cap;
+	if (!http_rand_seeded) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		v = (unsigned long)ts.tv_nsec ^ (unsigned long)ts.tv_sec ^
+		    (unsigned long)(uintptr_t)&http_rand;
+		http_rand[0] = (unsigned short)v;
+		http_rand[1] = (unsigned short)(v >> 16);
+		http_rand[2] = 0x330e;
+		http_rand_seeded = 1;
+	}
+	return erand48(http_rand) * cap;
 }
 
 char *
