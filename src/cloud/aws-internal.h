@@ -40,6 +40,9 @@ struct aws_poll {
 	double	delay;		/* pause before the next poll (backoff) */
 };
 
+/* The deadline of a wait: $FANOUT_CLOUD_WAIT seconds (1 to 86400), else
+ * AWS_WAIT_SECONDS; -1 with a cause for a bad value. */
+int	 aws_wait_limit(double *, char **cause);
 void	 aws_poll_init(struct aws_poll *);
 /* Pauses before the next poll (0.5 s doubling to 5 s). Returns 0, or -1
  * when the deadline has passed or the sink was cancelled (*why says

@@ -50,6 +50,10 @@ aws_price(const char *type)
 static void *
 aws_provider_open(const char *region, char **cause)
 {
+	double limit;
+
+	if (aws_wait_limit(&limit, cause) != 0)
+		return NULL;
 	return aws_open(region, cause);
 }
 

@@ -369,29 +369,35 @@ out:
 	return rc;
 }
 
-/* The deadline of a wait: $FANOUT_CLOUD_WAIT seconds (1 to 86400), else
- * AWS_WAIT_SECONDS. */
-static double
-aws_wait_limit(void)
+int
+aws_wait_limit(double *limit, char **cause)
 {
 	const char *s = getenv("FANOUT_CLOUD_WAIT");
 	char *end;
 	double v;
 
+	*limit = AWS_WAIT_SECONDS;
 	if (s == NULL || *s == '\0')
-		return AWS_WAIT_SECONDS;
+		return 0;
 	errno = 0;
 	v = strtod(s, &end);
-	if (*end != '\0' || errno != 0 || !(v >= 1 && v <= 86400))
-		return AWS_WAIT_SECONDS;
-	return v;
+	if (*end != '\0' || errno != 0 || !(v >= 1 && v <= 86400)) {
+		xasprintf(cause, "FANOUT_CLOUD_WAIT must be a number of seconds "
+		    "from 1 to 86400, not '%s'", s);
+		return -1;
+	}
+	*limit = v;
+	return 0;
 }
 
 void
 aws_poll_init(struct aws_poll *w)
 {
+	char *why = NULL;
+
 	w->start = time_mono();
-	w->limit = aws_wait_limit();
+	if (aws_wait_limit(&w->limit, &why) != 0)
+		free(why);	/* refused when the session was opened */
 	w->delay = 0.5;
 }
 

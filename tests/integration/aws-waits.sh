@@ -125,4 +125,10 @@ like "$(tail -1 "$TEST_TMP/c3.err")" "fanout cleanup $id" "and how to remove wha
 proxy_stop
 "$FANOUT" cleanup "$id" --yes >/dev/null 2>&1
 is "0 0 0" "$(tagged_counts)" "cleanup (without faults) leaves nothing"
+
+FANOUT_CLOUD_WAIT=soon "$FANOUT" create --no-run "$proj" --yes >/dev/null 2>"$TEST_TMP/c4.err"
+ok $(($? == 0)) "a bad FANOUT_CLOUD_WAIT is refused"
+like "$(cat "$TEST_TMP/c4.err")" "FANOUT_CLOUD_WAIT must be a number of seconds from 1 to 86400, not 'soon'" \
+	"with a message naming it"
+is "0 0 0" "$(tagged_counts)" "before anything is made"
 done_testing
