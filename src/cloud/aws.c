@@ -437,9 +437,16 @@ aws_post(struct aws *a, const char *service, const char *action,
 	req.secret_key = a->secret_key;
 	req.transient = aws_transient;
 	if (http_perform(&req, resp) != 0) {
-		xasprintf(cause, "%s: cannot reach %s (%s) after %d attempts",
-		    action, url, resp->error, resp->attempts);
-		rc = CLOUD_ETRANSIENT;
+		if (resp->final) {
+			xasprintf(cause, "%s: cannot reach %s (%s)", action,
+			    url, resp->error);
+			rc = CLOUD_ERR;
+		} else {
+			xasprintf(cause, "%s: cannot reach %s (%s) after %d "
+			    "attempts", action, url, resp->error,
+			    resp->attempts);
+			rc = CLOUD_ETRANSIENT;
+		}
 	} else if (resp->status >= 300) {
 		code = aws_error_code(resp->body, resp->len, &msg);
 		if (code != NULL)

@@ -84,6 +84,30 @@ http_write(char *ptr, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/* Non-zero when a transfer that failed with cc may work another time:
+ * the network, the name service or the server, not the request. */
+static int
+http_transient(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_WEIRD_SERVER_REPLY:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* One attempt. Returns 0 with an answer, -1 without (resp->error). */
 static int
 http_once_perform(const struct http_request *req, struct http_response *resp)
@@ -132,6 +156,7 @@ http_once_perform(const struct http_request *req, struct http_response *resp)
 	if (cc != CURLE_OK) {
 		resp->error = xprintf("%s", errbuf[0] != '\0' ? errbuf :
 		    curl_easy_strerror(cc));
+		resp->final = !http_transient(cc);
 		rc = -1;
 	} else
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
@@ -164,7 +189,7 @@ http_retryable(const struct http_request *req, const struct http_response *r,
     int rc)
 {
 	if (rc != 0)
-		return 1;
+		return !r->final;
 	if (r->status == 500 || r->status == 502 || r->status == 503 ||
 	    r->status == 504)
 		return 1;

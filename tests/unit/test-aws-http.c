@@ -265,6 +265,19 @@ main(void)
 	    "a refused connection is retried and named: %s", cause);
 	is_int(CLOUD_ETRANSIENT, rc, "a refused connection is transient");
 	free(cause);
+	cause = NULL;
+	aws_free(a);
+
+	/* A URL that can never work is not retried, and not transient. */
+	setenv("AWS_ENDPOINT_URL", "ftp://127.0.0.1:1", 1);
+	if ((a = aws_open(NULL, &cause)) == NULL)
+		bail("%s", cause);
+	rc = aws_sts_identity(a, &account, &arn, &cause);
+	is_int(CLOUD_ERR, rc, "an endpoint of another protocol is final");
+	ok(cause != NULL && strstr(cause, "GetCallerIdentity: cannot reach "
+	    "ftp://127.0.0.1:1/") != NULL && strstr(cause, "attempts") ==
+	    NULL, "after one attempt: %s", cause);
+	free(cause);
 	unsetenv("AWS_MAX_ATTEMPTS");
 	aws_free(a);
 	close(listen_fd);
