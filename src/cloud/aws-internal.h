@@ -9,7 +9,7 @@
 #include "cloud/provider.h"
 
 #define AWS_DEFAULT_TYPE "t3.micro"
-#define AWS_WAIT_SECONDS 600.0	/* longest wait for an instance state */
+#define AWS_WAIT_SECONDS 600.0	/* default deadline of a wait */
 #define AWS_EBS_HOURLY (30 * 0.08 / 730)	/* 30 GB gp3 */
 #define AWS_IPV4_HOURLY 0.005			/* public IPv4 address */
 
@@ -32,9 +32,28 @@ void	 aws_state_free(void *);
 double	 aws_price(const char *type);
 /* answers[key] as a string, or def. */
 const char *aws_answer_str(json_t *answers, const char *key, const char *def);
+/* A wait: polls until its own deadline ($FANOUT_CLOUD_WAIT seconds, else
+ * AWS_WAIT_SECONDS), whatever transient errors the polls meet. */
+struct aws_poll {
+	double	start;		/* time_mono() at the first poll */
+	double	limit;		/* seconds the wait may take */
+	double	delay;		/* pause before the next poll (backoff) */
+};
+
+/* The deadline of a wait: $FANOUT_CLOUD_WAIT seconds (1 to 86400), else
+ * AWS_WAIT_SECONDS; -1 with a cause for a bad value. */
+int	 aws_wait_limit(double *, char **cause);
+void	 aws_poll_init(struct aws_poll *);
+/* Pauses before the next poll (0.5 s doubling to 5 s). Returns 0, or -1
+ * when the deadline has passed or the sink was cancelled (*why says
+ * which: "cancelled" or the wait's length, e.g. "10 minutes"). */
+int	 aws_poll_next(struct cloud_run *, struct aws_poll *, char **why);
 /* Waits until instance id is in one of the states in want (a
  * space-separated list; "gone" = terminated or not found); fills out
- * when not NULL. Polls with backoff, honours cancel. */
+ * when not NULL. A status check that fails with a transient error
+ * (throttled, 5xx, no answer, even after its 3 attempts) does not end
+ * the wait; the deadline does, with a cause naming the last state seen
+ * and the last failed check. Honours cancel. */
 int	 aws_wait_instance(struct cloud_run *, const char *step,
 	     const char *id, const char *want, struct aws_instance *out,
 	     char **cause);

@@ -50,6 +50,10 @@ aws_price(const char *type)
 static void *
 aws_provider_open(const char *region, char **cause)
 {
+	double limit;
+
+	if (aws_wait_limit(&limit, cause) != 0)
+		return NULL;
 	return aws_open(region, cause);
 }
 
@@ -246,25 +250,41 @@ fail:
 	return -1;
 }
 
+/* Deletes a security group, waiting while it is still in use (its
+ * instance's network interface goes some time after the instance) and
+ * through transient errors, until the wait's deadline. */
 static int
 aws_destroy_group(struct cloud_run *run, const char *id, char **cause)
 {
-	double start = time_mono();
-	char *why = NULL;
+	struct aws_poll w;
+	char *why = NULL, *late;
+	int rc;
 
+	aws_poll_init(&w);
 	for (;;) {
-		if (aws_ec2_delete_security_group(aws_of(run), id, &why) == 0)
+		rc = aws_ec2_delete_security_group(aws_of(run), id, &why);
+		if (rc == 0)
 			return 0;
-		if (!aws_code_is("DependencyViolation") ||
-		    time_mono() - start > AWS_WAIT_SECONDS) {
+		if (rc != CLOUD_EINUSE && rc != CLOUD_ETRANSIENT) {
 			*cause = why;
 			return -1;
 		}
-		event_log(run->sink, "cleanup", "%s still in use; retrying",
-		    id);
+		event_log(run->sink, "cleanup", "%s %s (%s); retrying", id,
+		    rc == CLOUD_EINUSE ? "is still in use" :
+		    "could not be deleted yet", why);
+		if (aws_poll_next(run, &w, &late) != 0) {
+			if (strcmp(late, "cancelled") == 0)
+				xasprintf(cause, "cancelled while deleting "
+				    "security group %s: %s", id, why);
+			else
+				xasprintf(cause, "security group %s is still "
+				    "there after %s: %s", id, late, why);
+			free(late);
+			free(why);
+			return -1;
+		}
 		free(why);
 		why = NULL;
-		sleep(5);
 	}
 }
 

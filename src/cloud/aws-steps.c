@@ -194,7 +194,7 @@ step_key_pair(struct cloud_run *run, char **cause)
 		return -1;
 	rc = aws_ec2_create_key_pair(aws_of(run), st->key_name, &t, &id, &key,
 	    &why);
-	if (rc != 0 && aws_code_is("InvalidKeyPair.Duplicate")) {
+	if (rc == CLOUD_EDUPLICATE) {
 		/* Ours (the name holds the run-set id) from an attempt whose
 		 * answer was lost: its private key is gone, so replace it. */
 		free(why);
@@ -238,20 +238,22 @@ step_security_group(struct cloud_run *run, char **cause)
 	if ((res = cloud_intent(run, "security_group", name, NULL, NULL,
 	    cause)) == NULL)
 		goto out;
-	if (aws_ec2_create_security_group(aws_of(run), name, st->vpc, &t,
-	    &st->group_id, &why) != 0) {
+	if ((rc = aws_ec2_create_security_group(aws_of(run), name, st->vpc,
+	    &t, &st->group_id, &why)) != 0) {
 		/* A lost answer: the group is there already, find it. */
-		if (!aws_code_is("InvalidGroup.Duplicate") ||
+		if (rc != CLOUD_EDUPLICATE ||
 		    aws_ec2_find_security_group(aws_of(run), name,
 		    &st->group_id, cause) != 1) {
 			if (*cause == NULL)
 				*cause = why;
 			else
 				free(why);
+			rc = -1;
 			goto out;
 		}
 		free(why);
 	}
+	rc = -1;
 	if (cloud_created(run, res, st->group_id, cause) != 0)
 		goto out;
 	if (aws_ec2_authorize_ssh(aws_of(run), st->group_id, st->cidr,
@@ -368,59 +370,171 @@ out:
 }
 
 int
+aws_wait_limit(double *limit, char **cause)
+{
+	const char *s = getenv("FANOUT_CLOUD_WAIT");
+	char *end;
+	double v;
+
+	*limit = AWS_WAIT_SECONDS;
+	if (s == NULL || *s == '\0')
+		return 0;
+	errno = 0;
+	v = strtod(s, &end);
+	if (*end != '\0' || errno != 0 || !(v >= 1 && v <= 86400)) {
+		xasprintf(cause, "FANOUT_CLOUD_WAIT must be a number of seconds "
+		    "from 1 to 86400, not '%s'", s);
+		return -1;
+	}
+	*limit = v;
+	return 0;
+}
+
+void
+aws_poll_init(struct aws_poll *w)
+{
+	char *why = NULL;
+
+	w->start = time_mono();
+	if (aws_wait_limit(&w->limit, &why) != 0)
+		free(why);	/* refused when the session was opened */
+	w->delay = 0.5;
+}
+
+/* "10 minutes" or "30 s": how long a wait may take. */
+static char *
+aws_poll_limit(const struct aws_poll *w)
+{
+	if (w->limit >= 120 && (long)w->limit % 60 == 0)
+		return xprintf("%.0f minutes", w->limit / 60);
+	return xprintf("%.0f s", w->limit);
+}
+
+int
+aws_poll_next(struct cloud_run *run, struct aws_poll *w, char **why)
+{
+	struct timespec ts;
+	double left, d;
+
+	left = w->limit - (time_mono() - w->start);
+	d = w->delay < left ? w->delay : left;
+	for (; d > 0 && !event_cancelled(run->sink); d -= 0.25) {
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)((d < 0.25 ? d : 0.25) * 1e9);
+		nanosleep(&ts, NULL);
+	}
+	if (event_cancelled(run->sink)) {
+		*why = xstrdup("cancelled");
+		return -1;
+	}
+	if (left <= 0) {
+		*why = aws_poll_limit(w);
+		return -1;
+	}
+	if ((w->delay *= 2) > 5)
+		w->delay = 5;
+	return 0;
+}
+
+/* Non-zero when word is one of the space-separated words of list. */
+static int
+aws_word_in(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p;
+
+	for (p = list; (p = strstr(p, word)) != NULL; p += n) {
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' ||
+		    p[n] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+int
 aws_wait_instance(struct cloud_run *run, const char *step, const char *id,
     const char *want, struct aws_instance *out, char **cause)
 {
-	double start = time_mono(), delay = 0.5;
 	struct aws_instance in;
-	struct timespec ts;
+	struct aws_poll w;
 	const char *state;
-	char *last = NULL;
+	char *last = NULL, *failed = NULL, *why, *wanted, *p;
 	int rc;
 
+	wanted = xstrdup(want);
+	for (p = wanted; (p = strchr(p, ' ')) != NULL; p++)
+		*p = '/';
+	aws_poll_init(&w);
 	for (;;) {
-		if ((rc = aws_ec2_describe_instance(aws_of(run), id, &in,
-		    cause)) < 0)
+		why = NULL;
+		rc = aws_ec2_describe_instance(aws_of(run), id, &in, &why);
+		if (rc == CLOUD_ETRANSIENT) {
+			/* Only this check failed, not the wait. */
+			event_log(run->sink, step, "status check of %s failed "
+			    "(%s); still waiting", id, why);
+			free(failed);
+			failed = why;
+		} else if (rc < 0) {
+			*cause = why;
 			break;
-		state = rc == 0 ? "gone" : in.state;
-		if (rc == 1 && strcmp(in.state, "terminated") == 0)
-			state = "gone";
-		if (last == NULL || strcmp(last, state) != 0) {
-			event_log(run->sink, step, "%s is %s", id, state);
-			free(last);
-			last = xstrdup(state);
+		} else {
+			free(failed);
+			failed = NULL;
+			if (rc == 1 && in.state == NULL)
+				state = "unknown";
+			else if (rc == 1 && strcmp(in.state, "terminated") !=
+			    0)
+				state = in.state;
+			else if (rc == 1 || aws_word_in(want, "gone"))
+				state = "gone";
+			else	/* Not visible yet (EC2 is eventually
+				 * consistent right after RunInstances). */
+				state = "not found yet";
+			if (last == NULL || strcmp(last, state) != 0) {
+				event_log(run->sink, step, "%s is %s", id,
+				    state);
+				free(last);
+				last = xstrdup(state);
+			}
+			if (aws_word_in(want, state)) {
+				if (out != NULL)
+					*out = in;
+				else
+					aws_instance_free(&in);
+				rc = 0;
+				break;
+			}
+			aws_instance_free(&in);
+			if (strcmp(state, "gone") == 0) {
+				xasprintf(cause, "instance %s is gone "
+				    "(terminated)", id);
+				rc = -1;
+				break;
+			}
 		}
-		if (strstr(want, state) != NULL) {
-			if (out != NULL)
-				*out = in;
+		if (aws_poll_next(run, &w, &why) != 0) {
+			if (strcmp(why, "cancelled") == 0)
+				xasprintf(cause, "cancelled while waiting for "
+				    "%s", id);
+			else if (last == NULL)
+				xasprintf(cause, "instance %s: no status check "
+				    "answered in %s (waiting for %s); the last "
+				    "failed: %s", id, why, wanted, failed);
 			else
-				aws_instance_free(&in);
-			free(last);
-			return 0;
-		}
-		aws_instance_free(&in);
-		if (strstr(want, "gone") == NULL && strcmp(state, "gone") ==
-		    0) {
-			xasprintf(cause, "instance %s is gone", id);
+				xasprintf(cause, "instance %s is still %s after "
+				    "%s (waiting for %s)%s%s", id, last, why,
+				    wanted, failed != NULL ? "; its last status "
+				    "check failed: " : "", failed != NULL ?
+				    failed : "");
+			free(why);
+			rc = -1;
 			break;
 		}
-		if (event_cancelled(run->sink)) {
-			xasprintf(cause, "cancelled while waiting for %s", id);
-			break;
-		}
-		if (time_mono() - start > AWS_WAIT_SECONDS) {
-			xasprintf(cause, "instance %s is still %s after %.0f "
-			    "minutes", id, state, AWS_WAIT_SECONDS / 60);
-			break;
-		}
-		ts.tv_sec = (time_t)delay;
-		ts.tv_nsec = (long)((delay - (double)ts.tv_sec) * 1e9);
-		nanosleep(&ts, NULL);
-		if ((delay *= 2) > 5)
-			delay = 5;
 	}
+	free(failed);
 	free(last);
-	return -1;
+	free(wanted);
+	return rc == 0 ? 0 : -1;
 }
 
 int

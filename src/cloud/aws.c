@@ -9,11 +9,10 @@
 
 #include "cloud/aws.h"
 #include "cloud/http.h"
+#include "cloud/provider.h"
 #include "cloud/xml.h"
 #include "util/fs.h"
 #include "util/xmalloc.h"
-
-static _Thread_local char aws_code[128];
 
 const char *const aws_regions[] = {
 	"us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1",
@@ -39,18 +38,52 @@ static const char *const aws_transient_codes[] = {
 	"IDPCommunicationError", NULL
 };
 
-const char *
-aws_last_code(void)
+/* Codes of a resource another one still uses. */
+static const char *const aws_inuse_codes[] = {
+	"DependencyViolation", "ResourceInUse", "resourceInUse",
+	"ResourceInUseException", "DeleteConflict", "InvalidGroup.InUse",
+	NULL
+};
+
+static int
+aws_code_in(const char *code, const char *const *list)
 {
-	return aws_code;
+	size_t i;
+
+	for (i = 0; list[i] != NULL; i++) {
+		if (strcmp(code, list[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+aws_code_ends(const char *code, const char *suffix)
+{
+	size_t n = strlen(code), m = strlen(suffix);
+
+	return n >= m && strcmp(code + n - m, suffix) == 0;
 }
 
 int
-aws_code_is(const char *suffix)
+aws_error_kind(const char *code, long status)
 {
-	size_t n = strlen(aws_code), m = strlen(suffix);
-
-	return n >= m && strcmp(aws_code + n - m, suffix) == 0;
+	if (status == 0 || status == 500 || status == 502 || status == 503 ||
+	    status == 504)
+		return CLOUD_ETRANSIENT;
+	if (code == NULL)
+		return CLOUD_ERR;
+	if (aws_code_in(code, aws_transient_codes))
+		return CLOUD_ETRANSIENT;
+	if (aws_code_ends(code, "NotFound") || strcmp(code, "NoSuchEntity") ==
+	    0)
+		return CLOUD_ENOTFOUND;
+	if (aws_code_ends(code, ".Duplicate") || aws_code_ends(code,
+	    "AlreadyExists"))
+		return CLOUD_EDUPLICATE;
+	if (aws_code_in(code, aws_inuse_codes))
+		return CLOUD_EINUSE;
+	return CLOUD_ERR;
 }
 
 int
@@ -388,23 +421,20 @@ static int
 aws_transient(const struct http_response *r)
 {
 	char *code, *msg;
-	size_t i;
-	int t = 0;
+	int t;
 
 	if (r->status < 400)
 		return 0;
 	if ((code = aws_error_code(r->body, r->len, &msg)) == NULL)
 		return 0;
-	for (i = 0; aws_transient_codes[i] != NULL; i++) {
-		if (strcmp(code, aws_transient_codes[i]) == 0)
-			t = 1;
-	}
+	t = aws_code_in(code, aws_transient_codes);
 	free(code);
 	free(msg);
 	return t;
 }
 
-/* Sends one signed POST; on an AWS error fills the cause and aws_code. */
+/* Sends one signed POST. Returns 0 with an answer, or an enum cloud_err
+ * with the cause. */
 static int
 aws_post(struct aws *a, const char *service, const char *action,
     const char *body, size_t len, const char *const *extra,
@@ -416,7 +446,6 @@ aws_post(struct aws *a, const char *service, const char *action,
 	size_t n = 0;
 	int rc;
 
-	aws_code[0] = '\0';
 	sig = xprintf("aws:amz:%s:%s", strcmp(service, "iam") == 0 ?
 	    "us-east-1" : a->region, service);
 	while (extra != NULL && *extra != NULL && n < 3)
@@ -435,22 +464,29 @@ aws_post(struct aws *a, const char *service, const char *action,
 	req.access_key = a->access_key;
 	req.secret_key = a->secret_key;
 	req.transient = aws_transient;
-	rc = http_perform(&req, resp);
-	if (rc != 0) {
-		xasprintf(cause, "%s: cannot reach %s (%s) after %d attempts",
-		    action, url, resp->error, resp->attempts);
+	if (http_perform(&req, resp) != 0) {
+		if (resp->final) {
+			xasprintf(cause, "%s: cannot reach %s (%s)", action,
+			    url, resp->error);
+			rc = CLOUD_ERR;
+		} else {
+			xasprintf(cause, "%s: cannot reach %s (%s) after %d "
+			    "attempts", action, url, resp->error,
+			    resp->attempts);
+			rc = CLOUD_ETRANSIENT;
+		}
 	} else if (resp->status >= 300) {
 		code = aws_error_code(resp->body, resp->len, &msg);
-		if (code != NULL) {
-			snprintf(aws_code, sizeof aws_code, "%s", code);
+		if (code != NULL)
 			xasprintf(cause, "%s: %s: %s", action, code, msg);
-		} else
+		else
 			xasprintf(cause, "%s: HTTP %ld from %s", action,
 			    resp->status, url);
+		rc = aws_error_kind(code, resp->status);
 		free(code);
 		free(msg);
-		rc = -1;
-	}
+	} else
+		rc = 0;
 	if (tok != NULL) {
 		explicit_bzero(tok, strlen(tok));
 		free(tok);
@@ -460,50 +496,54 @@ aws_post(struct aws *a, const char *service, const char *action,
 	return rc;
 }
 
-xmlDocPtr
+int
 aws_query(struct aws *a, const char *service, struct aws_params *p,
-    char **cause)
+    xmlDocPtr *doc, char **cause)
 {
 	static const char *const hdr[] = {
 	    "Content-Type: application/x-www-form-urlencoded; charset=utf-8",
 	    NULL };
 	struct http_response resp;
-	xmlDocPtr doc = NULL;
+	int rc;
 
-	if (aws_post(a, service, p->action, p->sb.buf, p->sb.len, hdr, &resp,
-	    cause) == 0) {
-		if ((doc = xml_parse(resp.body, resp.len)) == NULL)
-			xasprintf(cause, "%s: the answer is not XML",
-			    p->action);
+	*doc = NULL;
+	rc = aws_post(a, service, p->action, p->sb.buf, p->sb.len, hdr, &resp,
+	    cause);
+	if (rc == 0 && (*doc = xml_parse(resp.body, resp.len)) == NULL) {
+		xasprintf(cause, "%s: the answer is not XML", p->action);
+		rc = CLOUD_ERR;
 	}
 	http_response_free(&resp);
-	return doc;
+	return rc;
 }
 
-json_t *
+int
 aws_json(struct aws *a, const char *service, const char *target,
-    json_t *body, char **cause)
+    json_t *body, json_t **out, char **cause)
 {
 	char *text = json_dumps(body, JSON_COMPACT), *th;
 	const char *hdr[3];
 	const char *action = strchr(target, '.') ? strchr(target, '.') + 1 :
 	    target;
 	struct http_response resp;
-	json_t *out = NULL;
 	json_error_t je;
+	int rc;
 
+	*out = NULL;
 	th = xprintf("X-Amz-Target: %s", target);
 	hdr[0] = "Content-Type: application/x-amz-json-1.1";
 	hdr[1] = th;
 	hdr[2] = NULL;
-	if (aws_post(a, service, action, text, strlen(text), hdr, &resp,
-	    cause) == 0) {
-		if ((out = json_loadb(resp.body, resp.len, 0, &je)) == NULL)
-			xasprintf(cause, "%s: the answer is not JSON (%s)",
-			    action, je.text);
+	rc = aws_post(a, service, action, text, strlen(text), hdr, &resp,
+	    cause);
+	if (rc == 0 && (*out = json_loadb(resp.body, resp.len, 0, &je)) ==
+	    NULL) {
+		xasprintf(cause, "%s: the answer is not JSON (%s)", action,
+		    je.text);
+		rc = CLOUD_ERR;
 	}
 	http_response_free(&resp);
 	free(text);
 	free(th);
-	return out;
+	return rc;
 }

@@ -1,7 +1,8 @@
 /* AWS: credentials and settings found the way the AWS CLI finds them, and
  * the two API styles fanout speaks: the Query API with XML answers (EC2,
  * IAM, STS; libxml2) and the JSON API (SSM, EKS, ECR; jansson). Every AWS
- * error becomes a cause "<Action>: <Code>: <Message>". */
+ * error becomes a cause "<Action>: <Code>: <Message>" and one of the kinds
+ * of enum cloud_err (provider.h). */
 #ifndef FANOUT_CLOUD_AWS_H
 #define FANOUT_CLOUD_AWS_H
 
@@ -20,11 +21,9 @@ struct aws {
 	char	*endpoint_url;	/* endpoint_url of the profile, or NULL */
 };
 
-/* The last AWS error code of a call on this thread ("" when the call
- * failed without one), for callers that treat e.g. NotFound as done. */
-const char	*aws_last_code(void);
-/* Non-zero when code ends with suffix (e.g. ".NotFound"). */
-int		 aws_code_is(const char *suffix);
+/* The kind (enum cloud_err, provider.h) of an AWS error: code is the AWS
+ * error code or NULL, status the HTTP status (0: no answer came). */
+int		 aws_error_kind(const char *code, long status);
 
 /* Finds credentials and the region: AWS_ACCESS_KEY_ID/SECRET/SESSION_TOKEN,
  * else AWS_PROFILE (or "default") in AWS_SHARED_CREDENTIALS_FILE
@@ -58,12 +57,15 @@ void	aws_param_tags(struct aws_params *, int n, const char *resource_type,
 	    const char *run_set, const char *project, const char *name);
 void	aws_params_free(struct aws_params *);
 
-/* Calls a Query API (POST, SigV4). Returns the parsed answer (caller
- * xmlFreeDoc's) or NULL with a cause. Frees nothing of p. */
-xmlDocPtr	 aws_query(struct aws *, const char *service,
-		     struct aws_params *, char **cause);
-/* Calls a JSON API: target "AmazonSSM.GetParameter". */
-json_t		*aws_json(struct aws *, const char *service,
-		     const char *target, json_t *body, char **cause);
+/* Calls a Query API (POST, SigV4). Returns 0 with the parsed answer in
+ * *doc (caller xmlFreeDoc's), or an enum cloud_err with a cause and *doc
+ * NULL. Frees nothing of p. */
+int		 aws_query(struct aws *, const char *service,
+		     struct aws_params *, xmlDocPtr *doc, char **cause);
+/* Calls a JSON API (target "AmazonSSM.GetParameter"): as aws_query, the
+ * answer in *out (caller json_decref's). */
+int		 aws_json(struct aws *, const char *service,
+		     const char *target, json_t *body, json_t **out,
+		     char **cause);
 
 #endif

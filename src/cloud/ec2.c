@@ -7,6 +7,7 @@
 
 #include "cloud/aws.h"
 #include "cloud/ec2.h"
+#include "cloud/provider.h"
 #include "cloud/xml.h"
 #include "util/xmalloc.h"
 
@@ -15,18 +16,20 @@
 	"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 
 /* Runs the query (freeing p) and takes two text fields of its answer;
- * both must be there, else -1 with missing as the cause. */
+ * both must be there, else CLOUD_ERR with missing as the cause. */
 static int
 aws_query_two(struct aws *a, const char *service, struct aws_params *p,
     const char *k1, char **v1, const char *k2, char **v2,
     const char *missing, char **cause)
 {
 	xmlDocPtr doc;
+	int rc;
 
-	doc = aws_query(a, service, p, cause);
+	*v1 = *v2 = NULL;
+	rc = aws_query(a, service, p, &doc, cause);
 	aws_params_free(p);
-	if (doc == NULL)
-		return -1;
+	if (rc != 0)
+		return rc;
 	*v1 = xml_text(xmlDocGetRootElement(doc), k1);
 	*v2 = xml_text(xmlDocGetRootElement(doc), k2);
 	xmlFreeDoc(doc);
@@ -35,7 +38,7 @@ aws_query_two(struct aws *a, const char *service, struct aws_params *p,
 		free(*v2);
 		*v1 = *v2 = NULL;
 		xasprintf(cause, "%s", missing);
-		return -1;
+		return CLOUD_ERR;
 	}
 	return 0;
 }
@@ -57,7 +60,7 @@ aws_ssm_parameter(struct aws *a, const char *name, char **cause)
 	const char *v;
 	char *s = NULL;
 
-	out = aws_json(a, "ssm", "AmazonSSM.GetParameter", body, cause);
+	aws_json(a, "ssm", "AmazonSSM.GetParameter", body, &out, cause);
 	json_decref(body);
 	if (out == NULL)
 		return NULL;
@@ -87,7 +90,7 @@ aws_ec2_al2023_ami(struct aws *a, char **cause)
 	aws_param(&p, "Filter.1.Value.1", "al2023-ami-2023*-x86_64");
 	aws_param(&p, "Filter.2.Name", "state");
 	aws_param(&p, "Filter.2.Value.1", "available");
-	doc = aws_query(a, "ec2", &p, cause);
+	aws_query(a, "ec2", &p, &doc, cause);
 	aws_params_free(&p);
 	if (doc == NULL) {
 		free(why);
@@ -128,31 +131,33 @@ aws_ec2_default_vpc(struct aws *a, char **vpc, json_t **subnets,
 	json_t *pairs;
 	char *id, *az;
 	size_t i;
+	int rc;
 
 	*vpc = NULL;
 	*subnets = NULL;
 	aws_params_init(&p, "DescribeVpcs", EC2_VERSION);
 	aws_param(&p, "Filter.1.Name", "isDefault");
 	aws_param(&p, "Filter.1.Value.1", "true");
-	doc = aws_query(a, "ec2", &p, cause);
+	if ((rc = aws_query(a, "ec2", &p, &doc, cause)) != 0) {
+		aws_params_free(&p);
+		return rc;
+	}
 	aws_params_free(&p);
-	if (doc == NULL)
-		return -1;
 	*vpc = xml_text(xmlDocGetRootElement(doc), "vpcSet/item/vpcId");
 	xmlFreeDoc(doc);
 	if (*vpc == NULL) {
 		xasprintf(cause, "region %s has no default VPC; create one "
 		    "with 'aws ec2 create-default-vpc'", a->region);
-		return -1;
+		return CLOUD_ERR;
 	}
 	aws_params_init(&p, "DescribeSubnets", EC2_VERSION);
 	aws_param(&p, "Filter.1.Name", "vpc-id");
 	aws_param(&p, "Filter.1.Value.1", "%s", *vpc);
 	aws_param(&p, "Filter.2.Name", "default-for-az");
 	aws_param(&p, "Filter.2.Value.1", "true");
-	doc = aws_query(a, "ec2", &p, cause);
+	rc = aws_query(a, "ec2", &p, &doc, cause);
 	aws_params_free(&p);
-	if (doc == NULL)
+	if (rc != 0)
 		goto fail;
 	pairs = json_array();
 	it = xml_child(xml_child(xmlDocGetRootElement(doc), "subnetSet"),
@@ -170,6 +175,7 @@ aws_ec2_default_vpc(struct aws *a, char **vpc, json_t **subnets,
 	if (json_array_size(pairs) == 0) {
 		json_decref(pairs);
 		xasprintf(cause, "default VPC %s has no default subnets", *vpc);
+		rc = CLOUD_ERR;
 		goto fail;
 	}
 	/* Sort by availability zone (insertion sort; a handful). */
@@ -195,7 +201,7 @@ aws_ec2_default_vpc(struct aws *a, char **vpc, json_t **subnets,
 fail:
 	free(*vpc);
 	*vpc = NULL;
-	return -1;
+	return rc;
 }
 
 int
@@ -214,23 +220,24 @@ aws_ec2_create_key_pair(struct aws *a, const char *name,
 }
 
 /* Runs a call (and frees its parameters). NotFound, when gone_ok, is no
- * error: 0 with *doc NULL. */
+ * error: 0 with *doc NULL. Else as aws_query. */
 static int
 ec2_query(struct aws *a, struct aws_params *p, int gone_ok, xmlDocPtr *doc,
     char **cause)
 {
 	char *why = NULL;
+	int rc;
 
-	*doc = aws_query(a, "ec2", p, &why);
+	rc = aws_query(a, "ec2", p, doc, &why);
 	aws_params_free(p);
-	if (*doc != NULL)
+	if (rc == 0)
 		return 0;
-	if (gone_ok && aws_code_is(".NotFound")) {
+	if (gone_ok && rc == CLOUD_ENOTFOUND) {
 		free(why);
 		return 0;
 	}
 	*cause = why;
-	return -1;
+	return rc;
 }
 
 int
@@ -239,12 +246,13 @@ aws_ec2_find_key_pair(struct aws *a, const char *name, char **id,
 {
 	struct aws_params p;
 	xmlDocPtr doc;
+	int rc;
 
 	*id = NULL;
 	aws_params_init(&p, "DescribeKeyPairs", EC2_VERSION);
 	aws_param(&p, "KeyName.1", "%s", name);
-	if (ec2_query(a, &p, 1, &doc, cause) != 0)
-		return -1;
+	if ((rc = ec2_query(a, &p, 1, &doc, cause)) != 0)
+		return rc;
 	if (doc == NULL)
 		return 0;
 	*id = xml_text(xmlDocGetRootElement(doc), "keySet/item/keyPairId");
@@ -258,9 +266,10 @@ static int
 ec2_simple(struct aws *a, struct aws_params *p, int gone_ok, char **cause)
 {
 	xmlDocPtr doc;
+	int rc;
 
-	if (ec2_query(a, p, gone_ok, &doc, cause) != 0)
-		return -1;
+	if ((rc = ec2_query(a, p, gone_ok, &doc, cause)) != 0)
+		return rc;
 	if (doc != NULL)
 		xmlFreeDoc(doc);
 	return 0;
@@ -282,6 +291,7 @@ aws_ec2_create_security_group(struct aws *a, const char *name,
 {
 	struct aws_params p;
 	xmlDocPtr doc;
+	int rc;
 
 	aws_params_init(&p, "CreateSecurityGroup", EC2_VERSION);
 	aws_param(&p, "GroupName", "%s", name);
@@ -290,15 +300,15 @@ aws_ec2_create_security_group(struct aws *a, const char *name,
 	aws_param(&p, "VpcId", "%s", vpc);
 	aws_param_tags(&p, 1, "security-group", t->run_set, t->project,
 	    t->name);
-	doc = aws_query(a, "ec2", &p, cause);
+	rc = aws_query(a, "ec2", &p, &doc, cause);
 	aws_params_free(&p);
-	if (doc == NULL)
-		return -1;
+	if (rc != 0)
+		return rc;
 	*id = xml_text(xmlDocGetRootElement(doc), "groupId");
 	xmlFreeDoc(doc);
 	if (*id == NULL) {
 		xasprintf(cause, "CreateSecurityGroup: no id in the answer");
-		return -1;
+		return CLOUD_ERR;
 	}
 	return 0;
 }
@@ -309,15 +319,16 @@ aws_ec2_find_security_group(struct aws *a, const char *name, char **id,
 {
 	struct aws_params p;
 	xmlDocPtr doc;
+	int rc;
 
 	*id = NULL;
 	aws_params_init(&p, "DescribeSecurityGroups", EC2_VERSION);
 	aws_param(&p, "Filter.1.Name", "group-name");
 	aws_param(&p, "Filter.1.Value.1", "%s", name);
-	doc = aws_query(a, "ec2", &p, cause);
+	rc = aws_query(a, "ec2", &p, &doc, cause);
 	aws_params_free(&p);
-	if (doc == NULL)
-		return -1;
+	if (rc != 0)
+		return rc;
 	*id = xml_text(xmlDocGetRootElement(doc),
 	    "securityGroupInfo/item/groupId");
 	xmlFreeDoc(doc);
@@ -330,6 +341,7 @@ aws_ec2_authorize_ssh(struct aws *a, const char *group_id, const char *cidr,
 {
 	struct aws_params p;
 	char *why = NULL;
+	int rc;
 
 	aws_params_init(&p, "AuthorizeSecurityGroupIngress", EC2_VERSION);
 	aws_param(&p, "GroupId", "%s", group_id);
@@ -339,14 +351,14 @@ aws_ec2_authorize_ssh(struct aws *a, const char *group_id, const char *cidr,
 	aws_param(&p, "IpPermissions.1.IpRanges.1.CidrIp", "%s", cidr);
 	aws_param(&p, "IpPermissions.1.IpRanges.1.Description",
 	    "fanout: SSH from the creator");
-	if (ec2_simple(a, &p, 0, &why) == 0)
+	if ((rc = ec2_simple(a, &p, 0, &why)) == 0)
 		return 0;
-	if (aws_code_is("InvalidPermission.Duplicate")) {
+	if (rc == CLOUD_EDUPLICATE) {
 		free(why);
 		return 0;
 	}
 	*cause = why;
-	return -1;
+	return rc;
 }
 
 int
@@ -378,6 +390,7 @@ aws_ec2_run_instance(struct aws *a, const struct aws_run_spec *s, char **id,
 	struct aws_params p;
 	xmlDocPtr doc;
 	char *ud;
+	int rc;
 
 	aws_params_init(&p, "RunInstances", EC2_VERSION);
 	aws_param(&p, "ImageId", "%s", s->ami);
@@ -409,15 +422,15 @@ aws_ec2_run_instance(struct aws *a, const struct aws_run_spec *s, char **id,
 	    s->tags.name);
 	aws_param_tags(&p, 2, "volume", s->tags.run_set, s->tags.project,
 	    s->tags.name);
-	doc = aws_query(a, "ec2", &p, cause);
+	rc = aws_query(a, "ec2", &p, &doc, cause);
 	aws_params_free(&p);
-	if (doc == NULL)
-		return -1;
+	if (rc != 0)
+		return rc;
 	*id = xml_text(xmlDocGetRootElement(doc), "instanceId");
 	xmlFreeDoc(doc);
 	if (*id == NULL) {
 		xasprintf(cause, "RunInstances: no instance in the answer");
-		return -1;
+		return CLOUD_ERR;
 	}
 	return 0;
 }
@@ -438,12 +451,13 @@ aws_ec2_describe_instance(struct aws *a, const char *id,
 	struct aws_params p;
 	xmlNodePtr it;
 	xmlDocPtr doc;
+	int rc;
 
 	memset(in, 0, sizeof *in);
 	aws_params_init(&p, "DescribeInstances", EC2_VERSION);
 	aws_param(&p, "InstanceId.1", "%s", id);
-	if (ec2_query(a, &p, 1, &doc, cause) != 0)
-		return -1;
+	if ((rc = ec2_query(a, &p, 1, &doc, cause)) != 0)
+		return rc;
 	if (doc == NULL)
 		return 0;
 	it = xml_path(xmlDocGetRootElement(doc),
@@ -472,7 +486,7 @@ aws_ec2_find_instances(struct aws *a, const char *run_set, char **cause)
 	aws_param(&p, "Filter.2.Value.3", "stopping");
 	aws_param(&p, "Filter.2.Value.4", "stopped");
 	aws_param(&p, "Filter.2.Value.5", "shutting-down");
-	doc = aws_query(a, "ec2", &p, cause);
+	aws_query(a, "ec2", &p, &doc, cause);
 	aws_params_free(&p);
 	if (doc == NULL)
 		return NULL;
@@ -558,14 +572,15 @@ ec2_tagged_one(struct aws *a, const char *action, const char *set,
 	xmlNodePtr r, it;
 	xmlDocPtr doc;
 	char *id, *name, *rs, *st;
+	int rc;
 
 	aws_params_init(&p, action, EC2_VERSION);
 	aws_param(&p, "Filter.1.Name", "tag:managedBy");
 	aws_param(&p, "Filter.1.Value.1", "fanout");
-	doc = aws_query(a, "ec2", &p, cause);
+	rc = aws_query(a, "ec2", &p, &doc, cause);
 	aws_params_free(&p);
-	if (doc == NULL)
-		return -1;
+	if (rc != 0)
+		return rc;
 	r = xml_child(xml_child(xmlDocGetRootElement(doc), set), "item");
 	for (; r != NULL; r = xml_next(r, "item")) {
 		it = r;

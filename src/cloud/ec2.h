@@ -1,7 +1,8 @@
 /* The AWS calls fanout makes: STS identity, SSM public parameters, and
  * EC2 key pairs, security groups, instances and their look-ups. Each
- * returns -1 with a cause "<Action>: <Code>: <Message>" on error; a
- * delete of something already gone counts as done. */
+ * returns an enum cloud_err (provider.h: negative) with a cause
+ * "<Action>: <Code>: <Message>" on error; a delete of something already
+ * gone counts as done. */
 #ifndef FANOUT_CLOUD_EC2_H
 #define FANOUT_CLOUD_EC2_H
 
@@ -46,7 +47,7 @@ int	aws_ec2_default_vpc(struct aws *, char **vpc, json_t **subnets,
 
 int	aws_ec2_create_key_pair(struct aws *, const char *name,
 	    const struct aws_tags *, char **id, char **material, char **cause);
-/* 1 found (id set), 0 not found, -1 error. */
+/* 1 found (id set), 0 not found, < 0 error. */
 int	aws_ec2_find_key_pair(struct aws *, const char *name, char **id,
 	    char **cause);
 int	aws_ec2_delete_key_pair(struct aws *, const char *name, char **cause);
@@ -63,7 +64,7 @@ int	aws_ec2_delete_security_group(struct aws *, const char *group_id,
 
 int	aws_ec2_run_instance(struct aws *, const struct aws_run_spec *,
 	    char **id, char **cause);
-/* 1 found, 0 not found (or terminated when live_only), -1 error. */
+/* 1 found, 0 not found, < 0 error. */
 int	aws_ec2_describe_instance(struct aws *, const char *id,
 	    struct aws_instance *, char **cause);
 /* Instances tagged fanout:run-set=run_set that are not terminated. */

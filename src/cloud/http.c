@@ -2,6 +2,7 @@
 #include <curl/curl.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +16,15 @@
 #define HTTP_STD_ATTEMPTS 3	/* botocore standard mode */
 
 static pthread_once_t http_once = PTHREAD_ONCE_INIT;
+/* The backoff's random numbers, one generator per thread (drand48's one
+ * state must not be shared by the steps that run at once). */
+static _Thread_local unsigned short http_rand[3];
+static _Thread_local int http_rand_seeded;
 
 static void
 http_init_once(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	srand48((long)time(NULL) ^ (long)clock());
 }
 
 void
@@ -33,10 +37,21 @@ double
 http_backoff(int attempt)
 {
 	double cap = ldexp(1.0, attempt - 1 > 30 ? 30 : attempt - 1);
+	struct timespec ts;
+	unsigned long v;
 
 	if (cap > HTTP_MAX_BACKOFF)
 		cap = HTTP_MAX_BACKOFF;
-	return drand48() * cap;
+	if (!http_rand_seeded) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		v = (unsigned long)ts.tv_nsec ^ (unsigned long)ts.tv_sec ^
+		    (unsigned long)(uintptr_t)&http_rand;
+		http_rand[0] = (unsigned short)v;
+		http_rand[1] = (unsigned short)(v >> 16);
+		http_rand[2] = 0x330e;
+		http_rand_seeded = 1;
+	}
+	return erand48(http_rand) * cap;
 }
 
 char *
@@ -67,6 +82,30 @@ http_write(char *ptr, size_t size, size_t n, void *arg)
 {
 	strbuf_add(arg, ptr, size * n);
 	return size * n;
+}
+
+/* Non-zero when a transfer that failed with cc may work another time:
+ * the network, the name service or the server, not the request. */
+static int
+http_transient(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_WEIRD_SERVER_REPLY:
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 /* One attempt. Returns 0 with an answer, -1 without (resp->error). */
@@ -117,6 +156,7 @@ http_once_perform(const struct http_request *req, struct http_response *resp)
 	if (cc != CURLE_OK) {
 		resp->error = xprintf("%s", errbuf[0] != '\0' ? errbuf :
 		    curl_easy_strerror(cc));
+		resp->final = !http_transient(cc);
 		rc = -1;
 	} else
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
@@ -149,7 +189,7 @@ http_retryable(const struct http_request *req, const struct http_response *r,
     int rc)
 {
 	if (rc != 0)
-		return 1;
+		return !r->final;
 	if (r->status == 500 || r->status == 502 || r->status == 503 ||
 	    r->status == 504)
 		return 1;

@@ -1,7 +1,8 @@
 /* One HTTP helper over libcurl, the only place that includes curl.h.
  * Requests can be signed with AWS Signature V4 (CURLOPT_AWS_SIGV4) and are
  * retried as botocore's "standard" mode: up to 3 attempts, full-jitter
- * exponential backoff capped at 20 s, on connection errors, HTTP
+ * exponential backoff capped at 20 s, on connection errors (not on a bad
+ * URL or a refused certificate: resp->final), HTTP
  * 500/502/503/504 and whatever the caller's classifier calls transient
  * (AWS throttling codes). Nothing here logs headers or bodies. */
 #ifndef FANOUT_CLOUD_HTTP_H
@@ -14,6 +15,9 @@ struct http_response {
 	char	*body;		/* answer body, NUL-terminated (may be "") */
 	size_t	 len;		/* body bytes */
 	char	*error;		/* transport error text when status is 0 */
+	int	 final;		/* no answer, and another attempt cannot
+				 * help (a bad URL, a refused certificate):
+				 * not retried */
 	int	 attempts;	/* attempts made */
 };
 

@@ -13,6 +13,20 @@
 struct sink;
 struct provider;
 
+/* What kind of failure a cloud call had: returned (instead of a bare -1)
+ * together with its cause, so that callers decide on the kind and never
+ * parse a provider's error codes. A provider maps its own codes to these
+ * (AWS: aws.c). Every kind is negative, so "!= 0" and "< 0" still mean
+ * failed. */
+enum cloud_err {
+	CLOUD_ERR = -1,		/* final: refused, malformed, denied, ... */
+	CLOUD_ENOTFOUND = -2,	/* the resource does not exist (now) */
+	CLOUD_EDUPLICATE = -3,	/* it exists already (an answer was lost) */
+	CLOUD_EINUSE = -4,	/* another resource still depends on it */
+	CLOUD_ETRANSIENT = -5,	/* throttled, HTTP 5xx or no answer after
+				 * the call's attempts: try again later */
+};
+
 /* One flow in progress. Steps of the same wave run on their own threads:
  * rec and sink are shared and guarded by lock (the journal helpers and the
  * wizard's sink wrapper take it); state is the provider's, each member

@@ -184,6 +184,12 @@ ssh_tcp(struct ssh_session *ss, double timeout, char **cause)
 		    soerr == ENETUNREACH)
 			return ssh_fail(ss, SSH_ERR_TIMEOUT, cause, "%s:%d: %s",
 			    ss->o->host, ss->o->port, strerror(soerr));
+		/* Accepted by a listener that died before taking us (an
+		 * sshd going down or restarting): as lost during the
+		 * banner, worth another try. */
+		if (soerr == ECONNRESET || soerr == ECONNABORTED)
+			return ssh_fail(ss, SSH_ERR_LOST, cause, "%s:%d: %s",
+			    ss->o->host, ss->o->port, strerror(soerr));
 		return ssh_fail(ss, SSH_ERR_OTHER, cause, "%s:%d: %s",
 		    ss->o->host, ss->o->port, strerror(soerr));
 	}

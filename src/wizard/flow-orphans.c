@@ -1,5 +1,6 @@
-/* Orphans: resources tagged managedBy=fanout that no live record knows
- * (wizard.h), and the registration of the flows in flow_ops. */
+/* Orphans: resources tagged managedBy=fanout that no live record knows,
+ * looked for in every region a record names and the one asked for
+ * (wizard.h); and the registration of the flows in flow_ops. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +8,7 @@
 #include "event.h"
 #include "flows.h"
 #include "history/history.h"
+#include "util/strbuf.h"
 #include "util/xmalloc.h"
 #include "wizard/wizard.h"
 
@@ -46,13 +48,90 @@ orphan_known(json_t *records, json_t *item)
 	return 0;
 }
 
+/* Adds region to the array regions unless it is there. */
+static void
+orphan_add_region(json_t *regions, const char *region)
+{
+	json_t *v;
+	size_t i;
+
+	if (region == NULL || *region == '\0')
+		return;
+	json_array_foreach(regions, i, v) {
+		if (strcmp(json_string_value(v), region) == 0)
+			return;
+	}
+	json_array_append_new(regions, json_string(region));
+}
+
+/* Every region a cloud record of provider p names (the record's and its
+ * resources'), after first. */
+static json_t *
+orphan_regions(const struct provider *p, json_t *records, const char *first)
+{
+	json_t *regions = json_array(), *rec, *res;
+	const char *prov;
+	size_t i, j;
+
+	orphan_add_region(regions, first);
+	json_array_foreach(records, i, rec) {
+		prov = json_string_value(json_object_get(rec, "provider"));
+		if (strcmp(jstr(rec, "kind"), "cloud") != 0 ||
+		    strcmp(prov != NULL ? prov : "aws", p->name) != 0)
+			continue;
+		orphan_add_region(regions, json_string_value(
+		    json_object_get(rec, "region")));
+		json_array_foreach(json_object_get(rec, "resources"), j, res)
+			orphan_add_region(regions, json_string_value(
+			    json_object_get(res, "region")));
+	}
+	return regions;
+}
+
+/* Appends the tagged resources of one region to tagged. A region that
+ * only a record names and the provider refuses (a damaged record) is
+ * left out with a warning. */
+static int
+orphan_search(const struct provider *p, const char *region, int from_record,
+    json_t *tagged, struct sink *sink, char **cause)
+{
+	json_t *found;
+	char *why = NULL;
+	void *s;
+
+	if ((s = p->open(region, &why)) == NULL) {
+		if (from_record) {
+			event_log(sink, "orphans", "not looking in '%s', which "
+			    "a history record names: %s", region, why);
+			free(why);
+			return 0;
+		}
+		xasprintf(cause, "cannot look for orphans in %s: %s", region,
+		    why);
+		free(why);
+		return -1;
+	}
+	found = p->tagged(s, &why);
+	p->close(s);
+	if (found == NULL) {
+		xasprintf(cause, "cannot look for orphans in %s: %s", region,
+		    why);
+		free(why);
+		return -1;
+	}
+	json_array_extend(tagged, found);
+	json_decref(found);
+	return 0;
+}
+
 json_t *
 wizard_orphans_in(const char *provider, const char *region,
     struct sink *sink, char **cause)
 {
 	const struct provider *p = provider_find(provider != NULL ? provider :
 	    "aws");
-	json_t *tagged, *records, *out, *item;
+	json_t *tagged, *records, *out, *item, *regions, *r;
+	struct strbuf names;
 	size_t i, broken;
 	void *s;
 
@@ -69,18 +148,32 @@ wizard_orphans_in(const char *provider, const char *region,
 		json_decref(records);
 		return NULL;
 	}
+	/* The region asked for, else the configured one; then the others
+	 * any record names (a run set made with --region elsewhere). */
 	if ((s = p->open(region, cause)) == NULL) {
 		json_decref(records);
 		return NULL;
 	}
-	event_log(sink, "orphans", "looking for fanout resources in %s",
-	    p->region(s));
-	tagged = p->tagged(s, cause);
+	regions = orphan_regions(p, records, p->region(s));
 	p->close(s);
-	if (tagged == NULL) {
-		json_decref(records);
-		return NULL;
+	strbuf_init(&names);
+	json_array_foreach(regions, i, r)
+		strbuf_addf(&names, "%s%s", i > 0 ? ", " : "",
+		    json_string_value(r));
+	event_log(sink, "orphans", "looking for fanout resources in %s",
+	    names.buf);
+	strbuf_free(&names);
+	tagged = json_array();
+	json_array_foreach(regions, i, r) {
+		if (orphan_search(p, json_string_value(r), i > 0, tagged, sink,
+		    cause) != 0) {
+			json_decref(tagged);
+			json_decref(regions);
+			json_decref(records);
+			return NULL;
+		}
 	}
+	json_decref(regions);
 	out = json_array();
 	json_array_foreach(tagged, i, item) {
 		if (!orphan_known(records, item))

@@ -9,8 +9,20 @@ holds every request S seconds; --always fails every request; --lose
 A,B passes the first request of each of those actions on to moto but
 answers it with 503, as when an answer is lost after the work was done (to make a create slow enough to be killed
 at a chosen step). Counts go to --log.
-usage: faultproxy.py PORT UPSTREAM_URL [--every N] [--delay S] [--log F]"""
+
+--rate P --seed S fails each request with probability P, a request body
+as often as the dice say (so a call's retries can all fail); the dice are
+a hash of (S, action, how many requests of that action came before), so
+a run is the same every time whatever order the threads send in. --fail
+RULE (repeatable) fails chosen requests: "ACTION [has=TEXT] [after=ACTION2]
+count=N [kind=throttle|500|503|DependencyViolation]" fails the next N
+requests of ACTION (whose body contains TEXT) from the start, or after
+each request of ACTION2. --events F gets one line per injected fault:
+"ACTION N KIND" (N: that action's request number, from 1).
+usage: faultproxy.py PORT UPSTREAM_URL [--every N] [--delay S] [--log F]
+       [--rate P --seed S] [--fail RULE]... [--events F]"""
 import argparse
+import hashlib
 import http.client
 import http.server
 import threading
@@ -28,12 +40,70 @@ ap.add_argument("--always", action="store_true",
                 help="fail every request, retries too")
 ap.add_argument("--delay", type=float, default=0)
 ap.add_argument("--log")
+ap.add_argument("--rate", type=float, default=0,
+                help="fail each request with this probability")
+ap.add_argument("--seed", default="0", help="seed of --rate's dice")
+ap.add_argument("--fail", action="append", default=[],
+                help="ACTION [has=TEXT] [after=ACTION2] count=N [kind=K]")
+ap.add_argument("--events", help="one line per injected fault")
 args = ap.parse_args()
 up = urllib.parse.urlparse(args.upstream)
 lock = threading.Lock()
 state = {"n": 0, "faults": 0, "kind": 0}
 failed = set()
 to_lose = set(a for a in args.lose.split(",") if a)
+
+KINDS = ("throttle", "500", "503")
+per_action = {}
+
+
+def parse_rule(text):
+    words = text.split()
+    rule = {"action": words[0], "has": "", "after": None, "count": 1,
+            "kind": None, "left": 0}
+    for w in words[1:]:
+        k, _, v = w.partition("=")
+        if k not in ("has", "after", "count", "kind"):
+            raise SystemExit("faultproxy: bad --fail word %r" % w)
+        rule[k] = int(v) if k == "count" else v
+    if rule["after"] is None:
+        rule["left"] = rule["count"]
+    return rule
+
+
+rules = [parse_rule(r) for r in args.fail]
+
+
+def dice(action, n):
+    """A number in [0, 1) from the seed, the action and its count."""
+    h = hashlib.sha256(("%s:%s:%d" % (args.seed, action, n)).encode())
+    return int.from_bytes(h.digest()[:8], "big") / 2.0 ** 64
+
+
+def chosen_fault(action, body):
+    """The fault kind --rate or --fail picks for this request, or None.
+    Called under lock."""
+    n = per_action[action] = per_action.get(action, 0) + 1
+    kind = None
+    for r in rules:
+        if r["after"] == action:
+            r["left"] = r["count"]
+        elif (r["action"] == action and r["left"] > 0 and
+              r["has"] in body and kind is None):
+            r["left"] -= 1
+            kind = r["kind"] or KINDS[n % len(KINDS)]
+    if kind is None and args.rate > 0 and dice(action, n) < args.rate:
+        kind = KINDS[int(dice(action + "#kind", n) * len(KINDS))]
+    if kind is not None and args.events:
+        with open(args.events, "a") as f:
+            f.write("%s %d %s\n" % (action, n, kind))
+    return kind
+
+
+DEPENDENCY = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors>'
+              b'<Error><Code>DependencyViolation</Code><Message>resource '
+              b'has a dependent object</Message></Error></Errors>'
+              b'<RequestID>fault</RequestID></Response>')
 
 THROTTLE = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors>'
             b'<Error><Code>RequestLimitExceeded</Code><Message>Request '
@@ -63,7 +133,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 failed.add(key)
             action = urllib.parse.parse_qs(body.decode(
                 errors="replace")).get("Action", [""])[0]
-            lose = not fail and action in to_lose
+            target = self.headers.get("X-Amz-Target") or ""
+            if not action and target:
+                action = target.rpartition(".")[2]
+            chosen = None
+            if not fail:
+                chosen = chosen_fault(action or self.path,
+                                      body.decode(errors="replace"))
+            if chosen is not None:
+                state["faults"] += 1
+            lose = not fail and chosen is None and action in to_lose
             if lose:
                 state["faults"] += 1
                 to_lose.discard(action)
@@ -73,6 +152,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                             (state["n"], state["faults"]))
         if args.delay > 0:
             time.sleep(args.delay)
+        if chosen is not None:
+            if chosen == "throttle":
+                self.reply(400, THROTTLE, "text/xml")
+            elif chosen == "DependencyViolation":
+                self.reply(400, DEPENDENCY, "text/xml")
+            else:
+                self.reply(int(chosen), b"Internal Error", "text/plain")
+            return
         if fail:
             if kind:
                 self.reply(503, b"Service Unavailable", "text/plain")

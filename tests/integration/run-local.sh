@@ -134,22 +134,24 @@ SH
 chmod +x "$t/run"
 "$FANOUT" run --local "$t" --files 2 >/dev/null 2>&1
 is 1 $? "a run with timeouts exits 1"
-sleep 0.3
-ok "$(pgrep -f "echo $marker" >/dev/null; [ $? -ne 0 ]; echo $?)" "a timed-out task's whole process group is killed"
+markers() { pgrep -cf "echo $marker" || true; }	# children still alive
+none_running() { [ "$(markers)" -eq 0 ]; }
+both_running() { [ "$(markers)" -ge 2 ]; }
+wait_for 10 none_running
+ok $? "a timed-out task's whole process group is killed"
 rt=$(readlink -f "$t/results/latest")
 is 2 "$(grep -c ',timeout,' "$rt/errors.csv")" "timeouts are in errors.csv"
 
 sed -i 's/^timeout: 1$/timeout: 100/' "$t/fanout.yaml"
 "$FANOUT" run --local "$t" >"$TEST_TMP/out" 2>"$TEST_TMP/err" &
 pid=$!
-for _ in $(seq 50); do pgrep -f "echo $marker" >/dev/null && break; sleep 0.1; done
-sleep 0.3
+wait_for 10 both_running	# the two workers' tasks
 kill -INT "$pid"
 wait "$pid"
 is 1 $? "Ctrl-C exits 1"
 like "$(cat "$TEST_TMP/err")" "interrupted: 5 task\(s\) unfinished" "and says how many tasks are unfinished"
-sleep 0.3
-ok "$(pgrep -f "echo $marker" >/dev/null; [ $? -ne 0 ]; echo $?)" "Ctrl-C ends the running tasks"
+wait_for 10 none_running
+ok $? "Ctrl-C ends the running tasks"
 rt=$(readlink -f "$t/results/latest")
 check "Ctrl-C still writes the report" test -f "$rt/runtime.png" -a -f "$rt/performance.txt"
 like "$(cat "$rt/performance.txt")" "Unfinished +5" "unfinished tasks are counted as such"

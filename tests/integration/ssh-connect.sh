@@ -86,7 +86,7 @@ like "$out" '"status":7' "exit status returned"
 sshd_stop
 drv -K "$TEST_TMP/k5" -t 20 connect >"$TEST_TMP/out" 2>"$TEST_TMP/err" &
 drv_pid=$!
-sleep 2
+wait_for 20 grep -q "waiting for" "$TEST_TMP/err"
 sshd_start
 wait "$drv_pid"
 out=$(cat "$TEST_TMP/out")

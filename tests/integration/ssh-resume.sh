@@ -20,7 +20,7 @@ up=$!
 has_fragment() { ls "$1"/manifest.d/f* >/dev/null 2>&1; }
 wait_for 30 has_fragment "$r"
 sshd_stop
-sleep 1
+wait_for 30 grep -q "waiting for" "$TEST_TMP/err"	# the client saw it go
 # What the remote holds for sure: files of complete fragments.
 committed=$(python3 - "$r/manifest.d" <<'PY'
 import os, sys
@@ -95,7 +95,7 @@ drv -d "$TEST_TMP/bastion" -f 6 -w 2 -t 60 -r "$TEST_TMP/res" run "$e" \
 run=$!
 wait_for 30 grep -q '^task ' "$TEST_TMP/err"
 sshd_stop
-sleep 1
+wait_for 30 grep -q "waiting for" "$TEST_TMP/err"	# the client saw it go
 sshd_start
 wait "$run"
 out=$(cat "$TEST_TMP/out")

@@ -129,8 +129,8 @@ tmux_expect "Check the answers" "confirmation for the slow run"
 tmux_keys Enter
 tmux_expect "Tasks +\\[" "the slow run runs"
 tmux_wait "task.*slow|0/8 done" 5
-sleep 0.5
-check "its tasks are running" pgrep -f "$TEST_TMP/slow/./entrypoint"
+wait_for 10 pgrep -f "$TEST_TMP/slow/./entrypoint"
+ok $? "its tasks are running"
 tmux_keys '?'
 tmux_expect "Keys of the progress" "? on the progress screen lists its keys"
 like "$(tmux_screen)" "c +cancel" "including c"

@@ -1,6 +1,7 @@
 /* The HTTP helper against a small loopback server: SigV4 headers (and no
  * secret on the wire), retries on 503 and on AWS throttling codes, the
- * attempt limit, and how AWS errors become causes. */
+ * attempt limit, and how AWS errors become causes and kinds (enum
+ * cloud_err). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -13,6 +14,7 @@
 #include "cloud/aws.h"
 #include "cloud/ec2.h"
 #include "cloud/http.h"
+#include "cloud/provider.h"
 #include "tap.h"
 #include "util/strbuf.h"
 #include "util/xmalloc.h"
@@ -44,6 +46,12 @@ static const char denied[] = "HTTP/1.1 403 Forbidden\r\n"
     "Content-Type: text/xml\r\nConnection: close\r\n\r\n"
     "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
     "<Message>User is not authorized</Message></Error></ErrorResponse>";
+
+static const char inuse[] = "HTTP/1.1 400 Bad Request\r\n"
+    "Content-Type: text/xml\r\nConnection: close\r\n\r\n"
+    "<Response><Errors><Error><Code>DependencyViolation</Code>"
+    "<Message>resource sg-1 has a dependent object</Message></Error>"
+    "</Errors></Response>";
 
 static void *
 server_main(void *arg)
@@ -115,6 +123,8 @@ main(void)
 	static const char *const always_503[] = { unavailable, NULL };
 	static const char *const nf[] = { notfound, NULL };
 	static const char *const dn[] = { denied, NULL };
+	static const char *const always_throttled[] = { throttle, NULL };
+	static const char *const in_use[] = { inuse, NULL };
 	struct sockaddr_in sin;
 	socklen_t sl = sizeof sin;
 	pthread_t t;
@@ -174,6 +184,7 @@ main(void)
 	rc = aws_sts_identity(a, &account, &arn, &cause);
 	ok(rc != 0 && served == 3, "gives up after 3 attempts (served %d)",
 	    served);
+	is_int(CLOUD_ETRANSIENT, rc, "three 503s: a transient failure");
 	ok(cause != NULL && strstr(cause, "GetCallerIdentity: HTTP 503") !=
 	    NULL, "the cause names the call and the status: %s", cause);
 	free(cause);
@@ -190,8 +201,35 @@ main(void)
 	rc = aws_ec2_find_key_pair(a, "k", &id, &cause);
 	ok(rc == 0 && served == 1 && id == NULL,
 	    "NotFound is an answer, not retried: not found");
-	is_string("InvalidKeyPair.NotFound", aws_last_code(),
-	    "the AWS code is kept");
+	run(nf);
+	rc = aws_ec2_start_instance(a, "i-1", &cause);
+	is_int(CLOUD_ENOTFOUND, rc, "a NotFound code is the not-found kind");
+	free(cause);
+	cause = NULL;
+	run(always_throttled);
+	rc = aws_ec2_start_instance(a, "i-1", &cause);
+	ok(rc == CLOUD_ETRANSIENT && served == 3,
+	    "throttled three times: a transient failure (served %d)", served);
+	free(cause);
+	cause = NULL;
+	run(in_use);
+	rc = aws_ec2_delete_security_group(a, "sg-1", &cause);
+	is_int(CLOUD_EINUSE, rc, "DependencyViolation is the in-use kind");
+	ok(served == 1, "DependencyViolation is not retried by the call");
+	free(cause);
+	cause = NULL;
+	is_int(CLOUD_EDUPLICATE, aws_error_kind("InvalidKeyPair.Duplicate",
+	    400), "InvalidKeyPair.Duplicate is the duplicate kind");
+	is_int(CLOUD_EDUPLICATE, aws_error_kind("InvalidGroup.Duplicate",
+	    400), "InvalidGroup.Duplicate is the duplicate kind");
+	is_int(CLOUD_ENOTFOUND, aws_error_kind("ParameterNotFound", 400),
+	    "SSM's ParameterNotFound is the not-found kind");
+	is_int(CLOUD_ETRANSIENT, aws_error_kind("InternalError", 500),
+	    "HTTP 500 is transient");
+	is_int(CLOUD_ETRANSIENT, aws_error_kind(NULL, 0),
+	    "no answer is transient");
+	is_int(CLOUD_ERR, aws_error_kind("UnauthorizedOperation", 403),
+	    "UnauthorizedOperation is final");
 	run(nf);
 	ok(aws_ec2_delete_key_pair(a, "k", &cause) == 0,
 	    "deleting what is gone counts as done");
@@ -199,6 +237,7 @@ main(void)
 	rc = aws_sts_identity(a, &account, &arn, &cause);
 	is_string("GetCallerIdentity: AccessDenied: User is not authorized",
 	    cause, "an AWS error becomes '<Action>: <Code>: <Message>'");
+	is_int(CLOUD_ERR, rc, "AccessDenied is a final failure");
 	ok(served == 1, "AccessDenied is not retried");
 	free(cause);
 	cause = NULL;
@@ -224,6 +263,20 @@ main(void)
 	    "cannot reach http://127.0.0.1:") != NULL &&
 	    strstr(cause, "after 2 attempts") != NULL,
 	    "a refused connection is retried and named: %s", cause);
+	is_int(CLOUD_ETRANSIENT, rc, "a refused connection is transient");
+	free(cause);
+	cause = NULL;
+	aws_free(a);
+
+	/* A URL that can never work is not retried, and not transient. */
+	setenv("AWS_ENDPOINT_URL", "ftp://127.0.0.1:1", 1);
+	if ((a = aws_open(NULL, &cause)) == NULL)
+		bail("%s", cause);
+	rc = aws_sts_identity(a, &account, &arn, &cause);
+	is_int(CLOUD_ERR, rc, "an endpoint of another protocol is final");
+	ok(cause != NULL && strstr(cause, "GetCallerIdentity: cannot reach "
+	    "ftp://127.0.0.1:1/") != NULL && strstr(cause, "attempts") ==
+	    NULL, "after one attempt: %s", cause);
 	free(cause);
 	unsetenv("AWS_MAX_ATTEMPTS");
 	aws_free(a);
