@@ -385,6 +385,26 @@ worker_copy(int fd, long long *off)
 	return 0;
 }
 
+/* The last line of RUN/worker.log as "#error LINE". */
+static void
+worker_print_error(const char *run)
+{
+	char *path = worker_path(run, "worker.log"), *text, *end, *line;
+
+	text = worker_read(path, NULL);
+	free(path);
+	if (text == NULL)
+		return;
+	end = text + strlen(text);
+	while (end > text && (end[-1] == '\n' || end[-1] == ' '))
+		*--end = '\0';
+	line = strrchr(text, '\n');
+	line = line != NULL ? line + 1 : text;
+	if (*line != '\0')
+		printf("#error %s\n", line);
+	free(text);
+}
+
 static int
 worker_watch(const char *run, const char *offset)
 {
@@ -409,6 +429,8 @@ worker_watch(const char *run, const char *offset)
 		if (fd >= 0 && worker_copy(fd, &off) != 0)
 			return 1;
 		if (st >= 0) {
+			if (st != 0 && st != 130)
+				worker_print_error(run);
 			printf("#state done %d\n", st);
 			break;
 		}
