@@ -21,9 +21,14 @@ TESTS += tests/integration/ssh-run-host.sh \
 	tests/integration/ssh-connect.sh \
 	tests/integration/ssh-upload.sh \
 	tests/integration/ssh-resume.sh \
-	tests/integration/ssh-run.sh
+	tests/integration/ssh-run.sh \
+	tests/integration/ssh-worker.sh \
+	tests/integration/ssh-pool.sh
 
 EXTRA_DIST += tests/integration/ssh-run-host.sh \
+	tests/integration/ssh-worker.sh \
+	tests/integration/ssh-pool.sh \
+	bench/remote-pool.sh \
 	tests/integration/lib-sshd.sh \
 	tests/integration/ssh-scripts.sh \
 	tests/integration/ssh-connect.sh \

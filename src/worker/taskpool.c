@@ -769,7 +769,18 @@ static void
 tp_reap(struct tp *p)
 {
 	int i, wstatus;
+	pid_t pid;
 
+	while (p->o->reap_all && (pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
+		for (i = 0; i < p->o->workers; i++) {
+			if (p->slots[i].pid == pid) {
+				kill(-pid, SIGKILL);
+				tp_finish(p, &p->slots[i], wstatus);
+				break;
+			}
+		}
+		/* Else an orphan of a task, handed to this subreaper. */
+	}
 	for (i = 0; i < p->o->workers; i++) {
 		struct tp_slot *s = &p->slots[i];
 

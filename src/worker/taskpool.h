@@ -75,6 +75,9 @@ struct tp_opts {
 	int		(*stop)(void *arg);
 	void		 *arg;
 	int		  tick_ms;	/* 0: no periodic poll */
+	int		  reap_all;	/* reap any child (waitpid(-1)), as a
+					 * subreaper must; only where no other
+					 * code waits for children */
 };
 
 /* Runs every input. Returns 0 when the pool ran (tasks may have failed;

@@ -37,7 +37,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -188,6 +190,8 @@ worker_parse(struct worker_run *w, char **argv)
 	return 0;
 }
 
+static void worker_sleep_ms(int);
+
 /* Runs the pool in the foreground; returns the exit status for done. */
 static int
 worker_pool(struct worker_run *w)
@@ -195,7 +199,7 @@ worker_pool(struct worker_run *w)
 	struct tp_opts o;
 	struct sigaction sa;
 	char err[512], *path;
-	int fd, cancelled = 0, rc;
+	int fd, cancelled = 0, rc, i;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = worker_on_signal;
@@ -224,7 +228,19 @@ worker_pool(struct worker_run *w)
 	o.records_fd = fd;
 	o.stop = worker_stop_asked;
 	o.tick_ms = 500;
+	/* What a task leaves behind is this process's to reap, not init's:
+	 * nothing of the run outlives it. */
+	o.reap_all = prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
 	rc = taskpool_run(&o, &cancelled, err, sizeof err);
+	/* The killed groups' last processes, for up to 2 s. */
+	for (i = 0; o.reap_all && i < 200; i++) {
+		pid_t pid = waitpid(-1, NULL, WNOHANG);
+
+		if (pid < 0)
+			break;
+		if (pid == 0)
+			worker_sleep_ms(10);
+	}
 	free(path);
 	close(fd);
 	if (rc != 0) {
