@@ -18,6 +18,7 @@ big=${2:-100000}
 runs=${BENCH_RUNS:-3}
 command -v parallel >/dev/null || { echo "GNU parallel is needed: apt-get install parallel" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "/usr/bin/time is needed: apt-get install time" >&2; exit 2; }
+command -v perf >/dev/null || { echo "perf is needed: apt-get install linux-perf" >&2; exit 2; }
 [ -x "$FANOUT" ] || { echo "build fanout first (make), or set FANOUT" >&2; exit 2; }
 
 tmp=$(mktemp -d "$here/bench-local.XXXXXX")
@@ -62,17 +63,14 @@ awk -v f="$f" -v x="$x" -v g="$g" 'BEGIN {
 	printf "fanout / parallel = %.2f (target <= 0.20) %s\n", f / g, f / g <= 0.2 ? "met" : "NOT met"
 }'
 
-# fanout's own CPU (utime + stime of its process, children excluded), read
-# from /proc while it is a zombie, after it ended and before it is reaped.
+# fanout's own CPU (its process only, not the tasks it starts): perf
+# stat's task-clock with --no-inherit.
 selfcpu() { # selfcpu PROJECT RESULTS: prints "cpu_seconds wall_seconds"
 	t0=$(now)
-	"$FANOUT" run --local "$1" --results "$2" >/dev/null 2>&1 &
-	pid=$!
-	while [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" != Z ]; do sleep 0.02; done
+	perf stat --no-inherit -e task-clock -x, -o "$tmp/perf.txt" -- \
+	    "$FANOUT" run --local "$1" --results "$2" >/dev/null 2>&1 || true
 	t1=$(now)
-	ticks=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
-	wait "$pid" || true
-	awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v w="$(secs "$t0" "$t1")" 'BEGIN { printf "%.2f %s", t / hz, w }'
+	awk -F, -v w="$(secs "$t0" "$t1")" '$3 == "task-clock" { printf "%.3f %s", $1 / 1000, w }' "$tmp/perf.txt"
 }
 echo
 printf '%-10s %12s %14s %10s\n' "tasks" "own CPU s" "per task (us)" "wall s"
