@@ -21,8 +21,8 @@ ssize_t	remote_feed_fn(void *arg, char *buf, size_t len, char **cause);
 struct remote_worker {
 	char	 *bin;		/* the static binary to upload, or NULL */
 	char	 *bin_name;	/* its name on hosts: fanout-worker-<hash> */
-	char	**src;		/* the worker's sources (taskpool.h,
-				 * taskpool.c, worker.c), or NULL ones */
+	char	**src;		/* the worker's sources (src/worker), or
+				 * NULL ones */
 	char	 *src_name;	/* built from them: fanout-worker-src-<hash>,
 				 * or NULL when they were not found */
 	char	 *arch;		/* what bin is for (uname -m) */

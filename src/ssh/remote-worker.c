@@ -23,7 +23,7 @@
 
 static const char *worker_sources[] = {
 	"src/worker/taskpool.h", "src/worker/taskpool.c",
-	"src/worker/worker.c",
+	"src/worker/taskpool-json.c", "src/worker/worker.c",
 };
 #define NSOURCES (sizeof worker_sources / sizeof *worker_sources)
 
@@ -262,7 +262,7 @@ worker_build(struct ssh_session *ss, const char *rd, const char *host,
 		    w->src[i][0] != '\0' && w->src[i][strlen(w->src[i]) - 1] !=
 		    '\n' ? "\n" : "");
 	}
-	strbuf_addf(&sb, "%s -O2 -o ../%s.tmp worker.c taskpool.c 2>&1 || "
+	strbuf_addf(&sb, "%s -O2 -o ../%s.tmp worker.c taskpool.c taskpool-json.c 2>&1 || "
 	    "exit 1\ncd .. && ./%s.tmp version >/dev/null 2>&1 || exit 1\n"
 	    "mv -f %s.tmp %s && rm -rf %s.d\n", q, w->src_name, w->src_name,
 	    w->src_name, w->src_name, w->src_name);

@@ -24,7 +24,7 @@
  * for done.
  *
  * libc only, with taskpool.c: built statically with fanout, or on the host
- * with `cc -O2 -o fanout-worker worker.c taskpool.c`. */
+ * with `cc -O2 -o fanout-worker worker.c taskpool.c taskpool-json.c`. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif

@@ -12,7 +12,7 @@ setup="$top_srcdir/templates/bastion-setup.sh"
 
 if command -v cc >/dev/null; then
 	(cd "$top_srcdir/src/worker" && cc -O2 -Wall -Wextra -Werror \
-	    -o "$TEST_TMP/fanout-worker-cc" worker.c taskpool.c) >"$TEST_TMP/cc.out" 2>&1
+	    -o "$TEST_TMP/fanout-worker-cc" worker.c taskpool.c taskpool-json.c) >"$TEST_TMP/cc.out" 2>&1
 	ok $? "the worker's sources build alone with cc -Wall -Wextra -Werror" ||
 	    diag "$(head -5 "$TEST_TMP/cc.out")"
 else
