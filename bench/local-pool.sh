@@ -47,11 +47,11 @@ noop "$p" "$n"
 cd "$p"
 for i in $(seq "$runs"); do
 	t0=$(now); printf '%s\n' data/* | xargs -P 2 -n 1 ./entrypoint >/dev/null; t1=$(now)
-	secs "$t0" "$t1" >>"$tmp/x"
+	echo "$(secs "$t0" "$t1")" >>"$tmp/x"
 	t0=$(now); parallel --will-cite -j 2 ./entrypoint ::: data/* >/dev/null; t1=$(now)
-	secs "$t0" "$t1" >>"$tmp/g"
+	echo "$(secs "$t0" "$t1")" >>"$tmp/g"
 	t0=$(now); "$FANOUT" run --local "$p" --results "$tmp/r-$i" --json >"$tmp/summary.json" 2>/dev/null || true; t1=$(now)
-	secs "$t0" "$t1" >>"$tmp/f"
+	echo "$(secs "$t0" "$t1")" >>"$tmp/f"
 	ok=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ok"])' "$tmp/summary.json")
 	[ "$ok" = "$n" ] || { echo "fanout ran only $ok of $n tasks" >&2; exit 1; }
 done
@@ -81,10 +81,14 @@ for c in 1000 10000 "$big"; do
 	per=$(awk -v a="$cpu" -v c="$c" 'BEGIN { printf "%.1f", a / c * 1e6 }')
 	printf '%-10s %12s %14s %10s\n' "$c" "$cpu" "$per" "$wall"
 	echo "$per" >>"$tmp/per"
+	echo "$c $cpu" >>"$tmp/cpus"
 	rm -rf "$q/data"
 done
 awk '{ v[NR] = $1 } END { lo = v[1]; hi = v[1]; for (i in v) { if (v[i] < lo) lo = v[i]; if (v[i] > hi) hi = v[i] }
 	printf "per-task CPU spread: %.0f %% (target flat within 20 %%) %s\n", (hi / lo - 1) * 100, hi <= lo * 1.2 ? "met" : "NOT met" }' "$tmp/per"
+# What a task adds, the fixed start-up and report cost left out.
+awk '{ c[NR] = $1; s[NR] = $2 } END { printf "marginal CPU per task: %.1f us (1,000 to 10,000), %.1f us (10,000 to %d)\n",
+	(s[2] - s[1]) / (c[2] - c[1]) * 1e6, (s[3] - s[2]) / (c[3] - c[2]) * 1e6, c[3] }' "$tmp/cpus"
 
 q="$tmp/rss"
 noop "$q" "$big"
