@@ -12,7 +12,7 @@ PACKAGES="build-essential autoconf automake pkg-config
 	libncurses-dev libcurl4-openssl-dev libjansson-dev libssh2-1-dev
 	libyaml-dev libxml2-dev libssl-dev libcairo2-dev libfontconfig-dev
 	tmux openssh-server openssh-client rsync parallel shellcheck valgrind
-	python3 procps"
+	python3 procps time linux-perf"
 
 deps() {
 	missing=""

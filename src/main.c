@@ -18,6 +18,7 @@ static const struct cmd_entry *cmd_table[] = {
 	&cmd_status_entry,
 	&cmd_resume_entry,
 	&cmd_cleanup_entry,
+	&cmd_logs_entry,
 	NULL
 };
 

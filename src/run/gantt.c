@@ -91,47 +91,126 @@ gantt_text(cairo_t *cr, double x, double y, const char *s, double align)
 	cairo_show_text(cr, s);
 }
 
+/* What the two passes over the records share. */
+struct gantt {
+	struct grow	*rows;		/* distinct (host, worker), hosts owned */
+	size_t		 nrows, cap;
+	double		 t0, t1;
+	int		 used[5];	/* statuses seen */
+	/* Drawing (second pass). */
+	cairo_t		*cr;
+	double		 span, rowh, plotw;
+};
+
+static int
+gantt_scan(void *arg, const struct record *r, long long pos)
+{
+	struct gantt *g = arg;
+	struct grow key = { r->host != NULL ? r->host : "", r->worker };
+	size_t j;
+
+	(void)pos;
+	for (j = 0; j < g->nrows; j++) {
+		if (gantt_row_cmp(&g->rows[j], &key) == 0)
+			break;
+	}
+	if (j == g->nrows) {
+		if (g->nrows == g->cap) {
+			g->cap = g->cap * 2 + 16;
+			g->rows = xreallocarray(g->rows, g->cap,
+			    sizeof *g->rows);
+		}
+		g->rows[g->nrows].host = xstrdup(key.host);
+		g->rows[g->nrows++].worker = key.worker;
+	}
+	if (r->start < g->t0)
+		g->t0 = r->start;
+	if (r->end > g->t1)
+		g->t1 = r->end;
+	g->used[r->status < 5 ? r->status : 0] = 1;
+	return 0;
+}
+
+static int
+gantt_bar(void *arg, const struct record *r, long long pos)
+{
+	struct gantt *g = arg;
+	cairo_t *cr = g->cr;
+	const struct gcolour *c = &gantt_colours[r->status < 5 ?
+	    r->status : 0];
+	double rowh = g->rowh, plotw = g->plotw;
+	double x0 = G_LEFT + plotw * (r->start - g->t0) / g->span;
+	double w = plotw * (r->end - r->start) / g->span;
+	double y = G_TOP + rowh * gantt_row_of(g->rows, g->nrows, r);
+	double pad = rowh >= 14 ? 4 : 1;
+	char label[64];
+
+	(void)pos;
+	if (w < 1)
+		w = 1;
+	cairo_set_source_rgb(cr, c->r, c->g, c->b);
+	cairo_rectangle(cr, x0, y + pad, w, rowh - 2 * pad);
+	cairo_fill_preserve(cr);
+	if (w > 3) {
+		cairo_set_source_rgb(cr, 1, 1, 1);
+		cairo_set_line_width(cr, 0.8);
+		cairo_stroke(cr);
+	} else
+		cairo_new_path(cr);
+	/* The task number inside the bar when it fits. */
+	if (rowh >= 14) {
+		cairo_text_extents_t te;
+
+		snprintf(label, sizeof label, "%d", r->task);
+		cairo_set_font_size(cr, 10);
+		cairo_text_extents(cr, label, &te);
+		if (te.x_advance + 6 < w) {
+			cairo_set_source_rgb(cr, 1, 1, 1);
+			gantt_text(cr, x0 + w / 2, y + rowh / 2 + 3.5,
+			    label, 0.5);
+		}
+	}
+	return 0;
+}
+
 int
-gantt_write_png(const char *path, const struct record_list *l,
+gantt_write_png(const char *path, const struct record_source *src,
     const char *title, char **cause)
 {
 	cairo_surface_t *surf;
 	cairo_t *cr;
 	cairo_status_t st;
+	struct gantt g;
 	struct grow *rows;
-	size_t nrows = 0, i, j;
-	double t0 = DBL_MAX, t1 = 0, span, rowh, plotw, ploth, step, t, x;
-	int height, multihost = 0, used[5] = { 0 };
+	size_t nrows, i;
+	double t0, t1, span, rowh, plotw, ploth, step, t, x;
+	int height, multihost = 0, *used = g.used;
 	char label[64];
 
-	rows = xcalloc(l->n + 1, sizeof *rows);
-	for (i = 0; i < l->n; i++) {
-		const struct record *r = &l->v[i];
-		struct grow g = { r->host != NULL ? r->host : "", r->worker };
-
-		for (j = 0; j < nrows; j++) {
-			if (gantt_row_cmp(&rows[j], &g) == 0)
-				break;
-		}
-		if (j == nrows)
-			rows[nrows++] = g;
-		if (r->start < t0)
-			t0 = r->start;
-		if (r->end > t1)
-			t1 = r->end;
-		used[r->status < 5 ? r->status : 0] = 1;
+	memset(&g, 0, sizeof g);
+	g.t0 = DBL_MAX;
+	if (record_each(src, gantt_scan, &g, cause) != 0) {
+		for (i = 0; i < g.nrows; i++)
+			free((char *)g.rows[i].host);
+		free(g.rows);
+		return -1;
 	}
+	if (g.nrows == 0) {
+		g.rows = xcalloc(1, sizeof *g.rows);
+		g.rows[0].host = xstrdup("");
+		g.rows[0].worker = 1;
+		g.t0 = 0;
+		g.t1 = 1;
+		g.nrows = 1;
+	}
+	nrows = g.nrows;
+	rows = g.rows;
+	t0 = g.t0;
+	t1 = g.t1;
 	qsort(rows, nrows, sizeof *rows, gantt_row_cmp);
 	for (i = 1; i < nrows; i++) {
 		if (strcmp(rows[i].host, rows[0].host) != 0)
 			multihost = 1;
-	}
-	if (nrows == 0) {
-		nrows = 1;
-		rows[0].host = "";
-		rows[0].worker = 1;
-		t0 = 0;
-		t1 = 1;
 	}
 	span = t1 - t0 > 0.001 ? t1 - t0 : 0.001;
 	rowh = nrows <= 16 ? 28 : (nrows <= 64 ? 14 : 6);
@@ -191,39 +270,17 @@ gantt_write_png(const char *path, const struct record_list *l,
 	    "time since the first task started", 0.5);
 
 	/* The bars. */
-	for (i = 0; i < l->n; i++) {
-		const struct record *r = &l->v[i];
-		const struct gcolour *c = &gantt_colours[r->status < 5 ?
-		    r->status : 0];
-		double x0 = G_LEFT + plotw * (r->start - t0) / span;
-		double w = plotw * (r->end - r->start) / span;
-		double y = G_TOP + rowh * gantt_row_of(rows, nrows, r);
-		double pad = rowh >= 14 ? 4 : 1;
-
-		if (w < 1)
-			w = 1;
-		cairo_set_source_rgb(cr, c->r, c->g, c->b);
-		cairo_rectangle(cr, x0, y + pad, w, rowh - 2 * pad);
-		cairo_fill_preserve(cr);
-		if (w > 3) {
-			cairo_set_source_rgb(cr, 1, 1, 1);
-			cairo_set_line_width(cr, 0.8);
-			cairo_stroke(cr);
-		} else
-			cairo_new_path(cr);
-		/* The task number inside the bar when it fits. */
-		if (rowh >= 14) {
-			cairo_text_extents_t te;
-
-			snprintf(label, sizeof label, "%d", r->task);
-			cairo_set_font_size(cr, 10);
-			cairo_text_extents(cr, label, &te);
-			if (te.x_advance + 6 < w) {
-				cairo_set_source_rgb(cr, 1, 1, 1);
-				gantt_text(cr, x0 + w / 2, y + rowh / 2 + 3.5,
-				    label, 0.5);
-			}
-		}
+	g.cr = cr;
+	g.span = span;
+	g.rowh = rowh;
+	g.plotw = plotw;
+	if (record_each(src, gantt_bar, &g, cause) != 0) {
+		cairo_destroy(cr);
+		cairo_surface_destroy(surf);
+		for (i = 0; i < nrows; i++)
+			free((char *)rows[i].host);
+		free(rows);
+		return -1;
 	}
 
 	/* Frame and legend. */
@@ -252,6 +309,8 @@ gantt_write_png(const char *path, const struct record_list *l,
 	cairo_destroy(cr);
 	st = cairo_surface_write_to_png(surf, path);
 	cairo_surface_destroy(surf);
+	for (i = 0; i < nrows; i++)
+		free((char *)rows[i].host);
 	free(rows);
 	if (st != CAIRO_STATUS_SUCCESS) {
 		xasprintf(cause, "cannot write %s: %s", path,

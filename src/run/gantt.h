@@ -8,7 +8,7 @@
  * its start to its end, failures (any status but ok) in another colour, a
  * time axis with labels in seconds from the first start, and a legend.
  * title goes above the chart. Returns -1 and a cause on failure. */
-int	gantt_write_png(const char *path, const struct record_list *,
+int	gantt_write_png(const char *path, const struct record_source *,
 	    const char *title, char **cause);
 
 /* Frees cairo's and fontconfig's process-wide caches (at exit, so that

@@ -50,7 +50,6 @@ enum local_status
 local_run(const struct local_opts *o, struct local_result *lr, char **cause)
 {
 	struct project pr;
-	struct record_list recs = { 0 };
 	struct run_info ri;
 	struct pool_opts po;
 	struct event ev = { .type = EV_TASKS_START };
@@ -113,21 +112,19 @@ local_run(const struct local_opts *o, struct local_result *lr, char **cause)
 	ev.total = (long long)ninputs;
 	ev.workers = po.workers;
 	event_emit(o->sink, &ev);
-	if (pool_run(&po, &recs, &cancelled, cause) != 0) {
+	if (pool_run(&po, NULL, &cancelled, cause) != 0) {
 		fclose(rf);
 		goto out;
 	}
 	fclose(rf);
 	ri.ended = time_now();
 	lr->cancelled = cancelled;
-	if (report_write(lr->results_dir, &recs, &ri, cause) != 0)
+	if (report_write_dir(lr->results_dir, &ri, &lr->perf, cause) != 0)
 		goto out;
-	report_perf(&recs, &ri, &lr->perf);
 	local_record_history("local", NULL, pr.dir, ri.started, ri.ended,
 	    ri.workers, lr);
 	rv = LOCAL_OK;
 out:
-	record_list_free(&recs);
 	project_inputs_free(inputs, ninputs);
 	project_free(&pr);
 	free(base);

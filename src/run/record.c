@@ -1,9 +1,12 @@
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "run/record.h"
+#include "worker/taskpool.h"
 #include "util/strbuf.h"
 #include "util/fs.h"
 #include "util/xmalloc.h"
@@ -39,26 +42,44 @@ record_status_parse(const char *s, enum record_status *out)
 	return -1;
 }
 
-/* A string as a JSON value (quoted, escaped) appended to sb. */
+/* A string as a JSON value (quoted, escaped; bytes that are not UTF-8
+ * become U+FFFD) appended to sb. */
 static void
 record_add_string(struct strbuf *sb, const char *s)
 {
-	json_t *j = json_string(s != NULL ? s : "");
-	char *t = json_dumps(j, JSON_ENCODE_ANY);
+	char *q = taskpool_json_quote(s != NULL ? s : "", s != NULL ?
+	    strlen(s) : 0);
 
-	strbuf_adds(sb, t != NULL ? t : "\"\"");
-	free(t);
-	json_decref(j);
+	strbuf_adds(sb, q);
+	free(q);
+}
+
+int
+record_set_result(struct record *r, const char *line)
+{
+	json_t *o = line != NULL ? json_loads(line, 0, NULL) : NULL;
+	char *s;
+
+	free(r->result);
+	r->result = NULL;
+	if (o != NULL && json_is_object(o) &&
+	    (s = json_dumps(o, RECORD_RESULT_FLAGS)) != NULL) {
+		r->result = xstrdup(s);
+		free(s);
+		json_decref(o);
+		return 0;
+	}
+	json_decref(o);
+	return -1;
 }
 
 char *
 record_to_json(const struct record *r)
 {
 	struct strbuf sb;
-	json_t *res = NULL;
-	char *s;
 
-	/* By hand, for a fixed key order and times to the microsecond. */
+	/* By hand, for a fixed key order and times to the microsecond. The
+	 * result is kept compact (RECORD_RESULT_FLAGS) by whoever sets it. */
 	strbuf_init(&sb);
 	strbuf_addf(&sb, "{\"task\":%d,\"input\":", r->task);
 	record_add_string(&sb, r->input);
@@ -68,32 +89,49 @@ record_to_json(const struct record *r)
 	    "\"exit\":%d,\"attempt\":%d,\"status\":\"%s\",\"result\":",
 	    r->pid, r->start, r->end, r->exit, r->attempt,
 	    record_status_name(r->status));
-	if (r->result != NULL)
-		res = json_loads(r->result, JSON_DECODE_ANY, NULL);
-	if (res != NULL && (s = json_dumps(res, RECORD_RESULT_FLAGS)) != NULL) {
-		strbuf_adds(&sb, s);
-		free(s);
-	} else
-		strbuf_adds(&sb, "null");
-	json_decref(res);
+	strbuf_adds(&sb, r->result != NULL ? r->result : "null");
 	strbuf_adds(&sb, ",\"error\":");
 	if (r->error != NULL)
 		record_add_string(&sb, r->error);
 	else
 		strbuf_adds(&sb, "null");
+	if (r->log != NULL) {
+		strbuf_adds(&sb, ",\"log\":");
+		record_add_string(&sb, r->log);
+		strbuf_addf(&sb, ",\"out_off\":%lld,\"out_len\":%lld,"
+		    "\"err_off\":%lld,\"err_len\":%lld", r->out_off, r->out_len,
+		    r->err_off, r->err_len);
+	}
+	if (r->stderr_tail != NULL) {
+		strbuf_adds(&sb, ",\"stderr_tail\":");
+		record_add_string(&sb, r->stderr_tail);
+	}
 	strbuf_addc(&sb, '}');
 	return strbuf_detach(&sb);
+}
+
+/* A log stem names a file in logs/: no path, nothing hidden. */
+static int
+record_log_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n < 64 && s[0] != '.' &&
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._-") == n;
 }
 
 int
 record_from_json(const char *line, struct record *r, char **cause)
 {
-	json_t *o, *res = NULL, *err = NULL;
+	json_t *o, *res = NULL, *err = NULL, *v;
 	json_error_t je;
 	const char *input, *host, *status;
-	json_int_t pid = 0;
+	json_int_t pid = 0, off[4] = { 0, 0, 0, 0 };
+	static const char *offkeys[4] = { "out_off", "out_len", "err_off",
+	    "err_len" };
 	double start, end;
-	int task, worker, exitc, attempt;
+	int task, worker, exitc, attempt, i;
 
 	memset(r, 0, sizeof *r);
 	if ((o = json_loads(line, 0, &je)) == NULL) {
@@ -115,6 +153,30 @@ record_from_json(const char *line, struct record *r, char **cause)
 		json_decref(o);
 		return -1;
 	}
+	if ((v = json_object_get(o, "log")) != NULL && !json_is_null(v)) {
+		if (!json_is_string(v) ||
+		    !record_log_name_ok(json_string_value(v))) {
+			*cause = xstrdup("bad \"log\": not a plain file name");
+			json_decref(o);
+			return -1;
+		}
+		for (i = 0; i < 4; i++) {
+			json_t *n = json_object_get(o, offkeys[i]);
+
+			if (!json_is_integer(n) || json_integer_value(n) < 0) {
+				xasprintf(cause, "bad or missing \"%s\"",
+				    offkeys[i]);
+				json_decref(o);
+				return -1;
+			}
+			off[i] = json_integer_value(n);
+		}
+		r->log = xstrdup(json_string_value(v));
+		r->out_off = off[0];
+		r->out_len = off[1];
+		r->err_off = off[2];
+		r->err_len = off[3];
+	}
 	r->task = task;
 	r->input = xstrdup(input);
 	r->worker = worker;
@@ -131,6 +193,18 @@ record_from_json(const char *line, struct record *r, char **cause)
 	}
 	if (err != NULL && json_is_string(err))
 		r->error = xstrdup(json_string_value(err));
+	if ((v = json_object_get(o, "stderr_tail")) != NULL &&
+	    json_is_string(v))
+		r->stderr_tail = xstrdup(json_string_value(v));
+	/* The pool's own form: the raw last line, checked here. */
+	v = json_object_get(o, "line");
+	if (r->status == REC_OK && res == NULL &&
+	    record_set_result(r, json_is_string(v) ? json_string_value(v) :
+	    NULL) != 0) {
+		r->status = REC_BADJSON;
+		free(r->error);
+		r->error = xstrdup(RECORD_BADJSON_ERROR);
+	}
 	json_decref(o);
 	return 0;
 }
@@ -142,24 +216,33 @@ record_free(struct record *r)
 	free(r->host);
 	free(r->result);
 	free(r->error);
+	free(r->stderr_tail);
+	free(r->log);
 	memset(r, 0, sizeof *r);
 }
 
-void
-record_list_add(struct record_list *l, const struct record *src)
+/* A deep copy of src into r. */
+static void
+record_list_add_copy(struct record *r, const struct record *src)
 {
-	struct record *r;
-
-	if (l->n == l->cap) {
-		l->cap = l->cap == 0 ? 64 : l->cap * 2;
-		l->v = xreallocarray(l->v, l->cap, sizeof *l->v);
-	}
-	r = &l->v[l->n++];
 	*r = *src;
 	r->input = src->input != NULL ? xstrdup(src->input) : NULL;
 	r->host = src->host != NULL ? xstrdup(src->host) : NULL;
 	r->result = src->result != NULL ? xstrdup(src->result) : NULL;
 	r->error = src->error != NULL ? xstrdup(src->error) : NULL;
+	r->stderr_tail = src->stderr_tail != NULL ?
+	    xstrdup(src->stderr_tail) : NULL;
+	r->log = src->log != NULL ? xstrdup(src->log) : NULL;
+}
+
+void
+record_list_add(struct record_list *l, const struct record *src)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap == 0 ? 64 : l->cap * 2;
+		l->v = xreallocarray(l->v, l->cap, sizeof *l->v);
+	}
+	record_list_add_copy(&l->v[l->n++], src);
 }
 
 void
@@ -218,4 +301,91 @@ record_list_final(const struct record_list *l, size_t ntasks)
 			final[r->task] = r;
 	}
 	return final;
+}
+
+int
+record_each(const struct record_source *src,
+    int (*fn)(void *, const struct record *, long long), void *arg,
+    char **cause)
+{
+	struct record r;
+	char *line = NULL, *why = NULL;
+	size_t cap = 0, lineno = 0, i;
+	long long pos = 0;
+	ssize_t n;
+	FILE *f;
+	int rc = 0;
+
+	if (src->list != NULL) {
+		for (i = 0; i < src->list->n; i++) {
+			if (fn(arg, &src->list->v[i], (long long)i) != 0)
+				break;
+		}
+		return 0;
+	}
+	if ((f = fopen(src->path, "r")) == NULL) {
+		xasprintf(cause, "cannot read %s: %s", src->path,
+		    strerror(errno));
+		return -1;
+	}
+	for (; (n = getline(&line, &cap, f)) > 0; pos += n) {
+		lineno++;
+		if (line[strspn(line, " \t\r\n")] == '\0')
+			continue;
+		if (record_from_json(line, &r, &why) != 0) {
+			xasprintf(cause, "%s:%zu: %s", src->path, lineno, why);
+			free(why);
+			rc = -1;
+			break;
+		}
+		i = (size_t)fn(arg, &r, pos);
+		record_free(&r);
+		if (i != 0)
+			break;
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+int
+record_at(struct record_source *src, long long pos, struct record *r,
+    char **cause)
+{
+	char *line = NULL, *why = NULL;
+	size_t cap = 0;
+	int rc = -1;
+
+	memset(r, 0, sizeof *r);
+	if (src->list != NULL) {
+		if (pos < 0 || (size_t)pos >= src->list->n) {
+			*cause = xstrdup("no such record");
+			return -1;
+		}
+		record_list_add_copy(r, &src->list->v[pos]);
+		return 0;
+	}
+	if (src->f == NULL && (src->f = fopen(src->path, "r")) == NULL) {
+		xasprintf(cause, "cannot read %s: %s", src->path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fseeko(src->f, (off_t)pos, SEEK_SET) != 0 ||
+	    getline(&line, &cap, src->f) <= 0)
+		xasprintf(cause, "%s: no record at byte %lld", src->path, pos);
+	else if (record_from_json(line, r, &why) != 0) {
+		xasprintf(cause, "%s: byte %lld: %s", src->path, pos, why);
+		free(why);
+	} else
+		rc = 0;
+	free(line);
+	return rc;
+}
+
+void
+record_source_close(struct record_source *src)
+{
+	if (src->f != NULL)
+		fclose(src->f);
+	src->f = NULL;
 }

@@ -1,6 +1,7 @@
 /* The results folder: one generator for every engine's records. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <float.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -16,14 +17,125 @@
 #include "util/strbuf.h"
 #include "util/xmalloc.h"
 
-void
-report_perf(const struct record_list *l, const struct run_info *ri,
+/* One pass over the records (record_each): what every attempt adds, and
+ * which attempt of each task is its final one. Memory per task: the final
+ * attempt's position, attempt number and status (13 bytes). */
+struct report_scan {
+	const struct run_info	*ri;
+	struct perf		*pf;
+	double			 first, last;
+	long long		*pos;		/* per task, or -1 */
+	int			*attempt;
+	unsigned char		*status;
+	FILE			*logs;		/* logs.csv rows go here */
+	const char		*dir;		/* cut failed attempts' output
+						 * into dir/logs/T-A.*, or NULL */
+	struct strbuf		 row;
+};
+
+/* ISO 8601 UTC with milliseconds. */
+static void
+report_iso(struct strbuf *sb, double t)
+{
+	time_t s = (time_t)t;
+	struct tm tm;
+	char buf[32];
+	int ms = (int)((t - (double)s) * 1000.0);
+
+	gmtime_r(&s, &tm);
+	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+	strbuf_addf(sb, "%s.%03dZ", buf, ms < 0 ? 0 : (ms > 999 ? 999 : ms));
+}
+
+/* Copies len bytes from off of dir/logs/<log>.<ext> to dir/logs/T-A.<ext>. */
+static void
+report_cut(const char *dir, const struct record *r, const char *ext,
+    long long off, long long len)
+{
+	char *from, *to, buf[65536];
+	int in, out;
+	ssize_t n;
+
+	from = xprintf("%s/logs/%s.%s", dir, r->log, ext);
+	to = xprintf("%s/logs/%d-%d.%s", dir, r->task, r->attempt, ext);
+	in = open(from, O_RDONLY | O_CLOEXEC);
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	while (in >= 0 && out >= 0 && len > 0 &&
+	    (n = pread(in, buf, len < (long long)sizeof buf ? (size_t)len :
+	    sizeof buf, (off_t)off)) > 0) {
+		if (write(out, buf, (size_t)n) != n)
+			break;
+		off += n;
+		len -= n;
+	}
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	free(from);
+	free(to);
+}
+
+static int
+report_scan_one(void *arg, const struct record *r, long long pos)
+{
+	struct report_scan *sc = arg;
+	struct perf *pf = sc->pf;
+	size_t t;
+
+	pf->attempts++;
+	if (r->start < sc->first)
+		sc->first = r->start;
+	if (r->end > sc->last)
+		sc->last = r->end;
+	pf->serial += r->end - r->start;
+	if (r->task >= 0 && (size_t)r->task < sc->ri->ntasks) {
+		t = (size_t)r->task;
+		if (sc->pos[t] < 0 || r->attempt >= sc->attempt[t]) {
+			sc->pos[t] = pos;
+			sc->attempt[t] = r->attempt;
+			sc->status[t] = (unsigned char)r->status;
+		}
+	}
+	if (sc->logs != NULL) {
+		struct strbuf *sb = &sc->row;
+
+		strbuf_reset(sb);
+		strbuf_addf(sb, "%d,", r->task);
+		strbuf_add_csv(sb, r->input);
+		strbuf_addf(sb, ",%d,", r->worker);
+		strbuf_add_csv(sb, r->host);
+		strbuf_addf(sb, ",%ld,", r->pid);
+		report_iso(sb, r->start);
+		strbuf_addc(sb, ',');
+		report_iso(sb, r->end);
+		strbuf_addf(sb, ",%.3f,%d,%d,%s\n", r->end - r->start, r->exit,
+		    r->attempt, record_status_name(r->status));
+		fwrite(sb->buf, 1, sb->len, sc->logs);
+	}
+	if (sc->dir != NULL && r->status != REC_OK && r->log != NULL) {
+		report_cut(sc->dir, r, "out", r->out_off, r->out_len);
+		report_cut(sc->dir, r, "err", r->err_off, r->err_len);
+	}
+	return 0;
+}
+
+static void
+report_scan_init(struct report_scan *sc, const struct run_info *ri,
     struct perf *pf)
 {
-	const struct record **final;
-	double first = DBL_MAX, last = 0, d, sum = 0;
-	size_t i, slots;
+	size_t i, n = ri->ntasks > 0 ? ri->ntasks : 1;
 
+	memset(sc, 0, sizeof *sc);
+	sc->ri = ri;
+	sc->pf = pf;
+	sc->first = DBL_MAX;
+	sc->pos = xcalloc(n, sizeof *sc->pos);
+	sc->attempt = xcalloc(n, sizeof *sc->attempt);
+	sc->status = xcalloc(n, sizeof *sc->status);
+	for (i = 0; i < n; i++)
+		sc->pos[i] = -1;
+	strbuf_init(&sc->row);
 	memset(pf, 0, sizeof *pf);
 	pf->tasks = ri->ntasks;
 	pf->nodes = ri->nodes > 0 ? ri->nodes : 1;
@@ -31,46 +143,70 @@ report_perf(const struct record_list *l, const struct run_info *ri,
 	pf->setup = ri->setup;
 	pf->total = ri->ended > ri->started ? ri->ended - ri->started : 0;
 	pf->min_task = pf->max_task = -1;
-	pf->attempts = l->n;
-	for (i = 0; i < l->n; i++) {
-		const struct record *r = &l->v[i];
+}
 
-		if (r->start < first)
-			first = r->start;
-		if (r->end > last)
-			last = r->end;
-		pf->serial += r->end - r->start;
+static void
+report_scan_free(struct report_scan *sc)
+{
+	free(sc->pos);
+	free(sc->attempt);
+	free(sc->status);
+	strbuf_free(&sc->row);
+}
+
+/* What the final attempt of a task adds to the numbers. */
+static void
+report_perf_final(struct perf *pf, const struct record *r)
+{
+	double d = r->end - r->start;
+
+	pf->ok++;
+	pf->avg += d;	/* a sum until report_perf_end */
+	if (pf->min_task < 0 || d < pf->min) {
+		pf->min = d;
+		pf->min_task = r->task;
 	}
-	pf->span = l->n > 0 ? last - first : 0;
-	final = record_list_final(l, ri->ntasks);
-	for (i = 0; i < ri->ntasks; i++) {
-		const struct record *r = final[i];
+	if (pf->max_task < 0 || d > pf->max) {
+		pf->max = d;
+		pf->max_task = r->task;
+	}
+}
 
-		if (r == NULL || r->status == REC_CANCELLED) {
+static void
+report_perf_end(struct report_scan *sc)
+{
+	struct perf *pf = sc->pf;
+	size_t i, slots;
+
+	for (i = 0; i < sc->ri->ntasks; i++) {
+		if (sc->pos[i] < 0 || sc->status[i] == REC_CANCELLED)
 			pf->unfinished++;
-			continue;
-		}
-		if (r->status != REC_OK) {
+		else if (sc->status[i] != REC_OK)
 			pf->errors++;
-			continue;
-		}
-		pf->ok++;
-		d = r->end - r->start;
-		sum += d;
-		if (pf->min_task < 0 || d < pf->min) {
-			pf->min = d;
-			pf->min_task = r->task;
-		}
-		if (pf->max_task < 0 || d > pf->max) {
-			pf->max = d;
-			pf->max_task = r->task;
-		}
 	}
-	free(final);
-	pf->avg = pf->ok > 0 ? sum / (double)pf->ok : 0;
+	pf->span = pf->attempts > 0 ? sc->last - sc->first : 0;
+	pf->avg = pf->ok > 0 ? pf->avg / (double)pf->ok : 0;
 	slots = (size_t)pf->workers * (size_t)pf->nodes;
 	if (pf->span > 0 && slots > 0)
 		pf->efficiency = pf->serial / (pf->span * (double)slots);
+}
+
+void
+report_perf(const struct record_list *l, const struct run_info *ri,
+    struct perf *pf)
+{
+	struct record_source src = { l, NULL, NULL };
+	struct report_scan sc;
+	size_t i;
+
+	report_scan_init(&sc, ri, pf);
+	record_each(&src, report_scan_one, &sc, NULL);
+	for (i = 0; i < ri->ntasks; i++) {
+		if (sc.pos[i] >= 0 && sc.status[i] == REC_OK)
+			report_perf_final(pf, &l->v[sc.pos[i]]);
+	}
+	report_perf_end(&sc);
+	report_scan_free(&sc);
 }
 
 char *
@@ -104,31 +240,40 @@ report_perf_text(const struct perf *pf)
 	return strbuf_detach(&sb);
 }
 
-/* Writes sb as dir/name (atomically) and frees it. */
-static int
-report_save(const char *dir, const char *name, struct strbuf *sb,
-    char **cause)
+/* A file of the results folder, written as NAME.tmp and renamed by
+ * report_close. */
+static FILE *
+report_open(const char *dir, const char *name, char **cause)
 {
-	char *path = fs_join(dir, name);
-	int rc;
+	char *tmp = xprintf("%s/%s.tmp", dir, name);
+	FILE *f = fopen(tmp, "w");
 
-	rc = fs_write_atomic(path, sb->buf, sb->len, 0644, cause);
-	free(path);
-	strbuf_free(sb);
-	return rc;
+	if (f == NULL)
+		xasprintf(cause, "cannot write %s: %s", tmp, strerror(errno));
+	free(tmp);
+	return f;
 }
 
-static void
-report_iso(struct strbuf *sb, double t)
+static int
+report_close(FILE *f, const char *dir, const char *name, char **cause)
 {
-	time_t s = (time_t)t;
-	struct tm tm;
-	char buf[32];
-	int ms = (int)((t - (double)s) * 1000.0);
+	char *tmp = xprintf("%s/%s.tmp", dir, name), *path = fs_join(dir, name);
+	int rc = 0;
 
-	gmtime_r(&s, &tm);
-	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-	strbuf_addf(sb, "%s.%03dZ", buf, ms < 0 ? 0 : (ms > 999 ? 999 : ms));
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || ferror(f)) {
+		xasprintf(cause, "cannot write %s: %s", tmp, strerror(errno));
+		rc = -1;
+	}
+	fclose(f);
+	if (rc == 0 && rename(tmp, path) != 0) {
+		xasprintf(cause, "cannot write %s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	if (rc != 0)
+		unlink(tmp);
+	free(tmp);
+	free(path);
+	return rc;
 }
 
 /* A JSON value as a CSV cell: strings bare, others as JSON text. */
@@ -148,154 +293,154 @@ report_cell(struct strbuf *sb, json_t *v)
 	free(s);
 }
 
+/* The final attempts, task by task: the numbers, errors.csv, and the keys
+ * of the results (in the order they first appear). */
 static int
-report_results_csv(const char *dir, const struct record **final,
-    size_t ntasks, char **cause)
+report_finals(struct report_scan *sc, struct record_source *src, FILE *ef,
+    json_t *keys, char **cause)
 {
-	json_t **objs, *keys = json_array(), *seen = json_object(), *v;
-	struct strbuf sb;
+	const struct run_info *ri = sc->ri;
+	json_t *seen = json_object(), *obj, *v;
+	struct strbuf *sb = &sc->row;
+	struct record r;
 	const char *key;
+	size_t i;
+	int rc = 0;
+
+	fputs("task,input,status,exit,attempts,error\n", ef);
+	for (i = 0; i < ri->ntasks && rc == 0; i++) {
+		strbuf_reset(sb);
+		if (sc->pos[i] < 0) {
+			strbuf_addf(sb, "%zu,", i);
+			strbuf_add_csv(sb, ri->inputs != NULL ? ri->inputs[i] :
+			    "");
+			strbuf_adds(sb, ",unfinished,,0,never started\n");
+			fwrite(sb->buf, 1, sb->len, ef);
+			continue;
+		}
+		if (record_at(src, sc->pos[i], &r, cause) != 0) {
+			rc = -1;
+			break;
+		}
+		if (r.status == REC_OK) {
+			report_perf_final(sc->pf, &r);
+			obj = r.result != NULL ? json_loads(r.result, 0, NULL) :
+			    NULL;
+			json_object_foreach(obj, key, v) {
+				if (json_object_get(seen, key) == NULL) {
+					json_object_set_new(seen, key,
+					    json_true());
+					json_array_append_new(keys,
+					    json_string(key));
+				}
+			}
+			json_decref(obj);
+		} else {
+			strbuf_addf(sb, "%zu,", i);
+			strbuf_add_csv(sb, ri->inputs != NULL ? ri->inputs[i] :
+			    r.input);
+			strbuf_addf(sb, ",%s,%d,%d,",
+			    r.status == REC_CANCELLED ? "unfinished" :
+			    record_status_name(r.status), r.exit, r.attempt);
+			strbuf_add_csv(sb, r.error != NULL ? r.error : "");
+			strbuf_addc(sb, '\n');
+			fwrite(sb->buf, 1, sb->len, ef);
+		}
+		record_free(&r);
+	}
+	json_decref(seen);
+	return rc;
+}
+
+static int
+report_results_csv(struct report_scan *sc, struct record_source *src,
+    FILE *f, json_t *keys, char **cause)
+{
+	struct strbuf *sb = &sc->row;
+	struct record r;
+	json_t *v, *obj;
 	size_t i, k;
 
-	objs = xcalloc(ntasks + 1, sizeof *objs);
-	for (i = 0; i < ntasks; i++) {
-		if (final[i] == NULL || final[i]->status != REC_OK ||
-		    final[i]->result == NULL)
-			continue;
-		objs[i] = json_loads(final[i]->result, 0, NULL);
-		json_object_foreach(objs[i], key, v) {
-			if (json_object_get(seen, key) == NULL) {
-				json_object_set_new(seen, key, json_true());
-				json_array_append_new(keys, json_string(key));
-			}
-		}
-	}
-	strbuf_init(&sb);
-	strbuf_adds(&sb, "task,input");
+	strbuf_reset(sb);
+	strbuf_adds(sb, "task,input");
 	json_array_foreach(keys, k, v) {
 		const char *name = json_string_value(v);
 
 		/* A result key named like a fixed column gets a prefix. */
-		strbuf_addc(&sb, ',');
+		strbuf_addc(sb, ',');
 		if (strcmp(name, "task") == 0 || strcmp(name, "input") == 0) {
 			char *renamed = xprintf("result.%s", name);
 
-			strbuf_add_csv(&sb, renamed);
+			strbuf_add_csv(sb, renamed);
 			free(renamed);
 		} else
-			strbuf_add_csv(&sb, name);
+			strbuf_add_csv(sb, name);
 	}
-	strbuf_addc(&sb, '\n');
-	for (i = 0; i < ntasks; i++) {
-		if (objs[i] == NULL)
+	strbuf_addc(sb, '\n');
+	fwrite(sb->buf, 1, sb->len, f);
+	for (i = 0; i < sc->ri->ntasks; i++) {
+		if (sc->pos[i] < 0 || sc->status[i] != REC_OK)
 			continue;
-		strbuf_addf(&sb, "%zu,", i);
-		strbuf_add_csv(&sb, final[i]->input);
-		json_array_foreach(keys, k, v) {
-			strbuf_addc(&sb, ',');
-			report_cell(&sb, json_object_get(objs[i],
-			    json_string_value(v)));
+		if (record_at(src, sc->pos[i], &r, cause) != 0)
+			return -1;
+		obj = r.result != NULL ? json_loads(r.result, 0, NULL) : NULL;
+		if (obj != NULL) {
+			strbuf_reset(sb);
+			strbuf_addf(sb, "%zu,", i);
+			strbuf_add_csv(sb, r.input);
+			json_array_foreach(keys, k, v) {
+				strbuf_addc(sb, ',');
+				report_cell(sb, json_object_get(obj,
+				    json_string_value(v)));
+			}
+			strbuf_addc(sb, '\n');
+			fwrite(sb->buf, 1, sb->len, f);
 		}
-		strbuf_addc(&sb, '\n');
-		json_decref(objs[i]);
+		json_decref(obj);
+		record_free(&r);
 	}
-	free(objs);
-	json_decref(keys);
-	json_decref(seen);
-	return report_save(dir, "results.csv", &sb, cause);
+	return 0;
 }
 
+/* The results folder from a source of records. */
 static int
-report_errors_csv(const char *dir, const struct record **final,
-    const struct run_info *ri, char **cause)
+report_build(const char *dir, struct record_source *src,
+    const struct run_info *ri, struct perf *pf, char **cause)
 {
-	struct strbuf sb;
-	size_t i;
-
-	strbuf_init(&sb);
-	strbuf_adds(&sb, "task,input,status,exit,attempts,error\n");
-	for (i = 0; i < ri->ntasks; i++) {
-		const struct record *r = final[i];
-
-		if (r != NULL && r->status == REC_OK)
-			continue;
-		strbuf_addf(&sb, "%zu,", i);
-		strbuf_add_csv(&sb, ri->inputs != NULL ? ri->inputs[i] :
-		    (r != NULL ? r->input : ""));
-		if (r == NULL)
-			strbuf_adds(&sb, ",unfinished,,0,never started\n");
-		else {
-			strbuf_addf(&sb, ",%s,%d,%d,",
-			    r->status == REC_CANCELLED ? "unfinished" :
-			    record_status_name(r->status), r->exit, r->attempt);
-			strbuf_add_csv(&sb, r->error != NULL ? r->error : "");
-			strbuf_addc(&sb, '\n');
-		}
-	}
-	return report_save(dir, "errors.csv", &sb, cause);
-}
-
-static int
-report_logs_csv(const char *dir, const struct record_list *l, char **cause)
-{
-	struct strbuf sb;
-	size_t i;
-
-	strbuf_init(&sb);
-	strbuf_adds(&sb, "task,input,worker,host,pid,start,end,duration,exit,"
-	    "attempt,status\n");
-	for (i = 0; i < l->n; i++) {
-		const struct record *r = &l->v[i];
-
-		strbuf_addf(&sb, "%d,", r->task);
-		strbuf_add_csv(&sb, r->input);
-		strbuf_addf(&sb, ",%d,", r->worker);
-		strbuf_add_csv(&sb, r->host);
-		strbuf_addf(&sb, ",%ld,", r->pid);
-		report_iso(&sb, r->start);
-		strbuf_addc(&sb, ',');
-		report_iso(&sb, r->end);
-		strbuf_addf(&sb, ",%.3f,%d,%d,%s\n", r->end - r->start, r->exit,
-		    r->attempt, record_status_name(r->status));
-	}
-	return report_save(dir, "logs.csv", &sb, cause);
-}
-
-static int
-report_records(const char *dir, const struct record_list *l, char **cause)
-{
-	struct strbuf sb;
-	char *line;
-	size_t i;
-
-	strbuf_init(&sb);
-	for (i = 0; i < l->n; i++) {
-		line = record_to_json(&l->v[i]);
-		strbuf_adds(&sb, line);
-		strbuf_addc(&sb, '\n');
-		free(line);
-	}
-	return report_save(dir, "records.jsonl", &sb, cause);
-}
-
-int
-report_write(const char *dir, const struct record_list *l,
-    const struct run_info *ri, char **cause)
-{
-	const struct record **final;
-	struct perf pf;
+	struct report_scan sc;
+	json_t *keys = json_array();
+	FILE *lf = NULL, *ef = NULL, *rf = NULL;
 	char *text, *path, *title, *full;
 	int rc = -1;
 
-	final = record_list_final(l, ri->ntasks);
-	if (report_results_csv(dir, final, ri->ntasks, cause) != 0 ||
-	    report_errors_csv(dir, final, ri, cause) != 0 ||
-	    report_logs_csv(dir, l, cause) != 0 ||
-	    report_records(dir, l, cause) != 0)
+	report_scan_init(&sc, ri, pf);
+	sc.dir = dir;
+	if ((lf = report_open(dir, "logs.csv", cause)) == NULL)
+		goto out;
+	fputs("task,input,worker,host,pid,start,end,duration,exit,attempt,"
+	    "status\n", lf);
+	sc.logs = lf;
+	if (record_each(src, report_scan_one, &sc, cause) != 0)
+		goto out;
+	lf = NULL;
+	if (report_close(sc.logs, dir, "logs.csv", cause) != 0)
+		goto out;
+	if ((ef = report_open(dir, "errors.csv", cause)) == NULL ||
+	    report_finals(&sc, src, ef, keys, cause) != 0)
+		goto out;
+	report_perf_end(&sc);
+	rc = report_close(ef, dir, "errors.csv", cause);
+	ef = NULL;
+	if (rc != 0 || (rc = -1, rf = report_open(dir, "results.csv",
+	    cause)) == NULL || report_results_csv(&sc, src, rf, keys,
+	    cause) != 0)
+		goto out;
+	rc = report_close(rf, dir, "results.csv", cause);
+	rf = NULL;
+	if (rc != 0)
 		goto out;
 
-	report_perf(l, ri, &pf);
-	text = report_perf_text(&pf);
+	text = report_perf_text(pf);
 	full = xprintf("fanout performance: %s (%s engine)\n\n%s",
 	    ri->project != NULL ? ri->project : "", ri->engine != NULL ?
 	    ri->engine : "local", text);
@@ -308,16 +453,65 @@ report_write(const char *dir, const struct record_list *l,
 		goto out;
 
 	title = xprintf("%s: %zu tasks, %zu failed, %d worker%s x %d node%s",
-	    ri->project != NULL ? ri->project : "run", pf.tasks,
-	    pf.errors + pf.unfinished, pf.workers, pf.workers == 1 ? "" : "s",
-	    pf.nodes, pf.nodes == 1 ? "" : "s");
+	    ri->project != NULL ? ri->project : "run", pf->tasks,
+	    pf->errors + pf->unfinished, pf->workers, pf->workers == 1 ? "" :
+	    "s", pf->nodes, pf->nodes == 1 ? "" : "s");
 	path = fs_join(dir, "runtime.png");
-	rc = gantt_write_png(path, l, title, cause);
+	rc = gantt_write_png(path, src, title, cause);
 	free(path);
 	free(title);
 out:
-	free(final);
+	if (lf != NULL)
+		fclose(lf);
+	if (ef != NULL)
+		fclose(ef);
+	if (rf != NULL)
+		fclose(rf);
+	record_source_close(src);
+	report_scan_free(&sc);
+	json_decref(keys);
 	return rc;
+}
+
+int
+report_write_dir(const char *dir, const struct run_info *ri,
+    struct perf *pf, char **cause)
+{
+	struct record_source src;
+	int rc;
+
+	memset(&src, 0, sizeof src);
+	src.path = fs_join(dir, "records.jsonl");
+	rc = report_build(dir, &src, ri, pf, cause);
+	free((char *)src.path);
+	return rc;
+}
+
+int
+report_write(const char *dir, const struct record_list *l,
+    const struct run_info *ri, char **cause)
+{
+	struct record_source src = { l, NULL, NULL };
+	struct strbuf sb;
+	struct perf pf;
+	char *line, *path;
+	size_t i;
+	int rc;
+
+	strbuf_init(&sb);
+	for (i = 0; i < l->n; i++) {
+		line = record_to_json(&l->v[i]);
+		strbuf_adds(&sb, line);
+		strbuf_addc(&sb, '\n');
+		free(line);
+	}
+	path = fs_join(dir, "records.jsonl");
+	rc = fs_write_atomic(path, sb.buf, sb.len, 0644, cause);
+	free(path);
+	strbuf_free(&sb);
+	if (rc != 0)
+		return -1;
+	return report_build(dir, &src, ri, &pf, cause);
 }
 
 int

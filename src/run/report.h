@@ -39,8 +39,14 @@ void	report_perf(const struct record_list *, const struct run_info *,
 	    struct perf *);
 /* The performance table (performance.txt and the CLI summary). */
 char	*report_perf_text(const struct perf *);
-/* Writes results.csv, errors.csv, logs.csv, performance.txt,
- * records.jsonl and runtime.png into dir (which must exist). */
+/* Writes results.csv, errors.csv, logs.csv, performance.txt and
+ * runtime.png into dir from dir/records.jsonl (which the run wrote as it
+ * went), reading it one record at a time, and the numbers into *pf. Also
+ * cuts each failed attempt's output out of the worker logs into
+ * dir/logs/TASK-ATTEMPT.out|err. */
+int	report_write_dir(const char *dir, const struct run_info *,
+	    struct perf *, char **cause);
+/* The same from records in memory, writing dir/records.jsonl first. */
 int	report_write(const char *dir, const struct record_list *,
 	    const struct run_info *, char **cause);
 /* An explicit results folder (--results) must be new or empty: never

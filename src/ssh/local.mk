@@ -6,9 +6,10 @@ libfanout_a_SOURCES += \
 	src/ssh/tar.c src/ssh/tar.h \
 	src/ssh/tree.c src/ssh/tree.h \
 	src/ssh/upload.c src/ssh/upload.h \
-	src/ssh/remote.c src/ssh/remote.h
+	src/ssh/remote.c src/ssh/remote.h src/ssh/remote-int.h \
+	src/ssh/remote-worker.c
 
-TEMPLATE_FILES += templates/harness.sh templates/bastion-setup.sh
+TEMPLATE_FILES += templates/bastion-setup.sh
 
 # The driver the shell tests call; run alone it prints a TAP skip.
 check_PROGRAMS += tests/ssh-driver tests/unit/test-ssh-tree
@@ -20,9 +21,14 @@ TESTS += tests/integration/ssh-run-host.sh \
 	tests/integration/ssh-connect.sh \
 	tests/integration/ssh-upload.sh \
 	tests/integration/ssh-resume.sh \
-	tests/integration/ssh-run.sh
+	tests/integration/ssh-run.sh \
+	tests/integration/ssh-worker.sh \
+	tests/integration/ssh-pool.sh
 
 EXTRA_DIST += tests/integration/ssh-run-host.sh \
+	tests/integration/ssh-worker.sh \
+	tests/integration/ssh-pool.sh \
+	bench/remote-pool.sh \
 	tests/integration/lib-sshd.sh \
 	tests/integration/ssh-scripts.sh \
 	tests/integration/ssh-connect.sh \

@@ -1,8 +1,8 @@
 /* The bastion engine (see remote.h). Remote layout under remote_dir:
  *   tree/, manifest.d/   the project (upload.h)
- *   harness.sh           templates/harness.sh
- *   runs/ID/             run.env, inputs, started (mkdir lock), pid,
- *                        records.jsonl, logs/, harness.log, done */
+ *   bin/fanout-worker-*  the worker, one file per version (remote-worker.c)
+ *   runs/ID/             inputs, started (mkdir lock), pid, records.jsonl,
+ *                        logs/wN.out|err, worker.log, done (worker.c) */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,14 +13,13 @@
 #include "event.h"
 #include "run/project.h"
 #include "run/report.h"
+#include "ssh/remote-int.h"
 #include "ssh/remote.h"
 #include "ssh/session.h"
 #include "ssh/upload.h"
 #include "util/fs.h"
 #include "util/strbuf.h"
 #include "util/xmalloc.h"
-
-#define REMOTE_POLL	0.5	/* seconds between progress polls */
 
 struct remote {
 	const struct remote_opts *o;
@@ -33,11 +32,15 @@ struct remote {
 	int			  workers;
 	char			 *rd;		/* remote_dir, shell-quoted */
 	char			 *run;		/* runs/ID, shell-quoted */
-	struct record_list	  seen;		/* records polled so far */
+	struct remote_worker	  worker;
+	int			  started;	/* the start said started or
+						 * running: watch only */
+	unsigned short		 *seen;		/* per task: attempts received
+						 * (none counts twice) */
+	FILE			 *records;	/* results/records.jsonl */
 	long long		  offset;	/* bytes of records.jsonl read */
-	char			 *state;	/* "done" or "dead" when over */
-	struct strbuf		 *feed;		/* stdin being sent */
-	size_t			  feed_off;
+	char			 *state;	/* "done N" or "dead" when over */
+	char			 *error;	/* the worker's "#error" line */
 	long long		  done, failed;	/* final attempts */
 };
 
@@ -112,17 +115,6 @@ remote_retry(struct remote *r, int (*fn)(struct remote *, char **),
 	}
 }
 
-/* Appends a here-document writing text to file (via a temp name). */
-static void
-remote_heredoc(struct strbuf *sb, const char *file, const char *text)
-{
-	size_t len = strlen(text);
-
-	strbuf_addf(sb, "cat > %s.new <<'FANOUT_EOF_7f3a'\n%s%s"
-	    "FANOUT_EOF_7f3a\nmv -f %s.new %s\n", file, text,
-	    len > 0 && text[len - 1] != '\n' ? "\n" : "", file, file);
-}
-
 static char *
 remote_template(const char *name, char **cause)
 {
@@ -141,34 +133,69 @@ remote_template(const char *name, char **cause)
 	return text;
 }
 
-/* One login: writes harness.sh, then runs bastion-setup.sh (idempotent;
- * quick the second time). */
+ssize_t
+remote_feed_fn(void *arg, char *buf, size_t len, char **cause)
+{
+	struct remote_feed *f = arg;
+
+	(void)cause;
+	if (len > f->sb->len - f->off)
+		len = f->sb->len - f->off;
+	memcpy(buf, f->sb->buf + f->off, len);
+	f->off += len;
+	return (ssize_t)len;
+}
+
+/* Runs a script (stdin of `sh -s`), collecting its stdout. */
+static int
+remote_script(struct remote *r, const char *args, struct strbuf *script,
+    struct strbuf *out, int *status, char **cause)
+{
+	struct remote_feed feed = { script, 0 };
+	struct ssh_exec x;
+	char *cmd = xprintf("sh -s%s%s", args != NULL ? " -- " : "",
+	    args != NULL ? args : "");
+	int rc;
+
+	memset(&x, 0, sizeof x);
+	x.command = cmd;
+	x.input = remote_feed_fn;
+	x.input_arg = &feed;
+	x.out = out;
+	rc = ssh_exec_run(r->ss, &x, status, cause);
+	free(cmd);
+	return rc;
+}
+
+/* One login: runs bastion-setup.sh (idempotent; quick the second time)
+ * and probes for the worker; then puts the worker on the host when it is
+ * not there yet (one more login). */
 static int
 remote_setup(struct remote *r, char **cause)
 {
-	struct strbuf sb;
-	char *harness, *setup, *cmd;
-	int rc;
+	struct strbuf sb, out;
+	char *setup;
+	int rc, status;
 
-	if ((harness = remote_template("harness.sh", cause)) == NULL)
+	if ((setup = remote_template("bastion-setup.sh", cause)) == NULL)
 		return -1;
-	if ((setup = remote_template("bastion-setup.sh", cause)) == NULL) {
-		free(harness);
-		return -1;
-	}
 	strbuf_init(&sb);
-	strbuf_addf(&sb, "set -e\nmkdir -p %s\n", r->rd);
-	cmd = xprintf("%s/harness.sh", r->rd);
-	remote_heredoc(&sb, cmd, harness);
-	free(cmd);
-	strbuf_adds(&sb, "set +e\n");
-	strbuf_adds(&sb, setup);
-	cmd = xprintf("sh -s -- %s", r->rd);
-	rc = ssh_exec_input(r->ss, cmd, sb.buf, sb.len, cause);
-	free(cmd);
-	free(harness);
+	strbuf_init(&out);
+	strbuf_addf(&sb, "mkdir -p %s || exit 1\n(\n%s\n) || exit 1\n"
+	    "cd %s || exit 1\n", r->rd, setup, r->rd);
+	remote_worker_probe(&r->worker, &sb);
+	rc = remote_script(r, r->rd, &sb, &out, &status, cause);
+	if (rc == 0 && status != 0) {
+		xasprintf(cause, "setting up %s failed (exit %d)", r->o->host,
+		    status);
+		rc = -1;
+	}
+	if (rc == 0)
+		rc = remote_worker_install(r->ss, r->rd, r->o->host, &r->worker,
+		    out.buf, r->o->sink, cause);
 	free(setup);
 	strbuf_free(&sb);
+	strbuf_free(&out);
 	return rc;
 }
 
@@ -195,109 +222,58 @@ remote_upload(struct remote *r, char **cause)
 	return rc;
 }
 
-static ssize_t
-remote_feed(void *arg, char *buf, size_t len, char **cause)
-{
-	struct remote *r = arg;
-
-	(void)cause;
-	if (len > r->feed->len - r->feed_off)
-		len = r->feed->len - r->feed_off;
-	memcpy(buf, r->feed->buf + r->feed_off, len);
-	r->feed_off += len;
-	return (ssize_t)len;
-}
-
-/* One login: writes run.env and inputs and starts the harness detached,
- * unless this run was started already (the "started" folder is the
- * lock), so a retry after a dropped connection never starts it twice. */
-static int
-remote_start(struct remote *r, char **cause)
-{
-	struct strbuf sb, env, in, o;
-	struct ssh_exec x;
-	char *q, *out;
-	size_t i;
-	int rc = -1, status;
-
-	strbuf_init(&sb);
-	strbuf_init(&env);
-	strbuf_init(&in);
-	q = ssh_quote(r->pr.entrypoint);
-	strbuf_addf(&env, "FANOUT_RUN_ENTRYPOINT=%s\nFANOUT_RUN_WORKERS=%d\n"
-	    "FANOUT_RUN_TIMEOUT=%g\nFANOUT_RUN_RETRIES=%d\n"
-	    "FANOUT_RUN_NTASKS=%zu\n", q, r->workers, r->pr.timeout,
-	    r->pr.retries, r->ninputs);
-	free(q);
-	for (i = 0; i < r->pr.nenv; i++) {
-		size_t klen = strcspn(r->pr.env[i], "=");
-		char *k = xstrndup(r->pr.env[i], klen);
-
-		q = ssh_quote(r->pr.env[i] + klen + (r->pr.env[i][klen] != 0));
-		strbuf_addf(&env, "%s=%s\nexport %s\n", k, q, k);
-		free(q);
-		free(k);
-	}
-	for (i = 0; i < r->ninputs; i++)
-		strbuf_addf(&in, "%s\n", r->inputs[i]);
-	strbuf_addf(&sb, "set -e\ncd %s\nmkdir -p %s\ncd %s\n"
-	    "if [ ! -e started ]; then\n", r->rd, r->run, r->run);
-	remote_heredoc(&sb, "run.env", env.buf);
-	remote_heredoc(&sb, "inputs", in.buf);
-	strbuf_adds(&sb, "fi\nif mkdir started 2>/dev/null; then\n"
-	    "(setsid nohup sh ../../harness.sh . ../../tree >harness.log 2>&1 "
-	    "</dev/null &)\necho started\nelse\necho running\nfi\n");
-	memset(&x, 0, sizeof x);
-	strbuf_init(&o);
-	x.command = "sh -s";
-	x.out = &o;
-	x.input = remote_feed;
-	x.input_arg = r;
-	r->feed = &sb;
-	r->feed_off = 0;
-	if (ssh_exec_run(r->ss, &x, &status, cause) == 0) {
-		if (status != 0)
-			xasprintf(cause, "cannot start the run on the bastion "
-			    "(exit %d)", status);
-		else
-			rc = 0;
-	}
-	out = strbuf_detach(&o);
-	if (rc == 0 && strncmp(out, "running", 7) == 0)
-		event_log(r->o->sink, "run", "run %s was started already; "
-		    "watching it", r->res->run_id);
-	free(out);
-	strbuf_free(&sb);
-	strbuf_free(&env);
-	strbuf_free(&in);
-	return rc;
-}
-
-/* A record line from the watch stream, or its closing "#state" line. */
+/* A record line of the run (as the worker wrote it: checked, its result
+ * parsed and written home as the local engine writes it), or a "#" line
+ * of the start and the watch. */
 static void
 remote_line(void *arg, int fd, const char *line)
 {
 	struct remote *r = arg;
 	struct event ev = { .type = EV_TASK_DONE };
 	struct record rec;
-	char *why = NULL;
+	char *why = NULL, *text;
 
 	if (fd != 1)
 		return;
+	if (strncmp(line, "#start ", 7) == 0) {
+		r->started = 1;
+		if (strcmp(line + 7, "running") == 0)
+			event_log(r->o->sink, "run", "run %s was started "
+			    "already; watching it", r->res->run_id);
+		return;
+	}
 	if (strncmp(line, "#state ", 7) == 0) {
 		free(r->state);
 		r->state = xstrdup(line + 7);
 		return;
 	}
-	r->offset += (long long)strlen(line) + 1;
-	if (*line == '\0')
+	if (strncmp(line, "#error ", 7) == 0) {
+		free(r->error);
+		r->error = xstrdup(line + 7);
 		return;
+	}
+	if (*line != '{')
+		return;		/* not ours (a chatty login shell) */
+	r->offset += (long long)strlen(line) + 1;
 	if (record_from_json(line, &rec, &why) != 0) {
-		event_log(r->o->sink, "run", "bad record from the bastion: %s",
-		    why);
+		event_log(r->o->sink, "run", "bad record from %s: %s",
+		    r->o->host, why);
 		free(why);
 		return;
 	}
+	if (rec.task < 0 || (size_t)rec.task >= r->ninputs || rec.attempt < 1 ||
+	    rec.attempt > 65535 || rec.attempt <= r->seen[rec.task]) {
+		event_log(r->o->sink, "run", "record of task %d attempt %d "
+		    "from %s ignored: %s", rec.task, rec.attempt, r->o->host,
+		    rec.task < 0 || (size_t)rec.task >= r->ninputs ?
+		    "no such task" : "seen already");
+		record_free(&rec);
+		return;
+	}
+	r->seen[rec.task] = (unsigned short)rec.attempt;
+	/* The input as this side knows it. */
+	free(rec.input);
+	rec.input = xstrdup(r->inputs[rec.task]);
 	if (rec.status == REC_OK || rec.status == REC_CANCELLED ||
 	    rec.attempt > r->pr.retries) {
 		if (rec.status != REC_CANCELLED)
@@ -305,52 +281,89 @@ remote_line(void *arg, int fd, const char *line)
 		if (rec.status != REC_OK && rec.status != REC_CANCELLED)
 			r->failed++;
 	}
-	record_list_add(&r->seen, &rec);
-	record_free(&rec);
-	ev.record = &r->seen.v[r->seen.n - 1];
+	text = record_to_json(&rec);
+	fprintf(r->records, "%s\n", text);
+	fflush(r->records);
+	free(text);
+	ev.record = &rec;
 	ev.done = r->done;
 	ev.failed = r->failed;
 	ev.total = (long long)r->ninputs;
 	event_emit(r->o->sink, &ev);
+	record_free(&rec);
 }
 
-/* One login for the whole run: the remote loop prints the records as
- * they are appended, then "#state done|dead". After a dropped connection
- * it is started again from the offset already read. */
+/* One login: the first time, writes the inputs and starts the worker
+ * detached (unless "started" shows it was: never twice); then, and after
+ * a reconnect alone, the worker's watch streams the records from the
+ * offset already read, then "#state done N" (or dead). */
 static int
 remote_watch_once(struct remote *r, char **cause)
 {
+	struct strbuf sb;
+	struct remote_feed feed = { &sb, 0 };
 	struct ssh_exec x;
-	char *cmd;
+	char *q, *cmd = NULL;
+	size_t i;
 	int status, rc;
 
-	cmd = xprintf("cd %s/%s || exit 1; off=%lld; i=0; while :; do "
-	    "if [ -f done ]; then s=done; elif [ ! -f pid ]; then "
-	    "s=running; [ $i -gt 240 ] && s=dead; elif kill -0 \"$(cat pid)\" "
-	    "2>/dev/null; then s=running; elif [ -f done ]; then s=done; "
-	    "else s=dead; fi; n=$(wc -c < records.jsonl 2>/dev/null || "
-	    "echo 0); if [ \"$n\" -gt \"$off\" ]; then tail -c +$((off + 1)) "
-	    "records.jsonl | head -c $((n - off)); off=$n; fi; "
-	    "[ $s = running ] || { echo; echo \"#state $s\"; break; }; "
-	    "i=$((i + 1)); sleep %g; done", r->rd, r->run, r->offset,
-	    REMOTE_POLL);
+	strbuf_init(&sb);
 	memset(&x, 0, sizeof x);
-	x.command = cmd;
+	if (!r->started) {
+		strbuf_addf(&sb, "cd %s || exit 1\nmkdir -p %s && cd %s || "
+		    "exit 1\nif [ ! -e started ]; then\n", r->rd, r->run,
+		    r->run);
+		strbuf_adds(&sb, "cat > inputs.new <<'FANOUT_EOF_7f3a'\n");
+		for (i = 0; i < r->ninputs; i++)
+			strbuf_addf(&sb, "%s\n", r->inputs[i]);
+		strbuf_adds(&sb, "FANOUT_EOF_7f3a\nmv -f inputs.new inputs\n"
+		    "fi\n");
+		for (i = 0; i < r->pr.nenv; i++) {
+			size_t klen = strcspn(r->pr.env[i], "=");
+			char *k = xstrndup(r->pr.env[i], klen);
+
+			q = ssh_quote(r->pr.env[i] + klen +
+			    (r->pr.env[i][klen] != 0));
+			strbuf_addf(&sb, "%s=%s\nexport %s\n", k, q, k);
+			free(q);
+			free(k);
+		}
+		q = ssh_quote(r->pr.entrypoint);
+		strbuf_addf(&sb, "../../%s start . ../../tree %s %d %g %d || "
+		    "exit 1\nexec ../../%s watch . %lld\n", r->worker.path, q,
+		    r->workers, r->pr.timeout, r->pr.retries, r->worker.path,
+		    r->offset);
+		free(q);
+		x.command = "sh -s";
+		x.input = remote_feed_fn;
+		x.input_arg = &feed;
+	} else {
+		x.command = cmd = xprintf("cd %s/%s && exec ../../%s watch . "
+		    "%lld", r->rd, r->run, r->worker.path, r->offset);
+	}
 	x.line = remote_line;
 	x.line_arg = r;
 	rc = ssh_exec_run(r->ss, &x, &status, cause);
 	free(cmd);
+	strbuf_free(&sb);
 	if (rc != 0)
 		return -1;
 	if (r->state == NULL) {
-		xasprintf(cause, "watching the run on the bastion failed "
-		    "(exit %d)", status);
+		xasprintf(cause, "watching the run on %s failed (exit %d)",
+		    r->o->host, status);
 		return -1;
 	}
 	if (strcmp(r->state, "dead") == 0) {
-		xasprintf(cause, "the run on the bastion ended without "
-		    "finishing (see %s/runs/%s/harness.log there)",
+		xasprintf(cause, "the run on %s ended without finishing (see "
+		    "%s/runs/%s/worker.log there)", r->o->host,
 		    r->res->remote_dir, r->res->run_id);
+		return -1;
+	}
+	if (strcmp(r->state, "done 0") != 0 &&
+	    strcmp(r->state, "done 130") != 0) {
+		xasprintf(cause, "the run on %s failed: %s (see %s/runs/%s/"
+		    "worker.log there)", r->o->host, r->error != NULL ?
+		    r->error : r->state, r->res->remote_dir, r->res->run_id);
 		return -1;
 	}
 	return 0;
@@ -362,10 +375,8 @@ remote_cancel(struct remote *r, char **cause)
 	char *cmd;
 	int rc;
 
-	cmd = xprintf("cd %s/%s && if [ -f pid ] && [ ! -f done ]; then "
-	    "sid=$(cat pid); pkill -TERM -s \"$sid\" 2>/dev/null || "
-	    "kill -TERM -- \"-$sid\"; echo 130 > done; fi; true", r->rd,
-	    r->run);
+	cmd = xprintf("cd %s/%s && ../../%s stop .", r->rd, r->run,
+	    r->worker.path);
 	rc = ssh_exec_input(r->ss, cmd, "", 0, cause);
 	free(cmd);
 	return rc;
@@ -383,8 +394,14 @@ remote_watch(struct remote *r, char **cause)
 			r->res->lr.cancelled = 1;
 			ssh_ignore_cancel(r->ss, 1);
 			event_log(r->o->sink, "run", "cancelled: stopping the run "
-			    "on the bastion");
-			return remote_retry(r, remote_cancel, cause);
+			    "on %s", r->o->host);
+			if (remote_retry(r, remote_cancel, cause) != 0)
+				return -1;
+			/* The records of the attempts it ended. */
+			free(r->state);
+			r->state = NULL;
+			r->started = 1;
+			return remote_retry(r, remote_watch_once, cause);
 		}
 		if (remote_reconnect(r, cause) != 0)
 			return -1;
@@ -397,9 +414,8 @@ remote_download(struct remote *r, char **cause)
 	char *dir = xprintf("%s/runs/%s", r->res->remote_dir, r->res->run_id);
 	int rc;
 
-	rc = download_tree(r->ss, dir, "logs records.jsonl",
-	    r->res->lr.results_dir, r->o->sink, &r->res->bytes_received,
-	    cause);
+	rc = download_tree(r->ss, dir, "logs", r->res->lr.results_dir,
+	    r->o->sink, &r->res->bytes_received, cause);
 	free(dir);
 	return rc;
 }
@@ -429,7 +445,6 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 {
 	struct remote r;
 	struct run_info ri;
-	struct record_list recs = { 0 };
 	struct event ev = { .type = EV_TASKS_START };
 	char *base = NULL, *q, *why = NULL;
 	enum ssh_error err;
@@ -472,6 +487,7 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 	q = xprintf("runs/%s", res->run_id);
 	r.run = ssh_quote(q);
 	free(q);
+	remote_worker_init(&r.worker);
 
 	rv = LOCAL_FAILED;
 	ri.started = time_now();
@@ -509,8 +525,27 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 
 	t0 = time_mono();
 	event_step(o->sink, EV_STEP_START, "run", NULL, 0);
-	if (remote_retry(&r, remote_start, cause) != 0)
+	/* The records come home as they are made: the results folder
+	 * first. */
+	if (o->results != NULL) {
+		if (fs_mkdir_p(o->results, 0755, cause) != 0)
+			goto fail_step_run;
+		res->lr.results_dir = fs_realpath(o->results, cause);
+	} else {
+		base = fs_join(r.pr.dir, "results");
+		res->lr.results_dir = report_new_dir(base, cause);
+	}
+	if (res->lr.results_dir == NULL)
 		goto fail_step_run;
+	q = fs_join(res->lr.results_dir, "records.jsonl");
+	r.records = fopen(q, "w");
+	if (r.records == NULL) {
+		xasprintf(cause, "cannot write %s: %s", q, strerror(errno));
+		free(q);
+		goto fail_step_run;
+	}
+	free(q);
+	r.seen = xcalloc(r.ninputs, sizeof *r.seen);
 	ri.setup = time_now() - ri.started;
 	ev.total = (long long)r.ninputs;
 	ev.workers = r.workers;
@@ -519,27 +554,15 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 		goto fail_step_run;
 	remote_step(&r, "run", t0);
 
+	fclose(r.records);
+	r.records = NULL;
+
 	t0 = time_mono();
 	event_step(o->sink, EV_STEP_START, "download", NULL, 0);
-	if (o->results != NULL) {
-		if (fs_mkdir_p(o->results, 0755, cause) != 0)
-			goto fail_step_download;
-		res->lr.results_dir = fs_realpath(o->results, cause);
-	} else {
-		base = fs_join(r.pr.dir, "results");
-		res->lr.results_dir = report_new_dir(base, cause);
-	}
-	if (res->lr.results_dir == NULL ||
-	    remote_retry(&r, remote_download, cause) != 0)
+	if (remote_retry(&r, remote_download, cause) != 0)
 		goto fail_step_download;
 	remote_step(&r, "download", t0);
 
-	q = fs_join(res->lr.results_dir, "records.jsonl");
-	if (record_list_read(q, &recs, cause) != 0) {
-		free(q);
-		goto out;
-	}
-	free(q);
 	ri.ended = time_now();
 	ri.project = r.pr.name;
 	ri.engine = "bastion";
@@ -547,9 +570,9 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 	ri.ntasks = r.ninputs;
 	ri.workers = r.workers;
 	ri.nodes = o->nodes > 0 ? o->nodes : 1;
-	if (report_write(res->lr.results_dir, &recs, &ri, cause) != 0)
+	if (report_write_dir(res->lr.results_dir, &ri, &res->lr.perf,
+	    cause) != 0)
 		goto out;
-	report_perf(&recs, &ri, &res->lr.perf);
 	rv = LOCAL_OK;
 	goto out;
 
@@ -573,8 +596,11 @@ fail:
 out:
 	if (r.ss != NULL)
 		ssh_close(r.ss);
-	record_list_free(&recs);
-	record_list_free(&r.seen);
+	if (r.records != NULL)
+		fclose(r.records);
+	free(r.seen);
+	free(r.error);
+	remote_worker_free(&r.worker);
 	project_inputs_free(r.inputs, r.ninputs);
 	project_free(&r.pr);
 	free(r.rd);

@@ -1,7 +1,7 @@
 /* The bastion engine: a whole run of a project on a machine reached over
  * SSH (the bastion, or any host for `fanout run --host`). It connects
  * (waiting for a fresh VM's sshd), sets the machine up, uploads what
- * changed, starts templates/harness.sh detached, polls its records into
+ * changed, starts fanout-worker detached, streams its records into
  * EV_TASK_DONE events, downloads the records and logs, and builds the
  * results folder with the same report code as the local engine.
  * A dropped connection is reconnected and the run goes on: the upload

@@ -68,7 +68,7 @@ r1=$(printf '%s' "$out" | json_get results)
 check "the results folder is inside the project" test -d "$p/results" -a -f "$r1/results.csv"
 is 7 "$(wc -l <"$r1/results.csv" | tr -d ' ')" "results.csv has a header and six rows"
 like "$(sed -n 2p "$r1/results.csv")" "^0,data/1.txt,1,data/1.txt,$p,hi there,[1-3]$" "each task got its input, FANOUT_INPUT, the project as cwd and env"
-like "$(cat "$r1/logs/0-1.err")" "to stderr for data/1.txt" "stderr is kept per task in logs/"
+like "$("$FANOUT" logs "$r1" 0 2>&1 >/dev/null)" "to stderr for data/1.txt" "stderr is kept per task (fanout logs)"
 is "$(readlink -f "$p/results/latest")" "$(readlink -f "$r1")" "results/latest points at the run"
 workers_seen=$(cut -d, -f3 "$r1/logs.csv" | tail -n +2 | sort -u | tr '\n' ' ')
 is "1 2 3 " "$workers_seen" "logs.csv shows three workers"

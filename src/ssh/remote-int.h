@@ -1,0 +1,46 @@
+/* Inside the bastion engine: remote.c and remote-worker.c. */
+#ifndef FANOUT_SSH_REMOTE_INT_H
+#define FANOUT_SSH_REMOTE_INT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "ssh/session.h"
+
+struct sink;
+struct strbuf;
+
+/* stdin for ssh_exec_run from a buffer. */
+struct remote_feed {
+	struct strbuf	*sb;
+	size_t		 off;	/* bytes already given */
+};
+ssize_t	remote_feed_fn(void *arg, char *buf, size_t len, char **cause);
+
+/* fanout-worker, here and on the host. */
+struct remote_worker {
+	char	 *bin;		/* the static binary to upload, or NULL */
+	char	 *bin_name;	/* its name on hosts: fanout-worker-<hash> */
+	char	**src;		/* the worker's sources (src/worker), or
+				 * NULL ones */
+	char	 *src_name;	/* built from them: fanout-worker-src-<hash>,
+				 * or NULL when they were not found */
+	char	 *arch;		/* what bin is for (uname -m) */
+	char	 *path;		/* on the host, relative to the remote dir,
+				 * once installed */
+};
+
+void	remote_worker_init(struct remote_worker *);
+void	remote_worker_free(struct remote_worker *);
+/* Shell lines for the set-up login (run in the remote dir) that print
+ * "#probe" lines: the host's system, which worker versions it has, its C
+ * compiler. */
+void	remote_worker_probe(const struct remote_worker *, struct strbuf *);
+/* From the probe's output: uses the host's worker, uploads the binary, or
+ * builds it there (one more login each), setting w->path; else -1 and a
+ * cause naming what is missing. rd is the remote dir, shell-quoted. */
+int	remote_worker_install(struct ssh_session *, const char *rd,
+	    const char *host, struct remote_worker *, const char *probe,
+	    struct sink *, char **cause);
+
+#endif
