@@ -9,8 +9,9 @@
 # RUN is the run folder the client made: run.env (sourced: FANOUT_RUN_*
 # settings and the project's env as exports) and inputs (one input a line,
 # task I = line I+1, already expanded by the client). The harness writes
-# pid (at start), records.jsonl, logs/I-ATTEMPT.out|err, and done (the exit
-# status, written last) so a client that reconnects polls instead of
+# pid (at start), records.jsonl (a failed attempt's record ends with the
+# last line of its stderr, "stderr_tail"), logs/I-ATTEMPT.out|err, and done
+# (the exit status, written last) so a client that reconnects polls instead of
 # starting the run twice. The result is the last non-empty stdout line when
 # it is a JSON object, checked with python3, else jq, else by its braces.
 set -u
@@ -46,6 +47,22 @@ sys.stdout.write(json.dumps(o, separators=(",", ":"), ensure_ascii=False))' \
 		'{'*'}') printf '%s' "$line" ;;
 		*) return 1 ;;
 		esac
+	fi
+}
+
+# The last non-blank line of the stderr file $1 (of its last 4096 bytes),
+# as the local engine keeps it (record_stderr_tail in src/run/record.c):
+# blanks around it trimmed, tabs as spaces, control characters and
+# invalid UTF-8 dropped, at most 200 bytes.
+stderr_tail() {
+	tail -c 4096 "$1" 2>/dev/null |
+	    awk '{ gsub(/\r/, "") } NF { l = $0 }
+		END { sub(/^[ \t]+/, "", l); sub(/[ \t]+$/, "", l); print l }' |
+	    tr '\t' ' ' | tr -d '\000-\037\177' | cut -c 1-200 |
+	    sed 's/ *$//' | if command -v iconv >/dev/null 2>&1; then
+		iconv -c -f UTF-8 -t UTF-8 2>/dev/null
+	else
+		LC_ALL=C tr -cd ' -~'
 	fi
 }
 
@@ -109,11 +126,15 @@ run_task() {
 		else
 			error=null
 		fi
+		etail=
+		[ "$status" = ok ] || etail=$(stderr_tail "$err")
+		[ -z "$etail" ] ||
+		    etail=",\"stderr_tail\":\"$(json_str "$etail")\""
 		tmp="$run/tmp.$task.$attempt"
-		printf '{"task":%s,"input":"%s","worker":%s,"host":"%s","pid":%s,"start":%s,"end":%s,"exit":%s,"attempt":%s,"status":"%s","result":%s,"error":%s}\n' \
+		printf '{"task":%s,"input":"%s","worker":%s,"host":"%s","pid":%s,"start":%s,"end":%s,"exit":%s,"attempt":%s,"status":"%s","result":%s,"error":%s%s}\n' \
 		    "$task" "$(json_str "$input")" "$w" "$(json_str "$host")" \
 		    "$pid" "$start" "$end" "$rc" "$attempt" "$status" \
-		    "$result" "$error" >"$tmp"
+		    "$result" "$error" "$etail" >"$tmp"
 		# One write per record, so parallel appends do not interleave.
 		cat "$tmp" >>"$run/records.jsonl"
 		rm -f "$tmp"

@@ -278,6 +278,28 @@ pool_result(struct pool *p, int task, int attempt)
 	return res;
 }
 
+/* The last non-empty line of an attempt's stderr (read from the end of
+ * its log), cleaned as record_stderr_tail does; NULL when there is none. */
+static char *
+pool_stderr_tail(struct pool *p, int task, int attempt)
+{
+	char *path = pool_log_path(p, task, attempt, "err");
+	char buf[RECORD_TAIL_READ];
+	struct stat st;
+	ssize_t n = -1;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		n = pread(fd, buf, sizeof buf, st.st_size > (off_t)sizeof buf ?
+		    st.st_size - (off_t)sizeof buf : 0);
+	close(fd);
+	return n > 0 ? record_stderr_tail(buf, (size_t)n) : NULL;
+}
+
 static void
 pool_finish(struct pool *p, struct slot *s, int wstatus)
 {
@@ -319,6 +341,8 @@ pool_finish(struct pool *p, struct slot *s, int wstatus)
 		    "object");
 	} else
 		r.status = REC_OK;
+	if (r.status != REC_OK && r.status != REC_CANCELLED)
+		r.stderr_tail = pool_stderr_tail(p, s->task, s->attempt);
 
 	final = r.status == REC_OK || r.status == REC_CANCELLED ||
 	    s->attempt > o->project->retries;
@@ -344,6 +368,7 @@ pool_finish(struct pool *p, struct slot *s, int wstatus)
 	event_emit(o->sink, &ev);
 	free(r.result);
 	free(r.error);
+	free(r.stderr_tail);
 
 	if (s->pidfd >= 0)
 		close(s->pidfd);

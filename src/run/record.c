@@ -39,6 +39,99 @@ record_status_parse(const char *s, enum record_status *out)
 	return -1;
 }
 
+/* The length of the valid UTF-8 character at p (up to end) that is no
+ * control character, or 0. Valid as jansson checks it: no overlong forms,
+ * no surrogates, nothing above U+10FFFF. */
+static size_t
+record_utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	if (*p < 0x80)
+		return *p >= 0x20 && *p != 0x7f;
+	if (*p >= 0xc2 && *p <= 0xdf)
+		n = 2;
+	else if (*p >= 0xe0 && *p <= 0xef)
+		n = 3;
+	else if (*p >= 0xf0 && *p <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (*p == 0xc2)
+		lo = 0xa0;	/* U+0080..U+009F are control characters */
+	else if (*p == 0xe0)
+		lo = 0xa0;
+	else if (*p == 0xed)
+		hi = 0x9f;
+	else if (*p == 0xf0)
+		lo = 0x90;
+	else if (*p == 0xf4)
+		hi = 0x8f;
+	if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++) {
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	}
+	return n;
+}
+
+static int
+record_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+char *
+record_stderr_tail(const char *text, size_t len)
+{
+	const char *end = text + len, *line, *q;
+	const unsigned char *p, *e;
+	struct strbuf sb;
+	size_t n;
+
+	/* The last line with something besides blanks. */
+	for (;;) {
+		for (line = end; line > text && line[-1] != '\n'; line--)
+			;
+		for (q = line; q < end && record_blank(*q); q++)
+			;
+		if (q < end)
+			break;
+		if (line == text)
+			return NULL;
+		end = line - 1;
+	}
+	while (end > q && record_blank(end[-1]))
+		end--;
+	strbuf_init(&sb);
+	p = (const unsigned char *)q;
+	e = (const unsigned char *)end;
+	while (p < e) {
+		if (*p == '\t') {
+			n = 1;
+			if (sb.len + 1 > RECORD_TAIL_MAX)
+				break;
+			strbuf_addc(&sb, ' ');
+		} else if ((n = record_utf8_len(p, e)) == 0)
+			n = 1;	/* dropped */
+		else {
+			if (sb.len + n > RECORD_TAIL_MAX)
+				break;
+			strbuf_add(&sb, p, n);
+		}
+		p += n;
+	}
+	while (sb.len > 0 && sb.buf[sb.len - 1] == ' ')
+		sb.buf[--sb.len] = '\0';
+	if (sb.len == 0) {
+		strbuf_free(&sb);
+		return NULL;
+	}
+	return strbuf_detach(&sb);
+}
+
 /* A string as a JSON value (quoted, escaped) appended to sb. */
 static void
 record_add_string(struct strbuf *sb, const char *s)
@@ -81,6 +174,10 @@ record_to_json(const struct record *r)
 		record_add_string(&sb, r->error);
 	else
 		strbuf_adds(&sb, "null");
+	if (r->stderr_tail != NULL) {
+		strbuf_adds(&sb, ",\"stderr_tail\":");
+		record_add_string(&sb, r->stderr_tail);
+	}
 	strbuf_addc(&sb, '}');
 	return strbuf_detach(&sb);
 }
@@ -88,7 +185,7 @@ record_to_json(const struct record *r)
 int
 record_from_json(const char *line, struct record *r, char **cause)
 {
-	json_t *o, *res = NULL, *err = NULL;
+	json_t *o, *res = NULL, *err = NULL, *tail = NULL;
 	json_error_t je;
 	const char *input, *host, *status;
 	json_int_t pid = 0;
@@ -101,17 +198,22 @@ record_from_json(const char *line, struct record *r, char **cause)
 		return -1;
 	}
 	if (json_unpack_ex(o, &je, 0,
-	    "{s:i, s:s, s:i, s:s, s?I, s:F, s:F, s:i, s:i, s:s, s?o, s?o}",
+	    "{s:i, s:s, s:i, s:s, s?I, s:F, s:F, s:i, s:i, s:s, s?o, s?o, s?o}",
 	    "task", &task, "input", &input, "worker", &worker, "host", &host,
 	    "pid", &pid, "start", &start, "end", &end, "exit", &exitc,
 	    "attempt", &attempt, "status", &status, "result", &res,
-	    "error", &err) != 0) {
+	    "error", &err, "stderr_tail", &tail) != 0) {
 		xasprintf(cause, "not a task record: %s", je.text);
 		json_decref(o);
 		return -1;
 	}
 	if (record_status_parse(status, &r->status) != 0) {
 		xasprintf(cause, "unknown status '%s'", status);
+		json_decref(o);
+		return -1;
+	}
+	if (tail != NULL && !json_is_string(tail) && !json_is_null(tail)) {
+		xasprintf(cause, "stderr_tail is not a string");
 		json_decref(o);
 		return -1;
 	}
@@ -131,6 +233,10 @@ record_from_json(const char *line, struct record *r, char **cause)
 	}
 	if (err != NULL && json_is_string(err))
 		r->error = xstrdup(json_string_value(err));
+	/* From another host: cleaned and cut as a local one is. */
+	if (tail != NULL && json_is_string(tail))
+		r->stderr_tail = record_stderr_tail(json_string_value(tail),
+		    json_string_length(tail));
 	json_decref(o);
 	return 0;
 }
@@ -142,6 +248,7 @@ record_free(struct record *r)
 	free(r->host);
 	free(r->result);
 	free(r->error);
+	free(r->stderr_tail);
 	memset(r, 0, sizeof *r);
 }
 
@@ -160,6 +267,8 @@ record_list_add(struct record_list *l, const struct record *src)
 	r->host = src->host != NULL ? xstrdup(src->host) : NULL;
 	r->result = src->result != NULL ? xstrdup(src->result) : NULL;
 	r->error = src->error != NULL ? xstrdup(src->error) : NULL;
+	r->stderr_tail = src->stderr_tail != NULL ?
+	    xstrdup(src->stderr_tail) : NULL;
 }
 
 void

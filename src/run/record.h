@@ -6,7 +6,10 @@
  * start/end are seconds since the epoch; worker counts from 1 per host;
  * attempt counts from 1; status is ok, failed, timeout, badjson or
  * cancelled; result is the JSON object the entrypoint printed (ok only);
- * error says what went wrong otherwise. */
+ * error says what went wrong otherwise. An attempt that failed may end
+ * with "stderr_tail": the last non-empty line of its stderr (see
+ * record_stderr_tail), e.g. the exception of a Python program; absent
+ * when there is none. */
 #ifndef FANOUT_RECORD_H
 #define FANOUT_RECORD_H
 
@@ -34,6 +37,8 @@ struct record {
 	enum record_status	 status;
 	char			*result;  /* compact JSON object text, or NULL */
 	char			*error;	  /* cause when not ok, or NULL */
+	char			*stderr_tail; /* last stderr line of a failed
+					       * attempt (cleaned), or NULL */
 };
 
 struct record_list {
@@ -47,7 +52,17 @@ struct record_list {
 #define RECORD_RESULT_FLAGS \
 	(JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
 
+/* How much of a failed attempt's stderr is read (its end), and how long
+ * the line kept from it may be (bytes). */
+#define RECORD_TAIL_READ	4096
+#define RECORD_TAIL_MAX		200
+
 const char	*record_status_name(enum record_status);
+/* The last line of text[0..len) that is not blank, for stderr_tail:
+ * leading and trailing blanks trimmed, tabs made spaces, other control
+ * characters and invalid UTF-8 dropped, cut to RECORD_TAIL_MAX bytes on a
+ * character boundary. NULL when nothing is left. Caller frees. */
+char		*record_stderr_tail(const char *text, size_t len);
 int		 record_status_parse(const char *, enum record_status *);
 /* One line of JSON, no newline; caller frees. */
 char		*record_to_json(const struct record *);

@@ -210,6 +210,7 @@ report_errors_csv(const char *dir, const struct record **final,
     const struct run_info *ri, char **cause)
 {
 	struct strbuf sb;
+	char *text;
 	size_t i;
 
 	strbuf_init(&sb);
@@ -228,7 +229,15 @@ report_errors_csv(const char *dir, const struct record **final,
 			strbuf_addf(&sb, ",%s,%d,%d,",
 			    r->status == REC_CANCELLED ? "unfinished" :
 			    record_status_name(r->status), r->exit, r->attempt);
-			strbuf_add_csv(&sb, r->error != NULL ? r->error : "");
+			if (r->stderr_tail != NULL) {
+				text = xprintf("%s: %s", r->error != NULL ?
+				    r->error : record_status_name(r->status),
+				    r->stderr_tail);
+				strbuf_add_csv(&sb, text);
+				free(text);
+			} else
+				strbuf_add_csv(&sb, r->error != NULL ?
+				    r->error : "");
 			strbuf_addc(&sb, '\n');
 		}
 	}
