@@ -22,7 +22,7 @@ report_perf(const struct record_list *l, const struct run_info *ri,
 {
 	const struct record **final;
 	double first = DBL_MAX, last = 0, d, sum = 0;
-	size_t i, slots;
+	size_t i, slots, finished = 0;
 
 	memset(pf, 0, sizeof *pf);
 	pf->tasks = ri->ntasks;
@@ -35,6 +35,8 @@ report_perf(const struct record_list *l, const struct run_info *ri,
 	for (i = 0; i < l->n; i++) {
 		const struct record *r = &l->v[i];
 
+		if (r->status != REC_CANCELLED)
+			finished++;
 		if (r->start < first)
 			first = r->start;
 		if (r->end > last)
@@ -69,8 +71,16 @@ report_perf(const struct record_list *l, const struct run_info *ri,
 	free(final);
 	pf->avg = pf->ok > 0 ? sum / (double)pf->ok : 0;
 	slots = (size_t)pf->workers * (size_t)pf->nodes;
-	if (pf->span > 0 && slots > 0)
+	if (finished == 0)
+		pf->efficiency = -1;	/* nothing finished: no number */
+	else if (pf->span > 0 && slots > 0)
 		pf->efficiency = pf->serial / (pf->span * (double)slots);
+}
+
+json_t *
+report_efficiency_json(const struct perf *pf)
+{
+	return pf->efficiency < 0 ? json_null() : json_real(pf->efficiency);
 }
 
 char *
@@ -95,7 +105,10 @@ report_perf_text(const struct perf *pf)
 	}
 	ROW("Parallel span", "%.3f s", pf->span);
 	ROW("Serial sum", "%.3f s", pf->serial);
-	ROW("Efficiency", "%.1f %%", pf->efficiency * 100.0);
+	if (pf->efficiency < 0)
+		ROW("Efficiency", "%s", "-");
+	else
+		ROW("Efficiency", "%.1f %%", pf->efficiency * 100.0);
 	ROW("Set-up time", "%.3f s", pf->setup);
 	ROW("Total time", "%.3f s", pf->total);
 	ROW("Nodes", "%d", pf->nodes);

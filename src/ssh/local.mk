@@ -30,3 +30,7 @@ EXTRA_DIST += tests/integration/ssh-run-host.sh \
 	tests/integration/ssh-resume.sh \
 	tests/integration/ssh-run.sh \
 	bench/upload.sh
+
+# A host whose disk fills during the run.
+TESTS += tests/integration/ssh-disk-full.sh
+EXTRA_DIST += tests/integration/ssh-disk-full.sh

@@ -151,6 +151,18 @@ ok "$(pgrep -f "echo $marker" >/dev/null; [ $? -ne 0 ]; echo $?)" "Ctrl-C ends t
 rt=$(readlink -f "$t/results/latest")
 check "Ctrl-C still writes the report" test -f "$rt/runtime.png" -a -f "$rt/performance.txt"
 like "$(cat "$rt/performance.txt")" "Unfinished +5" "unfinished tasks are counted as such"
+like "$(cat "$rt/performance.txt")" "Efficiency +-$" "with nothing finished, performance.txt shows no efficiency"
+like "$(cat "$TEST_TMP/out")" "^hang: interrupted" "the summary says interrupted"
+python3 - "$FANOUT_HISTORY_DIR" "$rt" <<'PY'
+import glob, json, sys
+recs = [json.load(open(f)) for f in glob.glob(sys.argv[1] + "/*.json")]
+r = [x for x in recs if x["runs"] and x["runs"][0]["results"] == sys.argv[2]]
+print("# %s" % [(x["state"], x["runs"][0].get("state"), x["runs"][0].get("efficiency")) for x in r])
+sys.exit(0 if len(r) == 1 and r[0]["state"] == "interrupted" and
+         r[0]["runs"][0]["state"] == "interrupted" and
+         r[0]["runs"][0]["efficiency"] is None else 1)
+PY
+ok $? "the history records the run as interrupted, with no efficiency"
 
 # --- errors.csv carries the last line of a failed task's stderr ----------------
 py="$TEST_TMP/pyfail"

@@ -157,6 +157,22 @@ main(void)
 	    "runtime.png has one bar row per worker");
 	free(path);
 
+	/* A run cancelled before anything finished has no efficiency. */
+	{
+		struct record_list c = { 0 };
+
+		add(&c, 0, 1, 0, 5, REC_CANCELLED, 1, NULL);
+		add(&c, 1, 2, 0, 5, REC_CANCELLED, 1, NULL);
+		report_perf(&c, &ri, &pf);
+		ok(pf.efficiency < 0 && json_is_null(report_efficiency_json(&pf)),
+		    "perf: no efficiency when nothing finished");
+		text = report_perf_text(&pf);
+		ok(strstr(text, "Efficiency              -\n") != NULL,
+		    "the performance table shows '-' for it");
+		free(text);
+		record_list_free(&c);
+	}
+
 	/* Results folders are never reused. */
 	base = xprintf("%s/base", tap_tmpdir());
 	d1 = report_new_dir(base, &cause);
