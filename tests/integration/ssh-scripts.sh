@@ -64,7 +64,9 @@ keys = ["task", "input", "worker", "host", "pid", "start", "end", "exit",
 out = []
 for line in open(sys.argv[1]):
     r = json.loads(line)
-    assert list(r) == keys, list(r)
+    # stderr_tail (optional) ends a failed attempt's record
+    assert list(r) in (keys, keys + ["stderr_tail"]), list(r)
+    assert "stderr_tail" not in r or r["status"] != "ok", r
     assert r["end"] >= r["start"] and 1 <= r["worker"] <= 3
     out.append((r["task"], r["attempt"], r["status"], r["exit"],
                 json.dumps(r["result"], sort_keys=True)))
