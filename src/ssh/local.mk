@@ -31,6 +31,6 @@ EXTRA_DIST += tests/integration/ssh-run-host.sh \
 	tests/integration/ssh-run.sh \
 	bench/upload.sh
 
-# A host whose disk fills during the run.
-TESTS += tests/integration/ssh-disk-full.sh
-EXTRA_DIST += tests/integration/ssh-disk-full.sh
+# A host whose disk fills, and one whose login shell prints text.
+TESTS += tests/integration/ssh-disk-full.sh tests/integration/ssh-chatty.sh
+EXTRA_DIST += tests/integration/ssh-disk-full.sh tests/integration/ssh-chatty.sh
