@@ -344,7 +344,7 @@ cmd_create_exec(int argc, char **argv)
 	sink_text_end(&sink);
 	if (rc != CMD_OK)
 		cmd_error(CMD_FAILED, "%s", cause);
-	else if (!json && id != NULL)
+	if (!json && id != NULL)
 		cmd_print_last_run(id);
 	if (rc == CMD_OK)
 		rc = cmd_run_outcome(&lr);	/* tasks that failed: 1 */
