@@ -14,6 +14,7 @@
 #include "cloud/provider.h"
 #include "cmd-cloud.h"
 #include "cmd.h"
+#include "run/local.h"
 #include "run/project.h"
 #include "sink-text.h"
 #include "util/xmalloc.h"
@@ -180,6 +181,7 @@ cmd_create_exec(int argc, char **argv)
 	json_t *answers = NULL, *flags = json_object(), *plan, *v, *prev;
 	const struct provider *prov;
 	struct project pr;
+	struct local_result lr;
 	struct sink sink;
 	struct sink_text st;
 	char *cause = NULL, *id = NULL, *where;
@@ -308,19 +310,22 @@ cmd_create_exec(int argc, char **argv)
 		goto out;
 	}
 	sink_text_init(&sink, &st, stderr, json);
-	rc = wizard_create(answers, &sink, &id, &cause) == 0 ? CMD_OK :
+	rc = wizard_create(answers, &sink, &id, &lr, &cause) == 0 ? CMD_OK :
 	    CMD_FAILED;
 	sink_text_end(&sink);
 	if (rc != CMD_OK)
 		cmd_error(CMD_FAILED, "%s", cause);
+	if (!json && id != NULL)
+		cmd_print_last_run(id);
+	if (rc == CMD_OK)
+		rc = cmd_run_outcome(&lr);	/* tasks that failed: 1 */
+	local_result_free(&lr);
 	if (json) {
 		v = json_pack("{s:s?, s:b}", "id", id, "ok", rc == CMD_OK);
 		cmd_print_json(v);
 		json_decref(v);
-	} else if (id != NULL) {
-		cmd_print_last_run(id);
+	} else if (id != NULL)
 		printf("%s\n", id);
-	}
 out:
 	free(cause);
 	free(id);

@@ -7,6 +7,7 @@
 #include "cmd-cloud.h"
 #include "cmd.h"
 #include "history/history.h"
+#include "run/local.h"
 #include "sink-text.h"
 #include "wizard/wizard.h"
 
@@ -19,6 +20,7 @@ cmd_resume_exec(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct local_result lr;
 	struct sink sink;
 	struct sink_text st;
 	char *cause = NULL, *why = NULL;
@@ -57,15 +59,18 @@ cmd_resume_exec(int argc, char **argv)
 	}
 	json_decref(rec);
 	sink_text_init(&sink, &st, stderr, 0);
-	rc = wizard_resume_run(id, do_run, &sink, &cause) == 0 ? CMD_OK :
-	    CMD_FAILED;
+	rc = wizard_resume_run(id, do_run, &sink, &lr, &cause) == 0 ?
+	    CMD_OK : CMD_FAILED;
 	sink_text_end(&sink);
 	if (rc == CMD_OK) {
 		if (do_run)
 			cmd_print_last_run(id);
+		rc = cmd_run_outcome(&lr);	/* tasks that failed: 1 */
+		local_result_free(&lr);
 		printf("%s\n", id);
-		return CMD_OK;
+		return rc;
 	}
+	local_result_free(&lr);
 	cmd_error(CMD_FAILED, "%s", cause);
 	free(cause);
 	/* Offer the cleanup the message names, when someone can answer. */

@@ -25,7 +25,7 @@ cmd_run_print_json(const struct local_result *lr, const char *engine)
 	char *s;
 
 	o = json_pack("{s:s, s:s, s:s, s:s?, s:b, s:I, s:I, s:I, s:I, s:I, "
-	    "s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:i, s:i}",
+	    "s:f, s:f, s:f, s:f, s:f, s:o, s:f, s:f, s:i, s:i}",
 	    "project", lr->project, "engine", engine,
 	    "results", lr->results_dir, "history_id", lr->history_id,
 	    "cancelled", lr->cancelled,
@@ -35,13 +35,52 @@ cmd_run_print_json(const struct local_result *lr, const char *engine)
 	    "attempts", (json_int_t)pf->attempts,
 	    "avg_seconds", pf->avg, "min_seconds", pf->min,
 	    "max_seconds", pf->max, "span_seconds", pf->span,
-	    "serial_seconds", pf->serial, "efficiency", pf->efficiency,
+	    "serial_seconds", pf->serial,
+	    "efficiency", report_efficiency_json(pf),
 	    "setup_seconds", pf->setup, "total_seconds", pf->total,
 	    "nodes", pf->nodes, "workers", pf->workers);
 	s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	printf("%s\n", s);
 	free(s);
 	json_decref(o);
+}
+
+enum cmd_retval
+cmd_run_outcome(const struct local_result *lr)
+{
+	const struct perf *pf = &lr->perf;
+
+	if (lr->results_dir == NULL)
+		return CMD_OK;	/* nothing ran */
+	if (lr->cancelled) {
+		fprintf(stderr, "fanout: interrupted: %zu task(s) unfinished; "
+		    "the results of the finished ones are in %s\n",
+		    pf->unfinished, lr->results_dir);
+		return CMD_FAILED;
+	}
+	if (pf->errors > 0 && pf->unfinished > 0)
+		fprintf(stderr, "fanout: %zu of %zu task(s) failed, %zu "
+		    "unfinished; see %s/errors.csv\n", pf->errors, pf->tasks,
+		    pf->unfinished, lr->results_dir);
+	else if (pf->errors > 0)
+		fprintf(stderr, "fanout: %zu of %zu task(s) failed; see "
+		    "%s/errors.csv\n", pf->errors, pf->tasks, lr->results_dir);
+	else if (pf->unfinished > 0)
+		fprintf(stderr, "fanout: %zu of %zu task(s) unfinished; see "
+		    "%s/errors.csv\n", pf->unfinished, pf->tasks,
+		    lr->results_dir);
+	else
+		return CMD_OK;
+	return CMD_FAILED;
+}
+
+/* Ctrl-C (SIGINT or SIGTERM, caught by pool_catch_signals) cancels a run
+ * on a host as it cancels the local pool. */
+static int
+cmd_run_cancelled(struct sink *sink)
+{
+	(void)sink;
+	return pool_interrupted();
 }
 
 /* The upload cache of a project folder on a host (see upload_opts.cache):
@@ -208,6 +247,8 @@ cmd_run_exec(int argc, char **argv)
 	lo.project_dir = argv[optind];
 
 	sink_text_init(&sink, &st, stderr, json);
+	if (host != NULL)
+		sink.cancelled = cmd_run_cancelled;
 	lo.sink = &sink;
 	pool_catch_signals();
 	if (host != NULL)
@@ -234,18 +275,7 @@ cmd_run_exec(int argc, char **argv)
 		    lr.results_dir);
 		free(table);
 	}
-	c = CMD_OK;
-	if (lr.cancelled) {
-		fprintf(stderr, "fanout: interrupted: %zu task(s) unfinished; "
-		    "the results of the finished ones are in %s\n",
-		    lr.perf.unfinished, lr.results_dir);
-		c = CMD_FAILED;
-	} else if (lr.perf.errors > 0) {
-		fprintf(stderr, "fanout: %zu of %zu task(s) failed; see "
-		    "%s/errors.csv\n", lr.perf.errors, lr.perf.tasks,
-		    lr.results_dir);
-		c = CMD_FAILED;
-	}
+	c = cmd_run_outcome(&lr);
 	local_result_free(&lr);
 	return c;
 }

@@ -2,6 +2,8 @@
 #ifndef FANOUT_CMD_H
 #define FANOUT_CMD_H
 
+struct local_result;
+
 /* Exit status (DESIGN.md): 0 done, 1 failed at run time, 2 bad usage. */
 enum cmd_retval {
 	CMD_OK = 0,
@@ -24,6 +26,12 @@ enum cmd_retval	cmd_error(enum cmd_retval, const char *fmt, ...)
  * message and returns -1. */
 int		cmd_parse_count(const char *name, const char *value, long min,
 		    long max, long *out);
+/* The end of a run, the same for every engine (run --local, run --host,
+ * create, resume): prints "N of M task(s) failed; see DIR/errors.csv"
+ * (or unfinished, or interrupted) and returns CMD_OK when every task
+ * ended ok, else CMD_FAILED. A result with no results_dir (nothing ran)
+ * is CMD_OK. */
+enum cmd_retval	cmd_run_outcome(const struct local_result *);
 
 extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_create_entry;

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+struct local_result;
 struct sink;
 
 struct flow_ops {
@@ -26,11 +27,16 @@ struct flow_ops {
 	json_t	*(*plan)(json_t *answers, char **cause);
 	/* Creates the run set (and runs the project when the engine can);
 	 * sets *id to the new run-set id, even on failure once a record
-	 * exists. Returns 0, or -1 with a cause. */
+	 * exists. When the project ran, *run (if not NULL) gets how it went
+	 * (its tasks, ok, errors, unfinished, results folder; results_dir
+	 * stays NULL when nothing ran); the caller frees it with
+	 * local_result_free. Returns 0 (tasks may have failed: see *run),
+	 * or -1 with a cause. */
 	int	 (*create)(json_t *answers, struct sink *, char **id,
-		     char **cause);
-	/* Runs again on an existing run set. */
-	int	 (*resume)(const char *id, struct sink *, char **cause);
+		     struct local_result *run, char **cause);
+	/* Runs again on an existing run set; *run as for create. */
+	int	 (*resume)(const char *id, struct sink *,
+		     struct local_result *run, char **cause);
 	/* Tears a run set down (reverse dependency order). */
 	int	 (*cleanup)(const char *id, struct sink *, char **cause);
 	/* Tagged resources no live record knows: a JSON array of

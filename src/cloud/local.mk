@@ -28,6 +28,9 @@ EXTRA_DIST += tests/integration/lib-aws.sh tests/integration/aws-create.sh \
 	tests/integration/aws-bad-input.sh tests/integration/aws-waits.sh \
 	tests/integration/aws-orphans.sh tests/fakes/checkip.py \
 	tests/fakes/faultproxy.py tests/fakes/killwhen.py
+# The exit status of create and resume when tasks fail.
+TESTS += tests/integration/cloud-exit.sh
+EXTRA_DIST += tests/integration/cloud-exit.sh
 
 check_PROGRAMS += tests/unit/test-aws-config tests/unit/test-aws-http \
 	tests/unit/test-aws-steps tests/unit/test-history-journal

@@ -17,6 +17,7 @@ local_record_history(const char *engine, const char *host,
     struct local_result *lr)
 {
 	char *ts_start, *ts_end, *cause = NULL;
+	const char *state = lr->cancelled ? "interrupted" : "done";
 	json_t *rec, *run;
 
 	rec = history_new(host != NULL ? "remote" : "local", lr->project);
@@ -25,16 +26,17 @@ local_record_history(const char *engine, const char *host,
 	    "ssh" : "local"));
 	if (host != NULL)
 		json_object_set_new(rec, "host", json_string(host));
-	json_object_set_new(rec, "state", json_string("done"));
+	json_object_set_new(rec, "state", json_string(state));
 	ts_start = history_timestamp(started);
 	ts_end = history_timestamp(ended);
-	run = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:i, s:f}",
-	    "started", ts_start, "ended", ts_end, "engine", engine,
-	    "results", lr->results_dir, "tasks", (json_int_t)lr->perf.tasks,
+	run = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:i, "
+	    "s:o}", "started", ts_start, "ended", ts_end, "engine", engine,
+	    "state", state, "results", lr->results_dir,
+	    "tasks", (json_int_t)lr->perf.tasks,
 	    "ok", (json_int_t)lr->perf.ok, "errors",
 	    (json_int_t)lr->perf.errors, "unfinished",
 	    (json_int_t)lr->perf.unfinished, "workers", workers,
-	    "efficiency", lr->perf.efficiency);
+	    "efficiency", report_efficiency_json(&lr->perf));
 	history_add_run(rec, run);
 	free(ts_start);
 	free(ts_end);

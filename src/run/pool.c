@@ -105,7 +105,9 @@ pool_done(void *arg, const struct tp_attempt *a)
 	r.attempt = a->attempt;
 	r.status = (enum record_status)a->status;
 	r.error = (char *)a->error;
-	r.stderr_tail = (char *)a->stderr_tail;
+	/* Cleaned as a record from another host is (record_stderr_tail). */
+	r.stderr_tail = a->stderr_tail != NULL ?
+	    record_stderr_tail(a->stderr_tail, strlen(a->stderr_tail)) : NULL;
 	r.log = (char *)a->log;
 	r.out_off = a->out_off;
 	r.out_len = a->out_len;
@@ -136,6 +138,7 @@ pool_done(void *arg, const struct tp_attempt *a)
 	ev.total = (long long)o->ninputs;
 	event_emit(o->sink, &ev);
 	free(r.result);
+	free(r.stderr_tail);
 }
 
 int

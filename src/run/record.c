@@ -42,6 +42,99 @@ record_status_parse(const char *s, enum record_status *out)
 	return -1;
 }
 
+/* The length of the valid UTF-8 character at p (up to end) that is no
+ * control character, or 0. Valid as jansson checks it: no overlong forms,
+ * no surrogates, nothing above U+10FFFF. */
+static size_t
+record_utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	if (*p < 0x80)
+		return *p >= 0x20 && *p != 0x7f;
+	if (*p >= 0xc2 && *p <= 0xdf)
+		n = 2;
+	else if (*p >= 0xe0 && *p <= 0xef)
+		n = 3;
+	else if (*p >= 0xf0 && *p <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (*p == 0xc2)
+		lo = 0xa0;	/* U+0080..U+009F are control characters */
+	else if (*p == 0xe0)
+		lo = 0xa0;
+	else if (*p == 0xed)
+		hi = 0x9f;
+	else if (*p == 0xf0)
+		lo = 0x90;
+	else if (*p == 0xf4)
+		hi = 0x8f;
+	if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++) {
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	}
+	return n;
+}
+
+static int
+record_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+char *
+record_stderr_tail(const char *text, size_t len)
+{
+	const char *end = text + len, *line, *q;
+	const unsigned char *p, *e;
+	struct strbuf sb;
+	size_t n;
+
+	/* The last line with something besides blanks. */
+	for (;;) {
+		for (line = end; line > text && line[-1] != '\n'; line--)
+			;
+		for (q = line; q < end && record_blank(*q); q++)
+			;
+		if (q < end)
+			break;
+		if (line == text)
+			return NULL;
+		end = line - 1;
+	}
+	while (end > q && record_blank(end[-1]))
+		end--;
+	strbuf_init(&sb);
+	p = (const unsigned char *)q;
+	e = (const unsigned char *)end;
+	while (p < e) {
+		if (*p == '\t') {
+			n = 1;
+			if (sb.len + 1 > RECORD_TAIL_MAX)
+				break;
+			strbuf_addc(&sb, ' ');
+		} else if ((n = record_utf8_len(p, e)) == 0)
+			n = 1;	/* dropped */
+		else {
+			if (sb.len + n > RECORD_TAIL_MAX)
+				break;
+			strbuf_add(&sb, p, n);
+		}
+		p += n;
+	}
+	while (sb.len > 0 && sb.buf[sb.len - 1] == ' ')
+		sb.buf[--sb.len] = '\0';
+	if (sb.len == 0) {
+		strbuf_free(&sb);
+		return NULL;
+	}
+	return strbuf_detach(&sb);
+}
+
 /* A string as a JSON value (quoted, escaped; bytes that are not UTF-8
  * become U+FFFD) appended to sb. */
 static void
@@ -153,6 +246,12 @@ record_from_json(const char *line, struct record *r, char **cause)
 		json_decref(o);
 		return -1;
 	}
+	if ((v = json_object_get(o, "stderr_tail")) != NULL &&
+	    !json_is_string(v) && !json_is_null(v)) {
+		*cause = xstrdup("stderr_tail is not a string");
+		json_decref(o);
+		return -1;
+	}
 	if ((v = json_object_get(o, "log")) != NULL && !json_is_null(v)) {
 		if (!json_is_string(v) ||
 		    !record_log_name_ok(json_string_value(v))) {
@@ -193,9 +292,12 @@ record_from_json(const char *line, struct record *r, char **cause)
 	}
 	if (err != NULL && json_is_string(err))
 		r->error = xstrdup(json_string_value(err));
+	/* From another host or the pool: cleaned and cut as
+	 * record_stderr_tail does, whoever wrote it. */
 	if ((v = json_object_get(o, "stderr_tail")) != NULL &&
 	    json_is_string(v))
-		r->stderr_tail = xstrdup(json_string_value(v));
+		r->stderr_tail = record_stderr_tail(json_string_value(v),
+		    json_string_length(v));
 	/* The pool's own form: the raw last line, checked here. */
 	v = json_object_get(o, "line");
 	if (r->status == REC_OK && res == NULL &&

@@ -67,7 +67,17 @@ struct record_list {
 /* The error of an attempt whose last line is no JSON object. */
 #define RECORD_BADJSON_ERROR "the last line of output is not a JSON object"
 
+/* How much of a failed attempt's stderr is read (its end), and how long
+ * the line kept from it may be (bytes). */
+#define RECORD_TAIL_READ	4096
+#define RECORD_TAIL_MAX		200
+
 const char	*record_status_name(enum record_status);
+/* The last line of text[0..len) that is not blank, for stderr_tail:
+ * leading and trailing blanks trimmed, tabs made spaces, other control
+ * characters and invalid UTF-8 dropped, cut to RECORD_TAIL_MAX bytes on a
+ * character boundary. NULL when nothing is left. Caller frees. */
+char		*record_stderr_tail(const char *text, size_t len);
 /* Sets r->result from an entrypoint's last line of output: 0 when it is
  * a JSON object, else -1 and the record becomes a badjson failure. */
 int		 record_set_result(struct record *, const char *line);

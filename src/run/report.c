@@ -24,6 +24,7 @@ struct report_scan {
 	const struct run_info	*ri;
 	struct perf		*pf;
 	double			 first, last;
+	size_t			 finished;	/* attempts not cancelled */
 	long long		*pos;		/* per task, or -1 */
 	int			*attempt;
 	unsigned char		*status;
@@ -84,6 +85,8 @@ report_scan_one(void *arg, const struct record *r, long long pos)
 	size_t t;
 
 	pf->attempts++;
+	if (r->status != REC_CANCELLED)
+		sc->finished++;
 	if (r->start < sc->first)
 		sc->first = r->start;
 	if (r->end > sc->last)
@@ -187,8 +190,16 @@ report_perf_end(struct report_scan *sc)
 	pf->span = pf->attempts > 0 ? sc->last - sc->first : 0;
 	pf->avg = pf->ok > 0 ? pf->avg / (double)pf->ok : 0;
 	slots = (size_t)pf->workers * (size_t)pf->nodes;
-	if (pf->span > 0 && slots > 0)
+	if (sc->finished == 0)
+		pf->efficiency = -1;	/* nothing finished: no number */
+	else if (pf->span > 0 && slots > 0)
 		pf->efficiency = pf->serial / (pf->span * (double)slots);
+}
+
+json_t *
+report_efficiency_json(const struct perf *pf)
+{
+	return pf->efficiency < 0 ? json_null() : json_real(pf->efficiency);
 }
 
 void
@@ -231,7 +242,10 @@ report_perf_text(const struct perf *pf)
 	}
 	ROW("Parallel span", "%.3f s", pf->span);
 	ROW("Serial sum", "%.3f s", pf->serial);
-	ROW("Efficiency", "%.1f %%", pf->efficiency * 100.0);
+	if (pf->efficiency < 0)
+		ROW("Efficiency", "%s", "-");
+	else
+		ROW("Efficiency", "%.1f %%", pf->efficiency * 100.0);
 	ROW("Set-up time", "%.3f s", pf->setup);
 	ROW("Total time", "%.3f s", pf->total);
 	ROW("Nodes", "%d", pf->nodes);
@@ -342,7 +356,16 @@ report_finals(struct report_scan *sc, struct record_source *src, FILE *ef,
 			strbuf_addf(sb, ",%s,%d,%d,",
 			    r.status == REC_CANCELLED ? "unfinished" :
 			    record_status_name(r.status), r.exit, r.attempt);
-			strbuf_add_csv(sb, r.error != NULL ? r.error : "");
+			if (r.stderr_tail != NULL) {
+				char *text = xprintf("%s: %s", r.error != NULL ?
+				    r.error : record_status_name(r.status),
+				    r.stderr_tail);
+
+				strbuf_add_csv(sb, text);
+				free(text);
+			} else
+				strbuf_add_csv(sb, r.error != NULL ?
+				    r.error : "");
 			strbuf_addc(sb, '\n');
 			fwrite(sb->buf, 1, sb->len, ef);
 		}

@@ -2,6 +2,7 @@
 #ifndef FANOUT_REPORT_H
 #define FANOUT_REPORT_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -29,7 +30,9 @@ struct perf {
 	int	 min_task, max_task;
 	double	 span;		/* first start to last end */
 	double	 serial;	/* sum of all attempt durations */
-	double	 efficiency;	/* serial / (span * workers * nodes) */
+	double	 efficiency;	/* serial / (span * workers * nodes); -1
+				 * when no attempt finished (nothing but
+				 * cancelled ones): no number to show */
 	double	 setup;
 	double	 total;
 	int	 nodes, workers;
@@ -37,6 +40,8 @@ struct perf {
 
 void	report_perf(const struct record_list *, const struct run_info *,
 	    struct perf *);
+/* The efficiency as JSON: a number, or null when there is none. */
+json_t	*report_efficiency_json(const struct perf *);
 /* The performance table (performance.txt and the CLI summary). */
 char	*report_perf_text(const struct perf *);
 /* Writes results.csv, errors.csv, logs.csv, performance.txt and

@@ -303,9 +303,10 @@ ssh_hostkey(struct ssh_session *ss, char **fp, char **cause)
 	}
 	libssh2_knownhost_free(kh);
 done:
-	if (fp != NULL)
+	if (fp != NULL) {
+		free(*fp);	/* of an earlier try (a refused key) */
 		*fp = seen;
-	else
+	} else
 		free(seen);
 	return 0;
 }

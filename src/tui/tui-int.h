@@ -144,7 +144,8 @@ struct tui_job {
 	/* Out: how it went (read once done). */
 	int			 rv;		/* 0 ok, -1 failed, -2 input */
 	char			*cause;
-	struct local_result	 local;		/* JOB_LOCAL */
+	struct local_result	 local;		/* JOB_LOCAL; a create or
+						 * resume: how its run went */
 	bool			 cancelled;	/* the user cancelled it */
 	int			 torn_down;	/* after the cancel: 1 torn
 						 * down, -1 the teardown

@@ -70,11 +70,12 @@ tui_job_main(void *arg)
 		break;
 	case JOB_CREATE:
 		job->rv = flow_ops.create(job->answers, &job->sink, &job->id,
-		    &job->cause);
+		    &job->local, &job->cause);
 		tui_job_teardown(job);
 		break;
 	case JOB_RESUME:
-		job->rv = flow_ops.resume(job->id, &job->sink, &job->cause);
+		job->rv = flow_ops.resume(job->id, &job->sink, &job->local,
+		    &job->cause);
 		tui_job_teardown(job);
 		break;
 	case JOB_CLEANUP:

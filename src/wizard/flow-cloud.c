@@ -8,12 +8,14 @@
 #include "event.h"
 #include "flows.h"
 #include "history/history.h"
+#include "run/local.h"
 #include "run/project.h"
 #include "util/fs.h"
 #include "util/xmalloc.h"
 #include "wizard/wizard.h"
 
-int	(*wizard_bastion_hook)(struct cloud_run *, char **cause);
+int	(*wizard_bastion_hook)(struct cloud_run *, struct local_result *,
+	    char **cause);
 
 static const char *
 jstr(json_t *o, const char *key)
@@ -141,9 +143,10 @@ run_park(struct cloud_run *run, char **cause)
 	return 0;
 }
 
-/* The SSH part, once the bastion runs (see wizard_bastion_hook). */
+/* The SSH part, once the bastion runs (see wizard_bastion_hook); out
+ * (may be NULL) gets how the run went. */
 static int
-run_hook(struct cloud_run *run, char **cause)
+run_hook(struct cloud_run *run, struct local_result *out, char **cause)
 {
 	double t0 = time_mono();
 	int rc;
@@ -154,14 +157,15 @@ run_hook(struct cloud_run *run, char **cause)
 		return 0;
 	}
 	event_step(run->sink, EV_STEP_START, "run", NULL, 0);
-	rc = wizard_bastion_hook(run, cause);
+	rc = wizard_bastion_hook(run, out, cause);
 	event_step(run->sink, rc == 0 ? EV_STEP_DONE : EV_STEP_FAIL, "run",
 	    rc == 0 ? NULL : *cause, time_mono() - t0);
 	return rc;
 }
 
 int
-wizard_create(json_t *answers, struct sink *sink, char **id, char **cause)
+wizard_create(json_t *answers, struct sink *sink, char **id,
+    struct local_result *out, char **cause)
 {
 	const struct provider *p;
 	struct cloud_run run;
@@ -172,6 +176,8 @@ wizard_create(json_t *answers, struct sink *sink, char **id, char **cause)
 	int rc;
 
 	*id = NULL;
+	if (out != NULL)
+		memset(out, 0, sizeof *out);
 	memset(&pr, 0, sizeof pr);
 	if (wizard_check(answers, &pr, cause) != 0)
 		return -1;
@@ -202,7 +208,7 @@ wizard_create(json_t *answers, struct sink *sink, char **id, char **cause)
 		    "run"));
 
 		if (do_run)
-			rc = run_hook(&run, cause);
+			rc = run_hook(&run, out, cause);
 		else
 			event_log(sink, NULL, "run set %s is ready, its bastion "
 			    "running; run the project with 'fanout resume %s'",
@@ -280,14 +286,15 @@ wizard_close(struct cloud_run *run, json_t *rec, const struct provider *p,
 }
 
 int
-wizard_resume(const char *id, struct sink *sink, char **cause)
+wizard_resume(const char *id, struct sink *sink, struct local_result *out,
+    char **cause)
 {
-	return wizard_resume_run(id, 1, sink, cause);
+	return wizard_resume_run(id, 1, sink, out, cause);
 }
 
 int
 wizard_resume_run(const char *id, int do_run, struct sink *sink,
-    char **cause)
+    struct local_result *out, char **cause)
 {
 	const struct provider *p;
 	struct cloud_run run;
@@ -297,6 +304,8 @@ wizard_resume_run(const char *id, int do_run, struct sink *sink,
 	void *s;
 	int rc = -1, e;
 
+	if (out != NULL)
+		memset(out, 0, sizeof *out);
 	if ((rec = wizard_open(id, &p, &s, cause)) == NULL)
 		return -1;
 	run_init(&run, p, s, rec, sink);
@@ -347,7 +356,7 @@ wizard_resume_run(const char *id, int do_run, struct sink *sink,
 		rc = 0;
 		goto out;
 	}
-	rc = run_hook(&run, cause);
+	rc = run_hook(&run, out, cause);
 	if (wizard_bastion_hook != NULL) {
 		char *why = NULL;
 

@@ -19,9 +19,10 @@ jstr(json_t *o, const char *key)
 
 /* Runs the project on the bastion of run (its record's "ssh" block):
  * wait for SSH, set up, upload, run, download; keeps the host key seen
- * first and the run in the record. */
+ * first and the run in the record, and hands how it went to out. */
 int
-wizard_run_bastion(struct cloud_run *run, char **cause)
+wizard_run_bastion(struct cloud_run *run, struct local_result *out,
+    char **cause)
 {
 	json_t *ssh = json_object_get(run->rec, "ssh"), *entry;
 	const char *addr = getenv("FANOUT_BASTION_ADDRESS"), *wait;
@@ -77,9 +78,10 @@ wizard_run_bastion(struct cloud_run *run, char **cause)
 	if (ls == LOCAL_OK) {
 		ts0 = history_timestamp(t0);
 		ts1 = history_timestamp(time_now());
-		entry = json_pack("{s:s, s:s, s:s, s:s?, s:I, s:I, s:I, s:I, "
-		    "s:I, s:I, s:f}",
+		entry = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:I, s:I, s:I, "
+		    "s:I, s:I, s:I, s:o}",
 		    "started", ts0, "ended", ts1, "engine", "bastion",
+		    "state", rr.lr.cancelled ? "interrupted" : "done",
 		    "results", rr.lr.results_dir,
 		    "tasks", (json_int_t)rr.lr.perf.tasks,
 		    "ok", (json_int_t)rr.lr.perf.ok,
@@ -87,10 +89,14 @@ wizard_run_bastion(struct cloud_run *run, char **cause)
 		    "unfinished", (json_int_t)rr.lr.perf.unfinished,
 		    "files_sent", (json_int_t)rr.files_sent,
 		    "bytes_sent", (json_int_t)rr.bytes_sent,
-		    "efficiency", rr.lr.perf.efficiency);
+		    "efficiency", report_efficiency_json(&rr.lr.perf));
 		history_add_run(run->rec, entry);
 		free(ts0);
 		free(ts1);
+		if (out != NULL) {
+			*out = rr.lr;
+			memset(&rr.lr, 0, sizeof rr.lr);
+		}
 	}
 	if (history_save(run->rec, &why) != 0)
 		free(why);

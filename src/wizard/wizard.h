@@ -9,6 +9,7 @@
 
 struct cloud_run;
 struct cloud_step;
+struct local_result;
 struct project;
 struct sink;
 
@@ -16,11 +17,14 @@ struct sink;
  * of a create and of a resume ("wait for SSH, set up, upload, run,
  * download"). Everything it needs is in run->rec: "region", "ssh"
  * {"key_file","user","host","instance_id","host_key"}, "answers",
- * "project_dir". NULL means the flow ends there. */
-extern int	(*wizard_bastion_hook)(struct cloud_run *, char **cause);
+ * "project_dir". When the run ended (tasks may have failed), it fills
+ * *out (may be NULL) with how it went. NULL means the flow ends there. */
+extern int	(*wizard_bastion_hook)(struct cloud_run *,
+		    struct local_result *out, char **cause);
 /* The hook as built: remote_run (src/ssh/remote.h) on the bastion
  * ($FANOUT_BASTION_ADDRESS=[user@]host:port overrides its address). */
-int	 wizard_run_bastion(struct cloud_run *, char **cause);
+int	 wizard_run_bastion(struct cloud_run *, struct local_result *out,
+	     char **cause);
 
 /* Runs a step table: each step once all steps it names in "after" are
  * done; the steps that are ready together run at once, on threads. Emits
@@ -42,12 +46,13 @@ int	 wizard_check_answers(const json_t *answers, char **cause);
 /* The flows (signatures as flows.h). */
 json_t	*wizard_plan(json_t *answers, char **cause);
 int	 wizard_create(json_t *answers, struct sink *, char **id,
-	     char **cause);
-int	 wizard_resume(const char *id, struct sink *, char **cause);
+	     struct local_result *run, char **cause);
+int	 wizard_resume(const char *id, struct sink *,
+	     struct local_result *run, char **cause);
 /* A resume that checks and starts the bastion, and runs the project
  * again only when do_run (else leaves the bastion running). */
 int	 wizard_resume_run(const char *id, int do_run, struct sink *,
-	     char **cause);
+	     struct local_result *run, char **cause);
 int	 wizard_cleanup(const char *id, struct sink *, char **cause);
 /* Orphans in region (NULL: the configured one) of provider (NULL: aws). */
 json_t	*wizard_orphans_in(const char *provider, const char *region,

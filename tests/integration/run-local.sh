@@ -155,6 +155,63 @@ ok $? "Ctrl-C ends the running tasks"
 rt=$(readlink -f "$t/results/latest")
 check "Ctrl-C still writes the report" test -f "$rt/runtime.png" -a -f "$rt/performance.txt"
 like "$(cat "$rt/performance.txt")" "Unfinished +5" "unfinished tasks are counted as such"
+like "$(cat "$rt/performance.txt")" "Efficiency +-$" "with nothing finished, performance.txt shows no efficiency"
+like "$(cat "$TEST_TMP/out")" "^hang: interrupted" "the summary says interrupted"
+python3 - "$FANOUT_HISTORY_DIR" "$rt" <<'PY'
+import glob, json, sys
+recs = [json.load(open(f)) for f in glob.glob(sys.argv[1] + "/*.json")]
+r = [x for x in recs if x["runs"] and x["runs"][0]["results"] == sys.argv[2]]
+print("# %s" % [(x["state"], x["runs"][0].get("state"), x["runs"][0].get("efficiency")) for x in r])
+sys.exit(0 if len(r) == 1 and r[0]["state"] == "interrupted" and
+         r[0]["runs"][0]["state"] == "interrupted" and
+         r[0]["runs"][0]["efficiency"] is None else 1)
+PY
+ok $? "the history records the run as interrupted, with no efficiency"
+
+# --- errors.csv carries the last line of a failed task's stderr ----------------
+py="$TEST_TMP/pyfail"
+mkdir -p "$py"
+cat >"$py/fanout.yaml" <<'YAML'
+name: pyfail
+entrypoint: ./run
+inputs: {list: [good, bad, long, quiet]}
+workers: 2
+retries: 0
+YAML
+cat >"$py/run" <<'SH'
+#!/bin/sh
+# Fails as a Python program does: a traceback on stderr, exit status 1.
+case $1 in
+good) echo '{"fine": true}' ;;
+bad)
+	echo "reading $1"
+	echo "Traceback (most recent call last):" >&2
+	echo '  File "job.py", line 3, in <module>' >&2
+	printf 'ValueError: bad\tinput \033[1m%s\033[0m\r\n\n  \n' "$1" >&2
+	exit 1 ;;
+long)
+	printf 'E%.0s' $(seq 500) >&2
+	exit 2 ;;
+quiet) exit 3 ;;
+esac
+SH
+chmod +x "$py/run"
+# error_of RESULTS INPUT: the error column of errors.csv for that input.
+error_of() {
+	python3 -c 'import csv, sys
+print([r for r in csv.DictReader(open(sys.argv[1] + "/errors.csv"))
+       if r["input"] == sys.argv[2]][0]["error"])' "$1" "$2"
+}
+"$FANOUT" run --local "$py" --results "$TEST_TMP/pyres" >/dev/null 2>"$TEST_TMP/err"
+is 1 $? "a run with failed tasks exits 1"
+like "$(cat "$TEST_TMP/err")" "3 of 4 task\(s\) failed; see $TEST_TMP/pyres/errors.csv" "and says where to look"
+is "exit status 1: ValueError: bad input [1mbad[0m" "$(error_of "$TEST_TMP/pyres" bad)" \
+    "errors.csv's error column ends with the last stderr line, control characters removed"
+is "exit status 2: $(printf 'E%.0s' $(seq 200))" "$(error_of "$TEST_TMP/pyres" long)" \
+    "a long stderr line is cut at 200 characters"
+is "exit status 3" "$(error_of "$TEST_TMP/pyres" quiet)" \
+    "a task with no stderr keeps the bare exit status"
+like "$(grep '"input":"bad"' "$TEST_TMP/pyres/records.jsonl")" '"stderr_tail":"ValueError: bad input \[1mbad\[0m"' "the record keeps the stderr tail"
 
 # --- valgrind: no leaks ---------------------------------------------------------
 if [ "${FANOUT_SANITIZERS:-no}" = yes ]; then

@@ -36,6 +36,52 @@ cache=$(ls "$FANOUT_HISTORY_DIR"/upload-*.cache 2>/dev/null)
 is 1 "$(printf '%s\n' "$cache" | grep -c .)" "one upload cache for this project on this host"
 like "$(head -1 "$cache")" "^#remote [0-9a-f]{64}$" "holding the digest of the host's listing"
 
+# Ctrl-C while the tasks run on the host: the run stops there, the
+# history records it as interrupted, and with nothing finished there is
+# no efficiency to show.
+h="$TEST_TMP/hang"
+mkdir -p "$h" "$TEST_TMP/marks"
+cat >"$h/fanout.yaml" <<YAML
+name: hang
+entrypoint: ./run
+inputs: {list: [a, b]}
+workers: 2
+timeout: 100
+retries: 0
+env: {MARKS: "$TEST_TMP/marks"}
+YAML
+cat >"$h/run" <<'SH'
+#!/bin/sh
+# Says its pid (the sleep's, after exec), then hangs.
+echo $$ >"$MARKS/$1.tmp" && mv "$MARKS/$1.tmp" "$MARKS/$1"
+exec sleep 60
+SH
+chmod +x "$h/run"
+"$FANOUT" run --host "$addr" --key "$SSHD_KEY" "$h" >"$TEST_TMP/out7" 2>"$TEST_TMP/err7" &
+pid=$!
+wait_for 60 test -e "$TEST_TMP/marks/a" -a -e "$TEST_TMP/marks/b"
+ok $? "both tasks run on the host"
+kill -INT "$pid"
+wait "$pid"
+is 1 $? "Ctrl-C of run --host exits 1"
+like "$(cat "$TEST_TMP/err7")" "interrupted: 2 task\(s\) unfinished" "and says how many tasks are unfinished"
+like "$(cat "$TEST_TMP/out7")" "^hang: interrupted" "the summary says interrupted"
+rh=$(readlink -f "$h/results/latest")
+like "$(cat "$rh/performance.txt" 2>/dev/null)" "Efficiency +-$" "with nothing finished, performance.txt shows no efficiency"
+python3 - "$FANOUT_HISTORY_DIR" "$rh" <<'PY'
+import glob, json, sys
+recs = [json.load(open(f)) for f in glob.glob(sys.argv[1] + "/*.json")]
+r = [x for x in recs if x["runs"] and x["runs"][0]["results"] == sys.argv[2]]
+print("# %s" % [(x["kind"], x["state"], x["runs"][0].get("state")) for x in r])
+sys.exit(0 if len(r) == 1 and r[0]["kind"] == "remote" and
+         r[0]["state"] == "interrupted" and
+         r[0]["runs"][0]["state"] == "interrupted" else 1)
+PY
+ok $? "the history records the run on the host as interrupted"
+gone() { ! kill -0 "$(cat "$TEST_TMP/marks/a")" 2>/dev/null && ! kill -0 "$(cat "$TEST_TMP/marks/b")" 2>/dev/null; }
+wait_for 20 gone
+ok $? "the tasks on the host were stopped"
+
 sshd_stop
 sshd_new_hostkey
 sshd_start

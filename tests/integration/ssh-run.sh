@@ -76,7 +76,8 @@ cat >"$f/entrypoint" <<'SH'
 case $(cat "$1") in
 ok) echo '{"fine": true}' ;;
 bad) echo "no json" ;;
-fail) exit 4 ;;
+fail) echo "Traceback (most recent call last):" >&2
+	printf 'ValueError:\tbad input\r\n\n' >&2; exit 4 ;;
 slow) sleep 30 ;;
 flaky) [ "$FANOUT_ATTEMPT" -ge 2 ] || exit 1; echo '{"second": true}' ;;
 esac
@@ -100,6 +101,10 @@ is "$(summary "$TEST_TMP/flocal/records.jsonl")" "$(summary "$TEST_TMP/fremote/r
     "timeout, retries and bad JSON recorded as by the local engine"
 is "$(cut -d, -f1 "$TEST_TMP/flocal/errors.csv" | sort)" "$(cut -d, -f1 "$TEST_TMP/fremote/errors.csv" | sort)" \
     "errors.csv lists the same tasks"
+is "$(cut -d, -f1,2,6- "$TEST_TMP/flocal/errors.csv" | sort)" "$(cut -d, -f1,2,6- "$TEST_TMP/fremote/errors.csv" | sort)" \
+    "with the same error column"
+like "$(cat "$TEST_TMP/fremote/errors.csv")" ",exit status 4: ValueError: bad input$" \
+    "which ends with the last line of the task's stderr on the bastion too"
 
 # Cancel after the first task: the remote run is stopped.
 sed -i 's/timeout: 2/timeout: 60/' "$f/fanout.yaml"

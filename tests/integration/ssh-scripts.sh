@@ -63,10 +63,9 @@ keys = ["task", "input", "worker", "host", "pid", "start", "end", "exit",
 out = []
 for line in open(sys.argv[1] + "/records.jsonl"):
     r = json.loads(line)
-    k = list(r)
-    if k[-1] == "stderr_tail":
-        k.pop()
-    assert k == keys, list(r)
+    # stderr_tail (optional) ends a failed attempt's record
+    assert list(r) in (keys, keys + ["stderr_tail"]), list(r)
+    assert "stderr_tail" not in r or r["status"] != "ok", r
     assert r["end"] >= r["start"] and 1 <= r["worker"] <= 3
     assert r["log"] == "w%d" % r["worker"]
     res = json.loads(r["line"]) if r["line"] is not None else None

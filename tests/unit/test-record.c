@@ -106,5 +106,66 @@ main(void)
 	free(path);
 
 	is_string("badjson", record_status_name(REC_BADJSON), "status names");
+
+	/* stderr_tail: the last line that is not blank, cleaned. */
+	{
+		static const char tb[] = "Traceback (most recent call last):\n"
+		    "  File \"x.py\", line 1\n\tValueError:\tbad\x1b[0m\r\n"
+		    "\n \t\r\n";
+		char big[300], *t;
+
+		t = record_stderr_tail(tb, sizeof tb - 1);
+		is_string("ValueError: bad[0m", t, "stderr tail: the last "
+		    "non-blank line, tabs as spaces, controls dropped");
+		free(t);
+		ok(record_stderr_tail(" \n\t\r\n", 5) == NULL &&
+		    record_stderr_tail("", 0) == NULL,
+		    "stderr tail: none in blank text");
+		t = record_stderr_tail("only line", 9);
+		is_string("only line", t, "stderr tail: no newline at all");
+		free(t);
+		t = record_stderr_tail("a\xff\xc0\x80" "b\xc2\x85" "c \xc3\xa9",
+		    11);
+		is_string("abc \xc3\xa9", t, "stderr tail: invalid UTF-8 and "
+		    "C1 controls dropped, valid UTF-8 kept");
+		free(t);
+		memset(big, 'a', 199);
+		memcpy(big + 199, "\xc3\xa9zzz", 5);
+		t = record_stderr_tail(big, 204);
+		ok(t != NULL && strlen(t) == 199 && t[198] == 'a',
+		    "stderr tail: cut at 200 bytes on a character boundary");
+		free(t);
+
+		memset(&r, 0, sizeof r);
+		r.input = "in";
+		r.host = "h";
+		r.status = REC_FAILED;
+		r.error = "exit status 1";
+		r.stderr_tail = "ValueError: \"bad\"";
+		line = record_to_json(&r);
+		ok(strstr(line, ",\"stderr_tail\":\"ValueError: \\\"bad\\\"\"}")
+		    != NULL, "stderr_tail is written last");
+		ok(record_from_json(line, &back, &cause) == 0 &&
+		    back.stderr_tail != NULL &&
+		    strcmp(back.stderr_tail, r.stderr_tail) == 0,
+		    "stderr_tail survives the round trip");
+		record_free(&back);
+		free(line);
+		ok(record_from_json("{\"task\":0,\"input\":\"i\",\"worker\":1,"
+		    "\"host\":\"h\",\"start\":1,\"end\":2,\"exit\":1,"
+		    "\"attempt\":1,\"status\":\"failed\",\"stderr_tail\":5}",
+		    &back, &cause) == -1 && strstr(cause, "stderr_tail") != NULL,
+		    "a stderr_tail that is no string is refused");
+		free(cause);
+		cause = NULL;
+		ok(record_from_json("{\"task\":0,\"input\":\"i\",\"worker\":1,"
+		    "\"host\":\"h\",\"start\":1,\"end\":2,\"exit\":1,"
+		    "\"attempt\":1,\"status\":\"failed\",\"stderr_tail\":"
+		    "\"x\\u0007y\\nz\"}", &back, &cause) == 0 &&
+		    back.stderr_tail != NULL &&
+		    strcmp(back.stderr_tail, "z") == 0,
+		    "a stderr_tail from another host is cleaned as a local one");
+		record_free(&back);
+	}
 	return done_testing();
 }

@@ -85,6 +85,7 @@ main(void)
 	add(&l, 1, 2, 0, 1, REC_FAILED, 1, NULL);
 	add(&l, 1, 2, 1, 2, REC_OK, 2, "{\"x\":2,\"y\":true}");
 	add(&l, 2, 3, 0, 1.5, REC_TIMEOUT, 1, NULL);
+	l.v[l.n - 1].stderr_tail = xstrdup("ValueError: bad input");
 	memset(&ri, 0, sizeof ri);
 	ri.project = "demo";
 	ri.engine = "local";
@@ -135,9 +136,10 @@ main(void)
 	path = fs_join(dir, "errors.csv");
 	text = fs_read_file(path, NULL, &cause);
 	is_string("task,input,status,exit,attempts,error\n"
-	    "2,in-2,timeout,1,1,exit status 1\n"
+	    "2,in-2,timeout,1,1,exit status 1: ValueError: bad input\n"
 	    "3,in-3,unfinished,,0,never started\n", text,
-	    "errors.csv: failed and unfinished tasks");
+	    "errors.csv: failed and unfinished tasks, the last line of "
+	    "stderr after the error");
 	free(text);
 	free(path);
 	path = fs_join(dir, "logs.csv");
@@ -154,6 +156,22 @@ main(void)
 	is_int(3, count_bands(path, 160),
 	    "runtime.png has one bar row per worker");
 	free(path);
+
+	/* A run cancelled before anything finished has no efficiency. */
+	{
+		struct record_list c = { 0 };
+
+		add(&c, 0, 1, 0, 5, REC_CANCELLED, 1, NULL);
+		add(&c, 1, 2, 0, 5, REC_CANCELLED, 1, NULL);
+		report_perf(&c, &ri, &pf);
+		ok(pf.efficiency < 0 && json_is_null(report_efficiency_json(&pf)),
+		    "perf: no efficiency when nothing finished");
+		text = report_perf_text(&pf);
+		ok(strstr(text, "Efficiency              -\n") != NULL,
+		    "the performance table shows '-' for it");
+		free(text);
+		record_list_free(&c);
+	}
 
 	/* Results folders are never reused. */
 	base = xprintf("%s/base", tap_tmpdir());
