@@ -41,6 +41,10 @@ struct remote {
 	long long		  offset;	/* bytes of records.jsonl read */
 	char			 *state;	/* "done N" or "dead" when over */
 	char			 *error;	/* the worker's "#error" line */
+	char			 *ended_badly;	/* the run on the host ended
+						 * without finishing: why; the
+						 * records that came home still
+						 * make the results folder */
 	long long		  done, failed;	/* final attempts */
 };
 
@@ -353,19 +357,20 @@ remote_watch_once(struct remote *r, char **cause)
 		    r->o->host, status);
 		return -1;
 	}
-	if (strcmp(r->state, "dead") == 0) {
-		xasprintf(cause, "the run on %s ended without finishing (see "
-		    "%s/runs/%s/worker.log there)", r->o->host,
+	/* A run that ended badly on the host is over, not lost: no
+	 * reconnect; what it finished is reported, the rest unfinished. */
+	free(r->ended_badly);
+	r->ended_badly = NULL;
+	if (strcmp(r->state, "dead") == 0)
+		xasprintf(&r->ended_badly, "the run on %s ended without "
+		    "finishing (see %s/runs/%s/worker.log there)", r->o->host,
 		    r->res->remote_dir, r->res->run_id);
-		return -1;
-	}
-	if (strcmp(r->state, "done 0") != 0 &&
-	    strcmp(r->state, "done 130") != 0) {
-		xasprintf(cause, "the run on %s failed: %s (see %s/runs/%s/"
-		    "worker.log there)", r->o->host, r->error != NULL ?
-		    r->error : r->state, r->res->remote_dir, r->res->run_id);
-		return -1;
-	}
+	else if (strcmp(r->state, "done 0") != 0 &&
+	    strcmp(r->state, "done 130") != 0)
+		xasprintf(&r->ended_badly, "the run on %s failed: %s (see "
+		    "%s/runs/%s/worker.log there)", r->o->host, r->error !=
+		    NULL ? r->error : r->state, r->res->remote_dir,
+		    r->res->run_id);
 	return 0;
 }
 
@@ -552,16 +557,26 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 	event_emit(o->sink, &ev);
 	if (remote_watch(&r, cause) != 0)
 		goto fail_step_run;
-	remote_step(&r, "run", t0);
+	if (r.ended_badly != NULL)
+		event_step(o->sink, EV_STEP_FAIL, "run", r.ended_badly, 0);
+	else
+		remote_step(&r, "run", t0);
 
 	fclose(r.records);
 	r.records = NULL;
 
 	t0 = time_mono();
 	event_step(o->sink, EV_STEP_START, "download", NULL, 0);
-	if (remote_retry(&r, remote_download, cause) != 0)
-		goto fail_step_download;
-	remote_step(&r, "download", t0);
+	if (remote_retry(&r, remote_download, cause) != 0) {
+		if (r.ended_badly == NULL)
+			goto fail_step_download;
+		/* The host is in trouble (a full disk, say): the records
+		 * are home; the logs are what is lost. */
+		event_step(o->sink, EV_STEP_FAIL, "download", *cause, 0);
+		free(*cause);
+		*cause = NULL;
+	} else
+		remote_step(&r, "download", t0);
 
 	ri.ended = time_now();
 	ri.project = r.pr.name;
@@ -600,6 +615,7 @@ out:
 		fclose(r.records);
 	free(r.seen);
 	free(r.error);
+	free(r.ended_badly);
 	remote_worker_free(&r.worker);
 	project_inputs_free(r.inputs, r.ninputs);
 	project_free(&r.pr);

@@ -17,7 +17,7 @@ sshd_as_bastion
 export FANOUT_SSH_WAIT=120
 
 proj=$(example flaky)
-"$FANOUT" create "$proj" --provider aws --region us-east-1 --yes \
+"$FANOUT" create "$proj" --provider aws --region us-east-1 --yes --keep \
     >"$TEST_TMP/id" 2>"$TEST_TMP/create.err"
 rc=$?
 is 1 "$rc" "create of a project whose tasks fail exits 1"
