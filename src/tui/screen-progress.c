@@ -209,8 +209,11 @@ progress_fate(struct tui_job *job)
 	if (strcmp(st, "deleting") == 0)
 		return xprintf("Machines: the teardown of run set %s did not "
 		    "finish: d in history tries again", id);
-	return xprintf("Machines: run set %s is %s: d in history tears down "
-	    "what it has", id, st);
+	if (strcmp(st, "failed") == 0 || strcmp(st, "creating") == 0)
+		return xprintf("Machines: the create of run set %s did not "
+		    "finish: d in history tears down what it made", id);
+	return xprintf("Machines: run set %s is %s: d in history tears it "
+	    "down", id, st);
 }
 
 /* A create or resume that ran the project: its results folder is the last
@@ -285,8 +288,7 @@ progress_finish(struct progress *p)
 			progress_log(p, "cancelled: the teardown of run set "
 			    "%s failed; Enter, then d tries again", job->id);
 		else
-			progress_log(p, "cancelled: run set %s kept; Enter, "
-			    "then r runs again or d tears it down", job->id);
+			progress_log(p, "cancelled: run set %s kept", job->id);
 		if (fate != NULL)
 			progress_log(p, "%s", fate);
 		free(fate);
