@@ -11,7 +11,12 @@
  *   nodes (integer 1..100; only for an engine that runs on several
  *   machines, none yet: absent otherwise), files (integer >= 0, 0 = all),
  *   cleanup_after (boolean, default true).
- * Progress goes to the sink; sink->cancelled is polled to stop early. */
+ * Progress goes to the sink; sink->cancelled is polled to stop early. Its
+ * answer also says what the user wants done with what a create or resume
+ * made: FLOW_CANCEL_TEARDOWN tears it all down; any other non-zero answer
+ * keeps it (the bastion stopped), whatever cleanup_after said. The flow
+ * carries that out itself, and nothing it does after the cancel is itself
+ * cancelled. */
 #ifndef FANOUT_FLOWS_H
 #define FANOUT_FLOWS_H
 
@@ -19,6 +24,10 @@
 
 struct local_result;
 struct sink;
+
+/* sink->cancelled's answers (0: go on). */
+#define FLOW_CANCEL_KEEP	1	/* stop; keep what was made */
+#define FLOW_CANCEL_TEARDOWN	2	/* stop; tear down what was made */
 
 struct flow_ops {
 	/* What a create would make, for the confirmation screen:

@@ -9,7 +9,7 @@ fanout_SOURCES += src/tui/tui.c src/tui/tui.h src/tui/tui-int.h \
 	src/tui/screen-menu.c src/tui/screen-form.c \
 	src/tui/screen-confirm.c src/tui/screen-progress.c \
 	src/tui/screen-results.c src/tui/screen-history.c \
-	src/tui/screen-text.c
+	src/tui/screen-text.c src/tui/screen-wait.c
 fanout_LDADD += $(NCURSES_LIBS)
 
 MENU_FILES += menus/main.yaml menus/create.yaml menus/local.yaml
@@ -20,11 +20,17 @@ tests_unit_test_questions_LDADD = $(TEST_LIBS)
 TESTS += tests/integration/tui-menu.sh \
 	tests/integration/tui-local.sh \
 	tests/integration/tui-create.sh \
-	tests/integration/tui-cloud.sh
+	tests/integration/tui-cloud.sh \
+	tests/integration/tui-cancel.sh \
+	tests/integration/tui-history.sh \
+	tests/integration/tui-network.sh
 EXTRA_DIST += tests/integration/lib-tmux.sh \
 	bench/tui-startup.py \
 	tests/integration/tui-menu.sh \
 	tests/integration/tui-local.sh \
 	tests/integration/tui-create.sh \
 	tests/integration/tui-cloud.sh \
+	tests/integration/tui-cancel.sh \
+	tests/integration/tui-history.sh \
+	tests/integration/tui-network.sh \
 	docs/tui.md

@@ -12,37 +12,47 @@ struct confirm {
 	char		*flow;		/* "create", "local" */
 	const struct menu *menu;	/* the questions asked */
 	json_t		*answers;
+	struct tui_job	*planning;	/* the plan job, until it answers */
 	json_t		*plan;		/* flow_ops.plan's answer, or NULL */
 	char		*plan_error;	/* why there is no plan */
 	char		*summary;	/* local: what will run */
 	bool		 can_start;	/* the action is in this build */
 	struct screen	*base;		/* where the flow was started from */
-	int		 scroll;	/* first line shown */
+	size_t		 scroll;	/* first line shown */
 	int		 row;		/* drawing: next virtual row */
 };
 
 static const struct tui_key confirm_keys[] = {
-	{ "Enter, y", "start" },
-	{ "Esc", "back to the questions" },
-	{ "j/k, Up/Down", "scroll" },
-	{ "?", "this help" },
-	{ "q", "quit" },
-	{ NULL, NULL }
+	{ "Enter, y", "start", "Enter start", 0 },
+	{ "Esc", "back to the questions (also while the plan is asked)",
+	    "Esc back", 0 },
+	{ "j/k, Up/Down", "scroll", "j/k scroll", 0 },
+	{ "?", "this help", "? help", 0 },
+	{ "q", "quit", "q quit", 0 },
+	{ NULL, NULL, NULL, 0 }
 };
 
 static void
 confirm_line(struct confirm *c, attr_t a, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* One line of the scrolled body, rows 2 .. LINES-4. */
+/* Rows of the scrolled body: 2 .. LINES-5 (below: how much more, and what
+ * Enter does). */
+static int
+confirm_height(void)
+{
+	return LINES - 6 > 1 ? LINES - 6 : 1;
+}
+
+/* One line of the scrolled body. */
 static void
 confirm_line(struct confirm *c, attr_t a, const char *fmt, ...)
 {
 	va_list ap;
 	char *text;
-	int y = 2 + c->row++ - c->scroll;
+	int y = 2 + c->row++ - (int)c->scroll;
 
-	if (y < 2 || y > LINES - 4)
+	if (y < 2 || y >= 2 + confirm_height())
 		return;
 	va_start(ap, fmt);
 	xvasprintf(&text, fmt, ap);
@@ -51,25 +61,19 @@ confirm_line(struct confirm *c, attr_t a, const char *fmt, ...)
 	free(text);
 }
 
-/* A long sentence over as many body lines as it needs. */
+/* Text over as many body lines as it needs, wrapped at words; lines after
+ * the first start at column hang of the body. */
 static void
-confirm_wrap(struct confirm *c, const char *text)
+confirm_wrap(struct confirm *c, attr_t a, int hang, const char *text)
 {
-	const char *p = text, *end;
+	char **rows;
+	size_t n, i;
 	int width = COLS - 4 > 20 ? COLS - 4 : 20;
 
-	while (*p != '\0') {
-		end = p + strlen(p);
-		if (end - p > width) {
-			for (end = p + width; end > p && *end != ' '; end--)
-				;
-			if (end == p)
-				end = p + width;
-		}
-		confirm_line(c, A_NORMAL, "%.*s", (int)(end - p), p);
-		for (p = end; *p == ' '; p++)
-			;
-	}
+	n = tui_wrap_rows(text, width, hang, &rows);
+	for (i = 0; i < n; i++)
+		confirm_line(c, a, "%s", rows[i]);
+	tui_rows_free(rows, n);
 }
 
 static const char *
@@ -80,42 +84,76 @@ confirm_str(json_t *o, const char *key)
 	return s != NULL ? s : "";
 }
 
+/* The provider's plan: who, where, SSH from where, and every resource
+ * with its whole detail (wrapped under its name) and price. */
 static void
 confirm_draw_plan(struct confirm *c)
 {
 	json_t *res, *r, *h;
+	char *text, price[32];
 	size_t i;
 
 	confirm_line(c, A_BOLD, "Resources that will be made");
-	if (c->plan == NULL) {
-		confirm_line(c, tui_attr(c->plan_error != NULL ? TC_FAIL :
-		    TC_DIM), "  %s", c->plan_error != NULL ? c->plan_error :
-		    "The list and the costs come with the provider; not "
-		    "available in this build.");
+	if (c->planning != NULL) {
+		confirm_line(c, tui_attr(TC_WARN), "  %c asking the provider "
+		    "for the plan and its cost ... (Esc goes back)",
+		    tui_spinner());
 		return;
 	}
-	if (json_string_value(json_object_get(c->plan, "identity")) != NULL)
-		confirm_line(c, A_NORMAL, "  as %s", json_string_value(
-		    json_object_get(c->plan, "identity")));
-	confirm_line(c, tui_attr(TC_DIM), "  %-16s %-24s %-22s %8s", "kind",
-	    "name", "detail", "$/hour");
+	if (c->plan == NULL) {
+		text = xprintf("  %s", c->plan_error != NULL ?
+		    c->plan_error : "The list and the costs come with the "
+		    "provider; not available in this build.");
+		confirm_wrap(c, tui_attr(c->plan_error != NULL ? TC_FAIL :
+		    TC_DIM), 4, text);
+		free(text);
+		return;
+	}
+	if (*confirm_str(c->plan, "identity") != '\0') {
+		text = xprintf("  As        %s", confirm_str(c->plan,
+		    "identity"));
+		confirm_wrap(c, A_NORMAL, 12, text);
+		free(text);
+	}
+	if (*confirm_str(c->plan, "region") != '\0')
+		confirm_line(c, A_NORMAL, "  Region    %s", confirm_str(c->plan,
+		    "region"));
+	text = xprintf("  SSH from  %s", *confirm_str(c->plan, "ssh_from") !=
+	    '\0' ? confirm_str(c->plan, "ssh_from") : (*confirm_str(c->plan,
+	    "ssh_from_error") != '\0' ? confirm_str(c->plan,
+	    "ssh_from_error") : "your address (not known yet)"));
+	confirm_wrap(c, A_NORMAL, 12, text);
+	free(text);
+	confirm_line(c, tui_attr(TC_DIM), "  %-16s %-*s %8s", "kind",
+	    COLS - 4 - 2 - 16 - 1 - 9 > 10 ? COLS - 4 - 2 - 16 - 1 - 9 : 10,
+	    "name and detail", "$/hour");
 	res = json_object_get(c->plan, "resources");
 	json_array_foreach(res, i, r) {
 		h = json_object_get(r, "hourly_usd");
-		confirm_line(c, A_NORMAL, "  %-16.16s %-24.24s %-22.22s %8s",
-		    confirm_str(r, "kind"),
-		    confirm_str(r, "name"),
-		    confirm_str(r, "detail"),
-		    json_is_number(h) ? "" : "-");
 		if (json_is_number(h))
-			tui_put(2 + c->row - 1 - c->scroll, 2 + 2 + 16 + 1 +
-			    24 + 1 + 22 + 1, A_NORMAL, "%8.3f",
+			snprintf(price, sizeof price, "%8.3f",
 			    json_number_value(h));
+		else
+			snprintf(price, sizeof price, "%8s", "-");
+		confirm_line(c, A_NORMAL, "  %-16s %-*s %s", confirm_str(r,
+		    "kind"), COLS - 4 - 2 - 16 - 1 - 9 > 10 ?
+		    COLS - 4 - 2 - 16 - 1 - 9 : 10, confirm_str(r, "name"),
+		    price);
+		if (*confirm_str(r, "detail") != '\0') {
+			text = xprintf("%19s%s", "", confirm_str(r, "detail"));
+			confirm_wrap(c, tui_attr(TC_DIM), 19, text);
+			free(text);
+		}
 	}
 	h = json_object_get(c->plan, "hourly_usd");
 	if (json_is_number(h))
 		confirm_line(c, A_BOLD, "  Estimated cost: $%.2f an hour "
 		    "while it exists", json_number_value(h));
+	if (*confirm_str(c->plan, "prices") != '\0') {
+		text = xprintf("  %s", confirm_str(c->plan, "prices"));
+		confirm_wrap(c, tui_attr(TC_DIM), 2, text);
+		free(text);
+	}
 }
 
 static void
@@ -124,11 +162,10 @@ confirm_draw(struct screen *s)
 	struct confirm *c = s->data;
 	const struct question *q;
 	json_t *v;
-	char *text;
+	char *text, *line;
 	size_t i;
 
-	tui_draw_frame(c->menu->title, "Enter start  Esc back  j/k scroll  "
-	    "? help  q quit");
+	tui_draw_frame(s, c->menu->title);
 	c->row = 0;
 	confirm_line(c, A_BOLD, "Check the answers");
 	confirm_line(c, A_NORMAL, " ");
@@ -138,21 +175,55 @@ confirm_draw(struct screen *s)
 			continue;
 		v = json_object_get(c->answers, q->key);
 		text = v != NULL ? question_text(q, v) : xstrdup("-");
-		confirm_line(c, A_NORMAL, "  %-36.36s %s", q->title, text);
+		line = xprintf("  %-36.36s  %s", q->title, text);
+		confirm_wrap(c, A_NORMAL, 40, line);
+		free(line);
 		free(text);
 	}
 	confirm_line(c, A_NORMAL, " ");
 	if (strcmp(c->flow, "create") == 0)
 		confirm_draw_plan(c);
 	else if (c->summary != NULL)
-		confirm_wrap(c, c->summary);
-	confirm_line(c, A_NORMAL, " ");
-	if (c->can_start)
-		confirm_line(c, tui_attr(TC_OK) | A_BOLD, "Press Enter to "
-		    "start, Esc to change an answer.");
+		confirm_wrap(c, A_NORMAL, 0, c->summary);
+	/* Below the body, always in view: more to read, and what Enter
+	 * does. */
+	if (c->row - (int)c->scroll > confirm_height())
+		tui_put(LINES - 4, 2, tui_attr(TC_DIM), "(%d more line(s) "
+		    "below: j/k scroll)", c->row - (int)c->scroll -
+		    confirm_height());
+	if (!c->can_start)
+		tui_put(LINES - 3, 2, tui_attr(TC_FAIL), "Creating cloud "
+		    "resources is not available in this build. Esc goes back.");
+	else if (c->planning != NULL)
+		tui_put(LINES - 3, 2, tui_attr(TC_WARN), "%c Waiting for the "
+		    "plan and its cost before Enter can start; Esc goes back.",
+		    tui_spinner());
 	else
-		confirm_line(c, tui_attr(TC_FAIL), "Creating cloud resources "
-		    "is not available in this build. Esc goes back.");
+		tui_put(LINES - 3, 2, tui_attr(TC_OK) | A_BOLD, "Press Enter "
+		    "to start, Esc to change an answer.");
+}
+
+/* The plan job's answer, once it comes. */
+static void
+confirm_tick(struct screen *s)
+{
+	struct confirm *c = s->data;
+	struct tui_event *head;
+	bool done;
+
+	if (c->planning == NULL)
+		return;
+	head = tui_job_events(c->planning, &done);
+	tui_events_free(head);
+	if (!done)
+		return;
+	c->plan = c->planning->result;
+	c->planning->result = NULL;
+	if (c->plan == NULL)
+		c->plan_error = xstrdup(c->planning->cause != NULL ?
+		    c->planning->cause : "the provider gave no plan");
+	tui_job_free(c->planning);
+	c->planning = NULL;
 }
 
 static void
@@ -163,6 +234,11 @@ confirm_start(struct confirm *c)
 	if (!c->can_start) {
 		tui_message(true, "not available in this build: no cloud "
 		    "provider is built in");
+		return;
+	}
+	if (c->planning != NULL) {
+		tui_message(false, "the plan and its cost come first: wait for "
+		    "them, or Esc goes back");
 		return;
 	}
 	if (strcmp(c->flow, "local") == 0) {
@@ -188,17 +264,11 @@ confirm_key(struct screen *s, int ch)
 	case 'y':
 		confirm_start(c);
 		return TUI_HANDLED;
-	case 'j':
-	case KEY_DOWN:
-		if (c->scroll < c->row - 1)
-			c->scroll++;
-		return TUI_HANDLED;
-	case 'k':
-	case KEY_UP:
-		if (c->scroll > 0)
-			c->scroll--;
-		return TUI_HANDLED;
 	}
+	if (tui_move_key(ch, &c->scroll, c->row > confirm_height() ?
+	    (size_t)(c->row - confirm_height()) : 0,
+	    (size_t)confirm_height()))
+		return TUI_HANDLED;
 	return TUI_UNHANDLED;
 }
 
@@ -208,6 +278,7 @@ confirm_free(struct screen *s)
 	struct confirm *c = s->data;
 
 	free(c->flow);
+	tui_job_abandon(c->planning);
 	json_decref(c->answers);
 	json_decref(c->plan);
 	free(c->plan_error);
@@ -220,7 +291,7 @@ static const struct screen_ops confirm_ops = {
 	.keys = confirm_keys,
 	.draw = confirm_draw,
 	.key = confirm_key,
-	.tick = NULL,
+	.tick = confirm_tick,
 	.free = confirm_free,
 };
 
@@ -268,8 +339,10 @@ tui_confirm_push(const char *flow, const struct menu *mu, json_t *answers,
 		c->summary = confirm_local_summary(c->answers);
 		c->can_start = true;
 	} else {
+		/* On a thread: the provider may be slow to answer. */
 		if (flow_ops.plan != NULL)
-			c->plan = flow_ops.plan(c->answers, &c->plan_error);
+			c->planning = tui_job_start(JOB_PLAN, c->answers, NULL,
+			    NULL);
 		c->can_start = flow_ops.create != NULL;
 	}
 	return tui_push(&confirm_ops, c);

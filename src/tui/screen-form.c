@@ -19,23 +19,27 @@ struct form {
 	size_t		 *choice;	/* choice: index, per question */
 	char		 *error;	/* why the answer was refused */
 	char		 *note;		/* e.g. the hourly cost */
+	struct tui_job	 *costing;	/* the plan job behind the note */
 	char		**alts;		/* completions on offer */
 	struct screen	 *base;		/* what was below the form */
 };
 
 static const struct tui_key form_keys[] = {
-	{ "Enter", "accept the answer and go to the next question" },
+	{ "Enter", "accept the answer and go to the next question",
+	    "Enter accept", 0 },
 	{ "Esc, Up", "back to the previous question (Esc on the first "
-	    "leaves)" },
-	{ "Tab", "complete a folder name (path questions)" },
-	{ "Left/Right", "move in the text; change a choice" },
-	{ "Space, y/n", "change a choice; yes or no" },
-	{ "Ctrl-U", "clear the field" },
-	{ "Ctrl-W", "delete the word before the cursor" },
-	{ "Home/End", "start or end of the field (also Ctrl-A, Ctrl-E)" },
-	{ "?", "this help" },
-	{ "Ctrl-C", "quit fanout" },
-	{ NULL, NULL }
+	    "leaves)", "Esc back", 0 },
+	{ "Tab", "complete a folder name (path questions)", "Tab complete",
+	    0 },
+	{ "Left/Right", "move in the text; change a choice", NULL, 0 },
+	{ "Space, y/n", "change a choice; yes or no", NULL, 0 },
+	{ "Ctrl-U", "clear the field", NULL, 0 },
+	{ "Ctrl-W", "delete the word before the cursor", NULL, 0 },
+	{ "Home/End", "start or end of the field (also Ctrl-A, Ctrl-E)",
+	    NULL, 0 },
+	{ "?", "this help", "? help", 0 },
+	{ "Ctrl-C", "quit fanout", "Ctrl-C quit", 0 },
+	{ NULL, NULL, NULL, 0 }
 };
 
 static const struct question *
@@ -52,15 +56,15 @@ form_set_text(struct form *f, size_t i, const char *text)
 	f->pos[i] = strlen(f->text[i]);
 }
 
-/* The hourly cost note for the question that asks about cleaning up. */
+/* The hourly cost note for the question that asks about cleaning up: the
+ * provider's plan, asked on a thread (form_tick shows it when it comes). */
 static void
 form_cost_note(struct form *f)
 {
-	json_t *plan, *hourly;
-	char *cause = NULL;
-
 	free(f->note);
 	f->note = NULL;
+	tui_job_abandon(f->costing);
+	f->costing = NULL;
 	if (!form_q(f)->cost_note)
 		return;
 	if (flow_ops.plan == NULL) {
@@ -68,16 +72,34 @@ form_cost_note(struct form *f)
 		    "comes with the provider; not available in this build.");
 		return;
 	}
-	if ((plan = flow_ops.plan(f->answers, &cause)) == NULL) {
-		f->note = xprintf("No cost estimate: %s", cause);
-		free(cause);
+	f->costing = tui_job_start(JOB_PLAN, f->answers, NULL, NULL);
+}
+
+static void
+form_tick(struct screen *s)
+{
+	struct form *f = s->data;
+	struct tui_event *head;
+	json_t *hourly;
+	bool done;
+
+	if (f->costing == NULL)
 		return;
-	}
-	hourly = json_object_get(plan, "hourly_usd");
-	if (json_is_number(hourly))
+	head = tui_job_events(f->costing, &done);
+	tui_events_free(head);
+	if (!done)
+		return;
+	free(f->note);
+	f->note = NULL;
+	hourly = json_object_get(f->costing->result, "hourly_usd");
+	if (f->costing->result == NULL)
+		f->note = xprintf("No cost estimate: %s", f->costing->cause !=
+		    NULL ? f->costing->cause : "the provider did not answer");
+	else if (json_is_number(hourly))
 		f->note = xprintf("Keeping everything costs about $%.2f an "
 		    "hour until it is cleaned up.", json_number_value(hourly));
-	json_decref(plan);
+	tui_job_free(f->costing);
+	f->costing = NULL;
 }
 
 /* Moves to question i: offers its default unless the user typed one. */
@@ -133,8 +155,7 @@ form_draw(struct screen *s)
 	int y = 2, x, room, cx, c;
 	attr_t a;
 
-	tui_draw_frame(f->menu->title, "Enter accept  Esc back  Tab complete"
-	    "  ? help  Ctrl-C quit");
+	tui_draw_frame(s, f->menu->title);
 	if (f->menu->help != NULL)
 		y += tui_wrap(y, 2, COLS - 4, 2, tui_attr(TC_DIM),
 		    f->menu->help) + 1;
@@ -211,8 +232,11 @@ form_draw(struct screen *s)
 	}
 	q = form_q(f);
 	y = LINES - 6;
-	if (f->note != NULL)
-		tui_wrap(y - 1, 2, COLS - 4, 1, tui_attr(TC_WARN), f->note);
+	if (f->costing != NULL)
+		tui_put(y - 1, 2, tui_attr(TC_DIM), "%c asking the provider "
+		    "for the hourly cost ...", tui_spinner());
+	else if (f->note != NULL)
+		tui_wrap(y - 2, 2, COLS - 4, 2, tui_attr(TC_WARN), f->note);
 	if (q->help != NULL)
 		tui_wrap(y, 2, COLS - 4, 3, tui_attr(TC_DIM), q->help);
 }
@@ -412,6 +436,7 @@ form_free(struct screen *s)
 	free(f->choice);
 	free(f->error);
 	free(f->note);
+	tui_job_abandon(f->costing);
 	free(f->flow);
 	question_alts_free(f->alts);
 	json_decref(f->answers);
@@ -423,7 +448,7 @@ static const struct screen_ops form_ops = {
 	.keys = form_keys,
 	.draw = form_draw,
 	.key = form_key,
-	.tick = NULL,
+	.tick = form_tick,
 	.free = form_free,
 };
 

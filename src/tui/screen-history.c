@@ -23,17 +23,30 @@ struct history_screen {
 					 * when back (a job may have run) */
 };
 
+/* tui_key.when: what the chosen record (and the build) allows. */
+#define HK_CHOSEN	0x01	/* a run set is chosen */
+#define HK_RESUME	0x02	/* a cloud run set that can run again */
+#define HK_RERUN	0x04	/* a local run whose folder is still there */
+#define HK_TEARDOWN	0x08	/* a cloud run set not torn down yet */
+#define HK_ORPHANS	0x10	/* the orphan sweep is in this build */
+
 static const struct tui_key history_keys[] = {
-	{ "Up/Down, j/k", "move" },
-	{ "Enter", "details: every resource and run" },
-	{ "r", "resume: run again on the run set (a local run: again here)" },
-	{ "d", "tear the run set down (asks once)" },
-	{ "o", "orphan sweep: tagged resources no record knows" },
-	{ "F5, Ctrl-R", "reload" },
-	{ "Esc", "back" },
-	{ "?", "this help" },
-	{ "q", "quit" },
-	{ NULL, NULL }
+	{ "Enter", "details: every resource and run", "Enter details",
+	    HK_CHOSEN },
+	{ "r", "resume: start the bastion and run the project on it again "
+	    "(asks)", "r resume", HK_RESUME },
+	{ "r", "run the project again on this machine (asks)", "r run again",
+	    HK_RERUN },
+	{ "d", "tear every resource of the run set down (asks)",
+	    "d tear down", HK_TEARDOWN },
+	{ "o", "orphan sweep: lists tagged resources no record knows, then "
+	    "asks", "o orphans", HK_ORPHANS },
+	{ "Up/Down, j/k", "move", NULL, 0 },
+	{ "F5, Ctrl-R", "reload", NULL, 0 },
+	{ "Esc", "back", "Esc back", 0 },
+	{ "?", "this help", "? help", 0 },
+	{ "q", "quit", NULL, 0 },
+	{ NULL, NULL, NULL, 0 }
 };
 
 static const char *
@@ -42,6 +55,51 @@ hist_str(json_t *o, const char *key, const char *def)
 	const char *s = json_string_value(json_object_get(o, key));
 
 	return s != NULL && *s != '\0' ? s : def;
+}
+
+static bool
+history_is_local(json_t *rec)
+{
+	return strcmp(hist_str(rec, "kind", ""), "local") == 0;
+}
+
+static bool
+history_state_is(json_t *rec, const char *state)
+{
+	return strcmp(hist_str(rec, "state", ""), state) == 0;
+}
+
+/* What the keys may do with rec (HK_* bits), in this build. */
+static unsigned
+history_allows(json_t *rec)
+{
+	const char *dir = hist_str(rec, "project_dir", NULL);
+	unsigned a = 0;
+
+	if (flow_ops.orphans != NULL && flow_ops.cleanup_orphans != NULL)
+		a |= HK_ORPHANS;
+	if (rec == NULL)
+		return a;
+	a |= HK_CHOSEN;
+	if (history_is_local(rec)) {
+		if (dir != NULL && fs_is_dir(dir))
+			a |= HK_RERUN;
+		return a;
+	}
+	if (flow_ops.resume != NULL && (history_state_is(rec, "active") ||
+	    history_state_is(rec, "stopped")))
+		a |= HK_RESUME;
+	if (flow_ops.cleanup != NULL && !history_state_is(rec, "deleted"))
+		a |= HK_TEARDOWN;
+	return a;
+}
+
+static unsigned
+history_applies(struct screen *s)
+{
+	struct history_screen *h = s->data;
+
+	return history_allows(json_array_get(h->list, h->sel));
 }
 
 static void
@@ -116,10 +174,8 @@ history_draw(struct screen *s)
 	int y, rows = LINES - 6;
 	attr_t a;
 
-	tui_draw_frame(h->mode == NULL ? "history" : (strcmp(h->mode,
-	    "resume") == 0 ? "resume from history" : "clean up resources"),
-	    "Enter details  r resume  d tear down  o orphans  Esc back  "
-	    "? help");
+	tui_draw_frame(s, h->mode == NULL ? "history" : (strcmp(h->mode,
+	    "resume") == 0 ? "resume from history" : "clean up resources"));
 	if (h->mode != NULL)
 		tui_put(1, 2, tui_attr(TC_DIM), "%s", strcmp(h->mode,
 		    "resume") == 0 ? "Choose a run set and press r." :
@@ -166,7 +222,7 @@ history_details(json_t *rec)
 {
 	struct strbuf sb;
 	json_t *res, *r, *runs, *a;
-	const char *k;
+	const char *k, *region = hist_str(rec, "region", NULL);
 	json_t *v;
 	char *text;
 	size_t i;
@@ -176,6 +232,9 @@ history_details(json_t *rec)
 	    "Created   %s\nState     %s\n", hist_str(rec, "id", "?"),
 	    hist_str(rec, "kind", "?"), hist_str(rec, "project", "?"),
 	    hist_str(rec, "created_at", "?"), hist_str(rec, "state", "?"));
+	if (region != NULL)
+		strbuf_addf(&sb, "Where     %s/%s\n", hist_str(rec, "provider",
+		    "?"), region);
 	if (hist_str(rec, "project_dir", NULL) != NULL)
 		strbuf_addf(&sb, "Folder    %s\n", hist_str(rec, "project_dir",
 		    ""));
@@ -183,20 +242,24 @@ history_details(json_t *rec)
 		strbuf_adds(&sb, "\nAnswers\n");
 		json_object_foreach(a, k, v) {
 			text = question_text(NULL, v);
-			strbuf_addf(&sb, "  %-16s %s\n", k, text);
+			strbuf_addf(&sb, "  %-16s  %s\n", k, text);
 			free(text);
 		}
 	}
 	res = json_object_get(rec, "resources");
 	strbuf_addf(&sb, "\nResources (%zu)\n", json_array_size(res));
 	if (json_array_size(res) > 0)
-		strbuf_addf(&sb, "  %-14s %-24s %-21s %-8s %s\n", "kind",
-		    "name", "id", "state", "region");
+		strbuf_addf(&sb, "  %-14s  %-23s  %-21s  %s\n", "kind", "name",
+		    "id", "state");
 	json_array_foreach(res, i, r) {
-		strbuf_addf(&sb, "  %-14s %-24s %-21s %-8s %s\n",
+		/* The region only where it is not the run set's. */
+		strbuf_addf(&sb, "  %-14s  %-23s  %-21s  %s%s%s\n",
 		    hist_str(r, "kind", "?"), hist_str(r, "name", "-"),
 		    hist_str(r, "id", "-"), hist_str(r, "state", "?"),
-		    hist_str(r, "region", "-"));
+		    region == NULL || strcmp(hist_str(r, "region", region),
+		    region) != 0 ? ", in " : "", region == NULL ||
+		    strcmp(hist_str(r, "region", region), region) != 0 ?
+		    hist_str(r, "region", "-") : "");
 	}
 	runs = json_object_get(rec, "runs");
 	strbuf_addf(&sb, "\nRuns (%zu)\n", json_array_size(runs));
@@ -214,10 +277,25 @@ history_details(json_t *rec)
 	strbuf_free(&sb);
 }
 
-static bool
-history_is_local(json_t *rec)
+/* Why r cannot apply to rec (its key is not offered). */
+static void
+history_no_resume(json_t *rec)
 {
-	return strcmp(hist_str(rec, "kind", ""), "local") == 0;
+	const char *id = hist_str(rec, "id", "?");
+	const char *dir = hist_str(rec, "project_dir", NULL);
+
+	if (history_is_local(rec))
+		tui_message(true, "the project folder of this run is gone (%s)",
+		    dir != NULL ? dir : "not recorded");
+	else if (flow_ops.resume == NULL)
+		tui_message(true, "resume is not available in this build (no "
+		    "cloud provider is built in)");
+	else if (history_state_is(rec, "deleted"))
+		tui_message(false, "%s was torn down: nothing to run again on; "
+		    "create a new run set", id);
+	else
+		tui_message(false, "%s is %s: it cannot run again; d tears "
+		    "down what it has", id, hist_str(rec, "state", "?"));
 }
 
 static void
@@ -226,13 +304,16 @@ history_resume(struct screen *s, json_t *rec)
 	struct tui_job *job;
 	json_t *answers;
 	const char *dir = hist_str(rec, "project_dir", NULL);
+	unsigned allows = history_allows(rec);
 
-	if (history_is_local(rec)) {
-		if (dir == NULL || !fs_is_dir(dir)) {
-			tui_message(true, "the project folder of this run is "
-			    "gone (%s)", dir != NULL ? dir : "not recorded");
+	if ((allows & (HK_RESUME | HK_RERUN)) == 0) {
+		history_no_resume(rec);
+		return;
+	}
+	if (allows & HK_RERUN) {
+		if (!tui_confirm("Run %s again on this machine", hist_str(rec,
+		    "project", "the project")))
 			return;
-		}
 		answers = json_pack("{s:s, s:i, s:i}", "project", dir,
 		    "files", 0, "workers", 0);
 		job = tui_job_start(JOB_LOCAL, answers, NULL, NULL);
@@ -240,13 +321,7 @@ history_resume(struct screen *s, json_t *rec)
 		tui_progress_push(s, job, "Run on this machine (again)");
 		return;
 	}
-	if (flow_ops.resume == NULL) {
-		tui_message(true, "resume is not available in this build (no "
-		    "cloud provider is built in)");
-		return;
-	}
-	if (tui_ask("yn", "Run again on %s? (y/n)", hist_str(rec, "id", "?"))
-	    != 'y')
+	if (!tui_confirm("Run again on %s", hist_str(rec, "id", "?")))
 		return;
 	job = tui_job_start(JOB_RESUME, NULL, hist_str(rec, "id", ""), NULL);
 	tui_progress_push(s, job, "Resume from history");
@@ -268,42 +343,104 @@ history_teardown(struct screen *s, json_t *rec)
 		    "(no cloud provider is built in)");
 		return;
 	}
-	if (tui_ask("yn", "Tear down every resource of %s? (y/n)", id) != 'y')
+	if (history_state_is(rec, "deleted")) {
+		tui_message(false, "%s was torn down already: nothing of it is "
+		    "left", id);
+		return;
+	}
+	if (!tui_confirm("Tear down every resource of %s", id))
 		return;
 	job = tui_job_start(JOB_CLEANUP, NULL, id, NULL);
 	tui_progress_push(s, job, "Clean up resources");
+}
+
+/* The orphans found, on a page over the history screen. */
+struct orphan_page {
+	json_t		*orphans;
+	struct screen	*history;	/* below the page */
+};
+
+static void
+history_orphans_free(void *arg)
+{
+	struct orphan_page *op = arg;
+
+	json_decref(op->orphans);
+	free(op);
+}
+
+/* d on the page, or y right after the list: asks, then deletes them. */
+static void
+history_orphans_delete(void *arg)
+{
+	struct orphan_page *op = arg;
+	struct screen *history = op->history;
+	struct tui_job *job;
+
+	if (!tui_confirm("Delete these %zu resource(s)",
+	    json_array_size(op->orphans)))
+		return;
+	job = tui_job_start(JOB_ORPHANS, NULL, NULL, op->orphans);
+	/* Pops the page (and frees op). */
+	tui_progress_push(history, job, "Orphan sweep");
+}
+
+static void
+history_orphans_found(struct tui_job *job, struct screen *owner)
+{
+	struct orphan_page *op;
+	struct screen *page;
+	json_t *o;
+	char **lines;
+	size_t i, n;
+
+	if (job->rv != 0 || job->result == NULL) {
+		tui_message(true, "orphan sweep: %s", job->cause != NULL ?
+		    job->cause : "no answer");
+		return;
+	}
+	if ((n = json_array_size(job->result)) == 0) {
+		tui_message(false, "no orphans: every tagged resource belongs "
+		    "to a run set in history");
+		return;
+	}
+	tui_pop_above(owner);
+	lines = xcalloc(n + 2, sizeof *lines);
+	lines[0] = xprintf("%zu tagged resource(s) that no record in history "
+	    "knows:", n);
+	lines[1] = xprintf("  %-14s  %-21s  %-14s  %s", "kind", "id",
+	    "region", "run set");
+	json_array_foreach(job->result, i, o) {
+		lines[i + 2] = xprintf("  %-14s  %-21s  %-14s  %s",
+		    hist_str(o, "kind", "?"), hist_str(o, "id", "?"),
+		    hist_str(o, "region", "-"), hist_str(o, "run_set", "-"));
+	}
+	op = xcalloc(1, sizeof *op);
+	op->orphans = json_incref(job->result);
+	op->history = owner;
+	page = tui_text_push_lines("orphans", lines, n + 2, NULL, op,
+	    history_orphans_free);
+	tui_text_action(page, 'd', "delete them all (asks)",
+	    "d delete them", history_orphans_delete);
+	for (i = 0; i < n + 2; i++)
+		free(lines[i]);
+	free(lines);
+	/* Listed first, then asked; n keeps the list on the page. */
+	history_orphans_delete(op);
 }
 
 static void
 history_orphans(struct screen *s)
 {
 	struct tui_job *job;
-	json_t *orphans;
-	char *cause = NULL;
 
 	if (flow_ops.orphans == NULL || flow_ops.cleanup_orphans == NULL) {
 		tui_message(true, "the orphan sweep is not available in this "
 		    "build (no cloud provider is built in)");
 		return;
 	}
-	tui_message(false, "looking for orphans ...");
-	if ((orphans = flow_ops.orphans(NULL, &cause)) == NULL) {
-		tui_message(true, "orphan sweep: %s", cause);
-		free(cause);
-		return;
-	}
-	if (json_array_size(orphans) == 0) {
-		tui_message(false, "no orphans: every tagged resource belongs "
-		    "to a run set in history");
-		json_decref(orphans);
-		return;
-	}
-	if (tui_ask("yn", "%zu tagged resource(s) no record knows. Delete "
-	    "them? (y/n)", json_array_size(orphans)) == 'y') {
-		job = tui_job_start(JOB_ORPHANS, NULL, NULL, orphans);
-		tui_progress_push(s, job, "Orphan sweep");
-	}
-	json_decref(orphans);
+	job = tui_job_start(JOB_FIND_ORPHANS, NULL, NULL, NULL);
+	tui_wait_push(s, job, "looking for orphans", history_orphans_found);
 }
 
 static enum tui_rv
@@ -313,17 +450,10 @@ history_key(struct screen *s, int ch)
 	size_t n = json_array_size(h->list);
 	json_t *rec = json_array_get(h->list, h->sel);
 
+	if (n > 0 && tui_move_key(ch, &h->sel, n - 1, LINES > 8 ?
+	    (size_t)LINES - 8 : 1))
+		return TUI_HANDLED;
 	switch (ch) {
-	case 'j':
-	case KEY_DOWN:
-		if (h->sel + 1 < n)
-			h->sel++;
-		return TUI_HANDLED;
-	case 'k':
-	case KEY_UP:
-		if (h->sel > 0)
-			h->sel--;
-		return TUI_HANDLED;
 	case KEY_F(5):
 	case TUI_CTRL('r'):
 		history_reload(h);
@@ -389,7 +519,14 @@ static const struct screen_ops history_ops = {
 	.key = history_key,
 	.tick = history_tick,
 	.free = history_free,
+	.applies = history_applies,
 };
+
+struct screen *
+tui_history_find(struct screen *s)
+{
+	return tui_find(s, &history_ops);
+}
 
 struct screen *
 tui_history_push(const char *mode)

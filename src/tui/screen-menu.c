@@ -12,12 +12,12 @@ struct menu_screen {
 };
 
 static const struct tui_key main_menu_keys[] = {
-	{ "Up/Down, j/k", "move" },
-	{ "Enter", "choose" },
-	{ "letter", "choose the item with that key" },
-	{ "?", "this help" },
-	{ "q", "quit" },
-	{ NULL, NULL }
+	{ "Enter", "choose", "Enter choose", 0 },
+	{ "Up/Down, j/k", "move", "j/k move", 0 },
+	{ "letter", "choose the item with that key", NULL, 0 },
+	{ "?", "this help", "? help", 0 },
+	{ "q", "quit", "q quit", 0 },
+	{ NULL, NULL, NULL, 0 }
 };
 
 /* What an item cannot do in this build (flow_ops members left NULL). */
@@ -44,8 +44,7 @@ menu_draw(struct screen *s)
 	size_t i;
 	int y = 2, x = 2;
 
-	tui_draw_frame(ms->menu->title, "Enter choose  j/k move  ? help  "
-	    "q quit");
+	tui_draw_frame(s, ms->menu->title);
 	if (ms->menu->help != NULL)
 		y += tui_wrap(y, x, COLS - 4, 2, A_NORMAL, ms->menu->help) + 1;
 	for (i = 0; i < ms->menu->nitems && y < LINES - 4; i++, y++) {
@@ -96,21 +95,10 @@ menu_key(struct screen *s, int ch)
 	size_t i, n = ms->menu->nitems;
 	bool quit;
 
+	if (n > 0 && ch != ' ' && ch != 'g' && ch != 'G' &&
+	    tui_move_key(ch, &ms->sel, n - 1, n))
+		return TUI_HANDLED;
 	switch (ch) {
-	case KEY_UP:
-	case 'k':
-		ms->sel = (ms->sel + n - 1) % n;
-		return TUI_HANDLED;
-	case KEY_DOWN:
-	case 'j':
-		ms->sel = (ms->sel + 1) % n;
-		return TUI_HANDLED;
-	case KEY_HOME:
-		ms->sel = 0;
-		return TUI_HANDLED;
-	case KEY_END:
-		ms->sel = n - 1;
-		return TUI_HANDLED;
 	case '\r':
 	case '\n':
 	case KEY_ENTER:

@@ -26,31 +26,67 @@ struct progress {
 	struct tui_job	*job;
 	char		*title;
 	struct screen	*base;		/* where to go back to */
-	struct pstep	*steps;
+	struct pstep	*steps;		/* in the order they started */
 	size_t		 nsteps;
 	char	       **log;		/* every line, oldest first */
 	size_t		 nlog;
-	int		 log_scroll;	/* lines up from the newest */
+	size_t		 log_scroll;	/* lines up from the newest */
 	long long	 bytes_done, bytes_total;
 	long long	 tasks_done, tasks_failed, tasks_total;
 	int		 workers;
 	double		 started;	/* monotonic: screen opened */
+	double		 ended;		/* monotonic: the job ended (0: not
+					 * yet); the clocks stop there */
 	double		 tasks_started;	/* monotonic: EV_TASKS_START */
 	bool		 done;		/* the job has ended */
 	bool		 asking;	/* a prompt is open: stay put */
+	bool		 cancelling;	/* the user cancelled; not ended */
 };
 
+/* tui_key.when bits. */
+#define PK_RUNNING	0x1	/* the job runs */
+#define PK_ENDED	0x2	/* it has ended */
+#define PK_CLOUD_ENDED	0x4	/* a cloud job has ended */
+
 static const struct tui_key progress_keys[] = {
-	{ "l", "the full log" },
-	{ "c", "cancel (asks whether to tear down what was made)" },
-	{ "j/k, PgUp/PgDn", "scroll the log pane" },
-	{ "End", "back to the newest log lines" },
-	{ "Esc", "back, once the run has ended" },
-	{ "Enter", "the history, once a cloud job has ended" },
-	{ "?", "this help" },
-	{ "q", "quit (cancels a running job first)" },
-	{ NULL, NULL }
+	{ "c", "cancel (asks; a cloud run: tear down or keep what was made)",
+	    "c cancel", PK_RUNNING },
+	{ "Enter", "the history (back to it when the job came from there)",
+	    "Enter history", PK_CLOUD_ENDED },
+	{ "Esc", "back", "Esc back", PK_ENDED },
+	{ "l", "the full log", "l full log", 0 },
+	{ "j/k, PgUp/PgDn", "scroll the log pane", "j/k scroll", 0 },
+	{ "End", "back to the newest log lines", NULL, 0 },
+	{ "?", "this help", "? help", 0 },
+	{ "q", "quit (a running job asks to cancel first)", "q quit",
+	    PK_ENDED },
+	{ NULL, NULL, NULL, 0 }
 };
+
+static unsigned
+progress_applies(struct screen *s)
+{
+	struct progress *p = s->data;
+
+	if (!p->done)
+		return PK_RUNNING;
+	return PK_ENDED | (p->job->kind != JOB_LOCAL ? PK_CLOUD_ENDED : 0);
+}
+
+/* Whether the job runs tasks (bars for tasks and bytes). */
+static bool
+progress_has_tasks(struct progress *p)
+{
+	return p->job->kind == JOB_LOCAL || p->job->kind == JOB_CREATE ||
+	    p->job->kind == JOB_RESUME;
+}
+
+/* Now, or the moment the job ended. */
+static double
+progress_now(struct progress *p)
+{
+	return p->ended > 0 ? p->ended : time_mono();
+}
 
 static void
 progress_log(struct progress *p, const char *fmt, ...)
@@ -152,6 +188,34 @@ progress_event(struct progress *p, const struct tui_event *te)
 	}
 }
 
+/* What became of a cloud job's machines, from the run set's state at its
+ * end; NULL when there is nothing to say. */
+static char *
+progress_fate(struct tui_job *job)
+{
+	const char *st = job->state, *id = job->id;
+
+	if (id == NULL || st == NULL)
+		return NULL;
+	if (strcmp(st, "deleted") == 0)
+		return xprintf("Machines: torn down; nothing of run set %s is "
+		    "left", id);
+	if (strcmp(st, "stopped") == 0)
+		return xprintf("Machines: bastion stopped: r in history "
+		    "resumes, d tears down (run set %s)", id);
+	if (strcmp(st, "active") == 0)
+		return xprintf("Machines: bastion running: r in history runs "
+		    "again, d tears down (run set %s)", id);
+	if (strcmp(st, "deleting") == 0)
+		return xprintf("Machines: the teardown of run set %s did not "
+		    "finish: d in history tries again", id);
+	if (strcmp(st, "failed") == 0 || strcmp(st, "creating") == 0)
+		return xprintf("Machines: the create of run set %s did not "
+		    "finish: d in history tears down what it made", id);
+	return xprintf("Machines: run set %s is %s: d in history tears it "
+	    "down", id, st);
+}
+
 /* A create or resume that ran the project: its results folder is the last
  * run in the run set's history record. Shows it (replacing this screen,
  * which frees p) and returns true, or false when there is none. */
@@ -162,7 +226,7 @@ progress_cloud_results(struct progress *p)
 	struct screen *base = p->base;
 	json_t *rec, *runs;
 	const char *dir, *project;
-	char *cause = NULL, *d, *name;
+	char *cause = NULL, *d, *name, *fate;
 
 	if ((job->kind != JOB_CREATE && job->kind != JOB_RESUME) ||
 	    job->id == NULL)
@@ -181,9 +245,11 @@ progress_cloud_results(struct progress *p)
 	}
 	d = xstrdup(dir);
 	name = xstrdup(project != NULL ? project : job->id);
+	fate = progress_fate(job);
 	json_decref(rec);
 	tui_pop_above(base);
-	tui_results_push_dir(name, d);
+	tui_results_push_dir(name, d, fate);
+	free(fate);
 	free(name);
 	free(d);
 	return true;
@@ -195,8 +261,11 @@ progress_finish(struct progress *p)
 	struct tui_job *job = p->job;
 	struct local_result lr;
 	struct screen *base = p->base;
+	char *fate;
 
 	p->done = true;
+	p->cancelling = false;
+	p->ended = time_mono();
 	if (job->kind == JOB_LOCAL && job->rv == LOCAL_OK) {
 		/* The results screen takes the local result over and
 		 * replaces this screen (which frees p). */
@@ -208,30 +277,38 @@ progress_finish(struct progress *p)
 	}
 	if (job->rv == 0 && progress_cloud_results(p))
 		return;
+	fate = job->kind == JOB_CREATE || job->kind == JOB_RESUME ?
+	    progress_fate(job) : NULL;
 	if (job->cancelled && job->id != NULL) {
 		/* What the user chose when cancelling, and how it went. */
-		if (job->torn_down > 0)
+		if (job->state != NULL && strcmp(job->state, "deleted") == 0)
 			progress_log(p, "cancelled: run set %s torn down, "
 			    "nothing of it is left", job->id);
-		else if (job->torn_down < 0)
+		else if (job->cancel == FLOW_CANCEL_TEARDOWN)
 			progress_log(p, "cancelled: the teardown of run set "
 			    "%s failed; Enter, then d tries again", job->id);
 		else
-			progress_log(p, "cancelled: run set %s kept; Enter, "
-			    "then r runs again or d tears it down", job->id);
-		tui_message(false, "cancelled");
+			progress_log(p, "cancelled: run set %s kept", job->id);
+		if (fate != NULL)
+			progress_log(p, "%s", fate);
+		free(fate);
 		return;
 	}
-	if (job->rv != 0)
+	if (job->cancelled)
+		progress_log(p, "cancelled");
+	else if (job->rv != 0)
 		progress_log(p, "failed: %s", job->cause != NULL ? job->cause :
 		    "unknown error");
-	if (job->rv != 0 && job->id != NULL)
+	if (fate != NULL)
+		progress_log(p, "%s", fate);
+	else if (job->rv != 0 && job->id != NULL)
 		progress_log(p, "run set %s is in history: Enter, then d tears "
 		    "it down", job->id);
-	else if (job->id != NULL)
+	else if (job->rv == 0 && job->id != NULL)
 		progress_log(p, "done: run set %s", job->id);
-	else
+	else if (job->rv == 0)
 		progress_log(p, "done");
+	free(fate);
 }
 
 static void
@@ -265,41 +342,73 @@ progress_bytes(long long n, char *buf, size_t len)
 	snprintf(buf, len, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
 }
 
+/* One step in a cell of width w at (y, x). */
+static void
+progress_draw_step(struct progress *p, struct pstep *ps, int y, int x,
+    int w)
+{
+	char dur[32];
+	int nw = w - 3 - 9 > 8 ? w - 3 - 9 : 8;
+
+	switch (ps->state) {
+	case PSTEP_PENDING:
+		tui_put(y, x, tui_attr(TC_DIM), "   %-.*s", nw, ps->name);
+		break;
+	case PSTEP_RUNNING:
+		time_format_duration(progress_now(p) - ps->started, dur,
+		    sizeof dur);
+		/* A step the job left running when it ended: stopped. */
+		tui_put(y, x, tui_attr(TC_WARN), " %c %-*.*s %8s", p->done ?
+		    '-' : tui_spinner(), nw, nw, ps->name, dur);
+		break;
+	case PSTEP_DONE:
+		time_format_duration(ps->seconds, dur, sizeof dur);
+		tui_put(y, x, tui_attr(TC_OK), "ok %-*.*s %8s", nw, nw,
+		    ps->name, dur);
+		break;
+	case PSTEP_FAILED:
+		tui_put(y, x, tui_attr(TC_FAIL), " x %-*.*s %8s", nw, nw,
+		    ps->name, "failed");
+		break;
+	}
+}
+
+/* Every step, in the order they started: in two columns when the screen
+ * is wide enough; when they still do not fit in rows, the earliest ones
+ * (done) give way and a line counts them. A failed step's cause follows
+ * in full, wrapped. Returns the rows used. */
 static int
 progress_draw_steps(struct progress *p, int y, int rows)
 {
-	static const char spin[] = "|/-\\";
-	struct pstep *ps;
-	size_t i, first = 0;
-	char dur[32];
-	int n = 0;
+	int cols = COLS >= 70 ? 2 : 1, w = (COLS - 4) / cols, used, i, r;
+	size_t first = 0, shown, k;
+	char *text;
 
-	if (p->nsteps > (size_t)rows)
-		first = p->nsteps - (size_t)rows;
-	for (i = first; i < p->nsteps; i++, n++) {
-		ps = &p->steps[i];
-		switch (ps->state) {
-		case PSTEP_PENDING:
-			tui_put(y + n, 2, tui_attr(TC_DIM), "   %s", ps->name);
-			break;
-		case PSTEP_RUNNING:
-			time_format_duration(time_mono() - ps->started, dur,
-			    sizeof dur);
-			tui_put(y + n, 2, tui_attr(TC_WARN), " %c %-40s %s",
-			    spin[(int)(time_mono() * 8) % 4], ps->name, dur);
-			break;
-		case PSTEP_DONE:
-			time_format_duration(ps->seconds, dur, sizeof dur);
-			tui_put(y + n, 2, tui_attr(TC_OK), "ok %-40s %s",
-			    ps->name, dur);
-			break;
-		case PSTEP_FAILED:
-			tui_put(y + n, 2, tui_attr(TC_FAIL), " x %s: %s",
-			    ps->name, ps->cause);
-			break;
-		}
+	if (rows < 1)
+		return 0;
+	if ((p->nsteps + (size_t)cols - 1) / (size_t)cols > (size_t)rows) {
+		first = p->nsteps - (size_t)(rows - 1) * (size_t)cols;
+		tui_put(y++, 5, tui_attr(TC_DIM), "(%zu earlier step(s); "
+		    "l shows the full log)", first);
 	}
-	return n;
+	shown = p->nsteps - first;
+	r = (int)((shown + (size_t)cols - 1) / (size_t)cols);
+	for (k = 0; k < shown; k++)
+		progress_draw_step(p, &p->steps[first + k], y + (int)k % r,
+		    2 + (int)k / r * w, w - 1);
+	used = first > 0 ? r + 1 : r;
+	for (k = 0; k < p->nsteps; k++) {
+		if (p->steps[k].state != PSTEP_FAILED)
+			continue;
+		text = xprintf("x %s: %s", p->steps[k].name,
+		    p->steps[k].cause);
+		i = tui_wrap(y + r, 2, COLS - 4, 2, tui_attr(TC_FAIL), text);
+		free(text);
+		r += i;
+		used += i;
+		break;
+	}
+	return used;
 }
 
 static void
@@ -308,42 +417,50 @@ progress_draw(struct screen *s)
 	struct progress *p = s->data;
 	char a[32], b[32], el[32], eta[32];
 	double t;
-	int y = 2, rows, i, bw;
+	int y = 2, rows, i, bw, steprows;
 	size_t last;
 
-	tui_draw_frame(p->title, p->done ? (p->job->kind == JOB_LOCAL ?
-	    "Esc back  l full log  j/k scroll  ? help  q quit" :
-	    "Enter history  Esc back  l full log  ? help  q quit") : "c cancel  l full log  j/k scroll  ? help");
-	tui_put(y++, 2, A_BOLD, "Steps%s", p->done ? (p->job->rv == 0 ?
-	    " (finished)" : " (failed)") : "");
-	y += progress_draw_steps(p, y, 5);
+	tui_draw_frame(s, p->title);
+	tui_put(y++, 2, A_BOLD, "Steps%s", p->done ? (p->job->cancelled ?
+	    " (cancelled)" : (p->job->rv == 0 ? " (finished)" : " (failed)")) :
+	    (p->cancelling ? " (cancelling ...)" : ""));
+	/* The steps get what the rest leaves: bars, elapsed, a log of 4. */
+	steprows = LINES - y - (progress_has_tasks(p) ? 3 : 1) - 2 - 4 - 3;
+	y += progress_draw_steps(p, y, steprows);
 	if (p->nsteps == 0)
 		tui_put(y++, 5, tui_attr(TC_DIM), "starting ...");
 	y++;
-	bw = COLS / 3;
-	if (bw < 12)
-		bw = 12;
-	tui_put(y, 2, A_BOLD, "Tasks");
-	tui_bar(y, 9, bw, p->tasks_done, p->tasks_failed, p->tasks_total);
-	t = p->tasks_started > 0 ? time_mono() - p->tasks_started : 0;
-	time_format_duration(t, el, sizeof el);
-	if (p->tasks_done > 0 && p->tasks_total > p->tasks_done)
-		time_format_duration(t / (double)p->tasks_done *
-		    (double)(p->tasks_total - p->tasks_done), eta, sizeof eta);
-	else
-		snprintf(eta, sizeof eta, "-");
-	tui_put(y++, 10 + bw, A_NORMAL, "%lld/%lld done, %lld failed, ETA %s",
-	    p->tasks_done, p->tasks_total, p->tasks_failed, eta);
-	tui_put(y, 2, A_BOLD, "Bytes");
-	tui_bar(y, 9, bw, p->bytes_done, 0, p->bytes_total);
-	if (p->bytes_total > 0) {
-		progress_bytes(p->bytes_done, a, sizeof a);
-		progress_bytes(p->bytes_total, b, sizeof b);
-		tui_put(y++, 10 + bw, A_NORMAL, "%s of %s", a, b);
-	} else
-		tui_put(y++, 10 + bw, tui_attr(TC_DIM), "none moved");
-	time_format_duration(time_mono() - p->started, el, sizeof el);
-	tui_put(y++, 2, tui_attr(TC_DIM), "Elapsed %s", el);
+	if (progress_has_tasks(p)) {
+		bw = COLS / 3;
+		if (bw < 12)
+			bw = 12;
+		tui_put(y, 2, A_BOLD, "Tasks");
+		tui_bar(y, 9, bw, p->tasks_done, p->tasks_failed,
+		    p->tasks_total);
+		t = p->tasks_started > 0 ? progress_now(p) - p->tasks_started :
+		    0;
+		if (!p->done && p->tasks_done > 0 &&
+		    p->tasks_total > p->tasks_done)
+			time_format_duration(t / (double)p->tasks_done *
+			    (double)(p->tasks_total - p->tasks_done), eta,
+			    sizeof eta);
+		else
+			snprintf(eta, sizeof eta, "-");
+		tui_put(y++, 10 + bw, A_NORMAL, "%lld/%lld done, %lld failed, "
+		    "ETA %s", p->tasks_done, p->tasks_total, p->tasks_failed,
+		    eta);
+		tui_put(y, 2, A_BOLD, "Bytes");
+		tui_bar(y, 9, bw, p->bytes_done, 0, p->bytes_total);
+		if (p->bytes_total > 0) {
+			progress_bytes(p->bytes_done, a, sizeof a);
+			progress_bytes(p->bytes_total, b, sizeof b);
+			tui_put(y++, 10 + bw, A_NORMAL, "%s of %s", a, b);
+		} else
+			tui_put(y++, 10 + bw, tui_attr(TC_DIM), "none moved");
+	}
+	time_format_duration(progress_now(p) - p->started, el, sizeof el);
+	tui_put(y++, 2, tui_attr(TC_DIM), "Elapsed %s%s", el, p->done ?
+	    " (ended)" : "");
 
 	y++;
 	tui_put(y++, 2, A_BOLD, "Log%s", p->log_scroll > 0 ?
@@ -351,8 +468,7 @@ progress_draw(struct screen *s)
 	rows = LINES - 3 - y;
 	if (rows < 1)
 		return;
-	last = p->nlog > (size_t)p->log_scroll ? p->nlog -
-	    (size_t)p->log_scroll : 0;
+	last = p->nlog > p->log_scroll ? p->nlog - p->log_scroll : 0;
 	for (i = rows - 1; i >= 0 && last > 0; i--, last--)
 		tui_put(y + i, 2, A_NORMAL, "%s", p->log[last - 1]);
 }
@@ -361,33 +477,49 @@ static enum tui_rv
 progress_cancel(struct progress *p)
 {
 	int ch;
+	bool yes;
 
 	p->asking = true;
-	if (p->job->kind == JOB_LOCAL)
-		ch = tui_ask("yn", "Cancel the run? Running tasks are stopped; "
-		    "finished ones are kept. (y/n)");
-	else if (p->job->kind == JOB_CREATE || p->job->kind == JOB_RESUME)
+	if (p->job->kind == JOB_CREATE || p->job->kind == JOB_RESUME) {
 		ch = tui_ask("tkn", "Cancel. Tear down what was made? t = tear "
 		    "down, k = keep it, n = go on");
-	else
-		ch = tui_ask("yn", "Stop the teardown? What is left stays in "
-		    "history. (y/n)");
+		if (ch == 't' || ch == 'k')
+			tui_job_cancel(p->job, ch == 't' ?
+			    FLOW_CANCEL_TEARDOWN : FLOW_CANCEL_KEEP);
+		yes = ch == 't' || ch == 'k';
+	} else {
+		yes = tui_confirm(p->job->kind == JOB_LOCAL ? "Running tasks "
+		    "are stopped, finished ones kept. Cancel the run" :
+		    "What is left stays in history. Stop now");
+		if (yes)
+			tui_job_cancel(p->job, FLOW_CANCEL_KEEP);
+	}
 	p->asking = false;
-	if (ch == 'y' || ch == 'k')
-		tui_job_cancel(p->job, false);
-	else if (ch == 't')
-		tui_job_cancel(p->job, true);
-	if (ch == 'y' || ch == 'k' || ch == 't')
-		tui_message(false, "cancelling ...");
+	if (yes)
+		p->cancelling = true;
 	return TUI_HANDLED;
+}
+
+/* Enter once a cloud job has ended: the history it came from, or a new
+ * one over where the job was started (never a second one). */
+static void
+progress_history(struct progress *p)
+{
+	struct screen *base = p->base, *h = tui_history_find(base);
+
+	if (h != NULL) {
+		tui_pop_above(h);
+		return;
+	}
+	tui_pop_above(base);
+	tui_history_push(NULL);
 }
 
 static enum tui_rv
 progress_key(struct screen *s, int ch)
 {
 	struct progress *p = s->data;
-	struct screen *base;
-	int page = LINES / 2;
+	size_t pos, max = p->nlog > 0 ? p->nlog - 1 : 0;
 
 	switch (ch) {
 	case 'c':
@@ -409,32 +541,18 @@ progress_key(struct screen *s, int ch)
 	case KEY_ENTER:
 		if (!p->done || p->job->kind == JOB_LOCAL)
 			return TUI_UNHANDLED;
-		/* What the cloud job left: the run sets in history. */
-		base = p->base;
-		tui_pop_above(base);
-		tui_history_push(NULL);
+		progress_history(p);	/* frees p */
 		return TUI_HANDLED;
 	case 'l':
 		tui_text_push_lines("Full log", p->log, p->nlog, NULL, NULL,
 		    NULL);
 		return TUI_HANDLED;
-	case 'k':
-	case KEY_UP:
-	case KEY_PPAGE:
-		p->log_scroll += ch == KEY_PPAGE ? page : 1;
-		if ((size_t)p->log_scroll >= p->nlog)
-			p->log_scroll = p->nlog > 0 ? (int)p->nlog - 1 : 0;
-		return TUI_HANDLED;
-	case 'j':
-	case KEY_DOWN:
-	case KEY_NPAGE:
-		p->log_scroll -= ch == KEY_NPAGE ? page : 1;
-		if (p->log_scroll < 0)
-			p->log_scroll = 0;
-		return TUI_HANDLED;
-	case KEY_END:
-	case 'G':
-		p->log_scroll = 0;
+	}
+	/* The log pane counts from the newest line: turned around for the
+	 * shared movement keys (k and PgUp go back in time). */
+	pos = max - (p->log_scroll < max ? p->log_scroll : max);
+	if (tui_move_key(ch, &pos, max, LINES > 4 ? (size_t)LINES / 2 : 1)) {
+		p->log_scroll = max - pos;
 		return TUI_HANDLED;
 	}
 	return TUI_UNHANDLED;
@@ -447,7 +565,7 @@ progress_free(struct screen *s)
 	size_t i;
 
 	if (!p->done)
-		tui_job_cancel(p->job, false);
+		tui_job_cancel(p->job, FLOW_CANCEL_KEEP);
 	tui_job_free(p->job);
 	for (i = 0; i < p->nsteps; i++) {
 		free(p->steps[i].name);
@@ -468,6 +586,7 @@ static const struct screen_ops progress_ops = {
 	.key = progress_key,
 	.tick = progress_tick,
 	.free = progress_free,
+	.applies = progress_applies,
 };
 
 void

@@ -17,28 +17,47 @@ struct results {
 	struct record_list	 recs;		/* records.jsonl */
 	char			*recs_error;	/* why there is no chart */
 	char			*table;		/* report_perf_text */
-	int			 scroll;	/* first body line shown */
+	size_t			 scroll;	/* first body line shown */
 	int			 row;		/* drawing: next virtual row */
 	bool			 from_dir;	/* a cloud run's folder: table
 						 * from performance.txt */
+	char			*fate;		/* a cloud run: what became of
+						 * its machines */
 };
 
 static const struct tui_key results_keys[] = {
-	{ "o", "list the results folder (Enter opens a file)" },
-	{ "j/k, Up/Down", "scroll" },
-	{ "Esc", "back to the menu" },
-	{ "?", "this help" },
-	{ "q", "quit" },
-	{ NULL, NULL }
+	{ "o", "list the results folder (Enter opens a file)",
+	    "o open folder", 0 },
+	{ "j/k, Up/Down", "scroll", "j/k scroll", 0 },
+	{ "Esc", "back", "Esc back", 0 },
+	{ "?", "this help", "? help", 0 },
+	{ "q", "quit", "q quit", 0 },
+	{ NULL, NULL, NULL, 0 }
 };
 
 /* The screen's next virtual row, or -1 when it is scrolled away. */
 static int
 results_row(struct results *r)
 {
-	int y = 1 + r->row++ - r->scroll;
+	int y = 1 + r->row++ - (int)r->scroll;
 
 	return y >= 1 && y <= LINES - 4 ? y : -1;
+}
+
+/* Text over as many rows as it needs, wrapped at words. */
+static void
+results_wrap(struct results *r, attr_t a, const char *text)
+{
+	char **rows;
+	size_t n, i;
+	int y;
+
+	n = tui_wrap_rows(text, COLS - 4 > 10 ? COLS - 4 : 10, 2, &rows);
+	for (i = 0; i < n; i++) {
+		if ((y = results_row(r)) >= 0)
+			tui_put(y, 2, a, "%s", rows[i]);
+	}
+	tui_rows_free(rows, n);
 }
 
 /* One worker's row: its attempts as bars, failures in red. */
@@ -186,12 +205,13 @@ results_draw(struct screen *s)
 	const struct perf *pf = &r->lr.perf;
 	int y;
 
-	tui_draw_frame("results", "o open folder  j/k scroll  Esc menu  "
-	    "? help  q quit");
+	tui_draw_frame(s, "results");
 	r->row = 0;
 	if (r->from_dir) {
 		if ((y = results_row(r)) >= 0)
 			tui_put(y, 2, A_BOLD, "%s: results", r->lr.project);
+		if (r->fate != NULL)
+			results_wrap(r, tui_attr(TC_WARN), r->fate);
 	} else if ((y = results_row(r)) >= 0)
 		tui_put(y, 2, A_BOLD | tui_attr(r->lr.cancelled || pf->errors >
 		    0 ? TC_FAIL : TC_OK), "%s: %s, %zu of %zu task(s) ok",
@@ -209,8 +229,8 @@ results_draw(struct screen *s)
 		    r->lr.history_warning);
 	if (r->row > LINES - 4 && LINES > 4)
 		tui_put(LINES - 3, 2, tui_attr(TC_DIM), "(%d more lines: j/k "
-		    "scroll)", r->row - (LINES - 4) - r->scroll > 0 ?
-		    r->row - (LINES - 4) - r->scroll : 0);
+		    "scroll)", r->row - (LINES - 4) - (int)r->scroll > 0 ?
+		    r->row - (LINES - 4) - (int)r->scroll : 0);
 }
 
 /* A folder listing whose Enter opens files and sub-folders. */
@@ -319,17 +339,11 @@ results_key(struct screen *s, int ch)
 	case 'o':
 		results_listing_push(r->lr.results_dir);
 		return TUI_HANDLED;
-	case 'j':
-	case KEY_DOWN:
-		if (r->scroll < r->row - 1)
-			r->scroll++;
-		return TUI_HANDLED;
-	case 'k':
-	case KEY_UP:
-		if (r->scroll > 0)
-			r->scroll--;
-		return TUI_HANDLED;
 	}
+	if (tui_move_key(ch, &r->scroll, r->row > LINES - 4 ?
+	    (size_t)(r->row - (LINES - 4)) : 0, LINES > 8 ?
+	    (size_t)LINES - 8 : 1))
+		return TUI_HANDLED;
 	return TUI_UNHANDLED;
 }
 
@@ -342,6 +356,7 @@ results_free(struct screen *s)
 	record_list_free(&r->recs);
 	free(r->recs_error);
 	free(r->table);
+	free(r->fate);
 	free(r);
 }
 
@@ -371,12 +386,13 @@ tui_results_push(struct local_result *lr)
 }
 
 void
-tui_results_push_dir(const char *project, const char *dir)
+tui_results_push_dir(const char *project, const char *dir, const char *fate)
 {
 	struct results *r = xcalloc(1, sizeof *r);
 	char *path, *cause = NULL, *body;
 
 	r->from_dir = true;
+	r->fate = fate != NULL ? xstrdup(fate) : NULL;
 	r->lr.project = xstrdup(project);
 	r->lr.results_dir = xstrdup(dir);
 	path = fs_join(dir, "performance.txt");

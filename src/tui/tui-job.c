@@ -1,12 +1,18 @@
-/* A flow run on a worker thread: the local run, or one of flow_ops. The UI
- * thread never blocks on it; it reads events and the end through the
- * queue in tui-sink.c. */
+/* A flow or a network call run on a worker thread: the local run, one of
+ * flow_ops. The UI thread never blocks on it; it reads events and the end
+ * through the queue in tui-sink.c. A job the UI lets go of (Esc on a
+ * network call) frees itself when it ends. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "flows.h"
+#include "history/history.h"
 #include "tui/tui-int.h"
 #include "util/xmalloc.h"
+
+/* Jobs abandoned and still running (guarded by tui_adrift_lock). */
+static pthread_mutex_t	 tui_adrift_lock = PTHREAD_MUTEX_INITIALIZER;
+static int		 tui_adrift;
 
 static void
 tui_job_local(struct tui_job *job)
@@ -29,40 +35,46 @@ tui_job_local(struct tui_job *job)
 		    job->cause, 0);
 }
 
-/* After a cancel the user may have asked to tear down what was made. */
+/* The run set's state once the flow has ended (what a cancel, the
+ * cleanup_after answer or a teardown made of it). */
 static void
-tui_job_teardown(struct tui_job *job)
+tui_job_state(struct tui_job *job)
 {
+	json_t *rec;
 	char *cause = NULL;
-	int teardown;
+	const char *st;
 
-	pthread_mutex_lock(&job->lock);
-	teardown = job->cancel && job->teardown;
-	job->cancelled = job->cancel != 0;
-	job->cancel = 0;	/* the teardown itself must not stop */
-	pthread_mutex_unlock(&job->lock);
-	if (!teardown || job->id == NULL)
+	if (job->id == NULL)
 		return;
-	if (flow_ops.cleanup == NULL) {
-		event_log(&job->sink, NULL, "cannot tear down %s: cleanup is "
-		    "not available in this build", job->id);
+	if ((rec = history_load(job->id, &cause)) == NULL) {
+		free(cause);
 		return;
 	}
-	event_log(&job->sink, NULL, "tearing down %s", job->id);
-	if (flow_ops.cleanup(job->id, &job->sink, &cause) != 0) {
-		event_log(&job->sink, NULL, "teardown of %s failed: %s",
-		    job->id, cause);
-		free(cause);
-		job->torn_down = -1;
-	} else
-		job->torn_down = 1;
+	st = json_string_value(json_object_get(rec, "state"));
+	job->state = st != NULL ? xstrdup(st) : NULL;
+	json_decref(rec);
+}
+
+static void
+tui_job_free_data(struct tui_job *job)
+{
+	tui_events_free(job->head);
+	json_decref(job->answers);
+	json_decref(job->orphans);
+	json_decref(job->result);
+	free(job->id);
+	free(job->cause);
+	free(job->state);
+	local_result_free(&job->local);
+	pthread_mutex_destroy(&job->lock);
+	free(job);
 }
 
 static void *
 tui_job_main(void *arg)
 {
 	struct tui_job *job = arg;
-	json_t *res;
+	bool abandoned;
 
 	switch (job->kind) {
 	case JOB_LOCAL:
@@ -71,25 +83,43 @@ tui_job_main(void *arg)
 	case JOB_CREATE:
 		job->rv = flow_ops.create(job->answers, &job->sink, &job->id,
 		    &job->local, &job->cause);
-		tui_job_teardown(job);
+		tui_job_state(job);
 		break;
 	case JOB_RESUME:
 		job->rv = flow_ops.resume(job->id, &job->sink, &job->local,
 		    &job->cause);
-		tui_job_teardown(job);
+		tui_job_state(job);
 		break;
 	case JOB_CLEANUP:
 		job->rv = flow_ops.cleanup(job->id, &job->sink, &job->cause);
+		tui_job_state(job);
 		break;
 	case JOB_ORPHANS:
-		res = job->orphans;
-		job->rv = flow_ops.cleanup_orphans(res, &job->sink,
+		job->rv = flow_ops.cleanup_orphans(job->orphans, &job->sink,
 		    &job->cause);
+		break;
+	case JOB_PLAN:
+		job->result = flow_ops.plan(job->answers, &job->cause);
+		job->rv = job->result != NULL ? 0 : -1;
+		break;
+	case JOB_FIND_ORPHANS:
+		job->result = flow_ops.orphans(&job->sink, &job->cause);
+		job->rv = job->result != NULL ? 0 : -1;
 		break;
 	}
 	pthread_mutex_lock(&job->lock);
+	job->cancelled = job->cancel != 0;
 	job->done = true;
+	abandoned = job->abandoned;
 	pthread_mutex_unlock(&job->lock);
+	if (abandoned) {
+		/* Nobody waits for this thread or reads the result. */
+		pthread_detach(pthread_self());
+		tui_job_free_data(job);
+		pthread_mutex_lock(&tui_adrift_lock);
+		tui_adrift--;
+		pthread_mutex_unlock(&tui_adrift_lock);
+	}
 	return NULL;
 }
 
@@ -102,9 +132,10 @@ tui_job_start(enum tui_job_kind kind, json_t *answers, const char *id,
 	job->kind = kind;
 	pthread_mutex_init(&job->lock, NULL);
 	tui_sink_init(job);
-	job->answers = answers != NULL ? json_incref(answers) : NULL;
+	/* Copies: the UI goes on changing its own while the job runs. */
+	job->answers = answers != NULL ? json_deep_copy(answers) : NULL;
 	job->id = id != NULL ? xstrdup(id) : NULL;
-	job->orphans = orphans != NULL ? json_incref(orphans) : NULL;
+	job->orphans = orphans != NULL ? json_deep_copy(orphans) : NULL;
 	if (pthread_create(&job->thread, NULL, tui_job_main, job) != 0) {
 		job->rv = -1;
 		job->cause = xstrdup("cannot start a thread for the run");
@@ -115,11 +146,10 @@ tui_job_start(enum tui_job_kind kind, json_t *answers, const char *id,
 }
 
 void
-tui_job_cancel(struct tui_job *job, bool teardown)
+tui_job_cancel(struct tui_job *job, int how)
 {
 	pthread_mutex_lock(&job->lock);
-	job->cancel = 1;
-	job->teardown = teardown;
+	job->cancel = how;
 	pthread_mutex_unlock(&job->lock);
 }
 
@@ -130,12 +160,37 @@ tui_job_free(struct tui_job *job)
 		return;
 	if (job->started)
 		pthread_join(job->thread, NULL);
-	tui_events_free(job->head);
-	json_decref(job->answers);
-	json_decref(job->orphans);
-	free(job->id);
-	free(job->cause);
-	local_result_free(&job->local);
-	pthread_mutex_destroy(&job->lock);
-	free(job);
+	tui_job_free_data(job);
+}
+
+void
+tui_job_abandon(struct tui_job *job)
+{
+	bool done;
+
+	if (job == NULL)
+		return;
+	pthread_mutex_lock(&job->lock);
+	done = job->done;
+	if (!done) {
+		job->abandoned = true;
+		job->cancel = FLOW_CANCEL_KEEP;	/* stop early if it can */
+		pthread_mutex_lock(&tui_adrift_lock);
+		tui_adrift++;
+		pthread_mutex_unlock(&tui_adrift_lock);
+	}
+	pthread_mutex_unlock(&job->lock);
+	if (done)
+		tui_job_free(job);
+}
+
+int
+tui_jobs_adrift(void)
+{
+	int n;
+
+	pthread_mutex_lock(&tui_adrift_lock);
+	n = tui_adrift;
+	pthread_mutex_unlock(&tui_adrift_lock);
+	return n;
 }

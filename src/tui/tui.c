@@ -47,6 +47,7 @@ tui_push(const struct screen_ops *ops, void *data)
 	struct screen *s = xcalloc(1, sizeof *s);
 
 	s->ops = ops;
+	s->keys = ops->keys;
 	s->data = data;
 	s->below = tui_stack;
 	tui_stack = s;
@@ -77,6 +78,16 @@ struct screen *
 tui_top(void)
 {
 	return tui_stack;
+}
+
+struct screen *
+tui_find(struct screen *s, const struct screen_ops *ops)
+{
+	for (; s != NULL; s = s->below) {
+		if (s->ops == ops)
+			return s;
+	}
+	return NULL;
 }
 
 void
@@ -160,20 +171,29 @@ tui_save_reset(void)
 	}
 }
 
+/* The status line: a prompt or a message, wrapped up to two rows that end
+ * on the row above the footer. */
 static void
 tui_draw_status(void)
 {
-	int y = LINES - 2;
+	const char *text = tui_prompt != NULL ? tui_prompt : tui_msg;
+	attr_t a;
+	char **rows;
+	size_t n, i;
+	int y;
 
-	if (y < 1)
+	if (text == NULL || LINES < 4)
 		return;
-	move(y, 0);
-	clrtoeol();
-	if (tui_prompt != NULL)
-		tui_put(y, 0, A_BOLD | tui_attr(TC_WARN), "%s", tui_prompt);
-	else if (tui_msg != NULL)
-		tui_put(y, 0, tui_attr(tui_msg_error ? TC_FAIL : TC_WARN),
-		    "%s", tui_msg);
+	a = tui_prompt != NULL ? A_BOLD | tui_attr(TC_WARN) :
+	    tui_attr(tui_msg_error ? TC_FAIL : TC_WARN);
+	n = tui_wrap_rows(text, COLS, 2, &rows);
+	y = LINES - 2 - (n > 1 ? 1 : 0);
+	for (i = 0; i < n && i < 2; i++) {
+		move(y + (int)i, 0);
+		clrtoeol();
+		tui_put(y + (int)i, 0, a, "%s", rows[i]);
+	}
+	tui_rows_free(rows, n);
 }
 
 static void
@@ -235,6 +255,65 @@ tui_ask(const char *answers, const char *fmt, ...)
 	return got;
 }
 
+/* Calls queued by tui_later, oldest first. */
+struct tui_call {
+	void		(*fn)(void *);
+	void		 *arg;
+	struct tui_call	 *next;
+};
+static struct tui_call	*tui_calls;
+
+void
+tui_later(void (*fn)(void *), void *arg)
+{
+	struct tui_call *c = xcalloc(1, sizeof *c), **tail;
+
+	c->fn = fn;
+	c->arg = arg;
+	for (tail = &tui_calls; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = c;
+}
+
+static void
+tui_run_later(void)
+{
+	struct tui_call *c;
+
+	while ((c = tui_calls) != NULL) {
+		tui_calls = c->next;
+		c->fn(c->arg);
+		free(c);
+	}
+}
+
+bool
+tui_on_stack(struct screen *s)
+{
+	struct screen *t;
+
+	for (t = tui_stack; t != NULL; t = t->below) {
+		if (t == s)
+			return true;
+	}
+	return false;
+}
+
+bool
+tui_confirm(const char *fmt, ...)
+{
+	va_list ap;
+	char *text;
+	int ch;
+
+	va_start(ap, fmt);
+	xvasprintf(&text, fmt, ap);
+	va_end(ap);
+	ch = tui_ask("yn", "%s? (y/n)", text);
+	free(text);
+	return ch == 'y';
+}
+
 /* The keys every screen has, after its own. */
 static bool
 tui_loop_key(int ch)
@@ -271,6 +350,7 @@ tui_loop(void)
 		if (tui_signalled)
 			break;
 		tui_tick();
+		tui_run_later();
 		if (tui_stack == NULL)
 			break;
 		tui_draw();
@@ -301,6 +381,7 @@ tui_main(void)
 	SCREEN *sp;
 	char *cause = NULL;
 	size_t i;
+	int rv;
 
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		fputs("fanout: the menu needs a terminal; without one use the "
@@ -336,6 +417,7 @@ tui_main(void)
 	tui_loop();
 	while (tui_stack != NULL)
 		tui_pop();
+	tui_run_later();	/* frees what is queued; no screen is left */
 	endwin();
 	delscreen(sp);
 	free(tui_msg);
@@ -343,5 +425,13 @@ tui_main(void)
 		menu_free(tui_menus[i]);
 		tui_menus[i] = NULL;
 	}
-	return tui_signalled ? 128 + tui_signalled : 0;
+	rv = tui_signalled ? 128 + tui_signalled : 0;
+	if (tui_jobs_adrift() > 0) {
+		/* A network call the user abandoned is still running: leave
+		 * without the exit handlers, which would take libraries
+		 * from under it. */
+		fflush(NULL);
+		_exit(rv);
+	}
+	return rv;
 }

@@ -109,6 +109,20 @@ record_exists(const char *id)
 	return ok;
 }
 
+/* Non-zero when the record of id says it was torn down. */
+static int
+record_deleted(const char *id)
+{
+	char *why = NULL;
+	json_t *rec = history_load(id, &why);
+	int deleted = rec != NULL && jstr(rec, "state") != NULL &&
+	    strcmp(jstr(rec, "state"), "deleted") == 0;
+
+	free(why);
+	json_decref(rec);
+	return deleted;
+}
+
 /* After a run that keeps the run set: stops what costs money (the
  * bastion) and says how to go on. The record's state becomes "stopped";
  * a resume starts the bastion again. */
@@ -141,6 +155,73 @@ run_park(struct cloud_run *run, char **cause)
 	    "again with 'fanout resume %s', remove it with 'fanout cleanup "
 	    "%s'", run->id, run->id, run->id);
 	return 0;
+}
+
+/* What the user asked with a cancel (flows.h): 0 (none), FLOW_CANCEL_KEEP
+ * or FLOW_CANCEL_TEARDOWN. */
+static int
+run_cancel(struct sink *sink)
+{
+	int c;
+
+	if (sink == NULL || sink->cancelled == NULL ||
+	    (c = sink->cancelled(sink)) == 0)
+		return 0;
+	return c == FLOW_CANCEL_TEARDOWN ? FLOW_CANCEL_TEARDOWN :
+	    FLOW_CANCEL_KEEP;
+}
+
+/* A sink that passes events on and is never cancelled: what a flow does
+ * once the run is over (stop or tear down, as asked) runs to its end. */
+static void
+nocancel_emit(struct sink *sink, const struct event *ev)
+{
+	event_emit(sink->data, ev);
+}
+
+static void
+nocancel_init(struct sink *out, struct sink *in)
+{
+	memset(out, 0, sizeof *out);
+	out->emit = nocancel_emit;
+	out->data = in;
+}
+
+/* After the run (rc its result): tears the run set down when the user
+ * cancelled with "tear down", or (not cancelled) cleanup_after asked for
+ * it; else stops the bastion when it ran or a cancel said "keep". A
+ * cancel's answer wins over cleanup_after. Returns the new rc. */
+static int
+run_end(struct cloud_run *run, int ran, int cleanup_after, int rc,
+    char **cause)
+{
+	struct sink *outer = run->sink, quiet;
+	int cancel = run_cancel(outer);
+	char *why = NULL;
+
+	nocancel_init(&quiet, outer);
+	run->sink = &quiet;
+	if (cancel == FLOW_CANCEL_TEARDOWN || (cancel == 0 && cleanup_after)) {
+		if (cancel != 0)
+			event_log(&quiet, NULL, "cancelled: tearing down run "
+			    "set %s", run->id);
+		run->provider->state_free(run->state);
+		run->state = NULL;
+		if (wizard_cleanup(run->id, &quiet, rc == 0 ? cause :
+		    &why) != 0)
+			rc = -1;
+	} else if (cancel == FLOW_CANCEL_KEEP || (ran &&
+	    wizard_bastion_hook != NULL)) {
+		if (cancel != 0)
+			event_log(&quiet, NULL, "cancelled: keeping run set %s",
+			    run->id);
+		/* Ran (or failed to), or kept: keep it, but stopped. */
+		if (run_park(run, rc == 0 ? cause : &why) != 0)
+			rc = -1;
+	}
+	free(why);
+	run->sink = outer;
+	return rc;
 }
 
 /* The SSH part, once the bastion runs (see wizard_bastion_hook); out
@@ -209,32 +290,27 @@ wizard_create(json_t *answers, struct sink *sink, char **id,
 
 		if (do_run)
 			rc = run_hook(&run, out, cause);
-		else
+		else if (run_cancel(sink) == 0)
 			event_log(sink, NULL, "run set %s is ready, its bastion "
 			    "running; run the project with 'fanout resume %s'",
 			    run.id, run.id);
-		if (json_is_true(json_object_get(run.answers,
-		    "cleanup_after"))) {
-			p->state_free(run.state);
-			run.state = NULL;
-			if (wizard_cleanup(run.id, sink, rc == 0 ? cause :
-			    &why) != 0)
-				rc = -1;
-			free(why);
-		} else if (do_run && wizard_bastion_hook != NULL) {
-			/* Ran (or failed to): keep it, but stopped. */
-			if (run_park(&run, rc == 0 ? cause : &why) != 0)
-				rc = -1;
-			free(why);
-		}
+		rc = run_end(&run, do_run, json_is_true(json_object_get(
+		    run.answers, "cleanup_after")), rc, cause);
 	} else if (record_exists(run.id)) {
-		/* Something may have been made: keep the record for cleanup. */
+		/* Something may have been made: keep the record for cleanup,
+		 * or tear it down when a cancel asked for that. */
 		if (run_state(&run, "failed", &why) != 0)
 			free(why);
-		why = *cause;
-		xasprintf(cause, "%s; what was made is recorded: remove it with "
-		    "'fanout cleanup %s'", why, run.id);
+		why = NULL;
+		if (run_cancel(sink) == FLOW_CANCEL_TEARDOWN)
+			rc = run_end(&run, 0, 1, rc, &why);
 		free(why);
+		if (!record_deleted(run.id)) {
+			why = *cause;
+			xasprintf(cause, "%s; what was made is recorded: remove "
+			    "it with 'fanout cleanup %s'", why, run.id);
+			free(why);
+		}
 	}
 	if (record_exists(run.id))
 		*id = xstrdup(run.id);
@@ -357,13 +433,7 @@ wizard_resume_run(const char *id, int do_run, struct sink *sink,
 		goto out;
 	}
 	rc = run_hook(&run, out, cause);
-	if (wizard_bastion_hook != NULL) {
-		char *why = NULL;
-
-		if (run_park(&run, rc == 0 ? cause : &why) != 0)
-			rc = -1;
-		free(why);
-	}
+	rc = run_end(&run, 1, 0, rc, cause);
 out:
 	wizard_close(&run, rec, p, s);
 	return rc;

@@ -36,7 +36,9 @@ tmux_expect "> Clean up everything after the run" "the last question"
 tmux_expect 'costs about \$[0-9.]+ an hour' "it tells the hourly cost of keeping everything"
 tmux_keys n Enter
 tmux_expect "Check the answers" "the confirmation"
-tmux_expect "Estimated cost: \\\$[0-9.]+ an hour" "with the provider's estimate" 20
+tmux_expect "Press Enter to start" "once the provider's plan has come" 20
+tmux_keys G
+tmux_expect "Estimated cost: \\\$[0-9.]+ an hour" "with the provider's estimate (at the end of the page)"
 like "$(tmux_screen)" "instance +bastion" "and the resources to be made"
 is "0 0 0" "$(tagged_counts)" "nothing is made before Enter"
 
@@ -84,17 +86,14 @@ tmux_expect "Tear down every resource of $id\\? \\(y/n\\)" "d asks once"
 tmux_keys y
 tmux_expect "done: run set $id" "the teardown runs on the progress screen" 120
 is "0 0 0" "$(tagged_counts)" "EC2 holds nothing tagged any more"
+# Enter: back to the history screen the teardown was started from (not a
+# second one over it), which reads the records again.
 tmux_keys Enter
 tmux_expect "$id +sleep-demo +aws/us-east-1 +deleted" "history shows it deleted"
 tmux_keys o
 tmux_expect "no orphans" "o: the orphan sweep finds none" 30
 
-# Esc: back to the history screen the teardown was started from, which
-# reads the records again (it showed the run set stopped before).
-tmux_keys Escape
-tmux_expect "$id +sleep-demo +aws/us-east-1 +deleted" "the history screen below shows it deleted too"
-
-# c during a create: cancel and tear down what was made.
+# Esc: the menu, since there was one history screen.
 tmux_keys Escape
 tmux_expect "Run on this machine" "back to the main menu"
 tmux_keys c
@@ -104,6 +103,7 @@ tmux_keys Enter Enter Enter Enter Enter Enter
 tmux_expect "> Clean up everything after the run" "the last question again"
 tmux_keys n Enter
 tmux_expect "Check the answers" "the confirmation again" 20
+tmux_expect "Press Enter to start" "with the plan" 20
 sshd_stop
 tmux_keys Enter
 tmux_expect "waiting for" "the bastion is made; fanout waits for its sshd" 60

@@ -68,6 +68,8 @@ like "$screen" "Log" "and a log pane"
 tmux_expect "task [0-9]+ \\(data/task-0[0-9].txt\\) ok" "finished tasks show in the log" 20
 
 tmux_expect "sleep-demo: done, 8 of 8 task\\(s\\) ok" "the results screen follows" 30
+# Read it once it is whole (its last line drawn), not half-painted.
+tmux_wait "Results: " 10
 screen=$(tmux_screen)
 like "$screen" "Total tasks +8" "the performance table"
 like "$screen" "Efficiency +[0-9.]+ %" "with the efficiency"
