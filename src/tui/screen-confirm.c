@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "flows.h"
+#include "history/history.h"
 #include "run/project.h"
 #include "tui/tui-int.h"
 #include "util/xmalloc.h"
@@ -72,14 +73,6 @@ confirm_wrap(struct confirm *c, const char *text)
 	}
 }
 
-static const char *
-confirm_str(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s != NULL ? s : "";
-}
-
 static void
 confirm_draw_plan(struct confirm *c)
 {
@@ -103,9 +96,9 @@ confirm_draw_plan(struct confirm *c)
 	json_array_foreach(res, i, r) {
 		h = json_object_get(r, "hourly_usd");
 		confirm_line(c, A_NORMAL, "  %-16.16s %-24.24s %-22.22s %8s",
-		    confirm_str(r, "kind"),
-		    confirm_str(r, "name"),
-		    confirm_str(r, "detail"),
+		    history_str(r, "kind", ""),
+		    history_str(r, "name", ""),
+		    history_str(r, "detail", ""),
 		    json_is_number(h) ? "" : "-");
 		if (json_is_number(h))
 			tui_put(2 + c->row - 1 - c->scroll, 2 + 2 + 16 + 1 +

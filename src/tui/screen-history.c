@@ -36,19 +36,11 @@ static const struct tui_key history_keys[] = {
 	{ NULL, NULL }
 };
 
-static const char *
-hist_str(json_t *o, const char *key, const char *def)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s != NULL && *s != '\0' ? s : def;
-}
-
 static void
 history_reload(struct history_screen *h)
 {
 	json_t *rec = json_array_get(h->list, h->sel);
-	char *id = rec != NULL ? xstrdup(hist_str(rec, "id", "")) : NULL;
+	char *id = rec != NULL ? xstrdup(history_str(rec, "id", "")) : NULL;
 	size_t i;
 
 	free(h->error);
@@ -59,7 +51,7 @@ history_reload(struct history_screen *h)
 		h->list = json_array();
 	/* The same run set stays chosen, wherever it is now. */
 	json_array_foreach(h->list, i, rec) {
-		if (id != NULL && strcmp(hist_str(rec, "id", ""), id) == 0)
+		if (id != NULL && strcmp(history_str(rec, "id", ""), id) == 0)
 			h->sel = i;
 	}
 	free(id);
@@ -71,7 +63,7 @@ history_reload(struct history_screen *h)
 static double
 history_time(json_t *o, const char *key, double def)
 {
-	const char *ts = json_string_value(json_object_get(o, key));
+	const char *ts = history_str(o, key, NULL);
 	double t = ts != NULL ? history_parse_timestamp(ts) : -1;
 
 	return t < 0 ? def : t;
@@ -139,12 +131,12 @@ history_draw(struct screen *s)
 	for (i = h->top, y = 3; i < n && y < 3 + rows; i++, y++) {
 		rec = json_array_get(h->list, i);
 		answers = json_object_get(rec, "answers");
-		region = hist_str(rec, "region", hist_str(answers, "region",
-		    NULL));
-		snprintf(where, sizeof where, "%s%s%s", hist_str(rec,
-		    "provider", hist_str(answers, "provider", "-")),
+		region = history_str(rec, "region",
+		    history_str(answers, "region", NULL));
+		snprintf(where, sizeof where, "%s%s%s", history_str(rec,
+		    "provider", history_str(answers, "provider", "-")),
 		    region != NULL ? "/" : "", region != NULL ? region : "");
-		tui_age(hist_str(rec, "created_at", NULL), age, sizeof age);
+		tui_age(history_str(rec, "created_at", NULL), age, sizeof age);
 		history_cost(rec, cost, sizeof cost);
 		a = i == h->sel ? tui_attr(TC_SELECT) : A_NORMAL;
 		if (i == h->sel) {
@@ -153,8 +145,9 @@ history_draw(struct screen *s)
 			attroff(a);
 		}
 		tui_put(y, 2, a, "%-16.16s %-14.14s %-16.16s %-8.8s %6s %8s",
-		    hist_str(rec, "id", "?"), hist_str(rec, "project", "?"),
-		    where, hist_str(rec, "state", "?"), age, cost);
+		    history_str(rec, "id", "?"),
+		    history_str(rec, "project", "?"), where,
+		    history_str(rec, "state", "?"), age, cost);
 	}
 	if (h->broken > 0)
 		tui_put(LINES - 3, 2, tui_attr(TC_WARN), "%zu record(s) in the "
@@ -173,12 +166,13 @@ history_details(json_t *rec)
 
 	strbuf_init(&sb);
 	strbuf_addf(&sb, "Run set   %s\nKind      %s\nProject   %s\n"
-	    "Created   %s\nState     %s\n", hist_str(rec, "id", "?"),
-	    hist_str(rec, "kind", "?"), hist_str(rec, "project", "?"),
-	    hist_str(rec, "created_at", "?"), hist_str(rec, "state", "?"));
-	if (hist_str(rec, "project_dir", NULL) != NULL)
-		strbuf_addf(&sb, "Folder    %s\n", hist_str(rec, "project_dir",
-		    ""));
+	    "Created   %s\nState     %s\n", history_str(rec, "id", "?"),
+	    history_str(rec, "kind", "?"), history_str(rec, "project", "?"),
+	    history_str(rec, "created_at", "?"),
+	    history_str(rec, "state", "?"));
+	if (history_str(rec, "project_dir", NULL) != NULL)
+		strbuf_addf(&sb, "Folder    %s\n",
+		    history_str(rec, "project_dir", ""));
 	if ((a = json_object_get(rec, "answers")) != NULL) {
 		strbuf_adds(&sb, "\nAnswers\n");
 		json_object_foreach(a, k, v) {
@@ -194,21 +188,23 @@ history_details(json_t *rec)
 		    "name", "id", "state", "region");
 	json_array_foreach(res, i, r) {
 		strbuf_addf(&sb, "  %-14s %-24s %-21s %-8s %s\n",
-		    hist_str(r, "kind", "?"), hist_str(r, "name", "-"),
-		    hist_str(r, "id", "-"), hist_str(r, "state", "?"),
-		    hist_str(r, "region", "-"));
+		    history_str(r, "kind", "?"), history_str(r, "name", "-"),
+		    history_str(r, "id", "-"), history_str(r, "state", "?"),
+		    history_str(r, "region", "-"));
 	}
 	runs = json_object_get(rec, "runs");
 	strbuf_addf(&sb, "\nRuns (%zu)\n", json_array_size(runs));
 	json_array_foreach(runs, i, r) {
 		strbuf_addf(&sb, "  %s  %s  %lld task(s), %lld ok, %lld "
-		    "error(s)\n    results: %s\n", hist_str(r, "started", "?"),
-		    hist_str(r, "engine", "?"), (long long)json_integer_value(
-		    json_object_get(r, "tasks")), (long long)json_integer_value(
-		    json_object_get(r, "ok")), (long long)json_integer_value(
-		    json_object_get(r, "errors")), hist_str(r, "results", "-"));
+		    "error(s)\n    results: %s\n",
+		    history_str(r, "started", "?"),
+		    history_str(r, "engine", "?"),
+		    (long long)json_integer_value(json_object_get(r, "tasks")),
+		    (long long)json_integer_value(json_object_get(r, "ok")),
+		    (long long)json_integer_value(json_object_get(r, "errors")),
+		    history_str(r, "results", "-"));
 	}
-	text = xprintf("run set %s", hist_str(rec, "id", "?"));
+	text = xprintf("run set %s", history_str(rec, "id", "?"));
 	tui_text_push(text, sb.buf);
 	free(text);
 	strbuf_free(&sb);
@@ -217,7 +213,7 @@ history_details(json_t *rec)
 static bool
 history_is_local(json_t *rec)
 {
-	return strcmp(hist_str(rec, "kind", ""), "local") == 0;
+	return strcmp(history_str(rec, "kind", ""), "local") == 0;
 }
 
 static void
@@ -225,7 +221,7 @@ history_resume(struct screen *s, json_t *rec)
 {
 	struct tui_job *job;
 	json_t *answers;
-	const char *dir = hist_str(rec, "project_dir", NULL);
+	const char *dir = history_str(rec, "project_dir", NULL);
 
 	if (history_is_local(rec)) {
 		if (dir == NULL || !fs_is_dir(dir)) {
@@ -245,10 +241,10 @@ history_resume(struct screen *s, json_t *rec)
 		    "cloud provider is built in)");
 		return;
 	}
-	if (tui_ask("yn", "Run again on %s? (y/n)", hist_str(rec, "id", "?"))
+	if (tui_ask("yn", "Run again on %s? (y/n)", history_str(rec, "id", "?"))
 	    != 'y')
 		return;
-	job = tui_job_start(JOB_RESUME, NULL, hist_str(rec, "id", ""), NULL);
+	job = tui_job_start(JOB_RESUME, NULL, history_str(rec, "id", ""), NULL);
 	tui_progress_push(s, job, "Resume from history");
 }
 
@@ -256,7 +252,7 @@ static void
 history_teardown(struct screen *s, json_t *rec)
 {
 	struct tui_job *job;
-	const char *id = hist_str(rec, "id", "?");
+	const char *id = history_str(rec, "id", "?");
 
 	if (history_is_local(rec)) {
 		tui_message(false, "%s was a run on this machine: it made no "
