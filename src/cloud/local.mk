@@ -18,11 +18,13 @@ fanout_SOURCES += src/cmd-cloud.c src/cmd-cloud.h src/cmd-create.c \
 
 TESTS += tests/integration/aws-create.sh tests/integration/aws-crash.sh \
 	tests/integration/cloud-e2e.sh \
-	tests/integration/aws-faults.sh tests/integration/aws-bad-input.sh
+	tests/integration/aws-faults.sh tests/integration/aws-bad-input.sh \
+	tests/integration/aws-concurrent.sh
 EXTRA_DIST += tests/integration/lib-aws.sh tests/integration/aws-create.sh \
 	tests/integration/cloud-e2e.sh \
 	tests/integration/aws-crash.sh tests/integration/aws-faults.sh \
-	tests/integration/aws-bad-input.sh tests/fakes/checkip.py \
+	tests/integration/aws-bad-input.sh tests/integration/aws-concurrent.sh \
+	tests/fakes/checkip.py \
 	tests/fakes/faultproxy.py tests/fakes/killwhen.py
 
 check_PROGRAMS += tests/unit/test-aws-config tests/unit/test-aws-http \

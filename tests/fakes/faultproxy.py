@@ -8,10 +8,15 @@ attempts) always get through. --every 0 injects no faults; --delay S
 holds every request S seconds; --always fails every request; --lose
 A,B passes the first request of each of those actions on to moto but
 answers it with 503, as when an answer is lost after the work was done (to make a create slow enough to be killed
-at a chosen step). Counts go to --log.
-usage: faultproxy.py PORT UPSTREAM_URL [--every N] [--delay S] [--log F]"""
+at a chosen step). --hold ACTION=FILE holds the first request of ACTION
+(before it reaches moto) until FILE exists, and makes FILE.held while it
+waits (to run a second command while the first is mid-call). Counts go
+to --log.
+usage: faultproxy.py PORT UPSTREAM_URL [--every N] [--delay S] [--log F]
+       [--hold ACTION=FILE ...]"""
 import argparse
 import http.client
+import os
 import http.server
 import threading
 import time
@@ -27,6 +32,9 @@ ap.add_argument("--lose", default="",
 ap.add_argument("--always", action="store_true",
                 help="fail every request, retries too")
 ap.add_argument("--delay", type=float, default=0)
+ap.add_argument("--hold", action="append", default=[],
+                help="ACTION=FILE: the first request of ACTION waits "
+                "until FILE exists (at most 300 s)")
 ap.add_argument("--log")
 args = ap.parse_args()
 up = urllib.parse.urlparse(args.upstream)
@@ -34,6 +42,7 @@ lock = threading.Lock()
 state = {"n": 0, "faults": 0, "kind": 0}
 failed = set()
 to_lose = set(a for a in args.lose.split(",") if a)
+to_hold = dict(h.split("=", 1) for h in args.hold)
 
 THROTTLE = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors>'
             b'<Error><Code>RequestLimitExceeded</Code><Message>Request '
@@ -67,10 +76,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if lose:
                 state["faults"] += 1
                 to_lose.discard(action)
+            release = to_hold.pop(action, None)
             if args.log:
                 with open(args.log, "w") as f:
                     f.write("requests %d faults %d\n" %
                             (state["n"], state["faults"]))
+        if release is not None:
+            open(release + ".held", "w").close()
+            deadline = time.monotonic() + 300
+            while not os.path.exists(release) and \
+                    time.monotonic() < deadline:
+                time.sleep(0.05)
         if args.delay > 0:
             time.sleep(args.delay)
         if fail:
