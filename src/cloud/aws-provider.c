@@ -301,8 +301,12 @@ aws_provider_tagged(void *s, char **cause)
 	return aws_ec2_tagged(s, cause);
 }
 
+static const char *const aws_kinds[] = { "key_pair", "security_group",
+    "instance", NULL };
+
 const struct provider provider_aws = {
 	.name = "aws",
+	.kinds = aws_kinds,
 	.open = aws_provider_open,
 	.close = aws_provider_close,
 	.region = aws_provider_region,

@@ -272,6 +272,32 @@ wizard_create(json_t *answers, struct sink *sink, char **id, char **cause)
 	return rc;
 }
 
+/* 0 when the provider makes every kind of resource rec lists (else it
+ * could neither find nor delete it: refused before anything is written). */
+static int
+wizard_known_kinds(json_t *rec, const struct provider *p, char **cause)
+{
+	const char *kind;
+	json_t *res;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(rec, "resources"), i, res) {
+		kind = history_str(res, "kind", "");
+		for (k = 0; p->kinds != NULL && p->kinds[k] != NULL; k++) {
+			if (strcmp(p->kinds[k], kind) == 0)
+				break;
+		}
+		if (p->kinds != NULL && p->kinds[k] == NULL) {
+			xasprintf(cause, "history record %s: resources[%zu]."
+			    "kind is '%.40s', which provider %s does not "
+			    "make; move the record aside or restore it",
+			    history_str(rec, "id", ""), i, kind, p->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Loads a record for resume or cleanup and opens its provider. */
 static json_t *
 wizard_open(const char *id, const struct provider **pp, void **sp,
@@ -292,6 +318,8 @@ wizard_open(const char *id, const struct provider **pp, void **sp,
 		    "build lacks", id, history_str(rec, "provider", "?"));
 		goto fail;
 	}
+	if (wizard_known_kinds(rec, p, cause) != 0)
+		goto fail;
 	if ((*sp = p->open(history_str(rec, "region", NULL), cause)) == NULL)
 		goto fail;
 	*pp = p;
@@ -452,8 +480,7 @@ cleanup_held(const char *id, struct sink *sink, char **cause)
 		return -1;
 	run_init(&run, p, s, rec, sink);
 	event_step(sink, EV_STEP_START, "cleanup", NULL, 0);
-	if (strcmp(history_str(rec, "state", ""), "deleted")
-	    == 0) {
+	if (strcmp(history_str(rec, "state", ""), "deleted") == 0) {
 		event_log(sink, "cleanup", "run set %s was already cleaned up",
 		    id);
 		rc = 0;
@@ -487,9 +514,8 @@ cleanup_held(const char *id, struct sink *sink, char **cause)
 	for (;;) {
 		pick = NULL;
 		json_array_foreach(json_object_get(rec, "resources"), i, res) {
-			if (strcmp(history_str(res, "state", ""), "deleted") !=
-			    0 &&
-			    !has_live_dependent(rec, res)) {
+			if (strcmp(history_str(res, "state", ""),
+			    "deleted") != 0 && !has_live_dependent(rec, res)) {
 				pick = res;
 				break;
 			}

@@ -133,6 +133,20 @@ damage 'runs\[0\]\.results is a number, not a string or null' "a run whose resul
 damage 'the file holds an array, not a fanout record' "a record that is a list" \
 	'r = [r]'
 
+# A resource kind the provider does not make: the record loads (status
+# shows it), but cleanup and resume refuse it before writing anything.
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); r["id"]="fo-20260102-kind"; r["resources"][1]["kind"]="thing"; json.dump(r, open(sys.argv[2], "w"))' \
+	"$H/$good.json" "$H/fo-20260102-kind.json"
+sum=$(md5sum <"$H/fo-20260102-kind.json")
+for cmd in resume cleanup; do
+	"$FANOUT" $cmd fo-20260102-kind --yes </dev/null >/dev/null 2>"$TEST_TMP/err"
+	is 1 $? "an unknown resource kind: $cmd exits 1"
+	like "$(cat "$TEST_TMP/err")" "resources\\[1\\]\\.kind is 'thing', which provider aws does not make" \
+		"an unknown resource kind: $cmd names it"
+done
+is "$sum" "$(md5sum <"$H/fo-20260102-kind.json")" "an unknown resource kind: the record is unchanged"
+rm -f "$H/fo-20260102-kind.json"
+
 # Not JSON at all: truncated, and a key given twice.
 head -c 300 "$H/$good.json" >"$H/fo-20260103-trnc.json"
 sum=$(md5sum <"$H/fo-20260103-trnc.json")
