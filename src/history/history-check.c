@@ -17,8 +17,8 @@ enum check_type {
 	CHECK_TEXT_NULL,	/* a string or null */
 	CHECK_TIME,		/* "2026-11-22T13:05:09Z" */
 	CHECK_TIME_NULL,	/* such a time, or null */
-	CHECK_COUNT,		/* an integer >= 0 */
-	CHECK_NUMBER,		/* a number >= 0 */
+	CHECK_COUNT,		/* an integer >= 0, or null */
+	CHECK_NUMBER,		/* a number >= 0, or null */
 	CHECK_BOOL,
 	CHECK_OBJECT,
 	CHECK_OBJECT_NULL,
@@ -225,9 +225,11 @@ check_value(const json_t *v, enum check_type t)
 	case CHECK_TIME_NULL:
 		return json_is_null(v) || check_time(v);
 	case CHECK_COUNT:
-		return json_is_integer(v) && json_integer_value(v) >= 0;
+		return json_is_null(v) ||
+		    (json_is_integer(v) && json_integer_value(v) >= 0);
 	case CHECK_NUMBER:
-		return json_is_number(v) && json_number_value(v) >= 0;
+		return json_is_null(v) ||
+		    (json_is_number(v) && json_number_value(v) >= 0);
 	case CHECK_BOOL:
 		return json_is_boolean(v);
 	case CHECK_OBJECT:

@@ -442,6 +442,8 @@ class Fuzz:
                                                         i)))
                 step(m, i)
             counts[kind] = len(self.found) - before
+            print("# %s: %d cases, %d found, %.0f s so far" % (
+                kind, self.a.n, counts[kind], time.monotonic() - t0))
             if self.a.tap:
                 tap += 1
                 print("%sok %d - %d mutated %s files: no crash, no hang, "
