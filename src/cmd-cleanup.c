@@ -10,14 +10,6 @@
 #include "sink-text.h"
 #include "wizard/wizard.h"
 
-static const char *
-jstr(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s != NULL ? s : "";
-}
-
 static int
 cleanup_ask(int yes, const char *question)
 {
@@ -66,8 +58,9 @@ cleanup_orphans(int yes, const char *region, int json, struct sink *sink)
 	else {
 		json_array_foreach(orphans, i, o)
 			printf("%-15s %-24s %-12s run set %s\n",
-			    jstr(o, "kind"), jstr(o, "id"), jstr(o, "region"),
-			    *jstr(o, "run_set") ? jstr(o, "run_set") : "?");
+			    history_str(o, "kind", ""), history_str(o, "id", ""),
+			    history_str(o, "region", ""),
+			    history_str(o, "run_set", "?"));
 	}
 	if (json_array_size(orphans) == 0) {
 		json_decref(orphans);
@@ -90,35 +83,39 @@ cleanup_orphans(int yes, const char *region, int json, struct sink *sink)
 static enum cmd_retval
 cleanup_all(int yes, struct sink *sink)
 {
-	json_t *list, *rec, *ids = json_array(), *v;
+	json_t *list, *rec, *ids = json_array(), *v, *damaged;
 	char *cause = NULL;
 	size_t i, broken;
 	enum cmd_retval rc = CMD_OK;
 	int a;
 
-	if ((list = history_list(&broken, &cause)) == NULL) {
+	if ((list = history_scan(&damaged, &cause)) == NULL) {
+		json_decref(damaged);
 		cmd_error(CMD_FAILED, "%s", cause);
 		free(cause);
 		json_decref(ids);
 		return CMD_FAILED;
 	}
 	json_array_foreach(list, i, rec) {
-		if (strcmp(jstr(rec, "kind"), "cloud") == 0 &&
-		    strcmp(jstr(rec, "state"), "deleted") != 0) {
-			json_array_append_new(ids, json_string(jstr(rec,
-			    "id")));
-			fprintf(stderr, "  %s (%s, %s)\n", jstr(rec, "id"),
-			    jstr(rec, "project"), jstr(rec, "state"));
+		if (strcmp(history_str(rec, "kind", ""), "cloud") == 0 &&
+		    strcmp(history_str(rec, "state", ""), "deleted") != 0) {
+			json_array_append_new(ids, json_string(history_str(rec,
+			    "id", "")));
+			fprintf(stderr, "  %s (%s, %s)\n",
+			    history_str(rec, "id", ""),
+			    history_str(rec, "project", ""),
+			    history_str(rec, "state", ""));
 		}
 	}
 	json_decref(list);
-	if (broken > 0)
-		fprintf(stderr, "fanout: warning: %zu history record(s) could "
-		    "not be read and are left alone\n", broken);
+	/* What cannot be read cannot be cleaned up: say so, and fail. */
+	cmd_print_damaged(damaged, "are left alone");
+	broken = json_array_size(damaged);
+	json_decref(damaged);
 	if (json_array_size(ids) == 0) {
 		printf("No live run sets.\n");
 		json_decref(ids);
-		return CMD_OK;
+		goto out;
 	}
 	if ((a = cleanup_ask(yes, "Delete all these run sets?")) <= 0) {
 		json_decref(ids);
@@ -129,6 +126,11 @@ cleanup_all(int yes, struct sink *sink)
 			rc = CMD_FAILED;
 	}
 	json_decref(ids);
+out:
+	if (broken > 0)
+		rc = cmd_error(CMD_FAILED, "%zu history record(s) could not be "
+		    "read: their run sets were not cleaned up (move the files "
+		    "aside or restore them, then run cleanup again)", broken);
 	return rc;
 }
 

@@ -41,8 +41,7 @@ cmd_print_json(json_t *j)
 static double
 cmd_time(json_t *o, const char *key, double def)
 {
-	double t = history_parse_timestamp(json_string_value(
-	    json_object_get(o, key)));
+	double t = history_parse_timestamp(history_str(o, key, NULL));
 
 	return t < 0 ? def : t;
 }
@@ -76,6 +75,20 @@ cmd_record_age(json_t *rec)
 }
 
 void
+cmd_print_damaged(json_t *damaged, const char *what)
+{
+	json_t *v;
+	size_t i;
+
+	if (json_array_size(damaged) == 0)
+		return;
+	fprintf(stderr, "fanout: warning: %zu history record(s) could not be "
+	    "read and %s:\n", json_array_size(damaged), what);
+	json_array_foreach(damaged, i, v)
+		fprintf(stderr, "  %s\n", json_string_value(v));
+}
+
+void
 cmd_print_last_run(const char *id)
 {
 	json_t *rec, *runs, *last;
@@ -88,7 +101,7 @@ cmd_print_last_run(const char *id)
 	}
 	runs = json_object_get(rec, "runs");
 	last = json_array_get(runs, json_array_size(runs) - 1);
-	dir = json_string_value(json_object_get(last, "results"));
+	dir = history_str(last, "results", NULL);
 	if (dir != NULL) {
 		path = fs_join(dir, "performance.txt");
 		if ((text = fs_read_file(path, NULL, &cause)) != NULL)

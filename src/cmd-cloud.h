@@ -26,5 +26,8 @@ void	 cmd_print_last_run(const char *id);
 double	 cmd_record_cost(json_t *rec);
 /* Seconds since the record was created. */
 double	 cmd_record_age(json_t *rec);
+/* Warns on stderr about history records that do not load (history_scan's
+ * causes, one a line); what says what becomes of them. */
+void	 cmd_print_damaged(json_t *damaged, const char *what);
 
 #endif

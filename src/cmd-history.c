@@ -9,14 +9,6 @@
 #include "history/history.h"
 #include "util/fs.h"
 
-static const char *
-jstr(json_t *o, const char *key, const char *def)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s != NULL ? s : def;
-}
-
 /* Resources not yet deleted. */
 static int
 history_live_count(json_t *rec)
@@ -26,7 +18,7 @@ history_live_count(json_t *rec)
 	int n = 0;
 
 	json_array_foreach(json_object_get(rec, "resources"), i, res) {
-		if (strcmp(jstr(res, "state", ""), "deleted") != 0)
+		if (strcmp(history_str(res, "state", ""), "deleted") != 0)
 			n++;
 	}
 	return n;
@@ -38,13 +30,14 @@ cmd_history_summary(json_t *rec)
 {
 	return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s, s:s?, s:s?, "
 	    "s:f, s:i, s:i, s:f}",
-	    "id", jstr(rec, "id", ""), "kind", jstr(rec, "kind", ""),
-	    "project", jstr(rec, "project", ""),
-	    "provider", jstr(rec, "provider", NULL),
-	    "region", jstr(rec, "region", NULL),
-	    "state", jstr(rec, "state", ""),
-	    "created_at", jstr(rec, "created_at", NULL),
-	    "deleted_at", jstr(rec, "deleted_at", NULL),
+	    "id", history_str(rec, "id", ""),
+	    "kind", history_str(rec, "kind", ""),
+	    "project", history_str(rec, "project", ""),
+	    "provider", history_str(rec, "provider", NULL),
+	    "region", history_str(rec, "region", NULL),
+	    "state", history_str(rec, "state", ""),
+	    "created_at", history_str(rec, "created_at", NULL),
+	    "deleted_at", history_str(rec, "deleted_at", NULL),
 	    "age_seconds", cmd_record_age(rec),
 	    "resources", (int)json_array_size(json_object_get(rec,
 	    "resources")),
@@ -55,9 +48,9 @@ cmd_history_summary(json_t *rec)
 static enum cmd_retval
 cmd_history_exec(int argc, char **argv)
 {
-	json_t *list, *rec, *out;
+	json_t *list, *rec, *out, *damaged;
 	char *cause = NULL, age[32];
-	size_t i, broken;
+	size_t i;
 	enum cmd_retval rv;
 	int json = 0;
 
@@ -66,7 +59,8 @@ cmd_history_exec(int argc, char **argv)
 	if (optind != argc)
 		return cmd_error(CMD_USAGE, "history: no arguments expected "
 		    "(usage: fanout history %s)", cmd_history_entry.usage);
-	if ((list = history_list(&broken, &cause)) == NULL) {
+	if ((list = history_scan(&damaged, &cause)) == NULL) {
+		json_decref(damaged);
 		cmd_error(CMD_FAILED, "%s", cause);
 		free(cause);
 		return CMD_FAILED;
@@ -78,7 +72,8 @@ cmd_history_exec(int argc, char **argv)
 		cmd_print_json(out);
 		json_decref(out);
 	} else if (json_array_size(list) == 0)
-		printf("No run sets yet.\n");
+		printf(json_array_size(damaged) == 0 ? "No run sets yet.\n" :
+		    "No readable run sets.\n");
 	else {
 		printf("%-18s %-6s %-16s %-9s %-10s %8s %5s %9s\n", "ID",
 		    "KIND", "PROJECT", "STATE", "REGION", "AGE", "LIVE",
@@ -87,16 +82,16 @@ cmd_history_exec(int argc, char **argv)
 			time_format_duration(cmd_record_age(rec), age,
 			    sizeof age);
 			printf("%-18s %-6s %-16.16s %-9s %-10s %8s %5d "
-			    "%8.4f$\n", jstr(rec, "id", ""),
-			    jstr(rec, "kind", ""), jstr(rec, "project", ""),
-			    jstr(rec, "state", ""), jstr(rec, "region", "-"),
-			    age, history_live_count(rec),
-			    cmd_record_cost(rec));
+			    "%8.4f$\n", history_str(rec, "id", ""),
+			    history_str(rec, "kind", ""),
+			    history_str(rec, "project", ""),
+			    history_str(rec, "state", ""),
+			    history_str(rec, "region", "-"), age,
+			    history_live_count(rec), cmd_record_cost(rec));
 		}
 	}
-	if (broken > 0)
-		fprintf(stderr, "fanout: warning: %zu history record(s) could "
-		    "not be read (see fanout status ID)\n", broken);
+	cmd_print_damaged(damaged, "are not shown");
+	json_decref(damaged);
 	json_decref(list);
 	return CMD_OK;
 }

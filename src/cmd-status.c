@@ -8,14 +8,6 @@
 #include "cmd.h"
 #include "history/history.h"
 
-static const char *
-jstr(json_t *o, const char *key, const char *def)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s != NULL ? s : def;
-}
-
 static enum cmd_retval
 cmd_status_exec(int argc, char **argv)
 {
@@ -40,21 +32,22 @@ cmd_status_exec(int argc, char **argv)
 		json_decref(rec);
 		return CMD_OK;
 	}
-	printf("Run set %s (%s, project %s)\n", jstr(rec, "id", ""),
-	    jstr(rec, "kind", ""), jstr(rec, "project", ""));
-	printf("State:   %s\nCreated: %s\n", jstr(rec, "state", ""),
-	    jstr(rec, "created_at", ""));
+	printf("Run set %s (%s, project %s)\n", history_str(rec, "id", ""),
+	    history_str(rec, "kind", ""), history_str(rec, "project", ""));
+	printf("State:   %s\nCreated: %s\n", history_str(rec, "state", ""),
+	    history_str(rec, "created_at", ""));
 	if (json_object_get(rec, "region") != NULL)
-		printf("Where:   %s %s\n", jstr(rec, "provider", ""),
-		    jstr(rec, "region", ""));
+		printf("Where:   %s %s\n", history_str(rec, "provider", ""),
+		    history_str(rec, "region", ""));
 	if ((ssh = json_object_get(rec, "ssh")) != NULL)
-		printf("Bastion: %s@%s (key %s)\n", jstr(ssh, "user", ""),
-		    jstr(ssh, "host", "-"), jstr(ssh, "key_file", ""));
+		printf("Bastion: %s@%s (key %s)\n",
+		    history_str(ssh, "user", ""), history_str(ssh, "host", "-"),
+		    history_str(ssh, "key_file", ""));
 	printf("Cost so far: about $%.4f\n", cmd_record_cost(rec));
 	json_array_foreach(json_object_get(rec, "resources"), i, res) {
-		printf("  %-15s %-26s %-22s %s\n", jstr(res, "kind", ""),
-		    jstr(res, "name", ""), jstr(res, "id", "-"),
-		    jstr(res, "state", ""));
+		printf("  %-15s %-26s %-22s %s\n", history_str(res, "kind", ""),
+		    history_str(res, "name", ""), history_str(res, "id", "-"),
+		    history_str(res, "state", ""));
 	}
 	json_decref(rec);
 	return CMD_OK;

@@ -114,17 +114,12 @@ aws_provider_plan(void *s, json_t *answers, char **cause)
 
 /* Resume, cleanup and orphans ---------------------------------------- */
 
-static const char *
-res_str(json_t *res, const char *key)
-{
-	return json_string_value(json_object_get(res, key));
-}
-
 static int
 aws_provider_recover(struct cloud_run *run, json_t *res, char **id,
     char **cause)
 {
-	const char *kind = res_str(res, "kind"), *name = res_str(res, "name");
+	const char *kind = history_str(res, "kind", "");
+	const char *name = history_str(res, "name", "");
 	json_t *ids;
 	int rc;
 
@@ -154,14 +149,14 @@ aws_provider_recover(struct cloud_run *run, json_t *res, char **id,
 static int
 aws_provider_exists(struct cloud_run *run, json_t *res, char **cause)
 {
-	const char *kind = res_str(res, "kind");
+	const char *kind = history_str(res, "kind", "");
 	struct aws_instance in;
 	char *id = NULL;
 	int rc;
 
 	if (strcmp(kind, "instance") == 0) {
-		rc = aws_ec2_describe_instance(aws_of(run), res_str(res, "id"),
-		    &in, cause);
+		rc = aws_ec2_describe_instance(aws_of(run),
+		    history_str(res, "id", ""), &in, cause);
 		if (rc == 1 && (strcmp(in.state, "terminated") == 0 ||
 		    strcmp(in.state, "shutting-down") == 0))
 			rc = 0;
@@ -176,11 +171,11 @@ aws_provider_exists(struct cloud_run *run, json_t *res, char **cause)
 static int
 aws_provider_revive(struct cloud_run *run, json_t *res, char **cause)
 {
-	const char *id = res_str(res, "id");
+	const char *id = history_str(res, "id", NULL);
 	struct aws_instance in;
 	int rc;
 
-	if (strcmp(res_str(res, "kind"), "instance") != 0)
+	if (strcmp(history_str(res, "kind", ""), "instance") != 0)
 		return 0;
 	if (aws_wait_instance(run, "bastion", id, "running stopped", &in,
 	    cause) != 0)
@@ -201,9 +196,9 @@ aws_provider_revive(struct cloud_run *run, json_t *res, char **cause)
 static int
 aws_provider_park(struct cloud_run *run, json_t *res, char **cause)
 {
-	const char *id = res_str(res, "id");
+	const char *id = history_str(res, "id", NULL);
 
-	if (strcmp(res_str(res, "kind"), "instance") != 0)
+	if (strcmp(history_str(res, "kind", ""), "instance") != 0)
 		return 0;
 	event_log(run->sink, "bastion", "stopping %s", id);
 	if (aws_ec2_stop_instance(aws_of(run), id, cause) != 0)
@@ -216,7 +211,7 @@ aws_destroy_instance(struct cloud_run *run, json_t *res, char **cause)
 {
 	json_t *ids, *v;
 	size_t i;
-	const char *id = res_str(res, "id");
+	const char *id = history_str(res, "id", NULL);
 
 	/* The recorded one and any other instance of this run set (an
 	 * orphan is deleted alone: its run set may be live). */
@@ -291,7 +286,8 @@ aws_destroy_group(struct cloud_run *run, const char *id, char **cause)
 static int
 aws_provider_destroy(struct cloud_run *run, json_t *res, char **cause)
 {
-	const char *kind = res_str(res, "kind"), *id = res_str(res, "id");
+	const char *kind = history_str(res, "kind", "");
+	const char *id = history_str(res, "id", NULL);
 	char *path;
 	int rc = 0;
 
@@ -300,8 +296,8 @@ aws_provider_destroy(struct cloud_run *run, json_t *res, char **cause)
 	if (strcmp(kind, "security_group") == 0)
 		return id == NULL ? 0 : aws_destroy_group(run, id, cause);
 	if (strcmp(kind, "key_pair") == 0) {
-		if (aws_ec2_delete_key_pair(aws_of(run), res_str(res, "name"),
-		    cause) != 0)
+		if (aws_ec2_delete_key_pair(aws_of(run),
+		    history_str(res, "name", ""), cause) != 0)
 			return -1;
 		if (json_is_true(json_object_get(res, "orphan")) ||
 		    run->id == NULL)
@@ -325,8 +321,12 @@ aws_provider_tagged(void *s, char **cause)
 	return aws_ec2_tagged(s, cause);
 }
 
+static const char *const aws_kinds[] = { "key_pair", "security_group",
+    "instance", NULL };
+
 const struct provider provider_aws = {
 	.name = "aws",
+	.kinds = aws_kinds,
 	.open = aws_provider_open,
 	.close = aws_provider_close,
 	.region = aws_provider_region,

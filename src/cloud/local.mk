@@ -20,13 +20,15 @@ TESTS += tests/integration/aws-create.sh tests/integration/aws-crash.sh \
 	tests/integration/cloud-e2e.sh \
 	tests/integration/aws-faults.sh tests/integration/aws-bad-input.sh \
 	tests/integration/aws-defaults.sh \
-	tests/integration/aws-waits.sh tests/integration/aws-orphans.sh
+	tests/integration/aws-waits.sh tests/integration/aws-orphans.sh \
+	tests/integration/aws-concurrent.sh
 EXTRA_DIST += tests/integration/lib-aws.sh tests/integration/aws-create.sh \
 	tests/integration/aws-defaults.sh \
 	tests/integration/cloud-e2e.sh \
 	tests/integration/aws-crash.sh tests/integration/aws-faults.sh \
 	tests/integration/aws-bad-input.sh tests/integration/aws-waits.sh \
-	tests/integration/aws-orphans.sh tests/fakes/checkip.py \
+	tests/integration/aws-orphans.sh tests/integration/aws-concurrent.sh \
+	tests/fakes/checkip.py \
 	tests/fakes/faultproxy.py tests/fakes/killwhen.py
 # The exit status of create and resume when tasks fail.
 TESTS += tests/integration/cloud-exit.sh

@@ -70,14 +70,12 @@ int
 cloud_created(struct cloud_run *run, json_t *res, const char *id,
     char **cause)
 {
-	const char *kind = json_string_value(json_object_get(res, "kind"));
+	const char *kind = history_str(res, "kind", "");
 	int rc;
 
 	pthread_mutex_lock(&run->lock);
-	if (strcmp(json_string_value(json_object_get(run->rec, "state")) ?
-	    json_string_value(json_object_get(run->rec, "state")) : "",
-	    "creating") == 0)
-		cloud_crash_point(kind != NULL ? kind : "");
+	if (strcmp(history_str(run->rec, "state", ""), "creating") == 0)
+		cloud_crash_point(kind);
 	history_resource_set(res, "created", id);
 	rc = cloud_save_locked(run, cause);
 	pthread_mutex_unlock(&run->lock);

@@ -52,6 +52,9 @@ struct cloud_step {
 
 struct provider {
 	const char	*name;			/* "aws" */
+	/* The resource kinds it makes (and finds and deletes), NULL-ended;
+	 * a record naming another kind is refused before any change. */
+	const char *const *kinds;
 	/* A session for region (NULL: the configured one). */
 	void		*(*open)(const char *region, char **cause);
 	void		 (*close)(void *);

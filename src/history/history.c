@@ -113,6 +113,14 @@ history_file(const char *id, const char *suffix)
 	return p;
 }
 
+const char *
+history_str(const json_t *o, const char *key, const char *def)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : def;
+}
+
 /* Takes the history lock (flock on <dir>/.lock); returns the fd or -1. */
 static int
 history_lock(char **cause)
@@ -148,25 +156,103 @@ history_valid_id(const char *id)
 	    id[0] != '.' && strlen(id) < 128;
 }
 
+static json_t	*history_load_path(const char *, const char *, char **);
+
+/* How far a state has gone; a save never lowers it. Record: deleting 1,
+ * deleted 2, any other 0. Resource: intent 0, created 1, deleted 2. */
+static int
+history_rank(const char *state)
+{
+	if (strcmp(state, "deleted") == 0)
+		return 2;
+	if (strcmp(state, "deleting") == 0 || strcmp(state, "created") == 0)
+		return 1;
+	return 0;
+}
+
+/* 0 when writing rec over the record at path rolls nothing back (or
+ * there is none); else -1 with a cause. Called under the history lock. */
+static int
+history_no_rollback(json_t *rec, const char *id, const char *path,
+    char **cause)
+{
+	const char *was, *now;
+	json_t *old, *o, *n;
+	char *why = NULL;
+	size_t i;
+	int rc = -1;
+
+	if (access(path, F_OK) != 0)
+		return 0;
+	if ((old = history_load_path(path, id, &why)) == NULL) {
+		xasprintf(cause, "not saving over a record that does not load: "
+		    "%s", why);
+		free(why);
+		return -1;
+	}
+	was = history_str(old, "state", "");
+	now = history_str(rec, "state", "");
+	if (history_rank(was) > history_rank(now)) {
+		xasprintf(cause, "run set %s is %s on disk (another command "
+		    "changed it meanwhile): not saving it as %s; see 'fanout "
+		    "status %s'", id, was, now, id);
+		goto out;
+	}
+	json_array_foreach(json_object_get(old, "resources"), i, o) {
+		n = history_resource(rec, history_str(o, "kind", ""),
+		    history_str(o, "name", ""));
+		was = history_str(o, "state", "");
+		if (n == NULL) {
+			xasprintf(cause, "%s %s of run set %s is on disk but "
+			    "not in this save (another command changed the "
+			    "record meanwhile): not saving; see 'fanout status "
+			    "%s'", history_str(o, "kind", ""),
+			    history_str(o, "name", ""), id, id);
+			goto out;
+		}
+		now = history_str(n, "state", "");
+		if (history_rank(was) > history_rank(now)) {
+			xasprintf(cause, "%s %s of run set %s is %s on disk "
+			    "(another command changed it meanwhile): not saving "
+			    "it as %s; see 'fanout status %s'",
+			    history_str(o, "kind", ""),
+			    history_str(o, "name", ""), id, was, now, id);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	json_decref(old);
+	return rc;
+}
+
 int
 history_save(json_t *rec, char **cause)
 {
-	const char *id = json_string_value(json_object_get(rec, "id"));
-	char *path, *text;
-	int fd, rc;
+	const char *id = history_str(rec, "id", NULL);
+	char *path, *text, *why = NULL;
+	int fd, rc = -1;
 
 	if (!history_valid_id(id)) {
 		xasprintf(cause, "history record has no valid id");
 		return -1;
 	}
+	/* Never write what would not load back. */
+	if (history_check(rec, NULL, &why) != 0) {
+		xasprintf(cause, "not saving run set %s: its %s", id, why);
+		free(why);
+		return -1;
+	}
 	if ((fd = history_lock(cause)) < 0)
 		return -1;
-	text = json_dumps(rec, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-	    JSON_REAL_PRECISION(17));
 	path = history_file(id, ".json");
-	rc = fs_write_atomic(path, text, strlen(text), 0600, cause);
+	if (history_no_rollback(rec, id, path, cause) == 0) {
+		text = json_dumps(rec, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+		    JSON_REAL_PRECISION(17));
+		rc = fs_write_atomic(path, text, strlen(text), 0600, cause);
+		free(text);
+	}
 	free(path);
-	free(text);
 	close(fd);
 	return rc;
 }
@@ -176,17 +262,18 @@ history_load_path(const char *path, const char *id, char **cause)
 {
 	json_error_t je;
 	json_t *rec;
+	char *why = NULL;
 
-	if ((rec = json_load_file(path, 0, &je)) == NULL) {
+	if ((rec = json_load_file(path, JSON_REJECT_DUPLICATES, &je)) ==
+	    NULL) {
 		xasprintf(cause, "history record %s is damaged (%s:%d: %s); "
 		    "move it aside or restore it", id, path, je.line, je.text);
 		return NULL;
 	}
-	if (!json_is_object(rec) ||
-	    !json_is_string(json_object_get(rec, "id")) ||
-	    !json_is_array(json_object_get(rec, "resources"))) {
-		xasprintf(cause, "history record %s (%s) is not a fanout "
-		    "record; move it aside", id, path);
+	if (history_check(rec, id, &why) != 0) {
+		xasprintf(cause, "history record %s: %s (%s); move it aside or "
+		    "restore it", id, why, path);
+		free(why);
 		json_decref(rec);
 		return NULL;
 	}
@@ -219,22 +306,22 @@ history_load(const char *id, char **cause)
 	return rec;
 }
 
+/* Newest first; the same second: by id, descending. Records are
+ * checked: both keys are strings. */
 static int
 history_cmp_newest(const void *a, const void *b)
 {
 	json_t *ra = *(json_t *const *)a, *rb = *(json_t *const *)b;
-	const char *ta = json_string_value(json_object_get(ra, "created_at"));
-	const char *tb = json_string_value(json_object_get(rb, "created_at"));
-	int c = strcmp(tb != NULL ? tb : "", ta != NULL ? ta : "");
+	int c = strcmp(history_str(rb, "created_at", ""),
+	    history_str(ra, "created_at", ""));
 
 	if (c != 0)
 		return c;
-	return strcmp(json_string_value(json_object_get(rb, "id")),
-	    json_string_value(json_object_get(ra, "id")));
+	return strcmp(history_str(rb, "id", ""), history_str(ra, "id", ""));
 }
 
 json_t *
-history_list(size_t *broken, char **cause)
+history_scan(json_t **damaged, char **cause)
 {
 	char *dir = history_dir(), *path, *why = NULL, *id;
 	json_t **v = NULL, *arr, *rec;
@@ -242,8 +329,8 @@ history_list(size_t *broken, char **cause)
 	struct dirent *de;
 	DIR *d;
 
-	if (broken != NULL)
-		*broken = 0;
+	if (damaged != NULL)
+		*damaged = json_array();
 	arr = json_array();
 	if ((d = opendir(dir)) == NULL) {
 		if (errno != ENOENT) {
@@ -262,14 +349,20 @@ history_list(size_t *broken, char **cause)
 			continue;
 		id = xstrndup(de->d_name, len - 5);
 		path = fs_join(dir, de->d_name);
-		rec = history_load_path(path, id, &why);
+		if (!history_valid_id(id)) {
+			xasprintf(&why, "history file %s is not named after a "
+			    "run-set id; move it aside", path);
+			rec = NULL;
+		} else
+			rec = history_load_path(path, id, &why);
 		free(path);
 		free(id);
 		if (rec == NULL) {
+			if (damaged != NULL)
+				json_array_append_new(*damaged,
+				    json_string(why));
 			free(why);
 			why = NULL;
-			if (broken != NULL)
-				(*broken)++;
 			continue;
 		}
 		v = xreallocarray(v, n + 1, sizeof *v);
@@ -277,10 +370,23 @@ history_list(size_t *broken, char **cause)
 	}
 	closedir(d);
 	free(dir);
-	qsort(v, n, sizeof *v, history_cmp_newest);
+	if (n > 1)
+		qsort(v, n, sizeof *v, history_cmp_newest);
 	for (i = 0; i < n; i++)
 		json_array_append_new(arr, v[i]);
 	free(v);
+	return arr;
+}
+
+json_t *
+history_list(size_t *broken, char **cause)
+{
+	json_t *damaged, *arr;
+
+	arr = history_scan(&damaged, cause);
+	if (broken != NULL)
+		*broken = json_array_size(damaged);
+	json_decref(damaged);
 	return arr;
 }
 
@@ -291,8 +397,8 @@ history_resource(json_t *rec, const char *kind, const char *name)
 	size_t i;
 
 	json_array_foreach(json_object_get(rec, "resources"), i, res) {
-		const char *k = json_string_value(json_object_get(res, "kind"));
-		const char *n = json_string_value(json_object_get(res, "name"));
+		const char *k = history_str(res, "kind", NULL);
+		const char *n = history_str(res, "name", NULL);
 
 		if (k != NULL && strcmp(k, kind) == 0 &&
 		    (name == NULL || (n != NULL && strcmp(n, name) == 0)))
@@ -338,4 +444,110 @@ history_add_run(json_t *rec, json_t *run)
 		json_object_set_new(rec, "runs", runs);
 	}
 	json_array_append_new(runs, run);
+}
+
+/* This process's command line, for the lock file: arguments joined by
+ * spaces, anything unprintable as '?', at most about 200 bytes. */
+static char *
+history_cmdline(void)
+{
+	char buf[256];
+	ssize_t n = -1;
+	size_t i;
+	int fd;
+
+	if ((fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = read(fd, buf, 200);
+		close(fd);
+	}
+	if (n <= 0)
+		return xstrdup("fanout");
+	while (n > 0 && buf[n - 1] == '\0')
+		n--;
+	for (i = 0; i < (size_t)n; i++) {
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+		else if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			buf[i] = '?';
+	}
+	buf[n] = '\0';
+	return xstrdup(buf);
+}
+
+/* The holder a lock file names: "pid N (what: command)", read from its
+ * two lines; "another fanout command" when it is empty. */
+static char *
+history_holder(int fd)
+{
+	char buf[512], *nl, *s;
+	ssize_t n;
+
+	if ((n = pread(fd, buf, sizeof buf - 1, 0)) <= 0)
+		return xstrdup("another fanout command");
+	buf[n] = '\0';
+	for (s = buf; *s != '\0'; s++) {
+		if (*s != '\n' && ((unsigned char)*s < 0x20 || *s == 0x7f))
+			*s = '?';
+	}
+	if ((nl = strchr(buf, '\n')) == NULL ||
+	    strspn(buf, "0123456789") != (size_t)(nl - buf) || nl == buf)
+		return xstrdup("another fanout command");
+	*nl++ = '\0';
+	nl[strcspn(nl, "\n")] = '\0';
+	return xprintf("pid %s (%s)", buf, nl);
+}
+
+int
+history_hold(const char *id, const char *what, char **cause)
+{
+	char *path, *cmd, *who;
+	int fd;
+
+	if (!history_valid_id(id)) {
+		xasprintf(cause, "'%s' is not a run-set id (see fanout "
+		    "history)", id != NULL ? id : "");
+		return -1;
+	}
+	if (history_ensure_dir(cause) != 0)
+		return -1;
+	path = history_file(id, ".lock");
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		xasprintf(cause, "cannot open %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	free(path);
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EWOULDBLOCK) {
+			who = history_holder(fd);
+			xasprintf(cause, "run set %s is in use by %s; wait for "
+			    "that command to end (or stop it), then try again",
+			    id, who);
+			free(who);
+		} else
+			xasprintf(cause, "cannot lock run set %s: %s", id,
+			    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	cmd = history_cmdline();
+	if (ftruncate(fd, 0) == 0)
+		dprintf(fd, "%ld\n%s: %s\n", (long)getpid(), what, cmd);
+	free(cmd);
+	return fd;
+}
+
+void
+history_release(int fd)
+{
+	if (fd < 0)
+		return;
+	if (ftruncate(fd, 0) != 0) {
+		/* The next holder rewrites it anyway. */
+	}
+	flock(fd, LOCK_UN);
+	close(fd);
 }

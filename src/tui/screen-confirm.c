@@ -5,6 +5,7 @@
 
 #include "flows.h"
 #include "run/project.h"
+#include "history/history.h"
 #include "tui/tui-int.h"
 #include "util/xmalloc.h"
 
@@ -76,14 +77,6 @@ confirm_wrap(struct confirm *c, attr_t a, int hang, const char *text)
 	tui_rows_free(rows, n);
 }
 
-static const char *
-confirm_str(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s != NULL ? s : "";
-}
-
 /* The provider's plan: who, where, SSH from where, and every resource
  * with its whole detail (wrapped under its name) and price. */
 static void
@@ -109,19 +102,15 @@ confirm_draw_plan(struct confirm *c)
 		free(text);
 		return;
 	}
-	if (*confirm_str(c->plan, "identity") != '\0') {
-		text = xprintf("  As        %s", confirm_str(c->plan,
-		    "identity"));
+	if (*history_str(c->plan, "identity", "") != '\0') {
+		text = xprintf("  As        %s", history_str(c->plan, "identity", ""));
 		confirm_wrap(c, A_NORMAL, 12, text);
 		free(text);
 	}
-	if (*confirm_str(c->plan, "region") != '\0')
-		confirm_line(c, A_NORMAL, "  Region    %s", confirm_str(c->plan,
-		    "region"));
-	text = xprintf("  SSH from  %s", *confirm_str(c->plan, "ssh_from") !=
-	    '\0' ? confirm_str(c->plan, "ssh_from") : (*confirm_str(c->plan,
-	    "ssh_from_error") != '\0' ? confirm_str(c->plan,
-	    "ssh_from_error") : "your address (not known yet)"));
+	if (*history_str(c->plan, "region", "") != '\0')
+		confirm_line(c, A_NORMAL, "  Region    %s", history_str(c->plan, "region", ""));
+	text = xprintf("  SSH from  %s", *history_str(c->plan, "ssh_from", "") !=
+	    '\0' ? history_str(c->plan, "ssh_from", "") : (*history_str(c->plan, "ssh_from_error", "") != '\0' ? history_str(c->plan, "ssh_from_error", "") : "your address (not known yet)"));
 	confirm_wrap(c, A_NORMAL, 12, text);
 	free(text);
 	confirm_line(c, tui_attr(TC_DIM), "  %-16s %-*s %8s", "kind",
@@ -135,12 +124,11 @@ confirm_draw_plan(struct confirm *c)
 			    json_number_value(h));
 		else
 			snprintf(price, sizeof price, "%8s", "-");
-		confirm_line(c, A_NORMAL, "  %-16s %-*s %s", confirm_str(r,
-		    "kind"), COLS - 4 - 2 - 16 - 1 - 9 > 10 ?
-		    COLS - 4 - 2 - 16 - 1 - 9 : 10, confirm_str(r, "name"),
+		confirm_line(c, A_NORMAL, "  %-16s %-*s %s", history_str(r, "kind", ""), COLS - 4 - 2 - 16 - 1 - 9 > 10 ?
+		    COLS - 4 - 2 - 16 - 1 - 9 : 10, history_str(r, "name", ""),
 		    price);
-		if (*confirm_str(r, "detail") != '\0') {
-			text = xprintf("%19s%s", "", confirm_str(r, "detail"));
+		if (*history_str(r, "detail", "") != '\0') {
+			text = xprintf("%19s%s", "", history_str(r, "detail", ""));
 			confirm_wrap(c, tui_attr(TC_DIM), 19, text);
 			free(text);
 		}
@@ -149,8 +137,8 @@ confirm_draw_plan(struct confirm *c)
 	if (json_is_number(h))
 		confirm_line(c, A_BOLD, "  Estimated cost: $%.2f an hour "
 		    "while it exists", json_number_value(h));
-	if (*confirm_str(c->plan, "prices") != '\0') {
-		text = xprintf("  %s", confirm_str(c->plan, "prices"));
+	if (*history_str(c->plan, "prices", "") != '\0') {
+		text = xprintf("  %s", history_str(c->plan, "prices", ""));
 		confirm_wrap(c, tui_attr(TC_DIM), 2, text);
 		free(text);
 	}

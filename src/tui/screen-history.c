@@ -49,31 +49,23 @@ static const struct tui_key history_keys[] = {
 	{ NULL, NULL, NULL, 0 }
 };
 
-static const char *
-hist_str(json_t *o, const char *key, const char *def)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s != NULL && *s != '\0' ? s : def;
-}
-
 static bool
 history_is_local(json_t *rec)
 {
-	return strcmp(hist_str(rec, "kind", ""), "local") == 0;
+	return strcmp(history_str(rec, "kind", ""), "local") == 0;
 }
 
 static bool
 history_state_is(json_t *rec, const char *state)
 {
-	return strcmp(hist_str(rec, "state", ""), state) == 0;
+	return strcmp(history_str(rec, "state", ""), state) == 0;
 }
 
 /* What the keys may do with rec (HK_* bits), in this build. */
 static unsigned
 history_allows(json_t *rec)
 {
-	const char *dir = hist_str(rec, "project_dir", NULL);
+	const char *dir = history_str(rec, "project_dir", NULL);
 	unsigned a = 0;
 
 	if (flow_ops.orphans != NULL && flow_ops.cleanup_orphans != NULL)
@@ -106,7 +98,7 @@ static void
 history_reload(struct history_screen *h)
 {
 	json_t *rec = json_array_get(h->list, h->sel);
-	char *id = rec != NULL ? xstrdup(hist_str(rec, "id", "")) : NULL;
+	char *id = rec != NULL ? xstrdup(history_str(rec, "id", "")) : NULL;
 	size_t i;
 
 	free(h->error);
@@ -117,7 +109,7 @@ history_reload(struct history_screen *h)
 		h->list = json_array();
 	/* The same run set stays chosen, wherever it is now. */
 	json_array_foreach(h->list, i, rec) {
-		if (id != NULL && strcmp(hist_str(rec, "id", ""), id) == 0)
+		if (id != NULL && strcmp(history_str(rec, "id", ""), id) == 0)
 			h->sel = i;
 	}
 	free(id);
@@ -195,12 +187,12 @@ history_draw(struct screen *s)
 	for (i = h->top, y = 3; i < n && y < 3 + rows; i++, y++) {
 		rec = json_array_get(h->list, i);
 		answers = json_object_get(rec, "answers");
-		region = hist_str(rec, "region", hist_str(answers, "region",
+		region = history_str(rec, "region", history_str(answers, "region",
 		    NULL));
-		snprintf(where, sizeof where, "%s%s%s", hist_str(rec,
-		    "provider", hist_str(answers, "provider", "-")),
+		snprintf(where, sizeof where, "%s%s%s", history_str(rec,
+		    "provider", history_str(answers, "provider", "-")),
 		    region != NULL ? "/" : "", region != NULL ? region : "");
-		tui_age(hist_str(rec, "created_at", NULL), age, sizeof age);
+		tui_age(history_str(rec, "created_at", NULL), age, sizeof age);
 		history_cost(rec, cost, sizeof cost);
 		a = i == h->sel ? tui_attr(TC_SELECT) : A_NORMAL;
 		if (i == h->sel) {
@@ -209,8 +201,8 @@ history_draw(struct screen *s)
 			attroff(a);
 		}
 		tui_put(y, 2, a, "%-16.16s %-14.14s %-16.16s %-8.8s %6s %8s",
-		    hist_str(rec, "id", "?"), hist_str(rec, "project", "?"),
-		    where, hist_str(rec, "state", "?"), age, cost);
+		    history_str(rec, "id", "?"), history_str(rec, "project", "?"),
+		    where, history_str(rec, "state", "?"), age, cost);
 	}
 	if (h->broken > 0)
 		tui_put(LINES - 3, 2, tui_attr(TC_WARN), "%zu record(s) in the "
@@ -222,21 +214,21 @@ history_details(json_t *rec)
 {
 	struct strbuf sb;
 	json_t *res, *r, *runs, *a;
-	const char *k, *region = hist_str(rec, "region", NULL);
+	const char *k, *region = history_str(rec, "region", NULL);
 	json_t *v;
 	char *text;
 	size_t i;
 
 	strbuf_init(&sb);
 	strbuf_addf(&sb, "Run set   %s\nKind      %s\nProject   %s\n"
-	    "Created   %s\nState     %s\n", hist_str(rec, "id", "?"),
-	    hist_str(rec, "kind", "?"), hist_str(rec, "project", "?"),
-	    hist_str(rec, "created_at", "?"), hist_str(rec, "state", "?"));
+	    "Created   %s\nState     %s\n", history_str(rec, "id", "?"),
+	    history_str(rec, "kind", "?"), history_str(rec, "project", "?"),
+	    history_str(rec, "created_at", "?"), history_str(rec, "state", "?"));
 	if (region != NULL)
-		strbuf_addf(&sb, "Where     %s/%s\n", hist_str(rec, "provider",
+		strbuf_addf(&sb, "Where     %s/%s\n", history_str(rec, "provider",
 		    "?"), region);
-	if (hist_str(rec, "project_dir", NULL) != NULL)
-		strbuf_addf(&sb, "Folder    %s\n", hist_str(rec, "project_dir",
+	if (history_str(rec, "project_dir", NULL) != NULL)
+		strbuf_addf(&sb, "Folder    %s\n", history_str(rec, "project_dir",
 		    ""));
 	if ((a = json_object_get(rec, "answers")) != NULL) {
 		strbuf_adds(&sb, "\nAnswers\n");
@@ -254,24 +246,24 @@ history_details(json_t *rec)
 	json_array_foreach(res, i, r) {
 		/* The region only where it is not the run set's. */
 		strbuf_addf(&sb, "  %-14s  %-23s  %-21s  %s%s%s\n",
-		    hist_str(r, "kind", "?"), hist_str(r, "name", "-"),
-		    hist_str(r, "id", "-"), hist_str(r, "state", "?"),
-		    region == NULL || strcmp(hist_str(r, "region", region),
+		    history_str(r, "kind", "?"), history_str(r, "name", "-"),
+		    history_str(r, "id", "-"), history_str(r, "state", "?"),
+		    region == NULL || strcmp(history_str(r, "region", region),
 		    region) != 0 ? ", in " : "", region == NULL ||
-		    strcmp(hist_str(r, "region", region), region) != 0 ?
-		    hist_str(r, "region", "-") : "");
+		    strcmp(history_str(r, "region", region), region) != 0 ?
+		    history_str(r, "region", "-") : "");
 	}
 	runs = json_object_get(rec, "runs");
 	strbuf_addf(&sb, "\nRuns (%zu)\n", json_array_size(runs));
 	json_array_foreach(runs, i, r) {
 		strbuf_addf(&sb, "  %s  %s  %lld task(s), %lld ok, %lld "
-		    "error(s)\n    results: %s\n", hist_str(r, "started", "?"),
-		    hist_str(r, "engine", "?"), (long long)json_integer_value(
+		    "error(s)\n    results: %s\n", history_str(r, "started", "?"),
+		    history_str(r, "engine", "?"), (long long)json_integer_value(
 		    json_object_get(r, "tasks")), (long long)json_integer_value(
 		    json_object_get(r, "ok")), (long long)json_integer_value(
-		    json_object_get(r, "errors")), hist_str(r, "results", "-"));
+		    json_object_get(r, "errors")), history_str(r, "results", "-"));
 	}
-	text = xprintf("run set %s", hist_str(rec, "id", "?"));
+	text = xprintf("run set %s", history_str(rec, "id", "?"));
 	tui_text_push(text, sb.buf);
 	free(text);
 	strbuf_free(&sb);
@@ -281,8 +273,8 @@ history_details(json_t *rec)
 static void
 history_no_resume(json_t *rec)
 {
-	const char *id = hist_str(rec, "id", "?");
-	const char *dir = hist_str(rec, "project_dir", NULL);
+	const char *id = history_str(rec, "id", "?");
+	const char *dir = history_str(rec, "project_dir", NULL);
 
 	if (history_is_local(rec))
 		tui_message(true, "the project folder of this run is gone (%s)",
@@ -295,7 +287,7 @@ history_no_resume(json_t *rec)
 		    "create a new run set", id);
 	else
 		tui_message(false, "%s is %s: it cannot run again; d tears "
-		    "down what it has", id, hist_str(rec, "state", "?"));
+		    "down what it has", id, history_str(rec, "state", "?"));
 }
 
 static void
@@ -303,7 +295,7 @@ history_resume(struct screen *s, json_t *rec)
 {
 	struct tui_job *job;
 	json_t *answers;
-	const char *dir = hist_str(rec, "project_dir", NULL);
+	const char *dir = history_str(rec, "project_dir", NULL);
 	unsigned allows = history_allows(rec);
 
 	if ((allows & (HK_RESUME | HK_RERUN)) == 0) {
@@ -311,7 +303,7 @@ history_resume(struct screen *s, json_t *rec)
 		return;
 	}
 	if (allows & HK_RERUN) {
-		if (!tui_confirm("Run %s again on this machine", hist_str(rec,
+		if (!tui_confirm("Run %s again on this machine", history_str(rec,
 		    "project", "the project")))
 			return;
 		answers = json_pack("{s:s, s:i, s:i}", "project", dir,
@@ -321,9 +313,9 @@ history_resume(struct screen *s, json_t *rec)
 		tui_progress_push(s, job, "Run on this machine (again)");
 		return;
 	}
-	if (!tui_confirm("Run again on %s", hist_str(rec, "id", "?")))
+	if (!tui_confirm("Run again on %s", history_str(rec, "id", "?")))
 		return;
-	job = tui_job_start(JOB_RESUME, NULL, hist_str(rec, "id", ""), NULL);
+	job = tui_job_start(JOB_RESUME, NULL, history_str(rec, "id", ""), NULL);
 	tui_progress_push(s, job, "Resume from history");
 }
 
@@ -331,7 +323,7 @@ static void
 history_teardown(struct screen *s, json_t *rec)
 {
 	struct tui_job *job;
-	const char *id = hist_str(rec, "id", "?");
+	const char *id = history_str(rec, "id", "?");
 
 	if (history_is_local(rec)) {
 		tui_message(false, "%s was a run on this machine: it made no "
@@ -412,8 +404,8 @@ history_orphans_found(struct tui_job *job, struct screen *owner)
 	    "region", "run set");
 	json_array_foreach(job->result, i, o) {
 		lines[i + 2] = xprintf("  %-14s  %-21s  %-14s  %s",
-		    hist_str(o, "kind", "?"), hist_str(o, "id", "?"),
-		    hist_str(o, "region", "-"), hist_str(o, "run_set", "-"));
+		    history_str(o, "kind", "?"), history_str(o, "id", "?"),
+		    history_str(o, "region", "-"), history_str(o, "run_set", "-"));
 	}
 	op = xcalloc(1, sizeof *op);
 	op->orphans = json_incref(job->result);

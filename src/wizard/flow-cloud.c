@@ -17,18 +17,12 @@
 int	(*wizard_bastion_hook)(struct cloud_run *, struct local_result *,
 	    char **cause);
 
-static const char *
-jstr(json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
 /* Checks the answers a create needs; loads the project into pr. */
 int
 wizard_check(json_t *answers, struct project *pr, char **cause)
 {
-	const char *dir = jstr(answers, "project");
-	const char *prov = jstr(answers, "provider");
+	const char *dir = history_str(answers, "project", NULL);
+	const char *prov = history_str(answers, "provider", NULL);
 
 	if (!json_is_object(answers)) {
 		xasprintf(cause, "the answers are not a map");
@@ -53,7 +47,7 @@ wizard_check(json_t *answers, struct project *pr, char **cause)
 static const struct provider *
 wizard_provider(json_t *answers)
 {
-	const char *p = jstr(answers, "provider");
+	const char *p = history_str(answers, "provider", NULL);
 
 	return provider_find(p != NULL ? p : "aws");
 }
@@ -71,7 +65,7 @@ wizard_plan(json_t *answers, char **cause)
 		return NULL;
 	project_free(&pr);
 	p = wizard_provider(answers);
-	if ((s = p->open(jstr(answers, "region"), cause)) == NULL)
+	if ((s = p->open(history_str(answers, "region", NULL), cause)) == NULL)
 		return NULL;
 	plan = p->plan(s, answers, cause);
 	p->close(s);
@@ -87,8 +81,8 @@ run_init(struct cloud_run *run, const struct provider *p, void *session,
 	run->session = session;
 	run->rec = rec;
 	run->sink = sink;
-	run->id = jstr(rec, "id");
-	run->project = jstr(rec, "project");
+	run->id = history_str(rec, "id", NULL);
+	run->project = history_str(rec, "project", NULL);
 	run->answers = json_object_get(rec, "answers");
 	pthread_mutex_init(&run->lock, NULL);
 }
@@ -115,8 +109,8 @@ record_deleted(const char *id)
 {
 	char *why = NULL;
 	json_t *rec = history_load(id, &why);
-	int deleted = rec != NULL && jstr(rec, "state") != NULL &&
-	    strcmp(jstr(rec, "state"), "deleted") == 0;
+	int deleted = rec != NULL && history_str(rec, "state", NULL) != NULL &&
+	    strcmp(history_str(rec, "state", NULL), "deleted") == 0;
 
 	free(why);
 	json_decref(rec);
@@ -137,10 +131,7 @@ run_park(struct cloud_run *run, char **cause)
 		return 0;
 	event_step(run->sink, EV_STEP_START, "stop bastion", NULL, 0);
 	json_array_foreach(json_object_get(run->rec, "resources"), i, res) {
-		const char *st = json_string_value(json_object_get(res,
-		    "state"));
-
-		if (st == NULL || strcmp(st, "created") != 0)
+		if (strcmp(history_str(res, "state", ""), "created") != 0)
 			continue;
 		if (p->park(run, res, cause) != 0) {
 			event_step(run->sink, EV_STEP_FAIL, "stop bastion",
@@ -156,6 +147,8 @@ run_park(struct cloud_run *run, char **cause)
 	    "%s'", run->id, run->id, run->id);
 	return 0;
 }
+
+static int	cleanup_held(const char *, struct sink *, char **);
 
 /* What the user asked with a cancel (flows.h): 0 (none), FLOW_CANCEL_KEEP
  * or FLOW_CANCEL_TEARDOWN. */
@@ -207,7 +200,7 @@ run_end(struct cloud_run *run, int ran, int cleanup_after, int rc,
 			    "set %s", run->id);
 		run->provider->state_free(run->state);
 		run->state = NULL;
-		if (wizard_cleanup(run->id, &quiet, rc == 0 ? cause :
+		if (cleanup_held(run->id, &quiet, rc == 0 ? cause :
 		    &why) != 0)
 			rc = -1;
 	} else if (cancel == FLOW_CANCEL_KEEP || (ran &&
@@ -254,7 +247,7 @@ wizard_create(json_t *answers, struct sink *sink, char **id,
 	char *why = NULL;
 	json_t *rec, *copy;
 	void *s;
-	int rc;
+	int rc, lock;
 
 	*id = NULL;
 	if (out != NULL)
@@ -263,15 +256,25 @@ wizard_create(json_t *answers, struct sink *sink, char **id,
 	if (wizard_check(answers, &pr, cause) != 0)
 		return -1;
 	p = wizard_provider(answers);
-	if ((s = p->open(jstr(answers, "region"), cause)) == NULL) {
+	if ((s = p->open(history_str(answers, "region", NULL), cause)) ==
+	    NULL) {
 		project_free(&pr);
 		return -1;
 	}
 	copy = json_deep_copy(answers);
 	json_object_set_new(copy, "project", json_string(pr.dir));
-	if (jstr(copy, "name") == NULL)
+	if (history_str(copy, "name", NULL) == NULL)
 		json_object_set_new(copy, "name", json_string(pr.name));
-	rec = history_new("cloud", jstr(copy, "name"));
+	rec = history_new("cloud", history_str(copy, "name", NULL));
+	/* One command at a time on the run set, from its first record on. */
+	if ((lock = history_hold(history_str(rec, "id", NULL), "create",
+	    cause)) < 0) {
+		json_decref(copy);
+		json_decref(rec);
+		project_free(&pr);
+		p->close(s);
+		return -1;
+	}
 	json_object_set_new(rec, "state", json_string("creating"));
 	json_object_set_new(rec, "provider", json_string(p->name));
 	json_object_set_new(rec, "region", json_string(p->region(s)));
@@ -319,7 +322,34 @@ wizard_create(json_t *answers, struct sink *sink, char **id,
 	pthread_mutex_destroy(&run.lock);
 	json_decref(rec);
 	p->close(s);
+	history_release(lock);
 	return rc;
+}
+
+/* 0 when the provider makes every kind of resource rec lists (else it
+ * could neither find nor delete it: refused before anything is written). */
+static int
+wizard_known_kinds(json_t *rec, const struct provider *p, char **cause)
+{
+	const char *kind;
+	json_t *res;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(rec, "resources"), i, res) {
+		kind = history_str(res, "kind", "");
+		for (k = 0; p->kinds != NULL && p->kinds[k] != NULL; k++) {
+			if (strcmp(p->kinds[k], kind) == 0)
+				break;
+		}
+		if (p->kinds != NULL && p->kinds[k] == NULL) {
+			xasprintf(cause, "history record %s: resources[%zu]."
+			    "kind is '%.40s', which provider %s does not "
+			    "make; move the record aside or restore it",
+			    history_str(rec, "id", ""), i, kind, p->name);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* Loads a record for resume or cleanup and opens its provider. */
@@ -332,18 +362,19 @@ wizard_open(const char *id, const struct provider **pp, void **sp,
 
 	if ((rec = history_load(id, cause)) == NULL)
 		return NULL;
-	if (strcmp(jstr(rec, "kind") ? jstr(rec, "kind") : "", "cloud") != 0) {
+	if (strcmp(history_str(rec, "kind", ""), "cloud") != 0) {
 		xasprintf(cause, "run set %s ran on this machine: nothing in "
 		    "the cloud to resume or clean up", id);
 		goto fail;
 	}
-	if ((p = provider_find(jstr(rec, "provider"))) == NULL) {
+	if ((p = provider_find(history_str(rec, "provider", NULL))) == NULL) {
 		xasprintf(cause, "run set %s uses provider '%s', which this "
-		    "build lacks", id, jstr(rec, "provider") ?
-		    jstr(rec, "provider") : "?");
+		    "build lacks", id, history_str(rec, "provider", "?"));
 		goto fail;
 	}
-	if ((*sp = p->open(jstr(rec, "region"), cause)) == NULL)
+	if (wizard_known_kinds(rec, p, cause) != 0)
+		goto fail;
+	if ((*sp = p->open(history_str(rec, "region", NULL), cause)) == NULL)
 		goto fail;
 	*pp = p;
 	return rec;
@@ -378,27 +409,37 @@ wizard_resume_run(const char *id, int do_run, struct sink *sink,
 	json_t *rec, *res;
 	size_t i;
 	void *s;
-	int rc = -1, e;
+	int rc = -1, e, lock;
 
 	if (out != NULL)
 		memset(out, 0, sizeof *out);
-	if ((rec = wizard_open(id, &p, &s, cause)) == NULL)
+	if ((lock = history_hold(id, "resume", cause)) < 0)
 		return -1;
+	if ((rec = wizard_open(id, &p, &s, cause)) == NULL) {
+		history_release(lock);
+		return -1;
+	}
 	run_init(&run, p, s, rec, sink);
-	state = jstr(rec, "state");
-	if (state != NULL && strcmp(state, "deleted") == 0) {
+	state = history_str(rec, "state", "");
+	if (strcmp(state, "deleted") == 0) {
 		xasprintf(cause, "run set %s was cleaned up; create a new one",
 		    id);
 		goto out;
 	}
+	if (strcmp(state, "deleting") == 0) {
+		xasprintf(cause, "a cleanup of run set %s did not finish; "
+		    "finish it with 'fanout cleanup %s'", id, id);
+		goto out;
+	}
 	json_array_foreach(json_object_get(rec, "resources"), i, res) {
-		state = jstr(res, "state");
-		kind = jstr(res, "kind");
+		state = history_str(res, "state", "");
+		kind = history_str(res, "kind", "");
 		if (strcmp(state, "created") != 0) {
 			if (strcmp(state, "deleted") == 0)
 				xasprintf(cause, "%s %s of run set %s was "
 				    "deleted; remove the rest with 'fanout "
-				    "cleanup %s'", kind, jstr(res, "name"),
+				    "cleanup %s'", kind,
+				    history_str(res, "name", ""),
 				    id, id);
 			else
 				xasprintf(cause, "the create of run set %s did "
@@ -411,7 +452,8 @@ wizard_resume_run(const char *id, int do_run, struct sink *sink,
 		if (e == 0) {
 			xasprintf(cause, "%s %s (%s) of run set %s is gone; "
 			    "remove the rest with 'fanout cleanup %s'", kind,
-			    jstr(res, "name"), jstr(res, "id"), id, id);
+			    history_str(res, "name", ""),
+			    history_str(res, "id", ""), id, id);
 			goto out;
 		}
 	}
@@ -436,6 +478,7 @@ wizard_resume_run(const char *id, int do_run, struct sink *sink,
 	rc = run_end(&run, 1, 0, rc, cause);
 out:
 	wizard_close(&run, rec, p, s);
+	history_release(lock);
 	return rc;
 }
 
@@ -443,12 +486,13 @@ out:
 static int
 has_live_dependent(json_t *rec, json_t *res)
 {
-	const char *kind = jstr(res, "kind");
+	const char *kind = history_str(res, "kind", "");
 	json_t *r, *d;
 	size_t i, j;
 
 	json_array_foreach(json_object_get(rec, "resources"), i, r) {
-		if (r == res || strcmp(jstr(r, "state"), "deleted") == 0)
+		if (r == res ||
+		    strcmp(history_str(r, "state", ""), "deleted") == 0)
 			continue;
 		json_array_foreach(json_object_get(r, "depends_on"), j, d) {
 			if (strcmp(json_string_value(d), kind) == 0)
@@ -460,6 +504,19 @@ has_live_dependent(json_t *rec, json_t *res)
 
 int
 wizard_cleanup(const char *id, struct sink *sink, char **cause)
+{
+	int lock, rc;
+
+	if ((lock = history_hold(id, "cleanup", cause)) < 0)
+		return -1;
+	rc = cleanup_held(id, sink, cause);
+	history_release(lock);
+	return rc;
+}
+
+/* The cleanup, by a caller that holds the run set (history_hold). */
+static int
+cleanup_held(const char *id, struct sink *sink, char **cause)
 {
 	const struct provider *p;
 	struct cloud_run run;
@@ -474,8 +531,7 @@ wizard_cleanup(const char *id, struct sink *sink, char **cause)
 		return -1;
 	run_init(&run, p, s, rec, sink);
 	event_step(sink, EV_STEP_START, "cleanup", NULL, 0);
-	if (strcmp(jstr(rec, "state") ? jstr(rec, "state") : "", "deleted")
-	    == 0) {
+	if (strcmp(history_str(rec, "state", ""), "deleted") == 0) {
 		event_log(sink, "cleanup", "run set %s was already cleaned up",
 		    id);
 		rc = 0;
@@ -485,18 +541,19 @@ wizard_cleanup(const char *id, struct sink *sink, char **cause)
 		goto out;
 	/* A crash between a call and its record: find what was made. */
 	json_array_foreach(json_object_get(rec, "resources"), i, res) {
-		if (strcmp(jstr(res, "state"), "intent") != 0)
+		if (strcmp(history_str(res, "state", ""), "intent") != 0)
 			continue;
 		if ((found = p->recover(&run, res, &rid, cause)) < 0)
 			goto out;
 		if (found) {
 			event_log(sink, "cleanup", "found %s %s by its name or "
-			    "tags", jstr(res, "kind"), rid);
+			    "tags", history_str(res, "kind", ""), rid);
 			rc = cloud_created(&run, res, rid, cause);
 			free(rid);
 		} else {
 			event_log(sink, "cleanup", "%s %s was never made",
-			    jstr(res, "kind"), jstr(res, "name"));
+			    history_str(res, "kind", ""),
+			    history_str(res, "name", ""));
 			rc = cloud_deleted(&run, res, cause);
 		}
 		if (rc != 0)
@@ -508,22 +565,23 @@ wizard_cleanup(const char *id, struct sink *sink, char **cause)
 	for (;;) {
 		pick = NULL;
 		json_array_foreach(json_object_get(rec, "resources"), i, res) {
-			if (strcmp(jstr(res, "state"), "deleted") != 0 &&
-			    !has_live_dependent(rec, res)) {
+			if (strcmp(history_str(res, "state", ""),
+			    "deleted") != 0 && !has_live_dependent(rec, res)) {
 				pick = res;
 				break;
 			}
 		}
 		if (pick == NULL)
 			break;
-		event_log(sink, "cleanup", "deleting %s %s", jstr(pick, "kind"),
-		    jstr(pick, "id") ? jstr(pick, "id") : jstr(pick, "name"));
+		event_log(sink, "cleanup", "deleting %s %s",
+		    history_str(pick, "kind", ""), history_str(pick, "id",
+		    history_str(pick, "name", "")));
 		if (p->destroy(&run, pick, cause) != 0 ||
 		    cloud_deleted(&run, pick, cause) != 0)
 			goto out;
 	}
 	json_array_foreach(json_object_get(rec, "resources"), i, res) {
-		if (strcmp(jstr(res, "state"), "deleted") != 0) {
+		if (strcmp(history_str(res, "state", ""), "deleted") != 0) {
 			xasprintf(cause, "resources of %s depend on each other "
 			    "in a circle; nothing more deleted", id);
 			goto out;

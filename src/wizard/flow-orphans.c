@@ -12,14 +12,6 @@
 #include "util/xmalloc.h"
 #include "wizard/wizard.h"
 
-static const char *
-jstr(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s != NULL ? s : "";
-}
-
 /* Non-zero when a live record knows item: it lists its id, or it has a
  * resource of that kind still in intent (a create in progress or crashed:
  * its cleanup will find it). */
@@ -30,18 +22,22 @@ orphan_known(json_t *records, json_t *item)
 	size_t i, j;
 
 	json_array_foreach(records, i, rec) {
-		if (strcmp(jstr(rec, "state"), "deleted") == 0 ||
-		    strcmp(jstr(rec, "kind"), "cloud") != 0)
+		if (strcmp(history_str(rec, "state", ""), "deleted") == 0 ||
+		    strcmp(history_str(rec, "kind", ""), "cloud") != 0)
 			continue;
 		json_array_foreach(json_object_get(rec, "resources"), j, res) {
-			if (strcmp(jstr(res, "state"), "deleted") == 0)
+			const char *st = history_str(res, "state", "");
+
+			if (strcmp(st, "deleted") == 0)
 				continue;
-			if (strcmp(jstr(res, "id"), jstr(item, "id")) == 0)
+			if (strcmp(history_str(res, "id", ""),
+			    history_str(item, "id", "")) == 0)
 				return 1;
-			if (strcmp(jstr(res, "state"), "intent") == 0 &&
-			    strcmp(jstr(res, "kind"), jstr(item, "kind")) ==
-			    0 && strcmp(jstr(rec, "id"),
-			    jstr(item, "run_set")) == 0)
+			if (strcmp(st, "intent") == 0 &&
+			    strcmp(history_str(res, "kind", ""),
+			    history_str(item, "kind", "")) == 0 &&
+			    strcmp(history_str(rec, "id", ""),
+			    history_str(item, "run_set", "")) == 0)
 				return 1;
 		}
 	}
@@ -75,15 +71,14 @@ orphan_regions(const struct provider *p, json_t *records, const char *first)
 
 	orphan_add_region(regions, first);
 	json_array_foreach(records, i, rec) {
-		prov = json_string_value(json_object_get(rec, "provider"));
-		if (strcmp(jstr(rec, "kind"), "cloud") != 0 ||
-		    strcmp(prov != NULL ? prov : "aws", p->name) != 0)
+		prov = history_str(rec, "provider", "aws");
+		if (strcmp(history_str(rec, "kind", ""), "cloud") != 0 ||
+		    strcmp(prov, p->name) != 0)
 			continue;
-		orphan_add_region(regions, json_string_value(
-		    json_object_get(rec, "region")));
+		orphan_add_region(regions, history_str(rec, "region", NULL));
 		json_array_foreach(json_object_get(rec, "resources"), j, res)
-			orphan_add_region(regions, json_string_value(
-			    json_object_get(res, "region")));
+			orphan_add_region(regions, history_str(res, "region",
+			    NULL));
 	}
 	return regions;
 }
@@ -202,10 +197,11 @@ wizard_cleanup_orphans(json_t *orphans, struct sink *sink, char **cause)
 	int rc = 0;
 
 	json_array_foreach(orphans, i, item) {
-		if (s == NULL || strcmp(region, jstr(item, "region")) != 0) {
+		if (s == NULL ||
+		    strcmp(region, history_str(item, "region", "")) != 0) {
 			if (s != NULL)
 				p->close(s);
-			region = jstr(item, "region");
+			region = history_str(item, "region", "");
 			if ((s = p->open(*region ? region : NULL, cause)) ==
 			    NULL)
 				return -1;
@@ -214,12 +210,13 @@ wizard_cleanup_orphans(json_t *orphans, struct sink *sink, char **cause)
 		run.provider = p;
 		run.session = s;
 		run.sink = sink;
-		run.id = json_string_value(json_object_get(item, "run_set"));
-		res = json_pack("{s:s, s:s, s:s, s:b}", "kind",
-		    jstr(item, "kind"), "id", jstr(item, "id"), "name",
-		    jstr(item, "name"), "orphan", 1);
-		event_log(sink, "orphans", "deleting %s %s", jstr(item, "kind"),
-		    jstr(item, "id"));
+		run.id = history_str(item, "run_set", NULL);
+		res = json_pack("{s:s, s:s, s:s, s:b}",
+		    "kind", history_str(item, "kind", ""),
+		    "id", history_str(item, "id", ""),
+		    "name", history_str(item, "name", ""), "orphan", 1);
+		event_log(sink, "orphans", "deleting %s %s",
+		    history_str(item, "kind", ""), history_str(item, "id", ""));
 		rc = p->destroy(&run, res, cause);
 		json_decref(res);
 		if (rc != 0)

@@ -11,12 +11,6 @@
 #include "util/xmalloc.h"
 #include "wizard/wizard.h"
 
-static const char *
-jstr(json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
 /* Runs the project on the bastion of run (its record's "ssh" block):
  * wait for SSH, set up, upload, run, download; keeps the host key seen
  * first and the run in the record, and hands how it went to out. */
@@ -38,10 +32,10 @@ wizard_run_bastion(struct cloud_run *run, struct local_result *out,
 	    remote_parse_address(addr, &user, &host, &port, cause) != 0)
 		return -1;
 	memset(&ro, 0, sizeof ro);
-	ro.host = host != NULL ? host : jstr(ssh, "host");
+	ro.host = host != NULL ? host : history_str(ssh, "host", NULL);
 	ro.port = port;
-	ro.user = user != NULL ? user : jstr(ssh, "user");
-	ro.key_file = jstr(ssh, "key_file");
+	ro.user = user != NULL ? user : history_str(ssh, "user", NULL);
+	ro.key_file = history_str(ssh, "key_file", NULL);
 	/* How long to wait for a booting bastion's sshd (default 300 s). */
 	if ((wait = getenv("FANOUT_SSH_WAIT")) != NULL && *wait != '\0') {
 		ro.connect_timeout = strtod(wait, &end);
@@ -56,8 +50,8 @@ wizard_run_bastion(struct cloud_run *run, struct local_result *out,
 	known = history_file(run->id, ".known_hosts");
 	memset(&rr, 0, sizeof rr);
 	ro.known_hosts = known;
-	ro.expected_fp = jstr(ssh, "host_key");
-	ro.project_dir = jstr(run->rec, "project_dir");
+	ro.expected_fp = history_str(ssh, "host_key", NULL);
+	ro.project_dir = history_str(run->rec, "project_dir", NULL);
 	ro.files = (long)json_integer_value(json_object_get(run->answers,
 	    "files"));
 	/* The bastion engine runs on the bastion alone: one node. */
@@ -65,8 +59,9 @@ wizard_run_bastion(struct cloud_run *run, struct local_result *out,
 	cache = history_file(run->id, ".upload-cache");
 	ro.upload_cache = cache;
 	ro.sink = run->sink;
-	if (ro.host == NULL) {
-		xasprintf(cause, "run set %s has no bastion address", run->id);
+	if (ro.host == NULL || ro.project_dir == NULL) {
+		xasprintf(cause, "run set %s has no %s in its record", run->id,
+		    ro.host == NULL ? "bastion address" : "project folder");
 		rc = -1;
 		goto out;
 	}

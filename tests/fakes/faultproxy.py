@@ -19,11 +19,16 @@ count=N [kind=throttle|500|503|DependencyViolation]" fails the next N
 requests of ACTION (whose body contains TEXT) from the start, or after
 each request of ACTION2. --events F gets one line per injected fault:
 "ACTION N KIND" (N: that action's request number, from 1).
+--hold ACTION=FILE holds the first request of ACTION (before it reaches
+moto) until FILE exists, and makes FILE.held while it waits (to run a
+second command while the first is mid-call).
 usage: faultproxy.py PORT UPSTREAM_URL [--every N] [--delay S] [--log F]
-       [--rate P --seed S] [--fail RULE]... [--events F]"""
+       [--rate P --seed S] [--fail RULE]... [--events F]
+       [--hold ACTION=FILE ...]"""
 import argparse
 import hashlib
 import http.client
+import os
 import http.server
 import threading
 import time
@@ -39,6 +44,9 @@ ap.add_argument("--lose", default="",
 ap.add_argument("--always", action="store_true",
                 help="fail every request, retries too")
 ap.add_argument("--delay", type=float, default=0)
+ap.add_argument("--hold", action="append", default=[],
+                help="ACTION=FILE: the first request of ACTION waits "
+                "until FILE exists (at most 300 s)")
 ap.add_argument("--log")
 ap.add_argument("--rate", type=float, default=0,
                 help="fail each request with this probability")
@@ -52,6 +60,7 @@ lock = threading.Lock()
 state = {"n": 0, "faults": 0, "kind": 0}
 failed = set()
 to_lose = set(a for a in args.lose.split(",") if a)
+to_hold = dict(h.split("=", 1) for h in args.hold)
 
 KINDS = ("throttle", "500", "503")
 per_action = {}
@@ -146,10 +155,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if lose:
                 state["faults"] += 1
                 to_lose.discard(action)
+            release = to_hold.pop(action, None)
             if args.log:
                 with open(args.log, "w") as f:
                     f.write("requests %d faults %d\n" %
                             (state["n"], state["faults"]))
+        if release is not None:
+            open(release + ".held", "w").close()
+            deadline = time.monotonic() + 300
+            while not os.path.exists(release) and \
+                    time.monotonic() < deadline:
+                time.sleep(0.05)
         if args.delay > 0:
             time.sleep(args.delay)
         if chosen is not None:

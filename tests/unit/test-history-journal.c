@@ -85,6 +85,8 @@ main(void)
 	setenv("FANOUT_HISTORY_DIR", dir, 1);
 	unsetenv("FANOUT_CRASH_AFTER");
 	rec = history_new("cloud", "demo");
+	json_object_set_new(rec, "provider", json_string("aws"));
+	json_object_set_new(rec, "region", json_string("us-east-1"));
 	json_object_set_new(rec, "state", json_string("creating"));
 	id = xstrdup(json_string_value(json_object_get(rec, "id")));
 	memset(&run, 0, sizeof run);

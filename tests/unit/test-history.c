@@ -36,6 +36,8 @@ main(void)
 	free(id);
 
 	rec = history_new("cloud", "demo");
+	json_object_set_new(rec, "provider", json_string("aws"));
+	json_object_set_new(rec, "region", json_string("us-east-1"));
 	res = history_resource_intent(rec, "instance", "bastion", "us-east-1",
 	    "tok-1", deps);
 	ok(res != NULL, "a resource intent is added");
