@@ -121,23 +121,32 @@ history_str(const json_t *o, const char *key, const char *def)
 	return s != NULL ? s : def;
 }
 
-/* Takes the history lock (flock on <dir>/.lock); returns the fd or -1. */
+/* Opens (making it) the lock file <dir>/<name><suffix>, making the
+ * history dir first; the fd, or -1 with a cause. */
 static int
-history_lock(char **cause)
+history_open_lock(const char *name, const char *suffix, char **cause)
 {
 	char *path;
 	int fd;
 
 	if (history_ensure_dir(cause) != 0)
 		return -1;
-	path = history_file(".lock", "");
+	path = history_file(name, suffix);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
+	if (fd < 0)
 		xasprintf(cause, "cannot open %s: %s", path, strerror(errno));
-		free(path);
-		return -1;
-	}
 	free(path);
+	return fd;
+}
+
+/* Takes the history lock (flock on <dir>/.lock); returns the fd or -1. */
+static int
+history_lock(char **cause)
+{
+	int fd;
+
+	if ((fd = history_open_lock(".lock", "", cause)) < 0)
+		return -1;
 	while (flock(fd, LOCK_EX) != 0) {
 		if (errno != EINTR) {
 			xasprintf(cause, "cannot lock the history: %s",
@@ -500,7 +509,7 @@ history_holder(int fd)
 int
 history_hold(const char *id, const char *what, char **cause)
 {
-	char *path, *cmd, *who;
+	char *cmd, *who;
 	int fd;
 
 	if (!history_valid_id(id)) {
@@ -508,16 +517,8 @@ history_hold(const char *id, const char *what, char **cause)
 		    "history)", id != NULL ? id : "");
 		return -1;
 	}
-	if (history_ensure_dir(cause) != 0)
+	if ((fd = history_open_lock(id, ".lock", cause)) < 0)
 		return -1;
-	path = history_file(id, ".lock");
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		xasprintf(cause, "cannot open %s: %s", path, strerror(errno));
-		free(path);
-		return -1;
-	}
-	free(path);
 	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		if (errno == EINTR)
 			continue;
