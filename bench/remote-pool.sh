@@ -26,22 +26,9 @@ export top_srcdir FANOUT SSH_DRIVER FANOUT_WORKER_BIN
 sshd_setup
 sshd_start
 
-# As bench/upload.sh: log in as a plain user whose shell reads no rc files
-# (root's ~/.bashrc here starts pyenv: 0.7-1.6 s a login, paid alike by
-# fanout and ssh, which would measure pyenv). BENCH_AS_ROOT=1 keeps root.
-R="$TEST_TMP"
-if [ "$(id -u)" = 0 ] && [ -z "${BENCH_AS_ROOT:-}" ]; then
-	buser="fobench$$"
-	useradd -M -p "*" -d "$TEST_TMP/bhome" -s /bin/sh "$buser" ||
-	    { echo "bench: useradd failed" >&2; exit 2; }
-	at_exit "userdel $buser 2>/dev/null"
-	R="$TEST_TMP/bhome"
-	mkdir -p "$R"
-	chown "$buser" "$R"
-	chmod 755 "$TEST_TMP" "$SSHD_DIR"
-	chmod 644 "$SSHD_DIR/authorized_keys"
-	SSHD_USER=$buser
-fi
+. "$top_srcdir/bench/lib-bench.sh"
+bench_plain_user
+
 addr="$SSHD_USER@$SSHD_ADDR:$SSHD_PORT"
 export FANOUT_BASTION_DIR="$R/host"
 sshopts="-o UserKnownHostsFile=$TEST_TMP/ssh_known -o StrictHostKeyChecking=no -o LogLevel=ERROR -o BatchMode=yes"

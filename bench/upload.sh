@@ -23,27 +23,8 @@ done
 sshd_setup
 sshd_start
 
-# Log in as a plain user whose shell reads no rc files. On these machines
-# root's ~/.bashrc runs pyenv's init, which bash sources for every SSH
-# command (Debian's bash does so when sshd starts it): 0.7-1.6 s a login,
-# paid alike by fanout, scp and rsync, which would measure pyenv rather
-# than the tools. BENCH_AS_ROOT=1 keeps the current user.
-R="$TEST_TMP"
-if [ "$(id -u)" = 0 ] && [ -z "${BENCH_AS_ROOT:-}" ]; then
-	buser="fobench$$"
-	# A password of "*": no password login, but not a locked account
-	# (sshd without PAM refuses those).
-	useradd -M -p "*" -d "$TEST_TMP/bhome" -s /bin/sh "$buser" ||
-	    { echo "bench: useradd failed" >&2; exit 2; }
-	at_exit "userdel $buser 2>/dev/null"
-	R="$TEST_TMP/bhome"
-	mkdir -p "$R"
-	chown "$buser" "$R"
-	chmod 755 "$TEST_TMP" "$SSHD_DIR"
-	chmod 644 "$SSHD_DIR/authorized_keys"
-	SSHD_USER=$buser
-	echo "logging in as $buser (shell /bin/sh; BENCH_AS_ROOT=1 to log in as root)"
-fi
+. "$top_srcdir/bench/lib-bench.sh"
+bench_plain_user
 
 p="$TEST_TMP/project"
 echo "generating a 200 MB project in $p ..."

@@ -35,7 +35,7 @@ EXTRA_DIST += tests/integration/ssh-run-host.sh \
 	tests/integration/ssh-upload.sh \
 	tests/integration/ssh-resume.sh \
 	tests/integration/ssh-run.sh \
-	bench/upload.sh
+	bench/upload.sh bench/lib-bench.sh
 
 # A host whose disk fills, and one whose login shell prints text.
 TESTS += tests/integration/ssh-disk-full.sh tests/integration/ssh-chatty.sh
