@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the SSH benchmarks (bench/upload.sh, bench/remote-pool.sh),
 # sourced after tests/integration/lib-sshd.sh and sshd_start.
 #
