@@ -23,6 +23,7 @@ TESTS += tests/integration/tui-menu.sh \
 	tests/integration/tui-cloud.sh \
 	tests/integration/tui-cancel.sh \
 	tests/integration/tui-history.sh \
+	tests/integration/tui-keep.sh \
 	tests/integration/tui-network.sh
 EXTRA_DIST += tests/integration/lib-tmux.sh \
 	bench/tui-startup.py \
@@ -32,5 +33,6 @@ EXTRA_DIST += tests/integration/lib-tmux.sh \
 	tests/integration/tui-cloud.sh \
 	tests/integration/tui-cancel.sh \
 	tests/integration/tui-history.sh \
+	tests/integration/tui-keep.sh \
 	tests/integration/tui-network.sh \
 	docs/tui.md

@@ -134,6 +134,19 @@ progress_step(struct progress *p, const char *name)
 	return ps;
 }
 
+/* Whether the step called name is listed and in state st. */
+static bool
+progress_step_is(struct progress *p, const char *name, enum pstep_state st)
+{
+	size_t i;
+
+	for (i = 0; i < p->nsteps; i++) {
+		if (strcmp(p->steps[i].name, name) == 0)
+			return p->steps[i].state == st;
+	}
+	return false;
+}
+
 static void
 progress_event(struct progress *p, const struct tui_event *te)
 {
@@ -210,8 +223,8 @@ progress_fate(struct tui_job *job)
 		return xprintf("Machines: the teardown of run set %s did not "
 		    "finish: d in history tries again", id);
 	if (strcmp(st, "failed") == 0 || strcmp(st, "creating") == 0)
-		return xprintf("Machines: the create of run set %s did not "
-		    "finish: d in history tears down what it made", id);
+		return xprintf("Machines: unfinished create: d in history tears "
+		    "it down; r cannot resume it");
 	return xprintf("Machines: run set %s is %s: d in history tears it "
 	    "down", id, st);
 }
@@ -287,6 +300,15 @@ progress_finish(struct progress *p)
 		else if (job->cancel == FLOW_CANCEL_TEARDOWN)
 			progress_log(p, "cancelled: the teardown of run set "
 			    "%s failed; Enter, then d tries again", job->id);
+		else if (job->state != NULL && (strcmp(job->state,
+		    "failed") == 0 || strcmp(job->state, "creating") == 0))
+			/* The create was cut short: kept as it is, what
+			 * runs stopped (the flow's "stop bastion" step). */
+			progress_log(p, "cancelled: run set %s kept unfinished%s",
+			    job->id, progress_step_is(p, "stop bastion",
+			    PSTEP_DONE) ? ", its bastion stopped" :
+			    progress_step_is(p, "stop bastion", PSTEP_FAILED) ?
+			    "; its bastion could not be stopped" : "");
 		else
 			progress_log(p, "cancelled: run set %s kept", job->id);
 		if (fate != NULL)
