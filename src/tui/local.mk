@@ -24,6 +24,7 @@ TESTS += tests/integration/tui-menu.sh \
 	tests/integration/tui-cancel.sh \
 	tests/integration/tui-history.sh \
 	tests/integration/tui-keep.sh \
+	tests/integration/tui-steps.sh \
 	tests/integration/tui-network.sh
 EXTRA_DIST += tests/integration/lib-tmux.sh \
 	bench/tui-startup.py \
@@ -34,5 +35,6 @@ EXTRA_DIST += tests/integration/lib-tmux.sh \
 	tests/integration/tui-cancel.sh \
 	tests/integration/tui-history.sh \
 	tests/integration/tui-keep.sh \
+	tests/integration/tui-steps.sh \
 	tests/integration/tui-network.sh \
 	docs/tui.md
