@@ -197,12 +197,23 @@ static int
 aws_provider_park(struct cloud_run *run, json_t *res, char **cause)
 {
 	const char *id = history_str(res, "id", NULL);
+	struct aws_instance in;
+	int running;
 
 	if (strcmp(history_str(res, "kind", ""), "instance") != 0)
 		return 0;
-	event_log(run->sink, "bastion", "stopping %s", id);
-	if (aws_ec2_stop_instance(aws_of(run), id, cause) != 0)
+	/* A pending instance cannot be stopped (IncorrectInstanceState):
+	 * one still booting (a create cut short) is waited for first. */
+	if (aws_wait_instance(run, "bastion", id, "running stopping stopped",
+	    &in, cause) != 0)
 		return -1;
+	running = strcmp(in.state, "running") == 0;
+	aws_instance_free(&in);
+	if (running) {
+		event_log(run->sink, "bastion", "stopping %s", id);
+		if (aws_ec2_stop_instance(aws_of(run), id, cause) != 0)
+			return -1;
+	}
 	return aws_wait_instance(run, "bastion", id, "stopped", NULL, cause);
 }
 

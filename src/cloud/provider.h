@@ -78,8 +78,9 @@ struct provider {
 	 * bastion, records its new address). */
 	int		 (*revive)(struct cloud_run *, json_t *res,
 			     char **cause);
-	/* Stops what costs money while the run set is kept for a resume
-	 * (stops the bastion); other kinds: nothing. */
+	/* Stops what costs money while the run set is kept (stops the
+	 * bastion, waiting first for one still booting); other kinds:
+	 * nothing. */
 	int		 (*park)(struct cloud_run *, json_t *res,
 			     char **cause);
 	/* Deletes one resource; gone counts as done. Waits as needed. */

@@ -23,6 +23,8 @@ TESTS += tests/integration/tui-menu.sh \
 	tests/integration/tui-cloud.sh \
 	tests/integration/tui-cancel.sh \
 	tests/integration/tui-history.sh \
+	tests/integration/tui-keep.sh \
+	tests/integration/tui-steps.sh \
 	tests/integration/tui-network.sh
 EXTRA_DIST += tests/integration/lib-tmux.sh \
 	bench/tui-startup.py \
@@ -32,5 +34,7 @@ EXTRA_DIST += tests/integration/lib-tmux.sh \
 	tests/integration/tui-cloud.sh \
 	tests/integration/tui-cancel.sh \
 	tests/integration/tui-history.sh \
+	tests/integration/tui-keep.sh \
+	tests/integration/tui-steps.sh \
 	tests/integration/tui-network.sh \
 	docs/tui.md

@@ -1,7 +1,9 @@
 /* The progress screen: a job's steps (pending, running with a spinner and
- * its elapsed time, done with its duration, failed with the cause), bars
- * for bytes moved and tasks done, and a scrollable pane of the latest log
- * lines. It is the job's sink (through the queue in tui-sink.c). */
+ * its elapsed time, done with its duration, failed with the cause) in a
+ * pane that scrolls when they do not all fit, bars for bytes moved and
+ * tasks done, and a scrollable pane of the latest log lines (Tab moves
+ * the scroll keys between the two). It is the job's sink (through the
+ * queue in tui-sink.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +33,19 @@ struct progress {
 	char	       **log;		/* every line, oldest first */
 	size_t		 nlog;
 	size_t		 log_scroll;	/* lines up from the newest */
+	/* The step pane: a grid of step_cols columns filled row by row (the
+	 * order the steps began reads left to right, then down), of which
+	 * step_rows rows show from row step_top. Set at each draw; the keys
+	 * use them. */
+	int		 step_cols;
+	size_t		 step_rows;
+	size_t		 step_top;
+	bool		 step_more;	/* not every step shows: it scrolls */
+	bool		 step_follow;	/* not scrolled by the user (or back
+					 * at the end): the newest running
+					 * step stays in view */
+	bool		 step_focus;	/* the movement keys scroll the steps,
+					 * not the log (Tab) */
 	long long	 bytes_done, bytes_total;
 	long long	 tasks_done, tasks_failed, tasks_total;
 	int		 workers;
@@ -47,6 +62,7 @@ struct progress {
 #define PK_RUNNING	0x1	/* the job runs */
 #define PK_ENDED	0x2	/* it has ended */
 #define PK_CLOUD_ENDED	0x4	/* a cloud job has ended */
+#define PK_STEPS_MORE	0x8	/* the step list does not all fit */
 
 static const struct tui_key progress_keys[] = {
 	{ "c", "cancel (asks; a cloud run: tear down or keep what was made)",
@@ -55,8 +71,13 @@ static const struct tui_key progress_keys[] = {
 	    "Enter history", PK_CLOUD_ENDED },
 	{ "Esc", "back", "Esc back", PK_ENDED },
 	{ "l", "the full log", "l full log", 0 },
-	{ "j/k, PgUp/PgDn", "scroll the log pane", "j/k scroll", 0 },
-	{ "End", "back to the newest log lines", NULL, 0 },
+	{ "j/k, PgUp/PgDn, g/G", "scroll the log pane, or the step list "
+	    "after Tab", "j/k scroll", 0 },
+	{ "Tab", "switch the scroll keys between the log and the step list "
+	    "(which shows every step, in the order they began)",
+	    "Tab steps/log", PK_STEPS_MORE },
+	{ "End", "back to the newest log lines (or the newest steps)", NULL,
+	    0 },
 	{ "?", "this help", "? help", 0 },
 	{ "q", "quit (a running job asks to cancel first)", "q quit",
 	    PK_ENDED },
@@ -67,10 +88,12 @@ static unsigned
 progress_applies(struct screen *s)
 {
 	struct progress *p = s->data;
+	unsigned more = p->step_more ? PK_STEPS_MORE : 0;
 
 	if (!p->done)
-		return PK_RUNNING;
-	return PK_ENDED | (p->job->kind != JOB_LOCAL ? PK_CLOUD_ENDED : 0);
+		return PK_RUNNING | more;
+	return PK_ENDED | more | (p->job->kind != JOB_LOCAL ?
+	    PK_CLOUD_ENDED : 0);
 }
 
 /* Whether the job runs tasks (bars for tasks and bytes). */
@@ -132,6 +155,19 @@ progress_step(struct progress *p, const char *name)
 	ps->name = xstrdup(name);
 	ps->state = PSTEP_PENDING;
 	return ps;
+}
+
+/* Whether the step called name is listed and in state st. */
+static bool
+progress_step_is(struct progress *p, const char *name, enum pstep_state st)
+{
+	size_t i;
+
+	for (i = 0; i < p->nsteps; i++) {
+		if (strcmp(p->steps[i].name, name) == 0)
+			return p->steps[i].state == st;
+	}
+	return false;
 }
 
 static void
@@ -210,8 +246,8 @@ progress_fate(struct tui_job *job)
 		return xprintf("Machines: the teardown of run set %s did not "
 		    "finish: d in history tries again", id);
 	if (strcmp(st, "failed") == 0 || strcmp(st, "creating") == 0)
-		return xprintf("Machines: the create of run set %s did not "
-		    "finish: d in history tears down what it made", id);
+		return xprintf("Machines: unfinished create: d in history tears "
+		    "it down; r cannot resume it");
 	return xprintf("Machines: run set %s is %s: d in history tears it "
 	    "down", id, st);
 }
@@ -287,6 +323,15 @@ progress_finish(struct progress *p)
 		else if (job->cancel == FLOW_CANCEL_TEARDOWN)
 			progress_log(p, "cancelled: the teardown of run set "
 			    "%s failed; Enter, then d tries again", job->id);
+		else if (job->state != NULL && (strcmp(job->state,
+		    "failed") == 0 || strcmp(job->state, "creating") == 0))
+			/* The create was cut short: kept as it is, what
+			 * runs stopped (the flow's "stop bastion" step). */
+			progress_log(p, "cancelled: run set %s kept unfinished%s",
+			    job->id, progress_step_is(p, "stop bastion",
+			    PSTEP_DONE) ? ", its bastion stopped" :
+			    progress_step_is(p, "stop bastion", PSTEP_FAILED) ?
+			    "; its bastion could not be stopped" : "");
 		else
 			progress_log(p, "cancelled: run set %s kept", job->id);
 		if (fate != NULL)
@@ -373,60 +418,124 @@ progress_draw_step(struct progress *p, struct pstep *ps, int y, int x,
 	}
 }
 
-/* Every step, in the order they started: in two columns when the screen
- * is wide enough; when they still do not fit in rows, the earliest ones
- * (done) give way and a line counts them. A failed step's cause follows
- * in full, wrapped. Returns the rows used. */
-static int
-progress_draw_steps(struct progress *p, int y, int rows)
+/* The first failed step and its cause ("x name: cause"), or NULL. */
+static char *
+progress_failure(struct progress *p)
 {
-	int cols = COLS >= 70 ? 2 : 1, w = (COLS - 4) / cols, used, i, r;
-	size_t first = 0, shown, k;
-	char *text;
+	size_t k;
 
-	if (rows < 1)
-		return 0;
-	if ((p->nsteps + (size_t)cols - 1) / (size_t)cols > (size_t)rows) {
-		first = p->nsteps - (size_t)(rows - 1) * (size_t)cols;
-		tui_put(y++, 5, tui_attr(TC_DIM), "(%zu earlier step(s); "
-		    "l shows the full log)", first);
-	}
-	shown = p->nsteps - first;
-	r = (int)((shown + (size_t)cols - 1) / (size_t)cols);
-	for (k = 0; k < shown; k++)
-		progress_draw_step(p, &p->steps[first + k], y + (int)k % r,
-		    2 + (int)k / r * w, w - 1);
-	used = first > 0 ? r + 1 : r;
 	for (k = 0; k < p->nsteps; k++) {
-		if (p->steps[k].state != PSTEP_FAILED)
+		if (p->steps[k].state == PSTEP_FAILED)
+			return xprintf("x %s: %s", p->steps[k].name,
+			    p->steps[k].cause);
+	}
+	return NULL;
+}
+
+/* Lays the step pane out in rows rows at most: how many show, and from
+ * which row (kept in view while following: the newest running step, else
+ * the last rows). */
+static void
+progress_layout_steps(struct progress *p, int rows)
+{
+	size_t lines, maxtop, k, r;
+
+	p->step_cols = COLS >= 70 ? 2 : 1;
+	lines = (p->nsteps + (size_t)p->step_cols - 1) / (size_t)p->step_cols;
+	p->step_rows = rows < 1 ? 1 : (size_t)rows;
+	if (p->step_rows > lines)
+		p->step_rows = lines;
+	maxtop = lines - p->step_rows;
+	p->step_more = maxtop > 0;
+	if (!p->step_more)
+		p->step_focus = false;
+	if (p->step_top > maxtop)
+		p->step_top = maxtop;
+	if (!p->step_follow)
+		return;
+	p->step_top = maxtop;
+	for (k = p->nsteps; k > 0; k--) {
+		if (p->steps[k - 1].state != PSTEP_RUNNING)
 			continue;
-		text = xprintf("x %s: %s", p->steps[k].name,
-		    p->steps[k].cause);
-		i = tui_wrap(y + r, 2, COLS - 4, 2, tui_attr(TC_FAIL), text);
-		free(text);
-		r += i;
-		used += i;
+		r = (k - 1) / (size_t)p->step_cols;
+		if (r < p->step_top)
+			p->step_top = r;
 		break;
 	}
-	return used;
+}
+
+/* The steps in the order they started, row by row in step_cols columns,
+ * the rows of the pane's window; then the first failure's cause, wrapped
+ * (at most crows rows). Returns the rows used. */
+static int
+progress_draw_steps(struct progress *p, int y, const char *failure,
+    int crows)
+{
+	int w = (COLS - 4) / p->step_cols, c;
+	size_t r, k;
+
+	for (r = 0; r < p->step_rows; r++) {
+		for (c = 0; c < p->step_cols; c++) {
+			k = (p->step_top + r) * (size_t)p->step_cols +
+			    (size_t)c;
+			if (k >= p->nsteps)
+				break;
+			progress_draw_step(p, &p->steps[k], y + (int)r,
+			    2 + c * w, w - 1);
+		}
+	}
+	if (failure == NULL || crows < 1)
+		return (int)p->step_rows;
+	return (int)p->step_rows + tui_wrap(y + (int)p->step_rows, 2,
+	    COLS - 4, crows, tui_attr(TC_FAIL), failure);
+}
+
+/* "Steps (failed)", and where the pane is when it scrolls. */
+static void
+progress_draw_steps_title(struct progress *p, int y)
+{
+	const char *how = p->done ? (p->job->cancelled ? " (cancelled)" :
+	    (p->job->rv == 0 ? " (finished)" : " (failed)")) :
+	    (p->cancelling ? " (cancelling ...)" : "");
+	size_t above, shown;
+
+	tui_put(y, 2, A_BOLD, "Steps%s", how);
+	if (!p->step_more)
+		return;
+	above = p->step_top * (size_t)p->step_cols;
+	shown = above + p->step_rows * (size_t)p->step_cols;
+	tui_put(y, 2 + 5 + (int)strlen(how) + 2, p->step_focus ?
+	    tui_attr(TC_SELECT) : tui_attr(TC_KEY),
+	    "[%zu more above, %zu below; %s]", above, p->nsteps > shown ?
+	    p->nsteps - shown : 0, p->step_focus ? "j/k, Tab: log" :
+	    "Tab: scroll");
 }
 
 static void
 progress_draw(struct screen *s)
 {
 	struct progress *p = s->data;
-	char a[32], b[32], el[32], eta[32];
+	char a[32], b[32], el[32], eta[32], *failure, **wr;
 	double t;
-	int y = 2, rows, i, bw, steprows;
-	size_t last;
+	int y = 2, rows, i, bw, avail, crows = 0;
+	size_t last, n;
 
 	tui_draw_frame(s, p->title);
-	tui_put(y++, 2, A_BOLD, "Steps%s", p->done ? (p->job->cancelled ?
-	    " (cancelled)" : (p->job->rv == 0 ? " (finished)" : " (failed)")) :
-	    (p->cancelling ? " (cancelling ...)" : ""));
-	/* The steps get what the rest leaves: bars, elapsed, a log of 4. */
-	steprows = LINES - y - (progress_has_tasks(p) ? 3 : 1) - 2 - 4 - 3;
-	y += progress_draw_steps(p, y, steprows);
+	/* Rows for the steps and the log: what the title, the bars, the
+	 * elapsed time, the headings and the bottom two rows leave, less the
+	 * failure's cause (two rows at most). The log keeps 4 rows, or half
+	 * when that leaves the steps less; the steps scroll in the rest. */
+	if ((failure = progress_failure(p)) != NULL) {
+		n = tui_wrap_rows(failure, COLS - 4, 0, &wr);
+		crows = n < 2 ? (int)n : 2;
+		tui_rows_free(wr, n);
+	}
+	avail = LINES - 3 - (progress_has_tasks(p) ? 2 : 0) - 6 - crows;
+	rows = avail - 4 > (avail + 1) / 2 ? avail - 4 : (avail + 1) / 2;
+	progress_layout_steps(p, rows);
+	progress_draw_steps_title(p, y++);
+	y += progress_draw_steps(p, y, failure, crows);
+	free(failure);
 	if (p->nsteps == 0)
 		tui_put(y++, 5, tui_attr(TC_DIM), "starting ...");
 	y++;
@@ -463,8 +572,9 @@ progress_draw(struct screen *s)
 	    " (ended)" : "");
 
 	y++;
-	tui_put(y++, 2, A_BOLD, "Log%s", p->log_scroll > 0 ?
-	    " (scrolled; End for the newest)" : "");
+	tui_put(y++, 2, A_BOLD, "Log%s", p->log_scroll > 0 ? (p->step_focus ?
+	    " (scrolled; Tab, then End for the newest)" :
+	    " (scrolled; End for the newest)") : "");
 	rows = LINES - 3 - y;
 	if (rows < 1)
 		return;
@@ -519,7 +629,7 @@ static enum tui_rv
 progress_key(struct screen *s, int ch)
 {
 	struct progress *p = s->data;
-	size_t pos, max = p->nlog > 0 ? p->nlog - 1 : 0;
+	size_t pos, lines, max = p->nlog > 0 ? p->nlog - 1 : 0;
 
 	switch (ch) {
 	case 'c':
@@ -546,6 +656,28 @@ progress_key(struct screen *s, int ch)
 	case 'l':
 		tui_text_push_lines("Full log", p->log, p->nlog, NULL, NULL,
 		    NULL);
+		return TUI_HANDLED;
+	case '\t':
+	case KEY_BTAB:
+		if (!p->step_more) {
+			p->step_focus = false;
+			tui_message(false, "every step is shown; j/k scroll the "
+			    "log");
+			return TUI_HANDLED;
+		}
+		p->step_focus = !p->step_focus;
+		return TUI_HANDLED;
+	}
+	if (p->step_focus && p->step_more) {
+		lines = (p->nsteps + (size_t)p->step_cols - 1) /
+		    (size_t)p->step_cols;
+		pos = p->step_top;
+		if (!tui_move_key(ch, &pos, lines - p->step_rows,
+		    p->step_rows))
+			return TUI_UNHANDLED;
+		/* Back at the end, it follows the newest steps again. */
+		p->step_top = pos;
+		p->step_follow = pos == lines - p->step_rows;
 		return TUI_HANDLED;
 	}
 	/* The log pane counts from the newest line: turned around for the
@@ -598,6 +730,7 @@ tui_progress_push(struct screen *base, struct tui_job *job, const char *title)
 	p->title = xstrdup(title);
 	p->base = base;
 	p->started = time_mono();
+	p->step_follow = true;
 	if (job->kind == JOB_LOCAL)
 		progress_step(p, "run on this machine");
 	tui_pop_above(base);

@@ -117,11 +117,28 @@ record_deleted(const char *id)
 	return deleted;
 }
 
-/* After a run that keeps the run set: stops what costs money (the
- * bastion) and says how to go on. The record's state becomes "stopped";
- * a resume starts the bastion again. */
+/* Whether rec has a bastion that is made (created) and not torn down. */
 static int
-run_park(struct cloud_run *run, char **cause)
+run_has_bastion(json_t *rec)
+{
+	json_t *res;
+	size_t i;
+
+	json_array_foreach(json_object_get(rec, "resources"), i, res) {
+		if (strcmp(history_str(res, "name", ""), "bastion") == 0 &&
+		    strcmp(history_str(res, "state", ""), "created") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Keeps the run set without what costs money: stops the bastion (the
+ * provider waits for one still booting first) and sets the record's
+ * state to state: "stopped" after a create that finished (a resume
+ * starts the bastion again), or NULL to leave it (a create a cancel cut
+ * short stays "failed": resume cannot finish it, cleanup removes it). */
+static int
+run_park(struct cloud_run *run, const char *state, char **cause)
 {
 	const struct provider *p = run->provider;
 	json_t *res;
@@ -129,6 +146,12 @@ run_park(struct cloud_run *run, char **cause)
 
 	if (p->park == NULL)
 		return 0;
+	if (state == NULL && !run_has_bastion(run->rec)) {
+		event_log(run->sink, NULL, "run set %s kept; no bastion was "
+		    "made: remove the rest with 'fanout cleanup %s'", run->id,
+		    run->id);
+		return 0;
+	}
 	event_step(run->sink, EV_STEP_START, "stop bastion", NULL, 0);
 	json_array_foreach(json_object_get(run->rec, "resources"), i, res) {
 		if (strcmp(history_str(res, "state", ""), "created") != 0)
@@ -139,16 +162,23 @@ run_park(struct cloud_run *run, char **cause)
 			return -1;
 		}
 	}
-	if (run_state(run, "stopped", cause) != 0)
+	if (state != NULL && run_state(run, state, cause) != 0)
 		return -1;
 	event_step(run->sink, EV_STEP_DONE, "stop bastion", NULL, 0);
-	event_log(run->sink, NULL, "run set %s kept, its bastion stopped: run "
-	    "again with 'fanout resume %s', remove it with 'fanout cleanup "
-	    "%s'", run->id, run->id, run->id);
+	if (state != NULL)
+		event_log(run->sink, NULL, "run set %s kept, its bastion "
+		    "stopped: run again with 'fanout resume %s', remove it with "
+		    "'fanout cleanup %s'", run->id, run->id, run->id);
+	else
+		event_log(run->sink, NULL, "run set %s kept, its bastion "
+		    "stopped; its create did not finish, so it cannot be "
+		    "resumed: remove it with 'fanout cleanup %s'", run->id,
+		    run->id);
 	return 0;
 }
 
 static int	cleanup_held(const char *, struct sink *, char **);
+static int	run_recover(struct cloud_run *, const char *, char **);
 
 /* What the user asked with a cancel (flows.h): 0 (none), FLOW_CANCEL_KEEP
  * or FLOW_CANCEL_TEARDOWN. */
@@ -183,9 +213,11 @@ nocancel_init(struct sink *out, struct sink *in)
 /* After the run (rc its result): tears the run set down when the user
  * cancelled with "tear down", or (not cancelled) cleanup_after asked for
  * it; else stops the bastion when it ran or a cancel said "keep". A
- * cancel's answer wins over cleanup_after. Returns the new rc. */
+ * cancel's answer wins over cleanup_after. made: every create step was
+ * done (else a cancel cut the create short: what it made is kept, the
+ * bastion stopped, the state left as it is). Returns the new rc. */
 static int
-run_end(struct cloud_run *run, int ran, int cleanup_after, int rc,
+run_end(struct cloud_run *run, int ran, int cleanup_after, int made, int rc,
     char **cause)
 {
 	struct sink *outer = run->sink, quiet;
@@ -208,8 +240,16 @@ run_end(struct cloud_run *run, int ran, int cleanup_after, int rc,
 		if (cancel != 0)
 			event_log(&quiet, NULL, "cancelled: keeping run set %s",
 			    run->id);
+		/* A call cut short may have made its resource all the same
+		 * (a bastion booting): find it, to stop it. */
+		if (!made && run_recover(run, "stop bastion", &why) != 0) {
+			event_log(&quiet, NULL, "%s", why);
+			free(why);
+			why = NULL;
+		}
 		/* Ran (or failed to), or kept: keep it, but stopped. */
-		if (run_park(run, rc == 0 ? cause : &why) != 0)
+		if (run_park(run, made ? "stopped" : NULL, rc == 0 ? cause :
+		    &why) != 0)
 			rc = -1;
 	}
 	free(why);
@@ -298,15 +338,16 @@ wizard_create(json_t *answers, struct sink *sink, char **id,
 			    "running; run the project with 'fanout resume %s'",
 			    run.id, run.id);
 		rc = run_end(&run, do_run, json_is_true(json_object_get(
-		    run.answers, "cleanup_after")), rc, cause);
+		    run.answers, "cleanup_after")), 1, rc, cause);
 	} else if (record_exists(run.id)) {
-		/* Something may have been made: keep the record for cleanup,
-		 * or tear it down when a cancel asked for that. */
+		/* Something may have been made: keep the record for cleanup;
+		 * a cancel tears it down, or keeps it with the bastion
+		 * stopped (the create unfinished: the state stays). */
 		if (run_state(&run, "failed", &why) != 0)
 			free(why);
 		why = NULL;
-		if (run_cancel(sink) == FLOW_CANCEL_TEARDOWN)
-			rc = run_end(&run, 0, 1, rc, &why);
+		if (run_cancel(sink) != 0)
+			rc = run_end(&run, 0, 0, 0, rc, &why);
 		free(why);
 		if (!record_deleted(run.id)) {
 			why = *cause;
@@ -475,7 +516,7 @@ wizard_resume_run(const char *id, int do_run, struct sink *sink,
 		goto out;
 	}
 	rc = run_hook(&run, out, cause);
-	rc = run_end(&run, 1, 0, rc, cause);
+	rc = run_end(&run, 1, 0, 1, rc, cause);
 out:
 	wizard_close(&run, rec, p, s);
 	history_release(lock);
@@ -514,6 +555,40 @@ wizard_cleanup(const char *id, struct sink *sink, char **cause)
 	return rc;
 }
 
+/* Resources in state intent (a crash, or a call whose answer was lost,
+ * between the call and its record): each found by its name or tags is
+ * recorded as created, one never made as deleted. Logs as step. */
+static int
+run_recover(struct cloud_run *run, const char *step, char **cause)
+{
+	json_t *res;
+	char *rid;
+	size_t i;
+	int found, rc;
+
+	json_array_foreach(json_object_get(run->rec, "resources"), i, res) {
+		if (strcmp(history_str(res, "state", ""), "intent") != 0)
+			continue;
+		if ((found = run->provider->recover(run, res, &rid,
+		    cause)) < 0)
+			return -1;
+		if (found) {
+			event_log(run->sink, step, "found %s %s by its name "
+			    "or tags", history_str(res, "kind", ""), rid);
+			rc = cloud_created(run, res, rid, cause);
+			free(rid);
+		} else {
+			event_log(run->sink, step, "%s %s was never made",
+			    history_str(res, "kind", ""),
+			    history_str(res, "name", ""));
+			rc = cloud_deleted(run, res, cause);
+		}
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* The cleanup, by a caller that holds the run set (history_hold). */
 static int
 cleanup_held(const char *id, struct sink *sink, char **cause)
@@ -521,11 +596,11 @@ cleanup_held(const char *id, struct sink *sink, char **cause)
 	const struct provider *p;
 	struct cloud_run run;
 	json_t *rec, *res, *pick;
-	char *rid, *ts, *path;
+	char *ts, *path;
 	size_t i;
 	double t0 = time_mono();
 	void *s;
-	int rc = -1, found;
+	int rc = -1;
 
 	if ((rec = wizard_open(id, &p, &s, cause)) == NULL)
 		return -1;
@@ -540,26 +615,8 @@ cleanup_held(const char *id, struct sink *sink, char **cause)
 	if (run_state(&run, "deleting", cause) != 0)
 		goto out;
 	/* A crash between a call and its record: find what was made. */
-	json_array_foreach(json_object_get(rec, "resources"), i, res) {
-		if (strcmp(history_str(res, "state", ""), "intent") != 0)
-			continue;
-		if ((found = p->recover(&run, res, &rid, cause)) < 0)
-			goto out;
-		if (found) {
-			event_log(sink, "cleanup", "found %s %s by its name or "
-			    "tags", history_str(res, "kind", ""), rid);
-			rc = cloud_created(&run, res, rid, cause);
-			free(rid);
-		} else {
-			event_log(sink, "cleanup", "%s %s was never made",
-			    history_str(res, "kind", ""),
-			    history_str(res, "name", ""));
-			rc = cloud_deleted(&run, res, cause);
-		}
-		if (rc != 0)
-			goto out;
-		rc = -1;
-	}
+	if (run_recover(&run, "cleanup", cause) != 0)
+		goto out;
 	/* Reverse dependency order: a resource goes once nothing live
 	 * depends on it. */
 	for (;;) {

@@ -71,9 +71,10 @@ is "stopped 1 1" "$(set_of "$id")" "EC2: the bastion is stopped; its group and k
 is "" "$(rec_get "$id" '",".join(x["kind"] for x in r["resources"] if x["state"] != "created")')" \
     "no resource of it is marked deleted"
 tmux_absent "cancelling" "no 'cancelling' left once the job has ended"
-# Every step is listed (two columns at 80), in the order they began.
+# Every step is listed (two columns at 80, row by row), in the order they
+# began.
 steps=$(tmux_screen | sed -n '/^  Steps/,/^ *$/p' | sed '1d;/^ *$/d;/^  x /d')
-order=$( (printf '%s\n' "$steps" | cut -c1-40; printf '%s\n' "$steps" | cut -c41-) |
+order=$(printf '%s\n' "$steps" | awk '{ print substr($0, 1, 40); print substr($0, 41) }' |
 	sed -E 's/ +$//; s/^ *(ok|x|-) +//; s/ +([0-9.]+s|[0-9]+m[0-9]+s|failed)$//' | grep -v '^ *$' | tr '\n' ',')
 diag "steps: $order"
 for st in identity "public address" network image "key pair" "security group" \
