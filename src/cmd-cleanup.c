@@ -192,7 +192,9 @@ cmd_cleanup_exec(int argc, char **argv)
 		rc = cleanup_orphans(yes, region, json, &sink);
 	else if (all)
 		rc = cleanup_all(yes, &sink);
-	else if ((rec = history_load(argv[optind], &cause)) == NULL) {
+	else if ((rec = history_load(argv[optind], &cause)) == NULL ||
+	    wizard_cloud_record(rec, NULL, &cause) != 0) {
+		json_decref(rec);
 		rc = cmd_error(CMD_USAGE, "%s", cause);
 		free(cause);
 	} else {

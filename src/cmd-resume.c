@@ -52,7 +52,9 @@ cmd_resume_exec(int argc, char **argv)
 		return cmd_error(CMD_USAGE, "resume: give one run-set id (see "
 		    "fanout history)");
 	id = argv[optind];
-	if ((rec = history_load(id, &cause)) == NULL) {
+	if ((rec = history_load(id, &cause)) == NULL ||
+	    wizard_cloud_record(rec, NULL, &cause) != 0) {
+		json_decref(rec);
 		cmd_error(CMD_USAGE, "%s", cause);
 		free(cause);
 		return CMD_USAGE;

@@ -327,6 +327,80 @@ check_each(json_t *o, const char *key, const struct check_field *f,
 	return 0;
 }
 
+/* Non-zero when a resource of res (other than skip, and not in done)
+ * has kind. */
+static int
+check_kind_among(json_t *res, const char *kind, const unsigned char *done)
+{
+	json_t *r;
+	size_t i;
+
+	json_array_foreach(res, i, r) {
+		if ((done == NULL || !done[i]) &&
+		    strcmp(history_str(r, "kind", ""), kind) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Each depends_on names the kind of a resource of the record, and the
+ * kinds do not depend on each other in a circle (teardown could never
+ * start): checked here, before cleanup marks anything. */
+static int
+check_depends(json_t *res, char **why)
+{
+	size_t i, j, n = json_array_size(res), left = n;
+	unsigned char *done;
+	json_t *r, *d;
+	char *where;
+	int progress;
+
+	json_array_foreach(res, i, r) {
+		json_array_foreach(json_object_get(r, "depends_on"), j, d) {
+			if (check_kind_among(res, json_string_value(d), NULL))
+				continue;
+			where = xprintf("resources[%zu].depends_on[%zu]", i, j);
+			check_fail(why, where, "", "names '%.40s', a kind no "
+			    "resource of the record has",
+			    json_string_value(d));
+			free(where);
+			return -1;
+		}
+	}
+	/* Peel off the resources whose dependencies are all peeled. */
+	done = xcalloc(n > 0 ? n : 1, 1);
+	do {
+		progress = 0;
+		json_array_foreach(res, i, r) {
+			if (done[i])
+				continue;
+			json_array_foreach(json_object_get(r, "depends_on"),
+			    j, d) {
+				if (check_kind_among(res, json_string_value(d),
+				    done))
+					break;
+			}
+			if (j == json_array_size(json_object_get(r,
+			    "depends_on"))) {
+				done[i] = 1;
+				left--;
+				progress = 1;
+			}
+		}
+	} while (progress && left > 0);
+	for (i = 0; left > 0 && i < n && done[i]; i++)
+		;
+	free(done);
+	if (left > 0) {
+		where = xprintf("resources[%zu].", i);
+		check_fail(why, where, "depends_on", "makes the resources "
+		    "depend on each other in a circle");
+		free(where);
+		return -1;
+	}
+	return 0;
+}
+
 /* A resource's state is one of intent, created, deleted; one that was
  * created has an id. */
 static int
@@ -353,7 +427,7 @@ check_resources(json_t *rec, char **why)
 		if (rc != 0)
 			return -1;
 	}
-	return 0;
+	return check_depends(json_object_get(rec, "resources"), why);
 }
 
 int

@@ -123,6 +123,9 @@ local_run(const struct local_opts *o, struct local_result *lr, char **cause)
 	lr->cancelled = cancelled;
 	if (report_write_dir(lr->results_dir, &ri, &lr->perf, cause) != 0)
 		goto out;
+	/* A cancel that came after the last task ended stopped nothing. */
+	if (lr->perf.unfinished == 0)
+		lr->cancelled = 0;
 	local_record_history("local", NULL, pr.dir, ri.started, ri.ended,
 	    ri.workers, lr);
 	rv = LOCAL_OK;

@@ -588,6 +588,9 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 	if (report_write_dir(res->lr.results_dir, &ri, &res->lr.perf,
 	    cause) != 0)
 		goto out;
+	/* A cancel that came after the last task ended stopped nothing. */
+	if (res->lr.perf.unfinished == 0)
+		res->lr.cancelled = 0;
 	rv = LOCAL_OK;
 	goto out;
 

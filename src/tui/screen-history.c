@@ -78,6 +78,9 @@ history_allows(json_t *rec)
 			a |= HK_RERUN;
 		return a;
 	}
+	/* A run on a host of one's own has nothing in the cloud. */
+	if (strcmp(history_str(rec, "kind", ""), "cloud") != 0)
+		return a;
 	if (flow_ops.resume != NULL && (history_state_is(rec, "active") ||
 	    history_state_is(rec, "stopped")))
 		a |= HK_RESUME;
@@ -279,6 +282,9 @@ history_no_resume(json_t *rec)
 	if (history_is_local(rec))
 		tui_message(true, "the project folder of this run is gone (%s)",
 		    dir != NULL ? dir : "not recorded");
+	else if (strcmp(history_str(rec, "kind", ""), "cloud") != 0)
+		tui_message(false, "%s ran on a host of your own: run it again "
+		    "with fanout run --host", id);
 	else if (flow_ops.resume == NULL)
 		tui_message(true, "resume is not available in this build (no "
 		    "cloud provider is built in)");
@@ -327,6 +333,11 @@ history_teardown(struct screen *s, json_t *rec)
 
 	if (history_is_local(rec)) {
 		tui_message(false, "%s was a run on this machine: it made no "
+		    "cloud resources", id);
+		return;
+	}
+	if (strcmp(history_str(rec, "kind", ""), "cloud") != 0) {
+		tui_message(false, "%s ran on a host of your own: it made no "
 		    "cloud resources", id);
 		return;
 	}

@@ -393,6 +393,69 @@ wizard_known_kinds(json_t *rec, const struct provider *p, char **cause)
 	return 0;
 }
 
+/* Non-zero when region is one of p's regions. */
+static int
+wizard_known_region(const struct provider *p, const char *region)
+{
+	size_t i;
+
+	for (i = 0; p->regions != NULL && p->regions[i] != NULL; i++) {
+		if (strcmp(p->regions[i], region) == 0)
+			return 1;
+	}
+	return p->regions == NULL;
+}
+
+int
+wizard_cloud_record(json_t *rec, const struct provider **pp, char **cause)
+{
+	const char *id = history_str(rec, "id", ""), *kind, *region;
+	const struct provider *p;
+	json_t *res;
+	size_t i;
+
+	kind = history_str(rec, "kind", "");
+	if (strcmp(kind, "local") == 0) {
+		xasprintf(cause, "run set %s ran on this machine (fanout run "
+		    "--local): nothing in the cloud to resume or clean up; "
+		    "run it again with fanout run --local", id);
+		return -1;
+	}
+	if (strcmp(kind, "cloud") != 0) {
+		xasprintf(cause, "run set %s ran on a host of your own (fanout "
+		    "run --host): nothing in the cloud to resume or clean up; "
+		    "run it again with fanout run --host", id);
+		return -1;
+	}
+	if ((p = provider_find(history_str(rec, "provider", NULL))) == NULL) {
+		xasprintf(cause, "run set %s uses provider '%s', which this "
+		    "build lacks", id, history_str(rec, "provider", "?"));
+		return -1;
+	}
+	if (wizard_known_kinds(rec, p, cause) != 0)
+		return -1;
+	region = history_str(rec, "region", "");
+	if (!wizard_known_region(p, region)) {
+		xasprintf(cause, "history record %s: region is '%.40s', which "
+		    "provider %s does not have; move the record aside or "
+		    "restore it", id, region, p->name);
+		return -1;
+	}
+	json_array_foreach(json_object_get(rec, "resources"), i, res) {
+		region = history_str(res, "region", NULL);
+		if (region != NULL && !wizard_known_region(p, region)) {
+			xasprintf(cause, "history record %s: resources[%zu]."
+			    "region is '%.40s', which provider %s does not "
+			    "have; move the record aside or restore it", id, i,
+			    region, p->name);
+			return -1;
+		}
+	}
+	if (pp != NULL)
+		*pp = p;
+	return 0;
+}
+
 /* Loads a record for resume or cleanup and opens its provider. */
 static json_t *
 wizard_open(const char *id, const struct provider **pp, void **sp,
@@ -403,17 +466,7 @@ wizard_open(const char *id, const struct provider **pp, void **sp,
 
 	if ((rec = history_load(id, cause)) == NULL)
 		return NULL;
-	if (strcmp(history_str(rec, "kind", ""), "cloud") != 0) {
-		xasprintf(cause, "run set %s ran on this machine: nothing in "
-		    "the cloud to resume or clean up", id);
-		goto fail;
-	}
-	if ((p = provider_find(history_str(rec, "provider", NULL))) == NULL) {
-		xasprintf(cause, "run set %s uses provider '%s', which this "
-		    "build lacks", id, history_str(rec, "provider", "?"));
-		goto fail;
-	}
-	if (wizard_known_kinds(rec, p, cause) != 0)
+	if (wizard_cloud_record(rec, &p, cause) != 0)
 		goto fail;
 	if ((*sp = p->open(history_str(rec, "region", NULL), cause)) == NULL)
 		goto fail;

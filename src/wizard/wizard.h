@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 struct cloud_run;
+struct provider;
 struct cloud_step;
 struct local_result;
 struct project;
@@ -42,6 +43,13 @@ void	 wizard_menus_register(void);
 /* Checks the menus/create.yaml keys present in answers with the menu's
  * rules (menu_check_answers): the rules of the form and the CLI. */
 int	 wizard_check_answers(const json_t *answers, char **cause);
+
+/* Checks that a loaded record is one a cloud flow can work on: a cloud
+ * run set (not a local or --host run) of a provider this build has,
+ * with kinds and regions that provider knows. Sets *pp (may be NULL).
+ * -1 with a cause naming the record and what to do: bad input. */
+int	 wizard_cloud_record(json_t *rec, const struct provider **pp,
+	     char **cause);
 
 /* The flows (signatures as flows.h). */
 json_t	*wizard_plan(json_t *answers, char **cause);

@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -250,6 +251,39 @@ worker_pool(struct worker_run *w)
 	return cancelled ? 130 : 0;
 }
 
+/* Takes RUN/lock for the pool's whole life (the kernel drops it when
+ * the process ends, however it ends; tasks do not inherit it), so that
+ * "is the pool alive" never trusts a pid that may have been reused. */
+static void
+worker_hold(const char *run)
+{
+	char *path = worker_path(run, "lock");
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	free(path);
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	(void)fd;	/* kept open until the process ends */
+}
+
+/* 1 the pool of RUN holds its lock, 0 it is gone, -1 no lock file (not
+ * started yet). */
+static int
+worker_alive(const char *run)
+{
+	char *path = worker_path(run, "lock");
+	int fd = open(path, O_RDONLY | O_CLOEXEC), alive;
+
+	free(path);
+	if (fd < 0)
+		return -1;
+	alive = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+	close(fd);	/* drops the lock if this took it */
+	return alive;
+}
+
 /* run and start: the run folder's files, then the pool. */
 static int
 worker_start(char **argv, int detach)
@@ -290,6 +324,7 @@ worker_start(char **argv, int detach)
 		return worker_fail("no project folder %s: %s", w.project,
 		    strerror(errno));
 	if (!detach) {
+		worker_hold(w.run);
 		snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
 		worker_put(w.run, "pid", buf);
 		snprintf(buf, sizeof buf, "%d\n", rc = worker_pool(&w));
@@ -311,6 +346,7 @@ worker_start(char **argv, int detach)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
+		worker_hold(w.run);
 		snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
 		worker_put(w.run, "pid", buf);
 		close(ready[1]);
@@ -428,7 +464,7 @@ worker_watch(const char *run, const char *offset)
 	long long off = strtoll(offset, &end, 10);
 	struct pollfd pfd;
 	long pid;
-	int fd = -1, in, st, waited = 0;
+	int fd = -1, in, st, waited = 0, alive;
 
 	if (*end != '\0' || off < 0)
 		return worker_fail("bad offset '%s'", offset, NULL);
@@ -451,8 +487,10 @@ worker_watch(const char *run, const char *offset)
 			break;
 		}
 		pid = worker_pid(run);
-		if ((pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH) ||
-		    (pid <= 0 && waited > 20000)) {
+		alive = worker_alive(run);
+		if (alive == 0 || (alive < 0 && pid > 0 &&
+		    kill((pid_t)pid, 0) != 0 && errno == ESRCH) ||
+		    (alive < 0 && pid <= 0 && waited > 20000)) {
 			/* Gone: done may have come in meanwhile. */
 			if ((st = worker_done(run)) >= 0)
 				continue;
@@ -503,8 +541,12 @@ worker_stop(const char *run)
 
 	if (worker_done(run) >= 0)
 		return 0;
-	if (pid > 0)
+	/* Only a pool that still holds the run's lock is signalled: the
+	 * pid of one that died may belong to another process by now. */
+	if (pid > 0 && worker_alive(run) == 1)
 		kill((pid_t)pid, SIGTERM);
+	else
+		pid = 0;
 	/* The pool gives its tasks 2 s after SIGTERM before SIGKILL. */
 	for (i = 0; i < 200 && worker_done(run) < 0; i++)
 		worker_sleep_ms(50);

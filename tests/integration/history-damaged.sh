@@ -132,16 +132,51 @@ damage 'runs\[0\]\.results is a number, not a string or null' "a run whose resul
 	'r["runs"] = [{"results": 5}]'
 damage 'the file holds an array, not a fanout record' "a record that is a list" \
 	'r = [r]'
+damage "resources\\[2\\]\\.depends_on\\[1\\] names 'subnet', a kind no resource of the record has" \
+	"depends_on naming a kind the record lacks" 'r["resources"][2]["depends_on"][1] = "subnet"'
+damage 'resources\[0\]\.depends_on makes the resources depend on each other in a circle' \
+	"depends_on in a circle" 'r["resources"][0]["depends_on"] = ["instance"]'
+
+# A region the provider does not have: the record loads (status shows
+# it), but cleanup and resume refuse it as a damaged record, exit 2,
+# before anything is written (it once blamed --region, exit 1).
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); r["id"]="fo-20260102-regn"; r["region"]="zz-nowhere-1"; json.dump(r, open(sys.argv[2], "w"))' \
+	"$H/$good.json" "$H/fo-20260102-regn.json"
+sum=$(md5sum <"$H/fo-20260102-regn.json")
+for cmd in resume cleanup; do
+	"$FANOUT" $cmd fo-20260102-regn --yes </dev/null >/dev/null 2>"$TEST_TMP/err"
+	is 2 $? "a region the provider lacks: $cmd exits 2"
+	like "$(cat "$TEST_TMP/err")" "^fanout: history record fo-20260102-regn: region is 'zz-nowhere-1', which provider aws does not have; move the record aside or restore it\$" \
+		"a region the provider lacks: $cmd names the record and the field"
+done
+is "$sum" "$(md5sum <"$H/fo-20260102-regn.json")" "a region the provider lacks: the record is unchanged"
+rm -f "$H/fo-20260102-regn.json" "$H/fo-20260102-regn.lock"
+
+# Runs on this machine and on a host of one's own have nothing in the
+# cloud: resume and cleanup say so and exit 2 (bad input), not 1.
+for kind in local remote; do
+	python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); r["id"]="fo-20260102-"+sys.argv[3][:4]; r["kind"]=sys.argv[3]; r["state"]="done"; r["resources"]=[]; [r.pop(k) for k in ("provider","region","ssh","answers")]; json.dump(r, open(sys.argv[2], "w"))' \
+		"$H/$good.json" "$H/fo-20260102-${kind:0:4}.json" "$kind"
+	want="ran on this machine \\(fanout run --local\\)"
+	[ $kind = remote ] && want="ran on a host of your own \\(fanout run --host\\)"
+	for cmd in resume cleanup; do
+		"$FANOUT" $cmd "fo-20260102-${kind:0:4}" --yes </dev/null >/dev/null 2>"$TEST_TMP/err"
+		is 2 $? "a $kind run: $cmd exits 2"
+		like "$(cat "$TEST_TMP/err")" "^fanout: run set fo-20260102-${kind:0:4} $want: nothing in the cloud to resume or clean up" \
+			"a $kind run: $cmd says where it ran"
+	done
+	rm -f "$H/fo-20260102-${kind:0:4}.json" "$H/fo-20260102-${kind:0:4}.lock"
+done
 
 # A resource kind the provider does not make: the record loads (status
 # shows it), but cleanup and resume refuse it before writing anything.
-python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); r["id"]="fo-20260102-kind"; r["resources"][1]["kind"]="thing"; json.dump(r, open(sys.argv[2], "w"))' \
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); r["id"]="fo-20260102-kind"; r["resources"].append(dict(r["resources"][1], kind="thing")); json.dump(r, open(sys.argv[2], "w"))' \
 	"$H/$good.json" "$H/fo-20260102-kind.json"
 sum=$(md5sum <"$H/fo-20260102-kind.json")
 for cmd in resume cleanup; do
 	"$FANOUT" $cmd fo-20260102-kind --yes </dev/null >/dev/null 2>"$TEST_TMP/err"
-	is 1 $? "an unknown resource kind: $cmd exits 1"
-	like "$(cat "$TEST_TMP/err")" "resources\\[1\\]\\.kind is 'thing', which provider aws does not make" \
+	is 2 $? "an unknown resource kind: $cmd exits 2"
+	like "$(cat "$TEST_TMP/err")" "resources\\[3\\]\\.kind is 'thing', which provider aws does not make" \
 		"an unknown resource kind: $cmd names it"
 done
 is "$sum" "$(md5sum <"$H/fo-20260102-kind.json")" "an unknown resource kind: the record is unchanged"

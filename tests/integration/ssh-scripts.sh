@@ -129,6 +129,22 @@ PY
 )
 is 0 "$overlap" "no two overlapping tasks share a worker number"
 
+# stop on a run whose pool died without writing done, and whose pid now
+# belongs to another process: that process is not signalled (the pool's
+# lock on RUN/lock is gone, so the pid is not trusted); done says 130.
+stale="$TEST_TMP/stale-run"
+mkdir -p "$stale"
+sleep 300 &
+other=$!
+at_exit "kill $other 2>/dev/null"
+echo "$other" >"$stale/pid"
+: >"$stale/lock"
+"$worker" stop "$stale"
+ok $? "stop on a dead pool exits 0"
+check "stop leaves a process that took the dead pool's pid alone" kill -0 "$other"
+is 130 "$(cat "$stale/done" 2>/dev/null)" "and marks the run stopped"
+kill "$other" 2>/dev/null
+
 # Set-up: twice; the second sees its stamp.
 out1=$(sh "$setup" "$TEST_TMP/bastion" 2>&1)
 ok $? "bastion-setup.sh runs"
