@@ -75,13 +75,13 @@ cmd_history_exec(int argc, char **argv)
 		printf(json_array_size(damaged) == 0 ? "No run sets yet.\n" :
 		    "No readable run sets.\n");
 	else {
-		printf("%-18s %-6s %-16s %-9s %-10s %8s %5s %9s\n", "ID",
+		printf("%-18s %-6s %-16s %-11s %-14s %8s %5s %9s\n", "ID",
 		    "KIND", "PROJECT", "STATE", "REGION", "AGE", "LIVE",
 		    "COST");
 		json_array_foreach(list, i, rec) {
 			time_format_duration(cmd_record_age(rec), age,
 			    sizeof age);
-			printf("%-18s %-6s %-16.16s %-9s %-10s %8s %5d "
+			printf("%-18s %-6s %-16.16s %-11s %-14.14s %8s %5d "
 			    "%8.4f$\n", history_str(rec, "id", ""),
 			    history_str(rec, "kind", ""),
 			    history_str(rec, "project", ""),

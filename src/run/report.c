@@ -232,7 +232,11 @@ report_perf_text(const struct perf *pf)
 	ROW("Errors", "%zu", pf->errors);
 	ROW("Unfinished", "%zu", pf->unfinished);
 	ROW("Attempts", "%zu", pf->attempts);
-	ROW("Average task duration", "%.3f s", pf->avg);
+	if (pf->ok > 0)
+		ROW("Average task duration", "%.3f s (succeeded tasks)",
+		    pf->avg);
+	else
+		ROW("Average task duration", "%s", "-");
 	if (pf->min_task >= 0) {
 		ROW("Shortest task", "%.3f s (task %d)", pf->min, pf->min_task);
 		ROW("Longest task", "%.3f s (task %d)", pf->max, pf->max_task);
