@@ -35,8 +35,10 @@ TESTS += tests/integration/cloud-exit.sh
 EXTRA_DIST += tests/integration/cloud-exit.sh
 
 check_PROGRAMS += tests/unit/test-aws-config tests/unit/test-aws-http \
-	tests/unit/test-aws-steps tests/unit/test-history-journal
+	tests/unit/test-aws-steps tests/unit/test-history-journal \
+	tests/unit/test-runner
 tests_unit_test_aws_config_LDADD = $(TEST_LIBS)
 tests_unit_test_aws_http_LDADD = $(TEST_LIBS)
 tests_unit_test_aws_steps_LDADD = $(TEST_LIBS)
 tests_unit_test_history_journal_LDADD = $(TEST_LIBS)
+tests_unit_test_runner_LDADD = $(TEST_LIBS)

@@ -27,10 +27,13 @@ extern int	(*wizard_bastion_hook)(struct cloud_run *,
 int	 wizard_run_bastion(struct cloud_run *, struct local_result *out,
 	     char **cause);
 
-/* Runs a step table: each step once all steps it names in "after" are
- * done; the steps that are ready together run at once, on threads. Emits
- * step start/done/fail to run->sink; stops at the first failure or when
- * the sink is cancelled. */
+/* Runs a step table: each step on its own thread, started as soon as all
+ * steps it names in "after" are done (not when a whole wave is). Emits
+ * step start/done/fail to run->sink, serialised. The first failure or a
+ * cancel of the sink starts no more steps (a log line names the ones
+ * still running); the running ones are joined before it returns, with the failing step's cause (or "cancelled"). A
+ * duplicate name, an unknown name in "after" or a cycle is refused with
+ * a cause before any step starts. */
 int	 wizard_run_steps(struct cloud_run *, const struct cloud_step *,
 	     char **cause);
 

@@ -129,6 +129,7 @@ int
 main(void)
 {
 	static const char *const after_ab[] = { "a", "b", NULL };
+	static const char *const after_afail[] = { "a", "fail", NULL };
 	static const char *const after_c[] = { "c", NULL };
 	static const char *const after_nothing[] = { "nothing", NULL };
 	static const struct cloud_step good[] = {
@@ -140,7 +141,7 @@ main(void)
 	static const struct cloud_step failing[] = {
 		{ "a", NULL, step_c },
 		{ "fail", NULL, step_fail },
-		{ "c", after_ab, step_c },
+		{ "c", after_afail, step_c },
 		{ NULL, NULL, NULL }
 	};
 	static const struct cloud_step cycle[] = {
