@@ -343,9 +343,9 @@ check_kind_among(json_t *res, const char *kind, const unsigned char *done)
 	return 0;
 }
 
-/* Each depends_on names the kind of a resource of the record, and the
- * kinds do not depend on each other in a circle (teardown could never
- * start): checked here, before cleanup marks anything. */
+/* The kinds do not depend on each other in a circle (teardown could
+ * never start): checked here, before cleanup marks anything. A kind
+ * that no resource has is no obstacle (nothing to wait for). */
 static int
 check_depends(json_t *res, char **why)
 {
@@ -355,18 +355,6 @@ check_depends(json_t *res, char **why)
 	char *where;
 	int progress;
 
-	json_array_foreach(res, i, r) {
-		json_array_foreach(json_object_get(r, "depends_on"), j, d) {
-			if (check_kind_among(res, json_string_value(d), NULL))
-				continue;
-			where = xprintf("resources[%zu].depends_on[%zu]", i, j);
-			check_fail(why, where, "", "names '%.40s', a kind no "
-			    "resource of the record has",
-			    json_string_value(d));
-			free(where);
-			return -1;
-		}
-	}
 	/* Peel off the resources whose dependencies are all peeled. */
 	done = xcalloc(n > 0 ? n : 1, 1);
 	do {

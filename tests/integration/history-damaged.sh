@@ -132,8 +132,6 @@ damage 'runs\[0\]\.results is a number, not a string or null' "a run whose resul
 	'r["runs"] = [{"results": 5}]'
 damage 'the file holds an array, not a fanout record' "a record that is a list" \
 	'r = [r]'
-damage "resources\\[2\\]\\.depends_on\\[1\\] names 'subnet', a kind no resource of the record has" \
-	"depends_on naming a kind the record lacks" 'r["resources"][2]["depends_on"][1] = "subnet"'
 damage 'resources\[0\]\.depends_on makes the resources depend on each other in a circle' \
 	"depends_on in a circle" 'r["resources"][0]["depends_on"] = ["instance"]'
 
