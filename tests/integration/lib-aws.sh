@@ -88,3 +88,20 @@ proxy_start() {
 	PROXY_URL="http://127.0.0.1:$PROXY_PORT"
 }
 proxy_stop() { kill "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null; }
+
+# What EC2 holds of one run set, by its tag (aws CLI): "instance-states
+# security-groups key-pairs", e.g. "stopped 1 1"; "- 0 0" when nothing.
+set_of() {
+	_f="Name=tag:fanout:run-set,Values=$1"
+	_i=$(awsq ec2 describe-instances --filters "$_f" \
+		--query 'Reservations[].Instances[].State.Name' | tr -s '\t\n' ' ' |
+		sed 's/ *$//')
+	_s=$(awsq ec2 describe-security-groups --filters "$_f" \
+		--query 'SecurityGroups[].GroupId' | wc -w)
+	_k=$(awsq ec2 describe-key-pairs --filters "$_f" \
+		--query 'KeyPairs[].KeyPairId' | wc -w)
+	echo "${_i:--} $_s $_k"
+}
+set_is() { [ "$(set_of "$1")" = "$2" ]; }
+# The state of run set $1's record is $2.
+state_is() { [ "$(rec_get "$1" 'r["state"]')" = "$2" ]; }

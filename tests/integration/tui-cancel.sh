@@ -18,20 +18,6 @@ sshd_setup 127.0.0.1
 sshd_start
 sshd_as_bastion
 
-# What EC2 holds of one run set, by its tag (aws CLI): "instance-states
-# security-groups key-pairs", e.g. "stopped 1 1"; "- 0 0" when nothing.
-set_of() {
-	_f="Name=tag:fanout:run-set,Values=$1"
-	_i=$(awsq ec2 describe-instances --filters "$_f" \
-		--query 'Reservations[].Instances[].State.Name' | tr -s '\t\n' ' ' |
-		sed 's/ *$//')
-	_s=$(awsq ec2 describe-security-groups --filters "$_f" \
-		--query 'SecurityGroups[].GroupId' | wc -w)
-	_k=$(awsq ec2 describe-key-pairs --filters "$_f" \
-		--query 'KeyPairs[].KeyPairId' | wc -w)
-	echo "${_i:--} $_s $_k"
-}
-state_is() { [ "$(rec_get "$1" 'r["state"]')" = "$2" ]; }
 
 ex=$(example sleep)
 TMUX_PASS_ENV="HOME AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION

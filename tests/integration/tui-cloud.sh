@@ -113,7 +113,6 @@ tmux_expect "Tear down what was made\\? t = tear down, k = keep it" "c asks what
 tmux_keys t
 tmux_expect "cancelled: run set $id2 torn down" "the cancel ends with the teardown, and says so" 60
 tmux_absent "connection refused" "the cancel is not reported as a failure to connect"
-state_is() { [ "$(rec_get "$1" 'r["state"]')" = "$2" ]; }
 wait_for 30 state_is "$id2" deleted
 is "0 0 0" "$(tagged_counts)" "t: EC2 holds nothing of the cancelled create"
 is deleted "$(rec_get "$id2" 'r["state"]')" "and its record says deleted"
