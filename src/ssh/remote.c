@@ -504,7 +504,8 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 	r.so.expected_fp = o->expected_fp;
 	r.so.connect_timeout = o->connect_timeout > 0 ? o->connect_timeout :
 	    300;
-	r.so.auth_grace = r.so.connect_timeout >= 120 ? 60 : 0;
+	r.so.auth_grace = o->auth_grace < r.so.connect_timeout ?
+	    o->auth_grace : r.so.connect_timeout;
 	r.so.sink = o->sink;
 
 	t0 = time_mono();

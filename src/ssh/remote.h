@@ -23,6 +23,11 @@ struct remote_opts {
 					 * trust on first use */
 	double		 connect_timeout; /* seconds to wait for sshd;
 					   * 0 = 300 (a booting VM) */
+	double		 auth_grace;	/* seconds a refused key is tried
+					 * again: a fresh VM whose sshd is up
+					 * before its key is installed; 0 (a
+					 * machine of one's own): refused at
+					 * once */
 	const char	*project_dir;
 	long		 files;		/* first N inputs; 0 = the project's */
 	int		 workers;	/* per node; 0 = the project's */

@@ -47,6 +47,11 @@ wizard_run_bastion(struct cloud_run *run, struct local_result *out,
 			return -1;
 		}
 	}
+	/* A fresh VM may refuse its key until its start-up script has
+	 * installed it: half the wait, at most a minute. */
+	ro.auth_grace = ro.connect_timeout > 0 ? ro.connect_timeout / 2 : 60;
+	if (ro.auth_grace > 60)
+		ro.auth_grace = 60;
 	known = history_file(run->id, ".known_hosts");
 	memset(&rr, 0, sizeof rr);
 	ro.known_hosts = known;
