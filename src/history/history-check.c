@@ -327,8 +327,7 @@ check_each(json_t *o, const char *key, const struct check_field *f,
 	return 0;
 }
 
-/* Non-zero when a resource of res (other than skip, and not in done)
- * has kind. */
+/* Non-zero when a resource of res not yet peeled off (done) has kind. */
 static int
 check_kind_among(json_t *res, const char *kind, const unsigned char *done)
 {
@@ -336,8 +335,7 @@ check_kind_among(json_t *res, const char *kind, const unsigned char *done)
 	size_t i;
 
 	json_array_foreach(res, i, r) {
-		if ((done == NULL || !done[i]) &&
-		    strcmp(history_str(r, "kind", ""), kind) == 0)
+		if (!done[i] && strcmp(history_str(r, "kind", ""), kind) == 0)
 			return 1;
 	}
 	return 0;

@@ -67,9 +67,7 @@ struct record_list {
 /* The error of an attempt whose last line is no JSON object. */
 #define RECORD_BADJSON_ERROR "the last line of output is not a JSON object"
 
-/* How much of a failed attempt's stderr is read (its end), and how long
- * the line kept from it may be (bytes). */
-#define RECORD_TAIL_READ	4096
+/* How long the stderr line kept from a failed attempt may be (bytes). */
 #define RECORD_TAIL_MAX		200
 
 const char	*record_status_name(enum record_status);
