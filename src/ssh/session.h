@@ -44,6 +44,11 @@ struct ssh_opts {
 	double		 io_timeout;	/* seconds without any traffic before
 					 * a session counts as lost; 0 = 60 */
 	struct sink	*sink;		/* log lines; polled for cancel */
+	/* When set, host:port is reached through this host (as OpenSSH's
+	 * ProxyJump): a session to it, a direct-tcpip channel from it to
+	 * host:port, and this session over that channel. A cluster's nodes
+	 * take SSH from their head only. */
+	const struct ssh_opts *jump;
 };
 
 /* Connects and authenticates. On success returns the session and, in
