@@ -13,6 +13,7 @@
 #include "run/local.h"
 #include "run/pool.h"
 #include "sink-text.h"
+#include "engine/engine.h"
 #include "ssh/remote.h"
 #include "util/fs.h"
 #include "util/xmalloc.h"
@@ -114,6 +115,7 @@ cmd_run_remote(const struct local_opts *lo, const char *address,
 	struct remote_opts ro;
 	struct remote_result rr;
 	char *user = NULL, *host = NULL, *known = NULL, *cache = NULL;
+	json_t *entry;
 	double started = time_now();
 	enum local_status ls = LOCAL_BAD_INPUT;
 	int port = 0;
@@ -133,10 +135,6 @@ cmd_run_remote(const struct local_opts *lo, const char *address,
 	}
 	known = history_file("known_hosts", "");
 	memset(&ro, 0, sizeof ro);
-	ro.host = host;
-	ro.port = port;
-	ro.user = user != NULL ? user : getenv("USER");
-	ro.key_file = key;
 	ro.known_hosts = known;
 	ro.upload_cache = cache = cmd_run_cache(address, lo->project_dir);
 	ro.connect_timeout = 30;
@@ -146,12 +144,19 @@ cmd_run_remote(const struct local_opts *lo, const char *address,
 	ro.nodes = 1;
 	ro.results = lo->results;
 	ro.sink = lo->sink;
-	if (ro.user == NULL) {
+	if (user == NULL && getenv("USER") == NULL) {
 		xasprintf(cause, "--host %s: say which user logs in "
 		    "(user@host)", address);
 		goto out;
 	}
-	ls = remote_run(&ro, &rr, cause);
+	/* The bastion engine's run, on a host entry as a record has. */
+	entry = json_pack("{s:s, s:s, s:s, s:s, s:i, s:b}", "role", "head",
+	    "name", host, "user", user != NULL ? user : getenv("USER"), "host",
+	    host, "port", port, "pinned", 1);
+	if (key != NULL)
+		json_object_set_new(entry, "key_file", json_string(key));
+	ls = engine_bastion_host(entry, &ro, &rr, cause);
+	json_decref(entry);
 	if (ls == LOCAL_OK) {
 		*lr = rr.lr;
 		memset(&rr.lr, 0, sizeof rr.lr);

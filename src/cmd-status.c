@@ -39,10 +39,14 @@ cmd_status_exec(int argc, char **argv)
 	if (json_object_get(rec, "region") != NULL)
 		printf("Where:   %s %s\n", history_str(rec, "provider", ""),
 		    history_str(rec, "region", ""));
-	if ((ssh = json_object_get(rec, "ssh")) != NULL)
-		printf("Bastion: %s@%s (key %s)\n",
+	json_array_foreach(json_object_get(rec, "hosts"), i, ssh) {
+		printf("%-8s %s@%s (%s%s%s)\n", strcmp(history_str(ssh, "role",
+		    ""), "head") == 0 ? "Head:" : "Node:",
 		    history_str(ssh, "user", ""), history_str(ssh, "host", "-"),
-		    history_str(ssh, "key_file", ""));
+		    history_str(ssh, "name", ""), history_str(ssh, "private_ip",
+		    NULL) != NULL ? ", private address " : "",
+		    history_str(ssh, "private_ip", ""));
+	}
 	printf("Cost so far: about $%.4f\n", cmd_record_cost(rec));
 	json_array_foreach(json_object_get(rec, "resources"), i, res) {
 		printf("  %-15s %-26s %-22s %s\n", history_str(res, "kind", ""),

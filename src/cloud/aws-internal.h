@@ -24,7 +24,10 @@ struct aws_state {
 	char	*instance_id;
 };
 
-extern const struct cloud_step aws_create_steps[];
+extern const struct cloud_step aws_base_steps[];
+extern const struct cloud_step aws_head_steps[];
+/* The login user of the images fanout starts (Amazon Linux 2023). */
+#define AWS_LOGIN_USER	"ec2-user"
 
 void	*aws_state_new(void);
 void	 aws_state_free(void *);

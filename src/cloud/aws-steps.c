@@ -1,6 +1,7 @@
 /* The AWS create steps: identity, public address, network and image at
- * once; then key pair and security group at once; then the bastion, and
- * the wait until it runs (see aws_create_steps at the end). */
+ * once; then key pair and security group at once (the base block); then
+ * the bastion, and the wait until it runs (the head block). The blocks'
+ * step tables are at the end. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -213,14 +214,8 @@ step_key_pair(struct cloud_run *run, char **cause)
 	rc = aws_write_key(path, key, cause);
 	explicit_bzero(key, strlen(key));
 	free(key);
-	if (rc == 0) {
-		pthread_mutex_lock(&run->lock);
-		json_object_set_new(run->rec, "ssh", json_pack("{s:s, s:s, "
-		    "s:n, s:n, s:n}", "key_file", path, "user", "ec2-user",
-		    "host", "instance_id", "host_key"));
-		pthread_mutex_unlock(&run->lock);
+	if (rc == 0)
 		rc = cloud_created(run, res, id, cause);
-	}
 	free(path);
 	free(id);
 	return rc;
@@ -541,20 +536,18 @@ int
 aws_record_address(struct cloud_run *run, json_t *res,
     const struct aws_instance *in, char **cause)
 {
-	json_t *ssh;
-	int rc;
+	const char *role, *name;
 
 	pthread_mutex_lock(&run->lock);
 	json_object_set_new(res, "public_ip", in->public_ip != NULL ?
 	    json_string(in->public_ip) : json_null());
-	if ((ssh = json_object_get(run->rec, "ssh")) != NULL) {
-		json_object_set_new(ssh, "host", in->public_ip != NULL ?
-		    json_string(in->public_ip) : json_null());
-		json_object_set_new(ssh, "instance_id", json_string(in->id));
-	}
-	rc = history_save(run->rec, cause);
+	name = history_str(res, "name", "bastion");
+	role = history_str(res, "role", strcmp(name, "bastion") == 0 ?
+	    "head" : "compute");
 	pthread_mutex_unlock(&run->lock);
-	return rc;
+	return cloud_host_put(run, role, name, in->id, in->public_ip,
+	    in->private_ip, history_str(res, "login_user", AWS_LOGIN_USER),
+	    cause);
 }
 
 static int
@@ -585,13 +578,20 @@ static const char *const after_keys[] = { "key pair", "security group",
     NULL };
 static const char *const after_bastion[] = { "bastion", NULL };
 
-const struct cloud_step aws_create_steps[] = {
+/* CLOUD_BLOCK_BASE: who and where, then the key pair and the head's
+ * group at once. */
+const struct cloud_step aws_base_steps[] = {
 	{ "identity", NULL, step_identity },
 	{ "public address", NULL, step_checkip },
 	{ "network", NULL, step_network },
 	{ "image", NULL, step_image },
 	{ "key pair", after_wave1, step_key_pair },
 	{ "security group", after_wave1, step_security_group },
+	{ NULL, NULL, NULL }
+};
+
+/* CLOUD_BLOCK_HEAD: the bastion, and the wait until it runs. */
+const struct cloud_step aws_head_steps[] = {
 	{ "bastion", after_keys, step_bastion },
 	{ "bastion running", after_bastion, step_bastion_running },
 	{ NULL, NULL, NULL }

@@ -441,6 +441,7 @@ ec2_instance_read(xmlNodePtr it, struct aws_instance *in)
 	in->id = xml_child_text(it, "instanceId");
 	in->state = xml_text(it, "instanceState/name");
 	in->public_ip = xml_child_text(it, "ipAddress");
+	in->private_ip = xml_child_text(it, "privateIpAddress");
 	in->http_tokens = xml_text(it, "metadataOptions/httpTokens");
 }
 
@@ -542,6 +543,7 @@ aws_instance_free(struct aws_instance *in)
 	free(in->id);
 	free(in->state);
 	free(in->public_ip);
+	free(in->private_ip);
 	free(in->http_tokens);
 	memset(in, 0, sizeof *in);
 }

@@ -21,6 +21,7 @@ struct aws_instance {
 	char	*id;
 	char	*state;		/* pending, running, stopped, terminated... */
 	char	*public_ip;	/* or NULL */
+	char	*private_ip;	/* in its subnet, or NULL */
 	char	*http_tokens;	/* metadata options: "required" */
 };
 

@@ -166,3 +166,43 @@ cloud_checkip(char **cause)
 	http_response_free(&resp);
 	return ip;
 }
+
+int
+cloud_host_put(struct cloud_run *run, const char *role, const char *name,
+    const char *instance_id, const char *public_ip, const char *private_ip,
+    const char *user, char **cause)
+{
+	json_t *hosts, *h, *old = NULL, *v;
+	char *key = history_file(run->id, ".key");
+	size_t i;
+	int rc;
+
+	h = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s}", "role", role,
+	    "name", name, "instance_id", instance_id, "host", public_ip,
+	    "private_ip", private_ip, "user", user, "key_file", key);
+	free(key);
+	pthread_mutex_lock(&run->lock);
+	if (!json_is_array(hosts = json_object_get(run->rec, "hosts"))) {
+		hosts = json_array();
+		json_object_set_new(run->rec, "hosts", hosts);
+	}
+	json_array_foreach(hosts, i, v) {
+		if (strcmp(history_str(v, "name", ""), name) == 0) {
+			old = v;
+			break;
+		}
+	}
+	if (old != NULL) {
+		/* The same machine keeps its host key; a new one (another
+		 * instance under the name) is trusted anew. */
+		if ((v = json_object_get(old, "host_key")) != NULL &&
+		    instance_id != NULL && strcmp(history_str(old,
+		    "instance_id", ""), instance_id) == 0)
+			json_object_set(h, "host_key", v);
+		json_array_set_new(hosts, i, h);
+	} else
+		json_array_append_new(hosts, h);
+	rc = cloud_save_locked(run, cause);
+	pthread_mutex_unlock(&run->lock);
+	return rc;
+}

@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <pthread.h>
 
+struct engine;
 struct sink;
 struct provider;
 
@@ -33,6 +34,7 @@ enum cloud_err {
  * written by one step and read by later waves only. */
 struct cloud_run {
 	const struct provider	*provider;
+	const struct engine	*engine;	/* where the tasks run */
 	void			*session;	/* provider's open() result */
 	json_t			*rec;		/* the history record */
 	pthread_mutex_t		 lock;		/* guards rec and sink */
@@ -50,6 +52,23 @@ struct cloud_step {
 	int			(*run)(struct cloud_run *, char **cause);
 };
 
+/* The provider's building blocks: each a step table; an engine names the
+ * blocks it needs (engine.h) and a create runs the steps of those blocks
+ * and the engine's set-up steps in one graph, each as soon as the steps
+ * it names in "after" are done (a block's steps may name steps of the
+ * blocks it is always used with: FLEET names BASE's). */
+enum cloud_block {
+	CLOUD_BLOCK_BASE,	/* identity, address, network, image, key pair,
+				 * the head's security group (SSH from the
+				 * caller's /32) */
+	CLOUD_BLOCK_HEAD,	/* one VM, the head ("bastion"): steps
+				 * "bastion", "bastion running" */
+	CLOUD_BLOCK_FLEET,	/* N compute VMs (answers "nodes") from one
+				 * template in a group of their own: ends with
+				 * step "nodes running" */
+	CLOUD_BLOCKS
+};
+
 struct provider {
 	const char	*name;			/* "aws" */
 	/* The resource kinds it makes (and finds and deletes), NULL-ended;
@@ -61,9 +80,10 @@ struct provider {
 	const char	*(*region)(void *);
 	/* {"identity": "...", "resources": [...], "hourly_usd": n}. */
 	json_t		*(*plan)(void *, json_t *answers, char **cause);
-	/* The create steps, ending with a {NULL} entry; state_new/free
-	 * make and free cloud_run.state. */
-	const struct cloud_step	*create_steps;
+	/* The steps of each block, each ending with a {NULL} entry (NULL:
+	 * the provider lacks the block); state_new/free make and free
+	 * cloud_run.state. */
+	const struct cloud_step	*blocks[CLOUD_BLOCKS];
 	void		*(*state_new)(void);
 	void		 (*state_free)(void *);
 	/* For a resource in state intent (crash between the call and the
@@ -115,6 +135,14 @@ int	 cloud_record_set(struct cloud_run *, const char *key, json_t *value,
 /* res[key] = value (stolen), saved. */
 int	 cloud_resource_set(struct cloud_run *, json_t *res, const char *key,
 	    json_t *value, char **cause);
+
+/* Records a host the run can reach (rec["hosts"], see engine.h): the
+ * entry of that name is replaced or added, keeping its "host_key"; its
+ * key_file is the run set's (<id>.key beside the record), user the login
+ * user of the host's image. Saved. */
+int	 cloud_host_put(struct cloud_run *, const char *role, const char *name,
+	    const char *instance_id, const char *public_ip,
+	    const char *private_ip, const char *user, char **cause);
 
 /* The caller's public IPv4 address from $FANOUT_CHECKIP_URL (default
  * https://checkip.amazonaws.com), or NULL with a cause. */

@@ -51,7 +51,8 @@ static const struct check_field check_record[] = {
 	{ "network", CHECK_OBJECT_NULL, 0 },
 	{ "ssh_cidr", CHECK_TEXT_NULL, 0 },
 	{ "image", CHECK_TEXT_NULL, 0 },
-	{ "ssh", CHECK_OBJECT, 0 },
+	{ "ssh", CHECK_OBJECT, 0 },	/* before hosts: migrated on load */
+	{ "hosts", CHECK_ARRAY, 0 },
 	{ NULL, 0, 0 }
 };
 
@@ -103,6 +104,22 @@ static const struct check_field check_ssh[] = {
 	{ "host_key", CHECK_TEXT_NULL, 0 },
 	{ NULL, 0, 0 }
 };
+
+/* A host of the run set (engine.h: engine_host). */
+static const struct check_field check_host[] = {
+	{ "role", CHECK_STRING, 1 },
+	{ "name", CHECK_STRING, 1 },
+	{ "user", CHECK_STRING, 1 },
+	{ "key_file", CHECK_TEXT_NULL, 0 },
+	{ "instance_id", CHECK_TEXT_NULL, 0 },
+	{ "host", CHECK_TEXT_NULL, 0 },
+	{ "private_ip", CHECK_TEXT_NULL, 0 },
+	{ "port", CHECK_COUNT, 0 },
+	{ "host_key", CHECK_TEXT_NULL, 0 },
+	{ NULL, 0, 0 }
+};
+
+static const char *const check_roles[] = { "head", "compute", NULL };
 
 /* The answers a resume reads again (the rest is the create's). */
 static const struct check_field check_answers[] = {
@@ -416,6 +433,40 @@ check_resources(json_t *rec, char **why)
 	return check_depends(json_object_get(rec, "resources"), why);
 }
 
+/* rec["hosts"]: each a host with a known role, a port that is one, and
+ * a name no other host has. */
+static int
+check_hosts(json_t *rec, char **why)
+{
+	json_t *hosts = json_object_get(rec, "hosts"), *h, *o;
+	char *where;
+	size_t i, j;
+	int rc;
+
+	if (check_each(rec, "hosts", check_host, why) != 0)
+		return -1;
+	json_array_foreach(hosts, i, h) {
+		where = xprintf("hosts[%zu].", i);
+		rc = check_one_of(history_str(h, "role", ""), check_roles,
+		    where, "role", why);
+		if (rc == 0 && json_integer_value(json_object_get(h, "port")) >
+		    65535)
+			rc = check_fail(why, where, "port", "is not a port");
+		for (j = 0; rc == 0 && j < i; j++) {
+			o = json_array_get(hosts, j);
+			if (strcmp(history_str(o, "name", ""),
+			    history_str(h, "name", "")) == 0)
+				rc = check_fail(why, where, "name", "is '%.40s' "
+				    "as hosts[%zu].name", history_str(h,
+				    "name", ""), j);
+		}
+		free(where);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
 int
 history_check(json_t *rec, const char *id, char **why)
 {
@@ -453,6 +504,8 @@ history_check(json_t *rec, const char *id, char **why)
 		return -1;
 	if ((v = json_object_get(rec, "ssh")) != NULL &&
 	    check_fields(v, check_ssh, "ssh.", why) != 0)
+		return -1;
+	if (check_hosts(rec, why) != 0)
 		return -1;
 	if ((v = json_object_get(rec, "answers")) != NULL &&
 	    check_fields(v, check_answers, "answers.", why) != 0)

@@ -266,6 +266,32 @@ history_save(json_t *rec, char **cause)
 	return rc;
 }
 
+/* Records before clusters had one "ssh" block (the bastion); now a list
+ * of hosts with roles. A checked record's block becomes the head. */
+static void
+history_migrate(json_t *rec)
+{
+	json_t *ssh = json_object_get(rec, "ssh"), *h;
+
+	if (ssh == NULL)
+		return;
+	if (json_object_get(rec, "hosts") == NULL) {
+		h = json_pack("{s:s, s:s, s:O, s:O}", "role", "head", "name",
+		    "bastion", "user", json_object_get(ssh, "user"),
+		    "key_file", json_object_get(ssh, "key_file"));
+		if (history_str(ssh, "instance_id", NULL) != NULL)
+			json_object_set(h, "instance_id",
+			    json_object_get(ssh, "instance_id"));
+		if (history_str(ssh, "host", NULL) != NULL)
+			json_object_set(h, "host", json_object_get(ssh, "host"));
+		if (history_str(ssh, "host_key", NULL) != NULL)
+			json_object_set(h, "host_key",
+			    json_object_get(ssh, "host_key"));
+		json_object_set_new(rec, "hosts", json_pack("[o]", h));
+	}
+	json_object_del(rec, "ssh");
+}
+
 static json_t *
 history_load_path(const char *path, const char *id, char **cause)
 {
@@ -286,6 +312,7 @@ history_load_path(const char *path, const char *id, char **cause)
 		json_decref(rec);
 		return NULL;
 	}
+	history_migrate(rec);
 	return rec;
 }
 

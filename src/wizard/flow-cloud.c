@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cloud/provider.h"
+#include "engine/engine.h"
 #include "event.h"
 #include "flows.h"
 #include "history/history.h"
@@ -14,8 +15,104 @@
 #include "util/xmalloc.h"
 #include "wizard/wizard.h"
 
-int	(*wizard_bastion_hook)(struct cloud_run *, struct local_result *,
-	    char **cause);
+/* A step table made of a provider's blocks and an engine's set-up. */
+struct flow_steps {
+	struct cloud_step	 *steps;	/* {NULL}-ended */
+	const char		***afters;	/* filtered "after" lists */
+	size_t			  n;
+};
+
+static int
+flow_steps_has(const struct flow_steps *fs, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < fs->n; i++) {
+		if (strcmp(fs->steps[i].name, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+flow_steps_add(struct flow_steps *fs, const struct cloud_step *t)
+{
+	for (; t != NULL && t->name != NULL; t++) {
+		fs->steps = xreallocarray(fs->steps, fs->n + 2,
+		    sizeof *fs->steps);
+		fs->steps[fs->n++] = *t;
+		memset(&fs->steps[fs->n], 0, sizeof fs->steps[fs->n]);
+	}
+}
+
+/* The create's steps: the provider's blocks the engine needs, then the
+ * engine's set-up (setup_only: the set-up alone, as a resume runs it,
+ * its "after" names of steps not in the table dropped). */
+static void
+flow_steps_make(struct flow_steps *fs, const struct provider *p,
+    const struct engine *e, int setup_only)
+{
+	const char **after;
+	size_t i, j, k;
+	int b;
+
+	memset(fs, 0, sizeof *fs);
+	for (b = 0; b < CLOUD_BLOCKS && !setup_only; b++) {
+		if (e->blocks & (1u << b))
+			flow_steps_add(fs, p->blocks[b]);
+	}
+	flow_steps_add(fs, e->setup);
+	if (fs->steps == NULL)
+		fs->steps = xcalloc(1, sizeof *fs->steps);
+	fs->afters = xcalloc(fs->n + 1, sizeof *fs->afters);
+	for (i = 0; i < fs->n; i++) {
+		for (k = 0; fs->steps[i].after != NULL &&
+		    fs->steps[i].after[k] != NULL; k++)
+			;
+		after = xcalloc(k + 1, sizeof *after);
+		for (j = k = 0; fs->steps[i].after != NULL &&
+		    fs->steps[i].after[k] != NULL; k++) {
+			if (flow_steps_has(fs, fs->steps[i].after[k]))
+				after[j++] = fs->steps[i].after[k];
+		}
+		fs->afters[i] = after;
+		fs->steps[i].after = after;
+	}
+}
+
+static void
+flow_steps_free(struct flow_steps *fs)
+{
+	size_t i;
+
+	for (i = 0; i < fs->n; i++)
+		free(fs->afters[i]);
+	free(fs->afters);
+	free(fs->steps);
+}
+
+/* The engine of a create's answers, one this build has whose blocks the
+ * provider makes; else NULL with a cause. */
+static const struct engine *
+flow_engine(json_t *answers, const struct provider *p, char **cause)
+{
+	const struct engine *e = engine_of(answers);
+	int b;
+
+	if (e == NULL) {
+		xasprintf(cause, "engine '%s' is not in this build",
+		    history_str(answers, "engine", "?"));
+		return NULL;
+	}
+	for (b = 0; b < CLOUD_BLOCKS && p != NULL; b++) {
+		if ((e->blocks & (1u << b)) && p->blocks[b] == NULL) {
+			xasprintf(cause, "provider %s cannot run engine %s "
+			    "yet; choose another engine", p->name, e->name);
+			return NULL;
+		}
+	}
+	return e;
+}
 
 /* Checks the answers a create needs; loads the project into pr. */
 int
@@ -37,6 +134,9 @@ wizard_check(json_t *answers, struct project *pr, char **cause)
 		    prov);
 		return -1;
 	}
+	if (flow_engine(answers, provider_find(prov != NULL ? prov : "aws"),
+	    cause) == NULL)
+		return -1;
 	/* The rules of menus/create.yaml, as the form and the CLI apply
 	 * them. */
 	if (wizard_check_answers(answers, cause) != 0)
@@ -84,6 +184,7 @@ run_init(struct cloud_run *run, const struct provider *p, void *session,
 	run->id = history_str(rec, "id", NULL);
 	run->project = history_str(rec, "project", NULL);
 	run->answers = json_object_get(rec, "answers");
+	run->engine = engine_of(run->answers);
 	pthread_mutex_init(&run->lock, NULL);
 }
 
@@ -117,19 +218,107 @@ record_deleted(const char *id)
 	return deleted;
 }
 
-/* Whether rec has a bastion that is made (created) and not torn down. */
+/* Whether rec has a machine that is made (created) and not torn down. */
 static int
-run_has_bastion(json_t *rec)
+run_has_machine(json_t *rec)
 {
 	json_t *res;
 	size_t i;
 
 	json_array_foreach(json_object_get(rec, "resources"), i, res) {
-		if (strcmp(history_str(res, "name", ""), "bastion") == 0 &&
+		if (strcmp(history_str(res, "kind", ""), "instance") == 0 &&
 		    strcmp(history_str(res, "state", ""), "created") == 0)
 			return 1;
 	}
 	return 0;
+}
+
+/* One resource's call of a provider op, on a thread of its own. */
+struct flow_job {
+	struct cloud_run	*run;
+	json_t			*res;
+	int			(*fn)(struct cloud_run *, json_t *, char **);
+	int			 rc;
+	char			*cause;
+	pthread_t		 thread;
+};
+
+static void *
+flow_job_main(void *arg)
+{
+	struct flow_job *j = arg;
+
+	j->rc = j->fn(j->run, j->res, &j->cause);
+	return NULL;
+}
+
+/* Calls fn on each of the n resources at once (independent machines stop,
+ * start and go together), at most 16 at a time. The first failure's
+ * cause. */
+static int
+flow_each(struct cloud_run *run, json_t **res, size_t n,
+    int (*fn)(struct cloud_run *, json_t *, char **), char **cause)
+{
+	struct flow_job *jobs = xcalloc(n > 0 ? n : 1, sizeof *jobs);
+	struct locked_sink ls;
+	size_t i, start, end;
+	int rc = 0;
+
+	wizard_lock_sink(run, &ls);
+	for (start = 0; start < n; start = end) {
+		end = start + 16 < n ? start + 16 : n;
+		for (i = start; i < end; i++) {
+			jobs[i].run = run;
+			jobs[i].res = res[i];
+			jobs[i].fn = fn;
+			if (end - start == 1 || pthread_create(&jobs[i].thread,
+			    NULL, flow_job_main, &jobs[i]) != 0) {
+				flow_job_main(&jobs[i]);
+				jobs[i].thread = pthread_self();
+			}
+		}
+		for (i = start; i < end; i++) {
+			if (!pthread_equal(jobs[i].thread, pthread_self()))
+				pthread_join(jobs[i].thread, NULL);
+		}
+	}
+	wizard_unlock_sink(run, &ls);
+	for (i = 0; i < n; i++) {
+		if (jobs[i].rc != 0 && rc == 0) {
+			rc = -1;
+			*cause = jobs[i].cause;
+			jobs[i].cause = NULL;
+		}
+		free(jobs[i].cause);
+	}
+	free(jobs);
+	return rc;
+}
+
+/* The resources of rec in state (NULL: any), as an array of n. */
+static json_t **
+flow_resources(json_t *rec, const char *state, size_t *n)
+{
+	json_t *res, **out;
+	size_t i;
+
+	out = xcalloc(json_array_size(json_object_get(rec, "resources")) + 1,
+	    sizeof *out);
+	*n = 0;
+	json_array_foreach(json_object_get(rec, "resources"), i, res) {
+		if (state == NULL || strcmp(history_str(res, "state", ""),
+		    state) == 0)
+			out[(*n)++] = res;
+	}
+	return out;
+}
+
+/* The name of the step that stops the machines of run. */
+static const char *
+run_park_step(struct cloud_run *run)
+{
+	return run->engine != NULL && run->engine->nodes ? "stop cluster" :
+	    "stop bastion";
 }
 
 /* Keeps the run set without what costs money: stops the bastion (the
@@ -141,30 +330,32 @@ static int
 run_park(struct cloud_run *run, const char *state, char **cause)
 {
 	const struct provider *p = run->provider;
-	json_t *res;
-	size_t i;
+	const char *step = run_park_step(run);
+	json_t **res;
+	size_t n;
+	int rc;
 
 	if (p->park == NULL)
 		return 0;
-	if (state == NULL && !run_has_bastion(run->rec)) {
-		event_log(run->sink, NULL, "run set %s kept; no bastion was "
+	if (state == NULL && !run_has_machine(run->rec)) {
+		event_log(run->sink, NULL, "run set %s kept; no machine was "
 		    "made: remove the rest with 'fanout cleanup %s'", run->id,
 		    run->id);
 		return 0;
 	}
-	event_step(run->sink, EV_STEP_START, "stop bastion", NULL, 0);
-	json_array_foreach(json_object_get(run->rec, "resources"), i, res) {
-		if (strcmp(history_str(res, "state", ""), "created") != 0)
-			continue;
-		if (p->park(run, res, cause) != 0) {
-			event_step(run->sink, EV_STEP_FAIL, "stop bastion",
-			    *cause, 0);
-			return -1;
-		}
+	event_step(run->sink, EV_STEP_START, step, NULL, 0);
+	pthread_mutex_lock(&run->lock);
+	res = flow_resources(run->rec, "created", &n);
+	pthread_mutex_unlock(&run->lock);
+	rc = flow_each(run, res, n, p->park, cause);
+	free(res);
+	if (rc != 0) {
+		event_step(run->sink, EV_STEP_FAIL, step, *cause, 0);
+		return -1;
 	}
 	if (state != NULL && run_state(run, state, cause) != 0)
 		return -1;
-	event_step(run->sink, EV_STEP_DONE, "stop bastion", NULL, 0);
+	event_step(run->sink, EV_STEP_DONE, step, NULL, 0);
 	if (state != NULL)
 		event_log(run->sink, NULL, "run set %s kept, its bastion "
 		    "stopped: run again with 'fanout resume %s', remove it with "
@@ -236,13 +427,14 @@ run_end(struct cloud_run *run, int ran, int cleanup_after, int made, int rc,
 		    &why) != 0)
 			rc = -1;
 	} else if (cancel == FLOW_CANCEL_KEEP || (ran &&
-	    wizard_bastion_hook != NULL)) {
+	    run->engine != NULL && run->engine->run != NULL)) {
 		if (cancel != 0)
 			event_log(&quiet, NULL, "cancelled: keeping run set %s",
 			    run->id);
 		/* A call cut short may have made its resource all the same
 		 * (a bastion booting): find it, to stop it. */
-		if (!made && run_recover(run, "stop bastion", &why) != 0) {
+		if (!made && run_recover(run, run_park_step(run), &why) !=
+		    0) {
 			event_log(&quiet, NULL, "%s", why);
 			free(why);
 			why = NULL;
@@ -257,21 +449,22 @@ run_end(struct cloud_run *run, int ran, int cleanup_after, int made, int rc,
 	return rc;
 }
 
-/* The SSH part, once the bastion runs (see wizard_bastion_hook); out
- * (may be NULL) gets how the run went. */
+/* The engine's run, once the hosts are up; out (may be NULL) gets how
+ * the run went. */
 static int
 run_hook(struct cloud_run *run, struct local_result *out, char **cause)
 {
 	double t0 = time_mono();
 	int rc;
 
-	if (wizard_bastion_hook == NULL) {
-		event_log(run->sink, NULL, "bastion ready; running the project "
-		    "on it comes with the SSH part (not in this build)");
+	if (run->engine == NULL || run->engine->run == NULL) {
+		event_log(run->sink, NULL, "machines ready; engine %s runs "
+		    "nothing on them", run->engine != NULL ?
+		    run->engine->name : "?");
 		return 0;
 	}
 	event_step(run->sink, EV_STEP_START, "run", NULL, 0);
-	rc = wizard_bastion_hook(run, out, cause);
+	rc = run->engine->run(run, out, cause);
 	event_step(run->sink, rc == 0 ? EV_STEP_DONE : EV_STEP_FAIL, "run",
 	    rc == 0 ? NULL : *cause, time_mono() - t0);
 	return rc;
@@ -283,6 +476,7 @@ wizard_create(json_t *answers, struct sink *sink, char **id,
 {
 	const struct provider *p;
 	struct cloud_run run;
+	struct flow_steps steps;
 	struct project pr;
 	char *why = NULL;
 	json_t *rec, *copy;
@@ -324,7 +518,9 @@ wizard_create(json_t *answers, struct sink *sink, char **id,
 	run_init(&run, p, s, rec, sink);
 	run.state = p->state_new();
 	event_log(sink, NULL, "run set %s in %s", run.id, p->region(s));
-	rc = wizard_run_steps(&run, p->create_steps, cause);
+	flow_steps_make(&steps, p, run.engine, 0);
+	rc = wizard_run_steps(&run, steps.steps, cause);
+	flow_steps_free(&steps);
 	if (rc == 0)
 		rc = run_state(&run, "active", cause);
 	if (rc == 0) {
@@ -334,9 +530,9 @@ wizard_create(json_t *answers, struct sink *sink, char **id,
 		if (do_run)
 			rc = run_hook(&run, out, cause);
 		else if (run_cancel(sink) == 0)
-			event_log(sink, NULL, "run set %s is ready, its bastion "
-			    "running; run the project with 'fanout resume %s'",
-			    run.id, run.id);
+			event_log(sink, NULL, "run set %s is ready, its "
+			    "machines running; run the project with 'fanout "
+			    "resume %s'", run.id, run.id);
 		rc = run_end(&run, do_run, json_is_true(json_object_get(
 		    run.answers, "cleanup_after")), 1, rc, cause);
 	} else if (record_exists(run.id)) {
@@ -499,9 +695,10 @@ wizard_resume_run(const char *id, int do_run, struct sink *sink,
 {
 	const struct provider *p;
 	struct cloud_run run;
+	struct flow_steps steps;
 	const char *state, *kind;
-	json_t *rec, *res;
-	size_t i;
+	json_t *rec, *res, **all;
+	size_t i, n;
 	void *s;
 	int rc = -1, e, lock;
 
@@ -551,19 +748,30 @@ wizard_resume_run(const char *id, int do_run, struct sink *sink,
 			goto out;
 		}
 	}
-	if (i == 0 || !json_is_object(json_object_get(rec, "ssh"))) {
-		xasprintf(cause, "run set %s has no bastion to resume; remove "
-		    "it with 'fanout cleanup %s'", id, id);
+	if (i == 0 || engine_host(rec, "head") == NULL) {
+		xasprintf(cause, "run set %s has no head machine to resume; "
+		    "remove it with 'fanout cleanup %s'", id, id);
 		goto out;
 	}
-	json_array_foreach(json_object_get(rec, "resources"), i, res) {
-		if (p->revive(&run, res, cause) != 0)
-			goto out;
+	if (run.engine == NULL) {
+		xasprintf(cause, "run set %s ran on engine '%s', which this "
+		    "build lacks", id, history_str(run.answers, "engine", "?"));
+		goto out;
 	}
-	if (run_state(&run, "active", cause) != 0)
+	/* The machines start together, then the engine sets them up again
+	 * (daemons after a reboot; quick when nothing changed). */
+	all = flow_resources(rec, NULL, &n);
+	e = flow_each(&run, all, n, p->revive, cause);
+	free(all);
+	if (e != 0)
+		goto out;
+	flow_steps_make(&steps, p, run.engine, 1);
+	e = steps.n > 0 ? wizard_run_steps(&run, steps.steps, cause) : 0;
+	flow_steps_free(&steps);
+	if (e != 0 || run_state(&run, "active", cause) != 0)
 		goto out;
 	if (!do_run) {
-		event_log(sink, NULL, "run set %s is ready, its bastion "
+		event_log(sink, NULL, "run set %s is ready, its machines "
 		    "running", id);
 		rc = 0;
 		goto out;
@@ -642,15 +850,28 @@ run_recover(struct cloud_run *run, const char *step, char **cause)
 	return 0;
 }
 
+/* Deletes one resource and records it deleted (flow_each). */
+static int
+cleanup_one(struct cloud_run *run, json_t *res, char **cause)
+{
+	event_log(run->sink, "cleanup", "deleting %s %s",
+	    history_str(res, "kind", ""), history_str(res, "id",
+	    history_str(res, "name", "")));
+	if (run->provider->destroy(run, res, cause) != 0)
+		return -1;
+	return cloud_deleted(run, res, cause);
+}
+
 /* The cleanup, by a caller that holds the run set (history_hold). */
 static int
 cleanup_held(const char *id, struct sink *sink, char **cause)
 {
 	const struct provider *p;
 	struct cloud_run run;
-	json_t *rec, *res, *pick;
+	json_t *rec, *res, **all;
 	char *ts, *path;
-	size_t i;
+	size_t i, k, n;
+	int e;
 	double t0 = time_mono();
 	void *s;
 	int rc = -1;
@@ -671,24 +892,20 @@ cleanup_held(const char *id, struct sink *sink, char **cause)
 	if (run_recover(&run, "cleanup", cause) != 0)
 		goto out;
 	/* Reverse dependency order: a resource goes once nothing live
-	 * depends on it. */
+	 * depends on it; those that nothing live depends on go at once. */
 	for (;;) {
-		pick = NULL;
-		json_array_foreach(json_object_get(rec, "resources"), i, res) {
-			if (strcmp(history_str(res, "state", ""),
-			    "deleted") != 0 && !has_live_dependent(rec, res)) {
-				pick = res;
-				break;
-			}
+		all = flow_resources(rec, NULL, &n);
+		for (i = k = 0; i < n; i++) {
+			if (strcmp(history_str(all[i], "state", ""),
+			    "deleted") != 0 && !has_live_dependent(rec, all[i]))
+				all[k++] = all[i];
 		}
-		if (pick == NULL)
-			break;
-		event_log(sink, "cleanup", "deleting %s %s",
-		    history_str(pick, "kind", ""), history_str(pick, "id",
-		    history_str(pick, "name", "")));
-		if (p->destroy(&run, pick, cause) != 0 ||
-		    cloud_deleted(&run, pick, cause) != 0)
+		e = k > 0 ? flow_each(&run, all, k, cleanup_one, cause) : 0;
+		free(all);
+		if (e != 0)
 			goto out;
+		if (k == 0)
+			break;
 	}
 	json_array_foreach(json_object_get(rec, "resources"), i, res) {
 		if (strcmp(history_str(res, "state", ""), "deleted") != 0) {

@@ -236,7 +236,6 @@ wizard_register(void)
 	flow_ops.cleanup = wizard_cleanup;
 	flow_ops.orphans = wizard_orphans;
 	flow_ops.cleanup_orphans = wizard_cleanup_orphans;
-	wizard_bastion_hook = wizard_run_bastion;
 	wizard_menus_register();
 }
 

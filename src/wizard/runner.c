@@ -14,13 +14,6 @@
 #include "util/xmalloc.h"
 #include "wizard/wizard.h"
 
-/* A sink that takes a lock around the front end's sink. */
-struct locked_sink {
-	struct sink	 sink;		/* what steps see */
-	struct sink	*inner;		/* the front end's sink */
-	pthread_mutex_t	 lock;
-};
-
 static void
 locked_emit(struct sink *s, const struct event *ev)
 {
@@ -41,6 +34,24 @@ locked_cancelled(struct sink *s)
 	c = event_cancelled(ls->inner);
 	pthread_mutex_unlock(&ls->lock);
 	return c;
+}
+
+void
+wizard_lock_sink(struct cloud_run *run, struct locked_sink *ls)
+{
+	ls->inner = run->sink;
+	ls->sink.emit = locked_emit;
+	ls->sink.cancelled = locked_cancelled;
+	ls->sink.data = ls;
+	pthread_mutex_init(&ls->lock, NULL);
+	run->sink = &ls->sink;
+}
+
+void
+wizard_unlock_sink(struct cloud_run *run, struct locked_sink *ls)
+{
+	run->sink = ls->inner;
+	pthread_mutex_destroy(&ls->lock);
 }
 
 enum job_state {
@@ -270,7 +281,6 @@ wizard_run_steps(struct cloud_run *run, const struct cloud_step *steps,
     char **cause)
 {
 	struct locked_sink ls;
-	struct sink *outer = run->sink;
 	struct runner r;
 	struct step_job *j;
 	int *reap;
@@ -295,12 +305,7 @@ wizard_run_steps(struct cloud_run *run, const struct cloud_step *steps,
 	waiting = r.n;
 	pthread_mutex_init(&r.lock, NULL);
 	pthread_cond_init(&r.cond, NULL);
-	ls.inner = outer;
-	ls.sink.emit = locked_emit;
-	ls.sink.cancelled = locked_cancelled;
-	ls.sink.data = &ls;
-	pthread_mutex_init(&ls.lock, NULL);
-	run->sink = &ls.sink;
+	wizard_lock_sink(run, &ls);
 
 	for (;;) {
 		/* Waits for a step to end, unless none runs. */
@@ -362,8 +367,7 @@ wizard_run_steps(struct cloud_run *run, const struct cloud_step *steps,
 		rc = -1;
 	}
 
-	run->sink = outer;
-	pthread_mutex_destroy(&ls.lock);
+	wizard_unlock_sink(run, &ls);
 	pthread_cond_destroy(&r.cond);
 	pthread_mutex_destroy(&r.lock);
 	for (i = 0; i < r.n; i++)

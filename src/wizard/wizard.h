@@ -6,6 +6,9 @@
 #define FANOUT_WIZARD_H
 
 #include <jansson.h>
+#include <pthread.h>
+
+#include "event.h"
 
 struct cloud_run;
 struct provider;
@@ -14,18 +17,17 @@ struct local_result;
 struct project;
 struct sink;
 
-/* THE SSH HOOK: when set, called once the bastion is running, at the end
- * of a create and of a resume ("wait for SSH, set up, upload, run,
- * download"). Everything it needs is in run->rec: "region", "ssh"
- * {"key_file","user","host","instance_id","host_key"}, "answers",
- * "project_dir". When the run ended (tasks may have failed), it fills
- * *out (may be NULL) with how it went. NULL means the flow ends there. */
-extern int	(*wizard_bastion_hook)(struct cloud_run *,
-		    struct local_result *out, char **cause);
-/* The hook as built: remote_run (src/ssh/remote.h) on the bastion
- * ($FANOUT_BASTION_ADDRESS=[user@]host:port overrides its address). */
-int	 wizard_run_bastion(struct cloud_run *, struct local_result *out,
-	     char **cause);
+/* A sink that takes a lock around another: while it is run->sink,
+ * several threads may emit to it (the steps of a graph, the machines of a
+ * cluster stopping at once). */
+struct locked_sink {
+	struct sink	 sink;		/* what the threads see */
+	struct sink	*inner;		/* the front end's sink */
+	pthread_mutex_t	 lock;
+};
+/* Makes run->sink a locked_sink around it, until wizard_unlock_sink. */
+void	 wizard_lock_sink(struct cloud_run *, struct locked_sink *);
+void	 wizard_unlock_sink(struct cloud_run *, struct locked_sink *);
 
 /* Runs a step table: each step on its own thread, started as soon as all
  * steps it names in "after" are done (not when a whole wave is). Emits

@@ -71,7 +71,7 @@ cleanup_and_check "$id" "cleanup run again"
 fresh
 "$FANOUT" create --no-run "$proj" --yes >"$TEST_TMP/id" 2>/dev/null
 id=$(cat "$TEST_TMP/id")
-ec2q TerminateInstances "InstanceId.1=$(rec_get "$id" 'r["ssh"]["instance_id"]')" >/dev/null
+ec2q TerminateInstances "InstanceId.1=$(rec_get "$id" 'r["hosts"][0]["instance_id"]')" >/dev/null
 "$FANOUT" resume "$id" >/dev/null 2>"$TEST_TMP/resume.err"
 is 1 $? "resume with the bastion terminated exits 1"
 like "$(cat "$TEST_TMP/resume.err")" "instance bastion \(i-[0-9a-f]+\) of run set $id is gone; remove the rest with 'fanout cleanup $id'" \

@@ -24,7 +24,7 @@ is "fanout-$id	ed25519" "$kp" "one ed25519 key pair, tagged with the run set"
 keyfile="$FANOUT_HISTORY_DIR/$id.key"
 is "600" "$(stat -c %a "$keyfile")" "the private key file is 0600"
 like "$(head -1 "$keyfile")" 'BEGIN OPENSSH PRIVATE KEY' "the key file holds the private key"
-is "$keyfile" "$(rec_get "$id" 'r["ssh"]["key_file"]')" "the record names the key file"
+is "$keyfile" "$(rec_get "$id" 'r["hosts"][0]["key_file"]')" "the record names the key file"
 
 # The security group: exactly one ingress rule, tcp 22 from the caller.
 sg=$(rec_get "$id" '[x["id"] for x in r["resources"] if x["kind"]=="security_group"][0]')
@@ -39,10 +39,10 @@ like "$tags" 'sleep-demo' "the security group is tagged with the project"
 # The bastion: tagged, running, IMDSv2 required, encrypted root volume.
 inst=$(awsq ec2 describe-instances --filters "Name=tag:fanout:run-set,Values=$id" \
 	--query 'Reservations[].Instances[].[InstanceId,State.Name,MetadataOptions.HttpTokens,InstanceType,KeyName]')
-iid=$(rec_get "$id" 'r["ssh"]["instance_id"]')
+iid=$(rec_get "$id" 'r["hosts"][0]["instance_id"]')
 is "$iid	running	required	t3.micro	fanout-$id" "$inst" "one tagged t3.micro bastion, running, IMDSv2 required"
 ip=$(awsq ec2 describe-instances --instance-ids "$iid" --query 'Reservations[0].Instances[0].PublicIpAddress')
-is "$ip" "$(rec_get "$id" 'r["ssh"]["host"]')" "the record has the bastion's public IP"
+is "$ip" "$(rec_get "$id" 'r["hosts"][0]["host"]')" "the record has the bastion's public IP"
 ami=$(awsq ssm get-parameter --name /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64 \
 	--query Parameter.Value)
 is "$ami" "$(awsq ec2 describe-instances --instance-ids "$iid" --query 'Reservations[0].Instances[0].ImageId')" \
@@ -59,7 +59,7 @@ like "$hist" "$id +cloud +sleep-demo +active +us-east-1" "history lists the run 
 hj=$("$FANOUT" history --json | python3 -c 'import json,sys; a=json.load(sys.stdin); print(a[0]["id"], a[0]["state"], a[0]["live_resources"])')
 is "$id active 3" "$hj" "history --json: id, state, live resources"
 st=$("$FANOUT" status "$id")
-like "$st" "Bastion: ec2-user@$ip" "status shows the bastion"
+like "$st" "Head: +ec2-user@$ip \\(bastion" "status shows the bastion"
 sj=$("$FANOUT" status "$id" --json | python3 -c 'import json,sys; r=json.load(sys.stdin); print(len(r["resources"]), r["region"])')
 is "3 us-east-1" "$sj" "status --json is the record"
 

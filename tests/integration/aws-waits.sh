@@ -63,7 +63,7 @@ ok $? "create succeeds though the bastion's first 4 status checks failed" ||
 id=$(cat "$TEST_TMP/c2.out")
 is 4 "$(grep -c '^DescribeInstances ' "$TEST_TMP/events.run")" \
 	"the proxy failed 4 status checks"
-iid=$(rec_get "$id" 'r["ssh"]["instance_id"]')
+iid=$(rec_get "$id" 'r["hosts"][0]["instance_id"]')
 is "running" "$(instance_state "$iid")" "the bastion runs"
 proxy_stop
 tidy "$id"
@@ -72,7 +72,7 @@ tidy "$id"
 "$FANOUT" create --no-run "$proj" --yes >"$TEST_TMP/c0.out" 2>/dev/null ||
 	bail "create without faults failed"
 id=$(cat "$TEST_TMP/c0.out")
-iid=$(rec_get "$id" 'r["ssh"]["instance_id"]')
+iid=$(rec_get "$id" 'r["hosts"][0]["instance_id"]')
 awsq ec2 stop-instances --instance-ids "$iid" >/dev/null
 proxy_start --every 0 --fail 'DescribeInstances after=StartInstances count=4'
 via_proxy resume --no-run "$id" >/dev/null 2>"$TEST_TMP/r1.err"

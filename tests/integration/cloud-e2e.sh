@@ -26,7 +26,7 @@ for f in results.csv errors.csv logs.csv performance.txt records.jsonl runtime.p
 	check "cloud results: $f" test -s "$r1/$f"
 done
 is "bastion" "$(rec_get "$id" 'r["runs"][-1]["engine"]')" "the run is recorded with its engine"
-like "$(rec_get "$id" 'r["ssh"]["host_key"]')" '^SHA256:' "the host key seen first is recorded"
+like "$(rec_get "$id" 'r["hosts"][0]["host_key"]')" '^SHA256:' "the host key seen first is recorded"
 
 # The same records as a local run of the same project: same tasks, inputs,
 # statuses and results.
