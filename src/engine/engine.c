@@ -18,6 +18,7 @@ const struct engine engine_local = {
 static const struct engine *const engines[] = {
 	&engine_local,
 	&engine_bastion,
+	&engine_slurm,
 };
 
 const struct engine *

@@ -31,6 +31,10 @@ struct engine {
 					 * create asks how many */
 	unsigned	 blocks;	/* the provider blocks it needs: bits
 					 * 1u << CLOUD_BLOCK_* (provider.h) */
+	const char	*os;		/* the system its VMs run, as
+					 * providers know it: "debian-12"
+					 * (Slurm's packages); NULL: the
+					 * provider's default */
 	/* Host set-up steps run in the create's step graph beside the
 	 * provider's (their "after" may name provider steps: "bastion
 	 * running", "nodes running"); NULL or {NULL}-ended. A resume runs
