@@ -10,7 +10,7 @@
 
 struct run_info {
 	const char	*project;	/* project name */
-	const char	*engine;	/* local, bastion, kubernetes */
+	const char	*engine;	/* local, bastion, slurm */
 	char	       **inputs;	/* every input, by task index */
 	size_t		 ntasks;
 	int		 workers;	/* per node */
