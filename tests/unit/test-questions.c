@@ -113,9 +113,10 @@ test_menus(void)
 	    "cleanup_after", keys, "menu_keys lists them");
 	free(keys);
 	q = menu_question(mu, "engine");
-	ok(q != NULL && q->nchoices == 1 && strcmp(q->choices[0],
-	    "bastion") == 0, "the engine choices are the engines of this "
-	    "build: bastion alone, no kubernetes");
+	ok(q != NULL && q->nchoices == 2 && strcmp(q->choices[0],
+	    "bastion") == 0 && strcmp(q->choices[1], "slurm") == 0,
+	    "the engine choices are the cloud engines of this build: bastion "
+	    "and slurm, no kubernetes");
 	ok(q != NULL && q->choices_from != NULL &&
 	    strcmp(q->choices_from, "engines") == 0,
 	    "they come from the engine table, not from the menu file");
@@ -190,9 +191,9 @@ test_checks(const struct menu *mu, const char *proj, const char *tmp)
 	ok(cause == NULL, "eu-west-1 is a region");
 	free(cause);
 	refused(mu, "engine", "docker", "no engine 'docker' in this build; "
-	    "engines: bastion");
+	    "engines: bastion, slurm");
 	refused(mu, "engine", "kubernetes", "no engine 'kubernetes' in this "
-	    "build; engines: bastion");
+	    "build; engines: bastion, slurm");
 	refused(mu, "provider", "gcp", "one of aws");
 	ok(check(mu, "engine", "bastion", NULL) == NULL,
 	    "bastion is an engine");
@@ -340,13 +341,13 @@ test_answers(const struct menu *mu, const char *proj, const char *tmp)
 	free(text);
 	text = xprintf("project: %s\nnodes: 3\n", proj);
 	answers_refused(mu, tmp, "c2.yaml", text, "c2.yaml:2:8: nodes: "
-	    "'nodes' does not apply to engine 'bastion' (no engine in this "
-	    "build takes it); leave it out", "nodes with the bastion engine "
+	    "'nodes' does not apply to engine 'bastion', only to engine "
+	    "slurm; leave it out or choose one of those", "nodes with the bastion engine "
 	    "is refused");
 	free(text);
 	text = xprintf("project: %s\nengine: kubernetes\n", proj);
 	answers_refused(mu, tmp, "c3.yaml", text, "c3.yaml:2:9: engine: no "
-	    "engine 'kubernetes' in this build; engines: bastion",
+	    "engine 'kubernetes' in this build; engines: bastion, slurm",
 	    "an engine this build lacks is refused");
 	free(text);
 	text = xprintf("project: %s\nregion: zz-nowhere-1\n", proj);
