@@ -15,6 +15,7 @@
 #include "cloud/provider.h"
 #include "cmd-cloud.h"
 #include "cmd.h"
+#include "history/history.h"
 #include "run/local.h"
 #include "run/project.h"
 #include "sink-text.h"
@@ -148,6 +149,8 @@ static void
 create_show_plan(json_t *plan)
 {
 	json_t *r;
+	char *name;
+	long long count;
 	size_t i;
 
 	fprintf(stderr, "Account: %s\nRegion:  %s\nSSH from: %s\n",
@@ -158,14 +161,24 @@ create_show_plan(json_t *plan)
 	    "unknown");
 	fprintf(stderr, "Will create:\n");
 	json_array_foreach(json_object_get(plan, "resources"), i, r) {
-		fprintf(stderr, "  %-16s %s ($%.4f/h)\n",
-		    json_string_value(json_object_get(r, "name")),
-		    json_string_value(json_object_get(r, "detail")),
-		    json_number_value(json_object_get(r, "hourly_usd")));
+		/* A line of several alike ("count": a cluster's nodes) says
+		 * how many; its price is the line's. */
+		count = json_integer_value(json_object_get(r, "count"));
+		name = count > 1 ? xprintf("%lld x %s", count,
+		    history_str(r, "name", "")) :
+		    xstrdup(history_str(r, "name", ""));
+		fprintf(stderr, "  %-16s %s ($%.4f/h%s)\n", name,
+		    history_str(r, "detail", ""),
+		    json_number_value(json_object_get(r, "hourly_usd")),
+		    count > 1 ? " for all" : "");
+		free(name);
 	}
 	fprintf(stderr, "About $%.4f per hour (%s)\n",
 	    json_number_value(json_object_get(plan, "hourly_usd")),
-	    json_string_value(json_object_get(plan, "prices")));
+	    history_str(plan, "prices", ""));
+	fprintf(stderr, "Estimated run: %s\n", history_str(
+	    json_object_get(plan, "estimate"), "text",
+	    "no estimate before the first run"));
 }
 
 static enum cmd_retval

@@ -220,6 +220,16 @@ report_perf(const struct record_list *l, const struct run_info *ri,
 	report_scan_free(&sc);
 }
 
+void
+report_run_numbers(json_t *entry, const struct perf *pf)
+{
+	json_object_set_new(entry, "serial_s", json_real(pf->serial));
+	json_object_set_new(entry, "setup_s", json_real(pf->setup));
+	json_object_set_new(entry, "span_s", json_real(pf->span));
+	json_object_set_new(entry, "nodes", json_integer(pf->nodes));
+	json_object_set_new(entry, "workers", json_integer(pf->workers));
+}
+
 char *
 report_perf_text(const struct perf *pf)
 {

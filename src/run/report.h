@@ -42,6 +42,10 @@ void	report_perf(const struct record_list *, const struct run_info *,
 	    struct perf *);
 /* The efficiency as JSON: a number, or null when there is none. */
 json_t	*report_efficiency_json(const struct perf *);
+/* Adds a run's numbers to its history entry (rec["runs"]): "serial_s",
+ * "setup_s", "span_s", "nodes", "workers" (what the next create's
+ * estimate reads). */
+void	report_run_numbers(json_t *entry, const struct perf *);
 /* The performance table (performance.txt and the CLI summary). */
 char	*report_perf_text(const struct perf *);
 /* Writes results.csv, errors.csv, logs.csv, performance.txt and
