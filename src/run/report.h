@@ -35,7 +35,10 @@ struct perf {
 				 * cancelled ones): no number to show */
 	double	 setup;
 	double	 total;
-	int	 nodes, workers;
+	int	 nodes;		/* the run's, or the hosts that ran tasks
+				 * when more */
+	int	 workers;	/* per node */
+	int	 slots;		/* nodes x workers */
 };
 
 void	report_perf(const struct record_list *, const struct run_info *,
