@@ -150,6 +150,7 @@ create_show_plan(json_t *plan)
 {
 	json_t *r;
 	char *name;
+	double hourly;
 	long long count;
 	size_t i;
 
@@ -167,10 +168,14 @@ create_show_plan(json_t *plan)
 		name = count > 1 ? xprintf("%lld x %s", count,
 		    history_str(r, "name", "")) :
 		    xstrdup(history_str(r, "name", ""));
-		fprintf(stderr, "  %-16s %s ($%.4f/h%s)\n", name,
-		    history_str(r, "detail", ""),
-		    json_number_value(json_object_get(r, "hourly_usd")),
-		    count > 1 ? " for all" : "");
+		hourly = json_number_value(json_object_get(r, "hourly_usd"));
+		if (count > 1)
+			fprintf(stderr, "  %-16s %s ($%.4f/h: %lld x $%.4f)\n",
+			    name, history_str(r, "detail", ""), hourly, count,
+			    hourly / (double)count);
+		else
+			fprintf(stderr, "  %-16s %s ($%.4f/h)\n", name,
+			    history_str(r, "detail", ""), hourly);
 		free(name);
 	}
 	fprintf(stderr, "About $%.4f per hour (%s)\n",
