@@ -93,6 +93,10 @@ static const struct check_field check_run[] = {
 	{ "files_sent", CHECK_COUNT, 0 },
 	{ "bytes_sent", CHECK_COUNT, 0 },
 	{ "efficiency", CHECK_NUMBER, 0 },
+	{ "serial_s", CHECK_NUMBER, 0 },
+	{ "setup_s", CHECK_NUMBER, 0 },
+	{ "span_s", CHECK_NUMBER, 0 },
+	{ "nodes", CHECK_COUNT, 0 },
 	{ NULL, 0, 0 }
 };
 
@@ -129,6 +133,7 @@ static const struct check_field check_answers[] = {
 	{ "region", CHECK_TEXT_NULL, 0 },
 	{ "engine", CHECK_TEXT_NULL, 0 },
 	{ "instance_type", CHECK_TEXT_NULL, 0 },
+	{ "head_instance_type", CHECK_TEXT_NULL, 0 },
 	{ "nodes", CHECK_COUNT, 0 },
 	{ "files", CHECK_COUNT, 0 },
 	{ "cleanup_after", CHECK_BOOL, 0 },

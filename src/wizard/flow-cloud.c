@@ -169,6 +169,11 @@ wizard_plan(json_t *answers, char **cause)
 		return NULL;
 	plan = p->plan(s, answers, cause);
 	p->close(s);
+	if (plan != NULL)
+		json_object_set_new(plan, "estimate", wizard_estimate(answers,
+		    json_is_number(json_object_get(plan, "hourly_usd")) ?
+		    json_number_value(json_object_get(plan, "hourly_usd")) :
+		    -1));
 	return plan;
 }
 
