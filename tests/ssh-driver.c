@@ -16,7 +16,7 @@
  *          -t connect_timeout -f files -w workers -r results -d remote_dir
  *          -i run_id -c cancel_after_tasks -C hash_cache -T (trust it)
  *          -N name -J jump_host:port (same user, known_hosts and timeout)
- *          -j jump_key (default: the -k key) */
+ *          -j jump_key (default: the -k key) -x FILE (cancel once it exists) */
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -36,6 +36,7 @@
 #include "util/xmalloc.h"
 
 static int	driver_cancel_after = -1;
+static const char *driver_cancel_file;	/* -x: cancel once it exists */
 static long long driver_tasks;
 
 static void
@@ -67,6 +68,8 @@ static int
 driver_cancelled(struct sink *sink)
 {
 	(void)sink;
+	if (driver_cancel_file != NULL && access(driver_cancel_file, F_OK) == 0)
+		return 1;
 	return driver_cancel_after >= 0 && driver_tasks >= driver_cancel_after;
 }
 
@@ -218,7 +221,7 @@ main(int argc, char **argv)
 	so.connect_timeout = 10;
 	so.sink = &sink;
 	while ((c = getopt(argc, argv,
-	    "+h:p:u:k:K:F:t:f:w:r:d:i:c:C:TN:J:j:")) != -1) {
+	    "+h:p:u:k:K:F:t:f:w:r:d:i:c:C:TN:J:j:x:")) != -1) {
 		switch (c) {
 		case 'h': so.host = optarg; break;
 		case 'p': so.port = atoi(optarg); break;
@@ -238,6 +241,7 @@ main(int argc, char **argv)
 		case 'N': so.name = optarg; break;
 		case 'J': jump = optarg; break;
 		case 'j': jump_key = optarg; break;
+		case 'x': driver_cancel_file = optarg; break;
 		default: return 2;
 		}
 	}

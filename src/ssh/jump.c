@@ -172,7 +172,8 @@ jump_pump(void *arg)
 		while (uoff < ulen) {
 			n = libssh2_channel_write(j->ch, up + uoff,
 			    ulen - uoff);
-			if (n == LIBSSH2_ERROR_EAGAIN)
+			/* 0: the server's window is shut for now. */
+			if (n == LIBSSH2_ERROR_EAGAIN || n == 0)
 				break;
 			if (n < 0) {
 				jump_broken(j, "forwarding", (int)n);

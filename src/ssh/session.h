@@ -30,8 +30,6 @@ enum ssh_error {
 struct ssh_opts {
 	const char	*host;
 	int		 port;		/* 0 = 22 */
-	const char	*name;		/* what messages call this host
-					 * ("node3", "head"), or NULL */
 	const char	*user;
 	const char	*key_file;	/* private key (ed25519), or NULL */
 	const char	*known_hosts;	/* fanout's own file; NULL: none */
@@ -46,6 +44,8 @@ struct ssh_opts {
 	double		 io_timeout;	/* seconds without any traffic before
 					 * a session counts as lost; 0 = 60 */
 	struct sink	*sink;		/* log lines; polled for cancel */
+	const char	*name;		/* what messages call this host
+					 * ("node3", "head"), or NULL */
 	/* When set, host:port is reached through this host (as OpenSSH's
 	 * ProxyJump): a session to it, a direct-tcpip channel from it to
 	 * host:port, and this session over that channel. A cluster's nodes
@@ -61,7 +61,8 @@ struct ssh_opts {
 	 * connect_timeout was waited); the jump host unable to connect to
 	 * host:port is SSH_ERR_REFUSED and retried like a direct refusal;
 	 * a jump host that does not forward (AllowTcpForwarding no) is
-	 * SSH_ERR_OTHER. Causes name both hops. */
+	 * SSH_ERR_OTHER. Causes name both hops. It (and its strings) must
+	 * stay valid as long as the session. */
 	const struct ssh_opts *jump;
 };
 

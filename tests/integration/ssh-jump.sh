@@ -73,11 +73,12 @@ is "" "$(cat "$TEST_TMP/err")" "nothing new recorded the second time"
 # process of the jump host's sshd, not to the driver. (Below, a jump host
 # that forwards nothing makes the connect fail.)
 jdrv exec "set -- \$SSH_CONNECTION; echo \"client=\$1:\$2\"; while [ ! -e $TEST_TMP/proved ]; do sleep 0.05; done" \
-    >"$TEST_TMP/out" 2>/dev/null &
+    >"$TEST_TMP/out" 2>"$TEST_TMP/err" &
 drv_pid=$!
-wait_for 20 grep -q "out: client=" "$TEST_TMP/out"
+wait_for 30 grep -q "out: client=" "$TEST_TMP/out"
 client=$(sed -n 's/^out: client=//p' "$TEST_TMP/out")
-is "127.0.0.1" "${client%:*}" "the target sees a client on loopback"
+is "127.0.0.1" "${client%:*}" "the target sees a client on loopback" ||
+    diag "$(cat "$TEST_TMP/out" "$TEST_TMP/err")"
 descends() { # descends PID ANCESTOR: PID is below ANCESTOR
 	_p=$1
 	while [ -n "$_p" ] && [ "$_p" -gt 1 ]; do
@@ -154,6 +155,25 @@ is refused "$(jfield "$out" error)" "a target down until the deadline: refused"
 has "$(jfield "$out" cause)" "$T_ADDR:$T_PORT through $J_ADDR:$J_PORT: connection refused" \
     "the cause names both hops"
 sshd_start
+
+# Cancel through the sink: while the target is down (the connect loop)
+# and while a command runs through the tunnel.
+sshd_stop
+jdrv -t 60 -x "$TEST_TMP/cancel1" connect >"$TEST_TMP/out" 2>"$TEST_TMP/err" &
+drv_pid=$!
+wait_for 20 grep -q "waiting for" "$TEST_TMP/err"
+touch "$TEST_TMP/cancel1"
+wait "$drv_pid"
+out=$(cat "$TEST_TMP/out")
+is cancelled "$(jfield "$out" error)" "a cancel while waiting for the target through the jump host"
+has "$(jfield "$out" cause)" "cancelled while waiting for $T_ADDR:$T_PORT through $J_ADDR:$J_PORT" "says so"
+sshd_start
+jdrv -x "$TEST_TMP/cancel2" exec "touch $TEST_TMP/running; sleep 60" >"$TEST_TMP/out" 2>&1 &
+drv_pid=$!
+wait_for 20 test -e "$TEST_TMP/running"
+touch "$TEST_TMP/cancel2"
+wait "$drv_pid"
+is cancelled "$(jfield "$(tail -1 "$TEST_TMP/out")" error)" "a cancel while a command runs through the tunnel"
 
 # The jump host itself down: its own error, final, naming both hops.
 use J
