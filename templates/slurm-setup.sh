@@ -126,11 +126,10 @@ stop() {
 	done
 }
 
-# until_ok SECONDS WHAT CMD...: waits until CMD succeeds.
+# until_ok SECONDS CMD...: waits until CMD succeeds; 1 when it did not.
 until_ok() {
 	_end=$(($(date +%s) + $1))
-	_what=$2
-	shift 2
+	shift
 	until "$@" >/dev/null 2>&1; do
 		[ "$(date +%s)" -lt "$_end" ] || return 1
 		sleep 0.2
@@ -163,7 +162,7 @@ munged_up() {
 		    die "munged did not start: $(as_root tail -n 5 /var/log/munge/munged.log 2>/dev/null)"
 		say "munged started"
 	fi
-	until_ok 20 munge munge_works || die "munged does not answer"
+	until_ok 20 munge_works || die "munged does not answer"
 }
 
 role_head() {
@@ -265,11 +264,12 @@ role_conf_head() {
 			say "slurmctld running, configuration unchanged"
 		else
 			stop "$_pidf" slurmctld
-			as_root slurmctld || die "slurmctld did not start"
+			as_root slurmctld || die "slurmctld did not start: $(as_root tail -n 5 \
+			    "$(conf_get SlurmctldLogFile /var/log/slurm/slurmctld.log)" 2>/dev/null)"
 			say "slurmctld started"
 		fi
 	fi
-	until_ok 30 slurmctld ctld_answers || die "slurmctld does not answer: $(as_root tail -n 5 \
+	until_ok 30 ctld_answers || die "slurmctld does not answer: $(as_root tail -n 5 \
 	    "$(conf_get SlurmctldLogFile /var/log/slurm/slurmctld.log)" 2>/dev/null)"
 }
 
@@ -298,9 +298,9 @@ role_conf_node() {
 		return 0
 	fi
 	stop "$_pidf" slurmd "$1"
-	as_root slurmd -N "$1" || die "slurmd did not start"
-	until_ok 20 slurmd alive "$_pidf" slurmd "$1" ||
-	    die "slurmd did not start: $(as_root tail -n 5 "$_log" 2>/dev/null)"
+	if ! as_root slurmd -N "$1" || ! until_ok 20 alive "$_pidf" slurmd "$1"; then
+		die "slurmd did not start: $(as_root tail -n 5 "$_log" 2>/dev/null)"
+	fi
 	say "slurmd started"
 }
 

@@ -216,15 +216,25 @@ like "$before" "^([0-9]+ ){8}$" "(munged on 4 hosts, slurmctld, 3 slurmd)"
 # slurmctld; the same one again changes nothing.
 ctld() { cluster_exec head 'cat /run/slurmctld.pid'; }
 was=$(ctld)
-changed="FANOUT_SLURM_CONF=$(shq "$(cat "$TEST_TMP/slurm.conf")
-# changed")
-FANOUT_CGROUP_CONF=$(shq "$(cat "$top_srcdir/templates/cgroup.conf")")"
+# (the assignments in the other form fanout may use: quoted here-documents)
+changed="FANOUT_SLURM_CONF=\$(cat <<'FANOUT_EOF'
+$(cat "$TEST_TMP/slurm.conf")
+# changed
+FANOUT_EOF
+)
+FANOUT_CGROUP_CONF=\$(cat <<'FANOUT_EOF'
+$(cat "$top_srcdir/templates/cgroup.conf")
+FANOUT_EOF
+)"
 out=$(on head "$changed" conf head)
 is 0 $? "conf head with a changed slurm.conf: exits 0" || why
 printf '%s\n' "$out" >>"$said"
 like "$out" "slurmctld started" "and restarts slurmctld"
 isnt_same=$([ "$was" != "$(ctld)" ] && echo 0 || echo 1)
 ok "$isnt_same" "(a new pid)"
+is "$(cat "$TEST_TMP/slurm.conf")
+# changed" "$(cluster_exec head 'cat /etc/slurm/slurm.conf')" \
+    "the here-document's text is the file's"
 out=$(on head "$confvars" conf head)
 is 0 $? "conf head with the first one again: exits 0" || why
 printf '%s\n' "$out" >>"$said"
