@@ -9,11 +9,14 @@
 #   cluster_kill_node K    kills every process of nodeK at once, as a crash
 #   cluster_start HOST     starts HOST's sshd again (after a kill: a reboot;
 #                          its daemons stay down until set up again)
+#   cluster_addr HOST      the address HOST is reached at (nodes: through
+#                          the head)
 #
 # The network, as on AWS: the "laptop" (this namespace) reaches the head on
 # a link of its own (CLUSTER_HEAD_ADDR); the head and the nodes share a
 # bridge in a namespace of its own with no address of this namespace on it,
-# so a node is reached only through the head (ProxyJump). Nodes route by
+# so a node is reached only through the head (ProxyJump; here the nodes'
+# /25 is an unreachable route, so a direct try fails at once). Nodes route by
 # default via the head, so they reach both of its addresses; the head does
 # not forward. Addresses come from 198.18.0.0/15 (RFC 2544: tests only),
 # one /24 per test, reserved by creating its head namespace (`ip netns add`
