@@ -9,7 +9,8 @@ libfanout_a_SOURCES += \
 	src/cloud/aws-provider.c src/cloud/aws-steps.c src/cloud/aws-internal.h \
 	src/wizard/wizard.h src/wizard/runner.c \
 	src/wizard/flow-cloud.c src/wizard/flow-orphans.c \
-	src/wizard/menu-hooks.c src/engine/bastion.c src/engine/slurm.c
+	src/wizard/menu-hooks.c src/engine/bastion.c src/engine/slurm.c \
+	src/engine/slurm-run.c src/engine/slurm-int.h
 
 TEMPLATE_FILES += templates/user-data.sh
 
