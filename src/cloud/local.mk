@@ -14,6 +14,9 @@ libfanout_a_SOURCES += \
 
 TEMPLATE_FILES += templates/user-data.sh
 
+check_PROGRAMS += tests/slurm-driver
+tests_slurm_driver_LDADD = $(TEST_LIBS)
+
 fanout_SOURCES += src/cmd-cloud.c src/cmd-cloud.h src/cmd-create.c \
 	src/cmd-history.c src/cmd-status.c src/cmd-resume.c src/cmd-cleanup.c
 

@@ -36,7 +36,7 @@
 
 #define SL_POLL_MS	500	/* records read this often */
 #define SL_QUEUE_MS	1000	/* squeue this often */
-#define SL_RECONNECT	20	/* seconds a lost node's SSH is tried */
+#define SL_RECONNECT	10	/* seconds a lost node's SSH is tried */
 #define SL_RETRY_LOST	15	/* seconds between tries of a lost node */
 #define SL_STOP_WAIT	30	/* seconds a cancelled job's elements get
 				 * to record their end before scancel */
@@ -76,6 +76,10 @@ struct sl_node {
 	double		 tried;		/* last reconnect try */
 	int		 running, done;	/* elements, from squeue */
 	long long	 got;		/* log bytes downloaded */
+	struct sink	 sink;		/* the run's, but a lost node's
+					 * reconnect is cut short once the
+					 * run is over and nothing is
+					 * missing */
 };
 
 struct sl_run {
@@ -102,6 +106,8 @@ struct sl_run {
 	FILE		*records;
 	long long	 done, failed, ignored;
 	int		 phase;		/* 0 running, 1 last read, 2 end */
+	int		 complete;	/* every task has its last record
+					 * (set with phase 1) */
 };
 
 static void
@@ -115,6 +121,26 @@ sl_quiet_cancelled(struct sink *s)
 {
 	(void)s;
 	return 0;
+}
+
+static void
+sl_node_emit(struct sink *s, const struct event *ev)
+{
+	struct sl_node *nd = s->data;
+
+	event_emit(&nd->x->sink, ev);
+}
+
+static int
+sl_node_cancelled(struct sink *s)
+{
+	struct sl_node *nd = s->data;
+	int c;
+
+	pthread_mutex_lock(&nd->x->lock);
+	c = nd->x->phase > 0 && nd->x->complete && nd->lost;
+	pthread_mutex_unlock(&nd->x->lock);
+	return c;
 }
 
 /* One record line of element folder f: checked, made global, counted. */
@@ -318,12 +344,6 @@ sl_fetch_logs(struct sl_node *nd, char **cause)
 	if (nd->nf == 0)
 		return 0;
 	remote = xprintf("%s/runs/%s", x->rd, x->run_id);
-	if (remote[0] != '/') {
-		/* download_tree's folder is the remote shell's: from home. */
-		tmp = remote;
-		remote = xprintf("./%s", tmp);
-		free(tmp);
-	}
 	tmp = xprintf("%s/.slurm-%s", x->results, nd->h.name);
 	rc = download_tree(nd->ss, remote, ".", tmp, &x->sink, &nd->got,
 	    cause);
@@ -395,6 +415,20 @@ sl_node_lost(struct sl_node *nd, const char *why)
 	}
 }
 
+/* Whether a task has no last record yet. */
+static int
+sl_missing(struct sl_run *x)
+{
+	size_t i;
+	int missing = 0;
+
+	pthread_mutex_lock(&x->lock);
+	for (i = 0; i < x->ninputs && !missing; i++)
+		missing = !x->final[i];
+	pthread_mutex_unlock(&x->lock);
+	return missing;
+}
+
 static void *
 sl_node_main(void *arg)
 {
@@ -411,9 +445,10 @@ sl_node_main(void *arg)
 		if (phase == 2)
 			break;
 		last = phase == 1;
-		/* A lost node is tried again now and then, and at the end. */
-		if (nd->ss == NULL && (last || time_mono() - nd->tried >
-		    SL_RETRY_LOST)) {
+		/* A lost node is tried again now and then, and at the end
+		 * when a task still lacks its last record. */
+		if (nd->ss == NULL && ((last && sl_missing(x)) ||
+		    (!last && time_mono() - nd->tried > SL_RETRY_LOST))) {
 			if (sl_node_connect(nd, sl_jump_of(x), &cause) == 0) {
 				pthread_mutex_lock(&x->lock);
 				if (nd->lost)
@@ -607,8 +642,8 @@ sl_elem_set(struct sl_run *x, size_t i, const char *st, const char *node)
 
 	if (strcmp(node, "(null)") == 0)
 		node = "";
-	if (strcmp(e->state, "RUNNING") == 0 && strcmp(st, "RUNNING") != 0 &&
-	    sl_active(st) && e->node[0] != '\0') {
+	if (strcmp(e->state, "RUNNING") == 0 && (strcmp(st, "PENDING") == 0 ||
+	    strncmp(st, "REQUEUE", 7) == 0) && e->node[0] != '\0') {
 		/* Left its node without ending: requeued. */
 		e->requeued = time_mono();
 		snprintf(e->from, sizeof e->from, "%s", e->node);
@@ -869,8 +904,11 @@ sl_prepare(struct sl_run *x, char **cause)
 	x->nodes = xcalloc(n, sizeof *x->nodes);
 	for (i = 0; i < n; i++) {
 		x->nodes[i].x = x;
-		if (sl_host_init(run, nodes[i], &x->sink, &x->nodes[i].h,
-		    cause) != 0)
+		x->nodes[i].sink.emit = sl_node_emit;
+		x->nodes[i].sink.cancelled = sl_node_cancelled;
+		x->nodes[i].sink.data = &x->nodes[i];
+		if (sl_host_init(run, nodes[i], &x->nodes[i].sink,
+		    &x->nodes[i].h, cause) != 0)
 			break;
 		x->nnodes++;
 	}
@@ -974,8 +1012,10 @@ slurm_run(struct cloud_run *run, struct local_result *out, char **cause)
 		event_log(&x.sink, "run", "following the job failed: %s",
 		    ended_badly);
 	}
+	r = !sl_missing(&x);
 	pthread_mutex_lock(&x.lock);
 	x.phase = 1;
+	x.complete = r;
 	pthread_cond_broadcast(&x.wake);
 	pthread_mutex_unlock(&x.lock);
 	for (i = 0; i < x.nnodes; i++) {

@@ -463,7 +463,7 @@ sl_fill(struct strbuf *sb, const char *key, const char *value)
 }
 
 /* The shell assignments of slurm.conf and cgroup.conf for the cluster:
- * the head's Slurm name (hostname -s, read on ss) and address, and each
+ * the head's Slurm name (uname -n, read on ss) and address, and each
  * node's with CPUs = the workers per node. Same on every host. */
 static char *
 sl_conf(struct cloud_run *run, struct ssh_session *ss, struct sl_host *head,
@@ -487,7 +487,7 @@ sl_conf(struct cloud_run *run, struct ssh_session *ss, struct sl_host *head,
 	    (tmpl = sl_template("slurm.conf", cause)) == NULL ||
 	    (cg = sl_template("cgroup.conf", cause)) == NULL)
 		goto out;
-	if ((name = ssh_exec_output(ss, "hostname -s", cause)) == NULL)
+	if ((name = ssh_exec_output(ss, "uname -n", cause)) == NULL)
 		goto out;
 	name[strcspn(name, "\r\n")] = '\0';
 	if (*name == '\0' || strspn(name, "abcdefghijklmnopqrstuvwxyz"
@@ -524,6 +524,13 @@ sl_conf(struct cloud_run *run, struct ssh_session *ss, struct sl_host *head,
 	t = xprintf("%d", to);
 	sl_fill(&sb, "SLURMD_TIMEOUT", t);
 	free(t);
+	/* A requeued job waits the credential lifetime (default 120 s)
+	 * before it starts again: as long as a lost node takes to be
+	 * noticed, 10 s to 60 s. */
+	if (strstr(sb.buf, "cred_expire") == NULL)
+		strbuf_addf(&sb, "%sAuthInfo=cred_expire=%d\n",
+		    sb.len > 0 && sb.buf[sb.len - 1] != '\n' ? "\n" : "",
+		    to < 10 ? 10 : (to > 60 ? 60 : to));
 	sl_assign(&vars, "FANOUT_SLURM_CONF", sb.buf);
 	sl_assign(&vars, "FANOUT_CGROUP_CONF", cg);
 	rc = 0;
@@ -808,8 +815,8 @@ static const char *const sl_after_ready[] = { "controller", "nodes setup",
 
 static const struct cloud_step sl_setup[] = {
 	{ "head setup", sl_after_head, sl_head_setup },
-	{ "nodes setup", sl_after_nodes, sl_nodes_setup },
 	{ "controller", sl_after_ctl, sl_controller },
+	{ "nodes setup", sl_after_nodes, sl_nodes_setup },
 	{ "cluster ready", sl_after_ready, sl_cluster_ready },
 	{ NULL, NULL, NULL }
 };
