@@ -7,6 +7,7 @@ libfanout_a_SOURCES += \
 	src/cloud/ec2.c src/cloud/ec2.h \
 	src/cloud/provider.c src/cloud/provider.h \
 	src/cloud/aws-provider.c src/cloud/aws-steps.c src/cloud/aws-internal.h \
+	src/cloud/aws-fleet.c src/cloud/ec2-fleet.c \
 	src/wizard/wizard.h src/wizard/runner.c \
 	src/wizard/flow-cloud.c src/wizard/flow-orphans.c \
 	src/wizard/menu-hooks.c src/engine/bastion.c src/engine/slurm.c
