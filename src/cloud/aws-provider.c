@@ -440,6 +440,7 @@ aws_destroy_group(struct cloud_run *run, json_t *res, char **cause)
 			if ((rc = aws_ec2_revoke_group(aws_of(run),
 			    json_string_value(json_array_get(t, 0)),
 			    json_string_value(json_array_get(t, 1)),
+			    json_string_value(json_array_get(t, 2)),
 			    &why)) != 0)
 				break;
 		}

@@ -256,10 +256,12 @@ aws_ec2_run_from_template(struct aws *a, const char *template_id,
 	return 0;
 }
 
-/* Authorize or revoke all traffic into group_id from from_id. */
+/* Authorize or revoke all traffic into group_id from from_id; the
+ * rule's description (NULL: none) as AWS answered it (a revoke need not
+ * say it to AWS, but moto matches on it). */
 static int
 fleet_group_rule(struct aws *a, const char *action, const char *group_id,
-    const char *from_id, char **cause)
+    const char *from_id, const char *description, char **cause)
 {
 	struct aws_params p;
 	xmlDocPtr doc;
@@ -270,9 +272,9 @@ fleet_group_rule(struct aws *a, const char *action, const char *group_id,
 	aws_param(&p, "GroupId", "%s", group_id);
 	aws_param(&p, "IpPermissions.1.IpProtocol", "-1");
 	aws_param(&p, "IpPermissions.1.Groups.1.GroupId", "%s", from_id);
-	if (strcmp(action, "AuthorizeSecurityGroupIngress") == 0)
-		aws_param(&p, "IpPermissions.1.Groups.1.Description",
-		    "fanout: the cluster's own traffic");
+	if (description != NULL)
+		aws_param(&p, "IpPermissions.1.Groups.1.Description", "%s",
+		    description);
 	rc = fleet_query(a, &p, 1, &doc, &why);
 	if (doc != NULL)
 		xmlFreeDoc(doc);
@@ -289,20 +291,21 @@ aws_ec2_authorize_group(struct aws *a, const char *group_id,
     const char *from_id, char **cause)
 {
 	return fleet_group_rule(a, "AuthorizeSecurityGroupIngress", group_id,
-	    from_id, cause);
+	    from_id, "fanout: the cluster's own traffic", cause);
 }
 
 int
 aws_ec2_revoke_group(struct aws *a, const char *group_id,
-    const char *from_id, char **cause)
+    const char *from_id, const char *description, char **cause)
 {
 	return fleet_group_rule(a, "RevokeSecurityGroupIngress", group_id,
-	    from_id, cause);
+	    from_id, description, cause);
 }
 
-/* Adds [group, from] to out unless it is there. */
+/* Adds [group, from, description] to out unless it is there. */
 static void
-fleet_tie_add(json_t *out, const char *group, const char *from)
+fleet_tie_add(json_t *out, const char *group, const char *from,
+    const char *description)
 {
 	json_t *t;
 	size_t i;
@@ -313,7 +316,8 @@ fleet_tie_add(json_t *out, const char *group, const char *from)
 		    from) == 0)
 			return;
 	}
-	json_array_append_new(out, json_pack("[s,s]", group, from));
+	json_array_append_new(out, json_pack("[s,s,s?]", group, from,
+	    description));
 }
 
 /* Adds [group, from] for each rule of the groups in doc that names
@@ -322,7 +326,7 @@ static void
 fleet_ties_of(xmlDocPtr doc, const char *want, json_t *out)
 {
 	xmlNodePtr g, perm, pair;
-	char *gid, *from;
+	char *gid, *from, *desc;
 
 	g = xml_child(xml_child(xmlDocGetRootElement(doc),
 	    "securityGroupInfo"), "item");
@@ -334,11 +338,13 @@ fleet_ties_of(xmlDocPtr doc, const char *want, json_t *out)
 			pair = xml_child(xml_child(perm, "groups"), "item");
 			for (; pair != NULL; pair = xml_next(pair, "item")) {
 				from = xml_child_text(pair, "groupId");
+				desc = xml_child_text(pair, "description");
 				if (from != NULL && strcmp(from, gid) != 0 &&
 				    (strcmp(gid, want) == 0 ||
 				    strcmp(from, want) == 0))
-					fleet_tie_add(out, gid, from);
+					fleet_tie_add(out, gid, from, desc);
 				free(from);
+				free(desc);
 			}
 		}
 		free(gid);

@@ -134,11 +134,13 @@ int	aws_ec2_run_from_template(struct aws *, const char *template_id,
  * identical rule counts as done. */
 int	aws_ec2_authorize_group(struct aws *, const char *group_id,
 	    const char *from_id, char **cause);
-/* Takes that rule away; a rule or group already gone counts as done. */
+/* Takes that rule away (description: the rule's, as the ties say); a
+ * rule or group already gone counts as done. */
 int	aws_ec2_revoke_group(struct aws *, const char *group_id,
-	    const char *from_id, char **cause);
-/* The rules that tie group_id to other groups, as [group, from] pairs
- * (traffic into group from from): its own rules naming another group,
+	    const char *from_id, const char *description, char **cause);
+/* The rules that tie group_id to other groups, as [group, from,
+ * description or null] (traffic into group from from): its own rules
+ * naming another group,
  * and other groups' rules naming it. A group referenced by another
  * cannot be deleted (DependencyViolation). */
 int	aws_ec2_group_ties(struct aws *, const char *group_id, json_t **ties,

@@ -22,13 +22,14 @@ TESTS += tests/integration/aws-create.sh tests/integration/aws-crash.sh \
 	tests/integration/aws-faults.sh tests/integration/aws-bad-input.sh \
 	tests/integration/aws-defaults.sh \
 	tests/integration/aws-waits.sh tests/integration/aws-orphans.sh \
-	tests/integration/aws-concurrent.sh
+	tests/integration/aws-concurrent.sh tests/integration/aws-fleet.sh
 EXTRA_DIST += tests/integration/lib-aws.sh tests/integration/aws-create.sh \
 	tests/integration/aws-defaults.sh \
 	tests/integration/cloud-e2e.sh \
 	tests/integration/aws-crash.sh tests/integration/aws-faults.sh \
 	tests/integration/aws-bad-input.sh tests/integration/aws-waits.sh \
 	tests/integration/aws-orphans.sh tests/integration/aws-concurrent.sh \
+	tests/integration/aws-fleet.sh \
 	tests/fakes/checkip.py \
 	tests/fakes/faultproxy.py tests/fakes/killwhen.py
 # The exit status of create and resume when tasks fail.
