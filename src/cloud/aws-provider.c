@@ -89,8 +89,9 @@ aws_instance_hourly(const char *type, int *known)
 }
 
 /* The plan's machines: the bastion alone, or a cluster's head, its N
- * nodes ("count": N; hourly_usd of them all, each_hourly_usd of one),
- * their group and launch template. Returns the hourly cost of all. */
+ * nodes (one entry, "count": N; hourly_usd of them all, each_hourly_usd
+ * of one: a display says "N x node"), their group and launch template.
+ * Returns the hourly cost of all, or -1 with a cause. */
 static double
 aws_plan_machines(json_t *answers, json_t *res, char **cause)
 {
@@ -128,9 +129,9 @@ aws_plan_machines(json_t *answers, json_t *res, char **cause)
 	    "count", 1));
 	known = 1;
 	node = aws_instance_hourly(type, &known);
-	json_array_append_new(res, json_pack("{s:s, s:o, s:s++++, s:f, s:f, "
-	    "s:I}", "kind", "instance", "name", json_sprintf("%lld \u00d7 "
-	    "node", (long long)n), "detail", type, ", ", os->label,
+	json_array_append_new(res, json_pack("{s:s, s:s, s:s++++, s:f, s:f, "
+	    "s:I}", "kind", "instance", "name", "node", "detail", type, ", ",
+	    os->label,
 	    ", 30 GB encrypted gp3; runs the tasks", known ? "" :
 	    " (price unknown)", "hourly_usd", node * (double)n,
 	    "each_hourly_usd", node, "count", n));
@@ -269,17 +270,17 @@ aws_recover_instance(struct cloud_run *run, json_t *res, char **id,
 	int rc = 0;
 
 	*id = NULL;
-	if (token != NULL && (ids = aws_ec2_instances_tagged(aws_of(run),
-	    AWS_TOKEN_TAG, token, "fanout:run-set", run->id, cause)) == NULL)
+	if (token != NULL && aws_ec2_instances_tagged(aws_of(run),
+	    AWS_TOKEN_TAG, token, "fanout:run-set", run->id, &ids, cause) != 0)
 		return -1;
 	if ((ids == NULL || json_array_size(ids) == 0) &&
 	    strcmp(name, "bastion") == 0) {
 		json_decref(ids);
 		tag = xprintf("fanout-%s", name);
-		ids = aws_ec2_instances_tagged(aws_of(run), "fanout:run-set",
-		    run->id, "Name", tag, cause);
+		rc = aws_ec2_instances_tagged(aws_of(run), "fanout:run-set",
+		    run->id, "Name", tag, &ids, cause);
 		free(tag);
-		if (ids == NULL)
+		if (rc != 0)
 			return -1;
 	}
 	json_array_foreach(ids, i, v) {
@@ -386,30 +387,94 @@ aws_park_instance(struct cloud_run *run, json_t *res, char **cause)
 	return aws_wait_instance(run, step, id, "stopped", NULL, cause);
 }
 
+/* The instances that carry token's tag and that no resource of the
+ * record holds (duplicates of a retried call that a crash kept from
+ * being dropped), polling through transient errors until the wait's
+ * deadline. */
+static int
+aws_unrecorded(struct cloud_run *run, const char *token, json_t **out,
+    char **cause)
+{
+	struct aws_poll w;
+	json_t *ids, *keep, *v, *k;
+	char *why = NULL, *late;
+	size_t i, j;
+	int rc;
+
+	*out = NULL;
+	aws_poll_init(&w);
+	while ((rc = aws_ec2_instances_tagged(aws_of(run), AWS_TOKEN_TAG,
+	    token, "fanout:run-set", run->id, &ids, &why)) ==
+	    CLOUD_ETRANSIENT) {
+		event_log(run->sink, "cleanup", "the look for duplicates of %s "
+		    "failed (%s); trying again", token, why);
+		if (aws_poll_next(run, &w, &late) != 0) {
+			xasprintf(cause, "%s (for %s)", why, late);
+			free(late);
+			free(why);
+			return -1;
+		}
+		free(why);
+		why = NULL;
+	}
+	if (rc != 0) {
+		*cause = why;
+		return -1;
+	}
+	keep = aws_recorded_ids(run);
+	*out = json_array();
+	json_array_foreach(ids, i, v) {
+		json_array_foreach(keep, j, k) {
+			if (json_equal(k, v))
+				break;
+		}
+		if (j == json_array_size(keep))
+			json_array_append(*out, v);
+	}
+	json_decref(keep);
+	json_decref(ids);
+	return 0;
+}
+
 /* Terminates the recorded instance, and waits until it is gone. Other
  * instances of the run set are theirs to delete (each is recorded, or
  * recovered first); only those that carry this one's token tag and that
- * no resource holds (a retried call's duplicates a crash kept from being
- * dropped) go with it. An orphan goes alone. */
+ * no resource holds go with it. An orphan goes alone. */
 static int
 aws_destroy_instance(struct cloud_run *run, json_t *res, char **cause)
 {
 	const char *id = history_str(res, "id", NULL);
 	const char *token = history_str(res, "token", NULL);
-	json_t *keep;
-	int rc;
+	json_t *ids, *v;
+	size_t i;
 
-	if (id != NULL && (aws_ec2_terminate_instance(aws_of(run), id,
-	    cause) != 0 || aws_wait_instance(run, "cleanup", id, "gone", NULL,
-	    cause) != 0))
-		return -1;
-	if (token == NULL || run->id == NULL ||
-	    json_is_true(json_object_get(res, "orphan")))
-		return 0;
-	keep = aws_recorded_ids(run);
-	rc = aws_drop_duplicates(run, "cleanup", token, keep, cause);
-	json_decref(keep);
-	return rc;
+	if (token != NULL && run->id != NULL &&
+	    !json_is_true(json_object_get(res, "orphan"))) {
+		if (aws_unrecorded(run, token, &ids, cause) != 0)
+			return -1;
+		json_array_foreach(ids, i, v)
+			event_log(run->sink, "cleanup", "terminating %s, a "
+			    "duplicate from a retried request",
+			    json_string_value(v));
+	} else
+		ids = json_array();
+	if (id != NULL)
+		json_array_insert_new(ids, 0, json_string(id));
+	json_array_foreach(ids, i, v) {
+		if (aws_ec2_terminate_instance(aws_of(run),
+		    json_string_value(v), cause) != 0)
+			goto fail;
+	}
+	json_array_foreach(ids, i, v) {
+		if (aws_wait_instance(run, "cleanup", json_string_value(v),
+		    "gone", NULL, cause) != 0)
+			goto fail;
+	}
+	json_decref(ids);
+	return 0;
+fail:
+	json_decref(ids);
+	return -1;
 }
 
 /* Deletes a security group, waiting while it is still in use (its

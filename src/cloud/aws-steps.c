@@ -340,8 +340,8 @@ aws_drop_duplicates(struct cloud_run *run, const char *step,
 	size_t i, j;
 	int rc = 0;
 
-	if ((ids = aws_ec2_instances_tagged(aws_of(run), AWS_TOKEN_TAG, token,
-	    "fanout:run-set", run->id, cause)) == NULL)
+	if (aws_ec2_instances_tagged(aws_of(run), AWS_TOKEN_TAG, token,
+	    "fanout:run-set", run->id, &ids, cause) != 0)
 		return -1;
 	json_array_foreach(ids, i, v) {
 		json_array_foreach(keep, j, k) {

@@ -491,9 +491,9 @@ aws_ec2_describe_instance(struct aws *a, const char *id,
 	return in->id != NULL;
 }
 
-json_t *
+int
 aws_ec2_instances_tagged(struct aws *a, const char *key, const char *value,
-    const char *key2, const char *value2, char **cause)
+    const char *key2, const char *value2, json_t **out, char **cause)
 {
 	struct aws_params p;
 	xmlNodePtr r, it;
@@ -516,10 +516,11 @@ aws_ec2_instances_tagged(struct aws *a, const char *key, const char *value,
 		aws_param(&p, "Filter.3.Name", "tag:%s", key2);
 		aws_param(&p, "Filter.3.Value.1", "%s", value2);
 	}
+	*out = NULL;
 	rc = aws_query(a, "ec2", &p, &doc, cause);
 	aws_params_free(&p);
 	if (rc != 0)
-		return NULL;
+		return rc;
 	/* [reservation number, launch index, id], sorted. */
 	pairs = json_array();
 	r = xml_child(xml_child(xmlDocGetRootElement(doc), "reservationSet"),
@@ -558,7 +559,8 @@ aws_ec2_instances_tagged(struct aws *a, const char *key, const char *value,
 	json_array_foreach(pairs, i, v)
 		json_array_append(ids, json_array_get(v, 2));
 	json_decref(pairs);
-	return ids;
+	*out = ids;
+	return 0;
 }
 
 /* One call on one instance (Terminate/Start/StopInstances); flag as

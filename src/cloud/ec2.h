@@ -85,9 +85,9 @@ int	aws_ec2_describe_instance(struct aws *, const char *id,
 /* Instances (ids) not terminated tagged key=value, and key2=value2
  * when key2 is not NULL, in the order they were launched (reservation,
  * then launch index). */
-json_t	*aws_ec2_instances_tagged(struct aws *, const char *key,
+int	aws_ec2_instances_tagged(struct aws *, const char *key,
 	    const char *value, const char *key2, const char *value2,
-	    char **cause);
+	    json_t **ids, char **cause);
 int	aws_ec2_terminate_instance(struct aws *, const char *id, char **cause);
 int	aws_ec2_start_instance(struct aws *, const char *id, char **cause);
 int	aws_ec2_stop_instance(struct aws *, const char *id, char **cause);

@@ -7,7 +7,6 @@ libfanout_a_SOURCES += \
 	src/cloud/ec2.c src/cloud/ec2.h \
 	src/cloud/provider.c src/cloud/provider.h \
 	src/cloud/aws-provider.c src/cloud/aws-steps.c src/cloud/aws-internal.h \
-	src/cloud/aws-fleet.c src/cloud/ec2-fleet.c \
 	src/wizard/wizard.h src/wizard/runner.c \
 	src/wizard/flow-cloud.c src/wizard/flow-orphans.c \
 	src/wizard/menu-hooks.c src/engine/bastion.c src/engine/slurm.c
@@ -22,14 +21,13 @@ TESTS += tests/integration/aws-create.sh tests/integration/aws-crash.sh \
 	tests/integration/aws-faults.sh tests/integration/aws-bad-input.sh \
 	tests/integration/aws-defaults.sh \
 	tests/integration/aws-waits.sh tests/integration/aws-orphans.sh \
-	tests/integration/aws-concurrent.sh tests/integration/aws-fleet.sh
+	tests/integration/aws-concurrent.sh
 EXTRA_DIST += tests/integration/lib-aws.sh tests/integration/aws-create.sh \
 	tests/integration/aws-defaults.sh \
 	tests/integration/cloud-e2e.sh \
 	tests/integration/aws-crash.sh tests/integration/aws-faults.sh \
 	tests/integration/aws-bad-input.sh tests/integration/aws-waits.sh \
 	tests/integration/aws-orphans.sh tests/integration/aws-concurrent.sh \
-	tests/integration/aws-fleet.sh \
 	tests/fakes/checkip.py \
 	tests/fakes/faultproxy.py tests/fakes/killwhen.py
 # The exit status of create and resume when tasks fail.
@@ -44,3 +42,8 @@ tests_unit_test_aws_http_LDADD = $(TEST_LIBS)
 tests_unit_test_aws_steps_LDADD = $(TEST_LIBS)
 tests_unit_test_history_journal_LDADD = $(TEST_LIBS)
 tests_unit_test_runner_LDADD = $(TEST_LIBS)
+
+# Clusters: the fleet block (the compute nodes) and its EC2 calls.
+libfanout_a_SOURCES += src/cloud/aws-fleet.c src/cloud/ec2-fleet.c
+TESTS += tests/integration/aws-fleet.sh
+EXTRA_DIST += tests/integration/aws-fleet.sh

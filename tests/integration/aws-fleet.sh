@@ -40,10 +40,16 @@ create >"$TEST_TMP/c.out" 2>"$TEST_TMP/c.err"
 ok $? "create --engine slurm --nodes 3 exits 0"
 id=$(cat "$TEST_TMP/c.out")
 is "active" "$(rec_get "$id" 'r["state"]')" "the run set is active"
-like "$(cat "$TEST_TMP/c.err")" '3 × node +t3\.micro, Debian 12' \
+like "$(cat "$TEST_TMP/c.err")" 'node +t3\.micro, Debian 12' \
 	"the plan shows 3 × node, their type and system"
 like "$(cat "$TEST_TMP/c.err")" 'head +t3\.small, Debian 12' \
 	"the plan shows the head, a t3.small"
+# t3.small 0.0208 + t3.micro 0.0104 each, + 30 GB gp3 and a public IPv4
+# address per machine (0.08 x 30 / 730 + 0.005 an hour).
+like "$(cat "$TEST_TMP/c.err")" 'node +t3\.micro, Debian 12.*\(\$0\.0561/h' \
+	"the plan's node line costs the 3 nodes together"
+like "$(cat "$TEST_TMP/c.err")" 'About \$0\.0852 per hour' \
+	"the plan's hourly cost is the whole cluster's: head + 3 x node"
 
 is "running compute
 running compute
@@ -109,6 +115,20 @@ is "$(awsq ec2 describe-instances --filters "$f" Name=tag:fanout:role,Values=com
 	--query 'Reservations[].Instances[].InstanceId' | tr '\t' '\n' | sort | tr '\n' ' ')" \
 	"$(rec_get "$id" '" ".join(sorted(h["instance_id"] for h in r["hosts"] if h["role"]=="compute"))') " \
 	"the hosts' instance ids are the nodes the aws CLI sees"
+
+# resume starts the stopped head and nodes again, at once.
+ec2q StopInstances $(rec_get "$id" "'&'.join('InstanceId.%d=%s' % (i + 1, h['instance_id']) for i, h in enumerate(r['hosts']))") >/dev/null
+is "stopped compute
+stopped compute
+stopped compute
+stopped head" "$(insts "$id")" "the aws CLI: all 4 stopped"
+"$FANOUT" resume "$id" --no-run --yes </dev/null >/dev/null 2>"$TEST_TMP/r.err"
+ok $? "resume --no-run of the stopped cluster exits 0" || diag "$(tail -3 "$TEST_TMP/r.err")"
+is "running compute
+running compute
+running compute
+running head" "$(insts "$id")" "the aws CLI: resume started the head and the 3 nodes"
+is "4" "$(grep -c 'starting i-' "$TEST_TMP/r.err")" "resume says it starts each of them"
 
 # The fault proxy refuses to delete a group another names, as AWS does.
 proxy_start --every 0 --group-deps
