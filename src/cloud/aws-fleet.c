@@ -279,7 +279,7 @@ step_nodes(struct cloud_run *run, char **cause)
 		    json_array_get(ids, (size_t)i)), cause) != 0)
 			goto out;
 	}
-	event_log(run->sink, "nodes", "%d of %s from %s", n, fleet_type(run),
+	event_log(run->sink, "nodes", "%d nodes, %s, from %s", n, fleet_type(run),
 	    st->template_id);
 	st->node_ids = ids;
 	ids = NULL;
