@@ -41,7 +41,7 @@ ok $? "create --engine slurm --nodes 3 exits 0"
 id=$(cat "$TEST_TMP/c.out")
 is "active" "$(rec_get "$id" 'r["state"]')" "the run set is active"
 like "$(cat "$TEST_TMP/c.err")" 'node +t3\.micro, Debian 12' \
-	"the plan shows 3 × node, their type and system"
+	"the plan shows the nodes, their type and system"
 like "$(cat "$TEST_TMP/c.err")" 'head +t3\.small, Debian 12' \
 	"the plan shows the head, a t3.small"
 # t3.small 0.0208 + t3.micro 0.0104 each, + 30 GB gp3 and a public IPv4
