@@ -7,12 +7,13 @@ set -eu
 cd "$(dirname "$0")"
 
 # Build and library packages, then what the tests use (real servers:
-# tmux, OpenSSH sshd; GNU parallel and rsync for the benchmarks).
+# tmux, OpenSSH sshd, Slurm and munge daemons in network namespaces; GNU
+# parallel and rsync for the benchmarks).
 PACKAGES="build-essential autoconf automake pkg-config
 	libncurses-dev libcurl4-openssl-dev libjansson-dev libssh2-1-dev
 	libyaml-dev libxml2-dev libssl-dev libcairo2-dev libfontconfig-dev
 	tmux openssh-server openssh-client rsync parallel shellcheck valgrind
-	python3 procps time linux-perf"
+	python3 procps time linux-perf iproute2 slurm-wlm slurm-client munge"
 
 deps() {
 	missing=""

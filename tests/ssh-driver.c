@@ -8,11 +8,17 @@
  *   ssh-driver [options] upload LOCAL REMOTE_DIR
  *   ssh-driver [options] download REMOTE_DIR LOCAL
  *   ssh-driver [options] run PROJECT
+ *   ssh-driver [options] again COMMAND   (runs it; when the connection is
+ *                                         lost, reconnects and runs it again)
+ *   ssh-driver [options] fan N COMMAND   (N sessions at once, a thread each)
  *   ssh-driver scan DIR
  * options: -h host -p port -u user -k key -K known_hosts -F fingerprint
  *          -t connect_timeout -f files -w workers -r results -d remote_dir
- *          -i run_id -c cancel_after_tasks -C hash_cache -T (trust it) */
+ *          -i run_id -c cancel_after_tasks -C hash_cache -T (trust it)
+ *          -N name -J jump_host:port (same user, known_hosts and timeout)
+ *          -j jump_key (default: the -k key) -x FILE (cancel once it exists) */
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +32,11 @@
 #include "ssh/tree.h"
 #include "ssh/upload.h"
 #include "util/fs.h"
+#include "util/strbuf.h"
 #include "util/xmalloc.h"
 
 static int	driver_cancel_after = -1;
+static const char *driver_cancel_file;	/* -x: cancel once it exists */
 static long long driver_tasks;
 
 static void
@@ -60,6 +68,8 @@ static int
 driver_cancelled(struct sink *sink)
 {
 	(void)sink;
+	if (driver_cancel_file != NULL && access(driver_cancel_file, F_OK) == 0)
+		return 1;
 	return driver_cancel_after >= 0 && driver_tasks >= driver_cancel_after;
 }
 
@@ -96,27 +106,122 @@ driver_line(void *arg, int fd, const char *line)
 {
 	(void)arg;
 	printf("%s: %s\n", fd == 1 ? "out" : "err", line);
+	fflush(stdout);		/* a test may wait for a line */
+}
+
+/* One of fan's sessions: connect, run the command, keep its stdout. */
+struct driver_fan {
+	const struct ssh_opts	*so;
+	const char		*command;
+	pthread_t		 thread;
+	char			*out;	/* stdout, or NULL */
+	char			*cause;	/* why not, or NULL */
+};
+
+static void *
+driver_fan_one(void *arg)
+{
+	struct driver_fan *f = arg;
+	struct ssh_session *ss;
+	struct strbuf sb;
+	struct ssh_exec x;
+	int status;
+
+	if ((ss = ssh_connect(f->so, NULL, NULL, &f->cause)) == NULL)
+		return NULL;
+	strbuf_init(&sb);
+	memset(&x, 0, sizeof x);
+	x.command = f->command;
+	x.out = &sb;
+	if (ssh_exec_run(ss, &x, &status, &f->cause) == 0) {
+		if (status == 0)
+			f->out = strbuf_detach(&sb);
+		else
+			xasprintf(&f->cause, "exit status %d", status);
+	}
+	strbuf_free(&sb);
+	ssh_close(ss);
+	return NULL;
+}
+
+static int
+driver_fan(const struct ssh_opts *so, int n, const char *command)
+{
+	struct driver_fan *f;
+	json_t *outs = json_array(), *causes = json_array();
+	int i, good = 0;
+
+	if (n < 1 || n > 64) {
+		fprintf(stderr, "ssh-driver: fan takes 1 to 64 sessions\n");
+		return 2;
+	}
+	f = xcalloc((size_t)n, sizeof *f);
+	for (i = 0; i < n; i++) {
+		f[i].so = so;
+		f[i].command = command;
+		if (pthread_create(&f[i].thread, NULL, driver_fan_one,
+		    &f[i]) != 0) {
+			fprintf(stderr, "ssh-driver: pthread_create failed\n");
+			exit(1);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		pthread_join(f[i].thread, NULL);
+		if (f[i].out != NULL) {
+			good++;
+			json_array_append_new(outs, json_string(f[i].out));
+		} else
+			json_array_append_new(causes, json_string(
+			    f[i].cause != NULL ? f[i].cause : "?"));
+		free(f[i].out);
+		free(f[i].cause);
+	}
+	free(f);
+	return driver_print(json_pack("{s:b, s:i, s:o, s:o}", "ok", good == n,
+	    "good", good, "outputs", outs, "causes", causes));
+}
+
+/* [user@]host:port into a jump host's options. */
+static int
+driver_jump(char *arg, struct ssh_opts *jo)
+{
+	char *at = strchr(arg, '@'), *colon;
+
+	if (at != NULL) {
+		*at = '\0';
+		jo->user = arg;
+		arg = at + 1;
+	}
+	if ((colon = strrchr(arg, ':')) != NULL) {
+		*colon = '\0';
+		jo->port = atoi(colon + 1);
+	}
+	jo->host = arg;
+	return *arg != '\0' ? 0 : -1;
 }
 
 int
 main(int argc, char **argv)
 {
 	struct sink sink = { driver_emit, driver_cancelled, NULL };
-	struct ssh_opts so;
+	struct ssh_opts so, jo;
 	struct remote_opts ro;
 	struct ssh_session *ss = NULL;
 	enum ssh_error err = SSH_OK;
 	char *fp = NULL, *cause = NULL;
-	const char *cache = NULL;
+	const char *cache = NULL, *jump_key = NULL;
+	char *jump = NULL;
 	int c, rc = 0, status, trust = 0;
 
 	memset(&so, 0, sizeof so);
+	memset(&jo, 0, sizeof jo);
 	memset(&ro, 0, sizeof ro);
 	so.host = "127.0.0.1";
 	so.user = getenv("USER") != NULL ? getenv("USER") : "root";
 	so.connect_timeout = 10;
 	so.sink = &sink;
-	while ((c = getopt(argc, argv, "+h:p:u:k:K:F:t:f:w:r:d:i:c:C:T")) != -1) {
+	while ((c = getopt(argc, argv,
+	    "+h:p:u:k:K:F:t:f:w:r:d:i:c:C:TN:J:j:x:")) != -1) {
 		switch (c) {
 		case 'h': so.host = optarg; break;
 		case 'p': so.port = atoi(optarg); break;
@@ -133,6 +238,10 @@ main(int argc, char **argv)
 		case 'c': driver_cancel_after = atoi(optarg); break;
 		case 'C': cache = optarg; break;
 		case 'T': trust = 1; break;
+		case 'N': so.name = optarg; break;
+		case 'J': jump = optarg; break;
+		case 'j': jump_key = optarg; break;
+		case 'x': driver_cancel_file = optarg; break;
 		default: return 2;
 		}
 	}
@@ -144,6 +253,20 @@ main(int argc, char **argv)
 	}
 	if (so.port == 0)
 		so.port = 22;
+	if (jump != NULL) {
+		jo.user = so.user;
+		if (driver_jump(jump, &jo) != 0) {
+			fprintf(stderr, "ssh-driver: bad -J %s: give "
+			    "[user@]host:port\n", jump);
+			return 2;
+		}
+		jo.key_file = jump_key != NULL ? jump_key : so.key_file;
+		jo.known_hosts = so.known_hosts;
+		jo.connect_timeout = so.connect_timeout;
+		so.jump = &jo;
+	}
+	if (strcmp(argv[0], "fan") == 0 && argc == 3)
+		return driver_fan(&so, atoi(argv[1]), argv[2]);
 
 	if (strcmp(argv[0], "scan") == 0 && argc == 2) {
 		struct tree t;
@@ -223,6 +346,31 @@ main(int argc, char **argv)
 		else
 			rc = driver_print(json_pack("{s:b, s:i}", "ok", 1,
 			    "status", status));
+	} else if (strcmp(argv[0], "again") == 0 && argc == 2) {
+		struct ssh_exec x;
+		char *first = NULL;
+		int reconnects = 0;
+
+		memset(&x, 0, sizeof x);
+		x.command = argv[1];
+		x.line = driver_line;
+		rc = ssh_exec_run(ss, &x, &status, &cause);
+		if (rc != 0 && ssh_last_error(ss) == SSH_ERR_LOST) {
+			fprintf(stderr, "lost: %s\n", cause);
+			first = cause;
+			cause = NULL;
+			reconnects++;
+			rc = ssh_reconnect(ss, &cause);
+			if (rc == 0)
+				rc = ssh_exec_run(ss, &x, &status, &cause);
+		}
+		if (rc != 0)
+			rc = driver_fail(ssh_last_error(ss), cause);
+		else
+			rc = driver_print(json_pack("{s:b, s:i, s:i, s:s}",
+			    "ok", 1, "status", status, "reconnects",
+			    reconnects, "lost", first != NULL ? first : ""));
+		free(first);
 	} else if (strcmp(argv[0], "upload") == 0 && argc == 3) {
 		struct upload_opts uo;
 		struct upload_stats st;

@@ -46,3 +46,8 @@ tests_unit_test_aws_http_LDADD = $(TEST_LIBS)
 tests_unit_test_aws_steps_LDADD = $(TEST_LIBS)
 tests_unit_test_history_journal_LDADD = $(TEST_LIBS)
 tests_unit_test_runner_LDADD = $(TEST_LIBS)
+
+# Clusters: the fleet block (the compute nodes) and its EC2 calls.
+libfanout_a_SOURCES += src/cloud/aws-fleet.c src/cloud/ec2-fleet.c
+TESTS += tests/integration/aws-fleet.sh
+EXTRA_DIST += tests/integration/aws-fleet.sh

@@ -2,6 +2,7 @@
 # libssh2 is used here and nowhere else.
 libfanout_a_SOURCES += \
 	src/ssh/session.c src/ssh/session.h src/ssh/session-int.h \
+	src/ssh/jump.c \
 	src/ssh/exec.c \
 	src/ssh/tar.c src/ssh/tar.h \
 	src/ssh/tree.c src/ssh/tree.h \
@@ -23,9 +24,11 @@ TESTS += tests/integration/ssh-run-host.sh \
 	tests/integration/ssh-resume.sh \
 	tests/integration/ssh-run.sh \
 	tests/integration/ssh-worker.sh \
-	tests/integration/ssh-pool.sh
+	tests/integration/ssh-pool.sh \
+	tests/integration/ssh-jump.sh
 
 EXTRA_DIST += tests/integration/ssh-run-host.sh \
+	tests/integration/ssh-jump.sh \
 	tests/integration/ssh-worker.sh \
 	tests/integration/ssh-pool.sh \
 	bench/remote-pool.sh \

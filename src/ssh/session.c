@@ -23,6 +23,9 @@
 #include "util/xmalloc.h"
 
 static pthread_once_t ssh_once = PTHREAD_ONCE_INIT;
+/* One known_hosts read-check-write at a time: sessions connect from
+ * several threads at once (a cluster's nodes) into the same file. */
+static pthread_mutex_t ssh_kh_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void
 ssh_init_once(void)
@@ -63,6 +66,16 @@ ssh_quote(const char *s)
 	return strbuf_detach(&sb);
 }
 
+char *
+ssh_where(const struct ssh_opts *o)
+{
+	int port = o->port > 0 ? o->port : 22;
+
+	if (o->name != NULL && *o->name != '\0')
+		return xprintf("%s (%s:%d)", o->name, o->host, port);
+	return xprintf("%s:%d", o->host, port);
+}
+
 int
 ssh_fail(struct ssh_session *ss, enum ssh_error e, char **cause,
     const char *fmt, ...)
@@ -83,7 +96,8 @@ ssh_fail(struct ssh_session *ss, enum ssh_error e, char **cause,
 int
 ssh_fail_rc(struct ssh_session *ss, int rc, const char *what, char **cause)
 {
-	char *msg = NULL;
+	char *msg = NULL, *why;
+	int r;
 
 	libssh2_session_last_error(ss->s, &msg, NULL, 0);
 	switch (rc) {
@@ -94,12 +108,17 @@ ssh_fail_rc(struct ssh_session *ss, int rc, const char *what, char **cause)
 	case LIBSSH2_ERROR_SOCKET_TIMEOUT:
 	case LIBSSH2_ERROR_BANNER_RECV:
 	case LIBSSH2_ERROR_KEX_FAILURE:
-		return ssh_fail(ss, SSH_ERR_LOST, cause, "%s %s:%d: connection "
-		    "lost (%s)", what, ss->o->host, ss->o->port,
-		    msg != NULL && *msg != '\0' ? msg : "closed");
+		/* Through a jump host: its side may know why. */
+		why = ss->jump != NULL ? ssh_jump_why(ss) : NULL;
+		r = ssh_fail(ss, SSH_ERR_LOST, cause, "%s %s: connection "
+		    "lost (%s%s%s)", what, ss->where,
+		    msg != NULL && *msg != '\0' ? msg : "closed",
+		    why != NULL ? "; " : "", why != NULL ? why : "");
+		free(why);
+		return r;
 	default:
-		return ssh_fail(ss, SSH_ERR_OTHER, cause, "%s %s:%d: %s", what,
-		    ss->o->host, ss->o->port, msg != NULL ? msg : "failed");
+		return ssh_fail(ss, SSH_ERR_OTHER, cause, "%s %s: %s", what,
+		    ss->where, msg != NULL ? msg : "failed");
 	}
 }
 
@@ -132,9 +151,9 @@ ssh_wait(struct ssh_session *ss, double *idle_since, char **cause)
 		    strerror(errno));
 	libssh2_keepalive_send(ss->s, &next);
 	if (now - *idle_since > ss->io_timeout)
-		return ssh_fail(ss, SSH_ERR_LOST, cause, "%s:%d: no answer "
-		    "for %.0f seconds: connection lost", ss->o->host,
-		    ss->o->port, ss->io_timeout);
+		return ssh_fail(ss, SSH_ERR_LOST, cause, "%s: no answer "
+		    "for %.0f seconds: connection lost", ss->where,
+		    ss->io_timeout);
 	return 0;
 }
 
@@ -150,7 +169,7 @@ ssh_tcp(struct ssh_session *ss, double timeout, char **cause)
 
 	memset(&hints, 0, sizeof hints);
 	hints.ai_socktype = SOCK_STREAM;
-	snprintf(port, sizeof port, "%d", ss->o->port);
+	snprintf(port, sizeof port, "%d", ss->port);
 	if ((rc = getaddrinfo(ss->o->host, port, &hints, &res)) != 0)
 		return ssh_fail(ss, SSH_ERR_OTHER, cause, "%s: %s",
 		    ss->o->host, gai_strerror(rc));
@@ -178,20 +197,20 @@ ssh_tcp(struct ssh_session *ss, double timeout, char **cause)
 	freeaddrinfo(res);
 	if (fd < 0) {
 		if (soerr == ECONNREFUSED)
-			return ssh_fail(ss, SSH_ERR_REFUSED, cause, "%s:%d: "
-			    "connection refused", ss->o->host, ss->o->port);
+			return ssh_fail(ss, SSH_ERR_REFUSED, cause, "%s: "
+			    "connection refused", ss->where);
 		if (soerr == ETIMEDOUT || soerr == EHOSTUNREACH ||
 		    soerr == ENETUNREACH)
-			return ssh_fail(ss, SSH_ERR_TIMEOUT, cause, "%s:%d: %s",
-			    ss->o->host, ss->o->port, strerror(soerr));
+			return ssh_fail(ss, SSH_ERR_TIMEOUT, cause, "%s: %s",
+			    ss->where, strerror(soerr));
 		/* Accepted by a listener that died before taking us (an
 		 * sshd going down or restarting): as lost during the
 		 * banner, worth another try. */
 		if (soerr == ECONNRESET || soerr == ECONNABORTED)
-			return ssh_fail(ss, SSH_ERR_LOST, cause, "%s:%d: %s",
-			    ss->o->host, ss->o->port, strerror(soerr));
-		return ssh_fail(ss, SSH_ERR_OTHER, cause, "%s:%d: %s",
-		    ss->o->host, ss->o->port, strerror(soerr));
+			return ssh_fail(ss, SSH_ERR_LOST, cause, "%s: %s",
+			    ss->where, strerror(soerr));
+		return ssh_fail(ss, SSH_ERR_OTHER, cause, "%s: %s",
+		    ss->where, strerror(soerr));
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	ss->fd = fd;
@@ -200,11 +219,29 @@ ssh_tcp(struct ssh_session *ss, double timeout, char **cause)
 
 /* The known_hosts name of host:port, as OpenSSH writes it. */
 static char *
-ssh_kh_name(const struct ssh_opts *o)
+ssh_kh_name(const char *host, int port)
 {
-	if (o->port == 22)
-		return xstrdup(o->host);
-	return xprintf("[%s]:%d", o->host, o->port);
+	if (port == 22)
+		return xstrdup(host);
+	return xprintf("[%s]:%d", host, port);
+}
+
+/* Writes the known hosts to path through a new file renamed over it, so
+ * that no reader ever sees it half written. */
+static int
+ssh_kh_write(LIBSSH2_KNOWNHOSTS *kh, const char *path)
+{
+	char *tmp = xprintf("%s.%ld.tmp", path, (long)getpid());
+	int rc;
+
+	rc = libssh2_knownhost_writefile(kh, tmp,
+	    LIBSSH2_KNOWNHOST_FILE_OPENSSH);
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -1;
+	if (rc != 0)
+		unlink(tmp);
+	free(tmp);
+	return rc;
 }
 
 /* Host key check: the expected fingerprint when given, else the
@@ -222,14 +259,14 @@ ssh_hostkey(struct ssh_session *ss, char **fp, char **cause)
 	int type, rc, kt, n;
 
 	if ((key = libssh2_session_hostkey(ss->s, &len, &type)) == NULL)
-		return ssh_fail(ss, SSH_ERR_OTHER, cause, "%s:%d: no host key",
-		    o->host, o->port);
+		return ssh_fail(ss, SSH_ERR_OTHER, cause, "%s: no host key",
+		    ss->where);
 	seen = ssh_fingerprint((const unsigned char *)key, len);
 	if (o->expected_fp != NULL && strcmp(o->expected_fp, seen) != 0) {
-		ssh_fail(ss, SSH_ERR_HOSTKEY, cause, "%s:%d: host key changed: "
+		ssh_fail(ss, SSH_ERR_HOSTKEY, cause, "%s: host key changed: "
 		    "recorded %s, server offers %s; refusing to connect (if the "
-		    "bastion was rebuilt, clean this run set up)", o->host,
-		    o->port, o->expected_fp, seen);
+		    "bastion was rebuilt, clean this run set up)", ss->where,
+		    o->expected_fp, seen);
 		free(seen);
 		return -1;
 	}
@@ -249,16 +286,18 @@ ssh_hostkey(struct ssh_session *ss, char **fp, char **cause)
 		kt = LIBSSH2_KNOWNHOST_KEY_UNKNOWN;
 		break;
 	}
+	pthread_mutex_lock(&ssh_kh_lock);
 	kh = libssh2_knownhost_init(ss->s);
 	if (fs_is_file(o->known_hosts) &&
 	    libssh2_knownhost_readfile(kh, o->known_hosts,
 	    LIBSSH2_KNOWNHOST_FILE_OPENSSH) < 0) {
 		libssh2_knownhost_free(kh);
+		pthread_mutex_unlock(&ssh_kh_lock);
 		free(seen);
 		return ssh_fail(ss, SSH_ERR_OTHER, cause, "cannot read %s: not "
 		    "a known_hosts file", o->known_hosts);
 	}
-	rc = libssh2_knownhost_checkp(kh, o->host, o->port, key, len,
+	rc = libssh2_knownhost_checkp(kh, o->host, ss->port, key, len,
 	    LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | kt,
 	    &found);
 	if (rc == LIBSSH2_KNOWNHOST_CHECK_MISMATCH && found != NULL &&
@@ -276,32 +315,34 @@ ssh_hostkey(struct ssh_session *ss, char **fp, char **cause)
 		free(blob);
 	}
 	if (rc == LIBSSH2_KNOWNHOST_CHECK_MISMATCH) {
-		ssh_fail(ss, SSH_ERR_HOSTKEY, cause, "%s:%d: host key changed: "
+		ssh_fail(ss, SSH_ERR_HOSTKEY, cause, "%s: host key changed: "
 		    "%s has %s, server offers %s; refusing to connect",
-		    o->host, o->port, o->known_hosts,
+		    ss->where, o->known_hosts,
 		    known != NULL ? known : "another key", seen);
 		free(known);
 		free(seen);
 		libssh2_knownhost_free(kh);
+		pthread_mutex_unlock(&ssh_kh_lock);
 		return -1;
 	}
 	if (rc == LIBSSH2_KNOWNHOST_CHECK_NOTFOUND) {
-		name = ssh_kh_name(o);
+		name = ssh_kh_name(o->host, ss->port);
 		rc = libssh2_knownhost_addc(kh, name, NULL, key, len,
 		    "fanout", 6, LIBSSH2_KNOWNHOST_TYPE_PLAIN |
 		    LIBSSH2_KNOWNHOST_KEYENC_RAW | kt, NULL);
 		free(name);
-		if (rc != 0 || libssh2_knownhost_writefile(kh, o->known_hosts,
-		    LIBSSH2_KNOWNHOST_FILE_OPENSSH) != 0) {
+		if (rc != 0 || ssh_kh_write(kh, o->known_hosts) != 0) {
 			libssh2_knownhost_free(kh);
+			pthread_mutex_unlock(&ssh_kh_lock);
 			free(seen);
 			return ssh_fail(ss, SSH_ERR_OTHER, cause, "cannot "
 			    "record the host key in %s", o->known_hosts);
 		}
-		event_log(o->sink, "ssh", "%s:%d: new host key %s recorded in "
-		    "%s", o->host, o->port, seen, o->known_hosts);
+		event_log(o->sink, "ssh", "%s: new host key %s recorded in "
+		    "%s", ss->where, seen, o->known_hosts);
 	}
 	libssh2_knownhost_free(kh);
+	pthread_mutex_unlock(&ssh_kh_lock);
 done:
 	if (fp != NULL) {
 		free(*fp);	/* of an earlier try (a refused key) */
@@ -364,8 +405,8 @@ ssh_auth(struct ssh_session *ss, char **cause)
 	if (rc == LIBSSH2_ERROR_SOCKET_RECV || rc == LIBSSH2_ERROR_SOCKET_SEND ||
 	    rc == LIBSSH2_ERROR_SOCKET_DISCONNECT)
 		return ssh_fail_rc(ss, rc, "auth on", cause);
-	return ssh_fail(ss, SSH_ERR_AUTH, cause, "%s@%s:%d: authentication "
-	    "failed with %s%s%s%s", o->user, o->host, o->port,
+	return ssh_fail(ss, SSH_ERR_AUTH, cause, "%s@%s: authentication "
+	    "failed with %s%s%s%s", o->user, ss->where,
 	    o->key_file != NULL ? o->key_file : "no key file",
 	    getenv("SSH_AUTH_SOCK") != NULL ? " and the ssh-agent" : "",
 	    msg != NULL && *msg != '\0' ? ": " : "", msg != NULL ? msg : "");
@@ -378,7 +419,8 @@ ssh_try(struct ssh_session *ss, double timeout, char **fp, char **cause)
 	double idle = time_mono();
 	int rc;
 
-	if (ssh_tcp(ss, timeout, cause) != 0)
+	if ((ss->o->jump != NULL ? ssh_jump_open(ss, timeout, cause) :
+	    ssh_tcp(ss, timeout, cause)) != 0)
 		return -1;
 	ss->s = libssh2_session_init();
 	libssh2_session_set_blocking(ss->s, 0);
@@ -412,6 +454,8 @@ ssh_drop(struct ssh_session *ss)
 	if (ss->fd >= 0)
 		close(ss->fd);
 	ss->fd = -1;
+	if (ss->jump != NULL)
+		ssh_jump_stop(ss);
 }
 
 /* Tries until connected or the deadline; ss->err says why not. */
@@ -424,18 +468,20 @@ ssh_loop(struct ssh_session *ss, char **fp, char **cause)
 	int tries = 0;
 
 	limit = o->connect_timeout > 0 ? o->connect_timeout : 30;
+	ss->deadline = start + limit;
 	for (;;) {
 		tries++;
 		free(why);
 		why = NULL;
 		ss->err = SSH_OK;
+		ss->final = 0;
 		left = limit - (time_mono() - start);
 		if (ssh_try(ss, left < 1 ? 1 : left > 10 ? 10 : left, fp,
 		    &why) == 0)
 			break;
 		ssh_drop(ss);
 		if (ss->err == SSH_ERR_HOSTKEY || ss->err == SSH_ERR_CANCELLED ||
-		    ss->err == SSH_ERR_OTHER)
+		    ss->err == SSH_ERR_OTHER || ss->final)
 			goto fail;
 		if (ss->err == SSH_ERR_AUTH &&
 		    time_mono() - start >= o->auth_grace)
@@ -446,8 +492,8 @@ ssh_loop(struct ssh_session *ss, char **fp, char **cause)
 			goto fail;
 		}
 		if (tries == 1 || tries % 10 == 0)
-			event_log(o->sink, "ssh", "waiting for %s:%d: %s",
-			    o->host, o->port, why);
+			event_log(o->sink, "ssh", "waiting for %s: %s",
+			    ss->where, why);
 		for (left = delay; left > 0; left -= 0.1) {
 			if (!ss->nocancel && event_cancelled(o->sink)) {
 				ss->err = SSH_ERR_CANCELLED;
@@ -461,13 +507,14 @@ ssh_loop(struct ssh_session *ss, char **fp, char **cause)
 	ss->err = SSH_OK;
 	return 0;
 fail:
+	if (ss->jump != NULL)
+		ssh_jump_free(ss);
 	if (ss->err == SSH_ERR_CANCELLED) {
-		xasprintf(cause, "cancelled while waiting for %s:%d",
-		    o->host, o->port);
+		xasprintf(cause, "cancelled while waiting for %s", ss->where);
 		free(why);
-	} else if (ss->err == SSH_ERR_TIMEOUT && tries > 1) {
-		xasprintf(cause, "%s:%d: no SSH server answered within %.0f "
-		    "seconds (last: %s)", o->host, o->port, limit, why);
+	} else if (ss->err == SSH_ERR_TIMEOUT && tries > 1 && !ss->final) {
+		xasprintf(cause, "%s: no SSH server answered within %.0f "
+		    "seconds (last: %s)", ss->where, limit, why);
 		free(why);
 	} else
 		*cause = why;
@@ -483,17 +530,28 @@ ssh_connect(const struct ssh_opts *o, char **fp, enum ssh_error *errp,
     char **cause)
 {
 	struct ssh_session *ss;
+	char *j, *where;
 
 	pthread_once(&ssh_once, ssh_init_once);
 	ss = xcalloc(1, sizeof *ss);
 	ss->fd = -1;
 	ss->o = o;
+	ss->port = o->port > 0 ? o->port : 22;
+	ss->where = ssh_where(o);
+	if (o->jump != NULL) {
+		j = ssh_where(o->jump);
+		where = xprintf("%s through %s", ss->where, j);
+		free(j);
+		free(ss->where);
+		ss->where = where;
+	}
 	ss->io_timeout = o->io_timeout > 0 ? o->io_timeout : 60;
 	if (fp != NULL)
 		*fp = NULL;
 	if (ssh_loop(ss, fp, cause) != 0) {
 		if (errp != NULL)
 			*errp = ss->err;
+		free(ss->where);
 		free(ss);
 		return NULL;
 	}
@@ -506,8 +564,11 @@ int
 ssh_reconnect(struct ssh_session *ss, char **cause)
 {
 	ssh_drop(ss);
-	event_log(ss->o->sink, "ssh", "connection to %s:%d lost; reconnecting",
-	    ss->o->host, ss->o->port);
+	/* A fresh jump session too: the old one may be why we lost. */
+	if (ss->jump != NULL)
+		ssh_jump_free(ss);
+	event_log(ss->o->sink, "ssh", "connection to %s lost; reconnecting",
+	    ss->where);
 	return ssh_loop(ss, NULL, cause);
 }
 
@@ -517,6 +578,9 @@ ssh_close(struct ssh_session *ss)
 	if (ss == NULL)
 		return;
 	ssh_drop(ss);
+	if (ss->jump != NULL)
+		ssh_jump_free(ss);
+	free(ss->where);
 	free(ss);
 }
 

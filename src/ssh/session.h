@@ -44,10 +44,25 @@ struct ssh_opts {
 	double		 io_timeout;	/* seconds without any traffic before
 					 * a session counts as lost; 0 = 60 */
 	struct sink	*sink;		/* log lines; polled for cancel */
+	const char	*name;		/* what messages call this host
+					 * ("node3", "head"), or NULL */
 	/* When set, host:port is reached through this host (as OpenSSH's
 	 * ProxyJump): a session to it, a direct-tcpip channel from it to
 	 * host:port, and this session over that channel. A cluster's nodes
-	 * take SSH from their head only. */
+	 * take SSH from their head only. host:port is resolved and
+	 * connected to by the jump host. The jump host's own options
+	 * apply to its session (key, known_hosts or expected_fp,
+	 * auth_grace, io_timeout; connect_timeout, at most what is left
+	 * of ours; its sink, or ours when NULL; its own jump, if any);
+	 * known_hosts may be the same file for both. Every connection
+	 * (and reconnect) has its own jump session, never shared, so
+	 * sessions through one jump host may run in several threads.
+	 * Failures: a jump host that cannot be reached is final (its own
+	 * connect_timeout was waited); the jump host unable to connect to
+	 * host:port is SSH_ERR_REFUSED and retried like a direct refusal;
+	 * a jump host that does not forward (AllowTcpForwarding no) is
+	 * SSH_ERR_OTHER. Causes name both hops. It (and its strings) must
+	 * stay valid as long as the session. */
 	const struct ssh_opts *jump;
 };
 
