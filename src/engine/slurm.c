@@ -472,7 +472,7 @@ sl_conf(struct cloud_run *run, struct ssh_session *ss, struct sl_host *head,
 	struct strbuf sb, lines, list, vars;
 	struct sl_host h;
 	json_t **nodes;
-	char *tmpl = NULL, *cg = NULL, *name = NULL, *p, *t;
+	char *tmpl = NULL, *cg = NULL, *name = NULL, *t;
 	size_t n, i;
 	int w, to, rc = -1;
 
@@ -511,12 +511,9 @@ sl_conf(struct cloud_run *run, struct ssh_session *ss, struct sl_host *head,
 		sl_host_free(&h);
 	}
 	strbuf_adds(&sb, tmpl);
-	/* Slurm's cluster names are lower case. */
-	t = xstrdup(run->id);
-	for (p = t; *p != '\0'; p++)
-		*p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
-	sl_fill(&sb, "CLUSTER", t);
-	free(t);
+	/* One name for every run set's cluster: slurmctld refuses to start
+	 * on state saved under another name (hosts used again). */
+	sl_fill(&sb, "CLUSTER", "fanout");
 	sl_fill(&sb, "HEAD_NAME", name);
 	sl_fill(&sb, "HEAD_ADDR", head->slurm_addr);
 	sl_fill(&sb, "NODE_LINES", lines.buf != NULL ? lines.buf : "");
