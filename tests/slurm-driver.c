@@ -24,6 +24,7 @@
 #include "engine/engine.h"
 #include "event.h"
 #include "history/history.h"
+#include "run/gantt.h"
 #include "run/local.h"
 #include "run/record.h"
 #include "run/report.h"
@@ -228,5 +229,6 @@ main(int argc, char **argv)
 	local_result_free(&lr);
 	json_decref(rec);
 	pthread_mutex_destroy(&run.lock);
+	gantt_release();
 	return rc == 0 ? 0 : 1;
 }

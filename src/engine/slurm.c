@@ -130,6 +130,7 @@ sl_host_init(struct cloud_run *run, json_t *entry, struct sink *sink,
 		return -1;
 	}
 	h->known_hosts = history_file(run->id, ".known_hosts");
+	h->so.name = h->name;
 	h->so.host = h->addr;
 	h->so.port = h->port > 0 ? h->port : 22;
 	h->so.user = h->user;
