@@ -1,7 +1,8 @@
 /* fanout create PROJECT [--answers FILE] [--yes] [--provider aws]
  *        [--region R] [--engine E] [--nodes N] [--files N]
  *        [--cleanup-after | --keep] [--no-run] [--ssh-anywhere]
- *        [--instance-type T] [--name NAME] [--json]
+ *        [--instance-type T] [--head-instance-type T] [--name NAME]
+ *        [--json]
  * The options and the answers file answer the questions of
  * menus/create.yaml and go through its checks (src/wizard/answers.c), as
  * the form's answers do: the same rules, defaults and messages. */
@@ -14,6 +15,7 @@
 #include "cloud/provider.h"
 #include "cmd-cloud.h"
 #include "cmd.h"
+#include "history/history.h"
 #include "run/local.h"
 #include "run/project.h"
 #include "sink-text.h"
@@ -32,6 +34,8 @@ static const struct {
 	{ "region", "region", NULL },
 	{ "engine", "engine", NULL },
 	{ "nodes", "nodes", NULL },
+	{ "instance-type", "instance_type", NULL },
+	{ "head-instance-type", "head_instance_type", NULL },
 	{ "files", "files", NULL },
 	{ "name", "name", NULL },
 	{ "cleanup-after", "cleanup_after", "yes" },
@@ -44,7 +48,7 @@ static void
 create_help(void)
 {
 	struct menu *mu;
-	char *cause = NULL, **engines, *def;
+	char *cause = NULL, **engines, **nodes, *def;
 	size_t i;
 
 	printf("usage: fanout create %s\n\n", cmd_create_entry.usage);
@@ -54,6 +58,7 @@ create_help(void)
 		return;
 	}
 	engines = menu_list("engines", NULL, &cause);
+	nodes = menu_list("engine.nodes", NULL, &cause);
 	def = question_default(menu_question(mu, "cleanup_after"), NULL);
 	printf("Answers the questions of the menu's create form (same keys, "
 	    "checks and\nmessages): from the options, else from --answers "
@@ -64,9 +69,12 @@ create_help(void)
 	    "  --engine E         where tasks run; engines in this build: ");
 	for (i = 0; engines != NULL && engines[i] != NULL; i++)
 		printf("%s%s", i > 0 ? ", " : "", engines[i]);
-	printf("\n"
-	    "  --nodes N          machines that run tasks (only engines with "
-	    "nodes; none yet)\n"
+	printf("\n  --nodes N          machines that run tasks (engines with "
+	    "nodes: ");
+	for (i = 0; nodes != NULL && nodes[i] != NULL; i++)
+		printf("%s%s", i > 0 ? ", " : "", nodes[i]);
+	printf("%s)\n", nodes == NULL || nodes[0] == NULL ? "none" : "");
+	printf(
 	    "  --files N          run the first N inputs only (default 0: "
 	    "all)\n"
 	    "  --name NAME        project name for the tags (default: "
@@ -78,7 +86,10 @@ create_help(void)
 	    "  --no-run           make the run set without running; keeps it "
 	    "unless\n"
 	    "                     --cleanup-after\n"
-	    "  --instance-type T  the bastion's instance type\n"
+	    "  --instance-type T  the machines that run tasks (the VM, or "
+	    "each node)\n"
+	    "  --head-instance-type T\n"
+	    "                     the cluster's head (engines with nodes)\n"
 	    "  --ssh-anywhere     open SSH to 0.0.0.0/0 when your address is "
 	    "unknown\n"
 	    "  --yes              create without asking; --json: the id as "
@@ -86,6 +97,7 @@ create_help(void)
 	    def != NULL && strcmp(def, "yes") == 0 ? " (the default)" : "",
 	    def != NULL && strcmp(def, "no") == 0 ? " (the default)" : "");
 	question_alts_free(engines);
+	question_alts_free(nodes);
 	free(def);
 	free(cause);
 	menu_free(mu);
@@ -137,6 +149,9 @@ static void
 create_show_plan(json_t *plan)
 {
 	json_t *r;
+	char *name;
+	double hourly;
+	long long count;
 	size_t i;
 
 	fprintf(stderr, "Account: %s\nRegion:  %s\nSSH from: %s\n",
@@ -147,14 +162,28 @@ create_show_plan(json_t *plan)
 	    "unknown");
 	fprintf(stderr, "Will create:\n");
 	json_array_foreach(json_object_get(plan, "resources"), i, r) {
-		fprintf(stderr, "  %-16s %s ($%.4f/h)\n",
-		    json_string_value(json_object_get(r, "name")),
-		    json_string_value(json_object_get(r, "detail")),
-		    json_number_value(json_object_get(r, "hourly_usd")));
+		/* A line of several alike ("count": a cluster's nodes) says
+		 * how many; its price is the line's. */
+		count = json_integer_value(json_object_get(r, "count"));
+		name = count > 1 ? xprintf("%lld x %s", count,
+		    history_str(r, "name", "")) :
+		    xstrdup(history_str(r, "name", ""));
+		hourly = json_number_value(json_object_get(r, "hourly_usd"));
+		if (count > 1)
+			fprintf(stderr, "  %-16s %s ($%.4f/h: %lld x $%.4f)\n",
+			    name, history_str(r, "detail", ""), hourly, count,
+			    hourly / (double)count);
+		else
+			fprintf(stderr, "  %-16s %s ($%.4f/h)\n", name,
+			    history_str(r, "detail", ""), hourly);
+		free(name);
 	}
 	fprintf(stderr, "About $%.4f per hour (%s)\n",
 	    json_number_value(json_object_get(plan, "hourly_usd")),
-	    json_string_value(json_object_get(plan, "prices")));
+	    history_str(plan, "prices", ""));
+	fprintf(stderr, "Estimated run: %s\n", history_str(
+	    json_object_get(plan, "estimate"), "text",
+	    "no estimate before the first run"));
 }
 
 static enum cmd_retval
@@ -171,7 +200,8 @@ cmd_create_exec(int argc, char **argv)
 		{ "name", required_argument, NULL, 'A' },
 		{ "cleanup-after", no_argument, NULL, 'A' },
 		{ "keep", no_argument, NULL, 'A' },
-		{ "instance-type", required_argument, NULL, 't' },
+		{ "instance-type", required_argument, NULL, 'A' },
+		{ "head-instance-type", required_argument, NULL, 'A' },
 		{ "ssh-anywhere", no_argument, NULL, 's' },
 		{ "no-run", no_argument, NULL, 'R' },
 		{ "json", no_argument, NULL, 'j' },
@@ -185,7 +215,7 @@ cmd_create_exec(int argc, char **argv)
 	struct sink sink;
 	struct sink_text st;
 	char *cause = NULL, *id = NULL, *where;
-	const char *answers_file = NULL, *instance_type = NULL, *text;
+	const char *answers_file = NULL, *text;
 	int c, li, yes = 0, json = 0, ssh_anywhere = 0, no_run = 0, rc;
 	size_t i;
 	void *s;
@@ -223,9 +253,6 @@ cmd_create_exec(int argc, char **argv)
 			    where));
 			free(where);
 			break;
-		case 't':
-			instance_type = optarg;
-			break;
 		case 's':
 			ssh_anywhere = 1;
 			break;
@@ -261,9 +288,6 @@ cmd_create_exec(int argc, char **argv)
 	    argc - 1 ? argv[optind] : NULL, no_run)) == NULL)
 		goto out;
 	/* Options of the command line alone, not questions of the menu. */
-	if (instance_type != NULL)
-		json_object_set_new(answers, "instance_type",
-		    json_string(instance_type));
 	if (ssh_anywhere)
 		json_object_set_new(answers, "ssh_anywhere", json_true());
 	if (no_run)
@@ -339,7 +363,8 @@ const struct cmd_entry cmd_create_entry = {
 	.usage = "PROJECT [--answers FILE] [--yes] [--provider aws] "
 	    "[--region R] [--engine E] [--nodes N] [--files N] "
 	    "[--cleanup-after | --keep] [--no-run] [--ssh-anywhere] "
-	    "[--instance-type T] [--name NAME] [--json]",
+	    "[--instance-type T] [--head-instance-type T] [--name NAME] "
+	    "[--json]",
 	.help = "make a run set in the cloud, run the project on it, tear "
 	    "it down (--keep keeps it)",
 	.exec = cmd_create_exec,

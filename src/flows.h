@@ -7,10 +7,13 @@
  * by its rules (src/wizard/answers.c):
  *   project (string, folder with fanout.yaml), name (string, 3 to 63
  *   chars), provider ("aws"), region (one of the provider's regions),
- *   engine (a cloud engine of this build, src/engine: "bastion"),
- *   nodes (integer 1..100; only for an engine that runs on several
- *   machines, none yet: absent otherwise), files (integer >= 0, 0 = all),
- *   cleanup_after (boolean, default true).
+ *   engine (a cloud engine of this build, src/engine: "bastion",
+ *   "slurm"), nodes (integer 1..100, default 2; only for an engine that
+ *   runs on several machines, slurm: absent otherwise), instance_type
+ *   (the machines that run tasks: the VM or each node; default the
+ *   provider's), head_instance_type (the cluster's head; engines with
+ *   nodes only), files (integer >= 0, 0 = all), cleanup_after (boolean,
+ *   default true).
  * Progress goes to the sink; sink->cancelled is polled to stop early. Its
  * answer also says what the user wants done with what a create or resume
  * made: FLOW_CANCEL_TEARDOWN tears it all down; any other non-zero answer

@@ -54,6 +54,20 @@ aws_price(const char *type)
 	return -1;
 }
 
+/* The price table as provider.h's instance_types. */
+static json_t *
+aws_provider_instance_types(char **cause)
+{
+	json_t *types = json_array();
+	size_t i;
+
+	(void)cause;
+	for (i = 0; aws_prices[i].type != NULL; i++)
+		json_array_append_new(types, json_pack("{s:s, s:f}", "name",
+		    aws_prices[i].type, "hourly_usd", aws_prices[i].hourly));
+	return types;
+}
+
 static void *
 aws_provider_open(const char *region, char **cause)
 {
@@ -679,4 +693,6 @@ const struct provider provider_aws = {
 	.tagged = aws_provider_tagged,
 	.regions = aws_regions,
 	.config_region = aws_config_region,
+	.instance_types = aws_provider_instance_types,
+	.default_instance_type = AWS_DEFAULT_TYPE,
 };

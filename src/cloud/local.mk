@@ -9,7 +9,8 @@ libfanout_a_SOURCES += \
 	src/cloud/aws-provider.c src/cloud/aws-steps.c src/cloud/aws-internal.h \
 	src/wizard/wizard.h src/wizard/runner.c \
 	src/wizard/flow-cloud.c src/wizard/flow-orphans.c \
-	src/wizard/menu-hooks.c src/engine/bastion.c src/engine/slurm.c \
+	src/wizard/menu-hooks.c src/wizard/estimate.c \
+	src/engine/bastion.c src/engine/slurm.c \
 	src/engine/slurm-run.c src/engine/slurm-int.h
 
 TEMPLATE_FILES += templates/user-data.sh
@@ -30,8 +31,9 @@ TESTS += tests/integration/aws-create.sh tests/integration/aws-crash.sh \
 	tests/integration/aws-faults.sh tests/integration/aws-bad-input.sh \
 	tests/integration/aws-defaults.sh \
 	tests/integration/aws-waits.sh tests/integration/aws-orphans.sh \
-	tests/integration/aws-concurrent.sh
+	tests/integration/aws-concurrent.sh tests/integration/aws-cluster-cli.sh
 EXTRA_DIST += tests/integration/lib-aws.sh tests/integration/aws-create.sh \
+	tests/integration/aws-cluster-cli.sh \
 	tests/integration/aws-defaults.sh \
 	tests/integration/cloud-e2e.sh \
 	tests/integration/aws-crash.sh tests/integration/aws-faults.sh \

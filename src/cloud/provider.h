@@ -114,6 +114,13 @@ struct provider {
 	 * question's default), or NULL with a cause. */
 	const char *const *regions;
 	char		*(*config_region)(char **cause);
+	/* The machine types it knows, with their price: an array of
+	 * {"name": "c5.large", "hourly_usd": 0.085} (estimates, see the
+	 * plan's "prices"), which the instance-type questions offer; NULL
+	 * with a cause when it knows none. default_instance_type: what a
+	 * create makes when no type is given. */
+	json_t		*(*instance_types)(char **cause);
+	const char	*default_instance_type;
 };
 
 extern const struct provider provider_aws;

@@ -85,6 +85,7 @@ engine_run_entry(const char *engine, double t0, const struct local_result *lr,
 	    "files_sent", (json_int_t)files_sent,
 	    "bytes_sent", (json_int_t)bytes_sent,
 	    "efficiency", report_efficiency_json(&lr->perf));
+	report_run_numbers(entry, &lr->perf);
 	free(ts0);
 	free(ts1);
 	return entry;

@@ -106,6 +106,10 @@ static const struct check_field check_run[] = {
 	{ "files_sent", CHECK_COUNT, 0 },
 	{ "bytes_sent", CHECK_COUNT, 0 },
 	{ "efficiency", CHECK_NUMBER, 0 },
+	{ "serial_s", CHECK_NUMBER, 0 },
+	{ "setup_s", CHECK_NUMBER, 0 },
+	{ "span_s", CHECK_NUMBER, 0 },
+	{ "nodes", CHECK_COUNT, 0 },
 	{ NULL, 0, 0 }
 };
 

@@ -1,5 +1,6 @@
 /* runtime.png with cairo: a row per (host, worker), a bar per attempt. */
 #include <cairo.h>
+#include <ctype.h>
 #include <fontconfig/fontconfig.h>
 #include <float.h>
 #include <math.h>
@@ -11,7 +12,7 @@
 #include "util/xmalloc.h"
 
 #define G_WIDTH		1200
-#define G_LEFT		150	/* room for row labels */
+#define G_LEFT		150	/* room for row labels (at least) */
 #define G_RIGHT		30
 #define G_TOP		56
 #define G_BOTTOM	86	/* axis labels and legend */
@@ -35,13 +36,46 @@ static const struct gcolour gantt_colours[] = {
 	[REC_CANCELLED] = { "cancelled", 0.60, 0.60, 0.60 },
 };
 
+int
+gantt_host_cmp(const char *a, const char *b)
+{
+	size_t na, nb;
+
+	while (*a != '\0' && *b != '\0') {
+		if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
+			while (*a == '0' && isdigit((unsigned char)a[1]))
+				a++;
+			while (*b == '0' && isdigit((unsigned char)b[1]))
+				b++;
+			na = strspn(a, "0123456789");
+			nb = strspn(b, "0123456789");
+			if (na != nb)
+				return na < nb ? -1 : 1;
+			if (strncmp(a, b, na) != 0)
+				return strncmp(a, b, na);
+			a += na;
+			b += nb;
+			continue;
+		}
+		if (*a != *b)
+			return (unsigned char)*a - (unsigned char)*b;
+		a++;
+		b++;
+	}
+	if (*a != *b)
+		return (unsigned char)*a - (unsigned char)*b;
+	return 0;
+}
+
 static int
 gantt_row_cmp(const void *a, const void *b)
 {
 	const struct grow *x = a, *y = b;
-	int c = strcmp(x->host, y->host);
+	int c = gantt_host_cmp(x->host, y->host);
 
-	return c != 0 ? c : x->worker - y->worker;
+	if (c == 0)
+		c = strcmp(x->host, y->host);	/* node01 and node1 */
+	return c != 0 ? c : (x->worker > y->worker) - (x->worker < y->worker);
 }
 
 static int
@@ -99,6 +133,7 @@ struct gantt {
 	int		 used[5];	/* statuses seen */
 	/* Drawing (second pass). */
 	cairo_t		*cr;
+	double		 left;		/* x of the plot: room for labels */
 	double		 span, rowh, plotw;
 };
 
@@ -139,7 +174,7 @@ gantt_bar(void *arg, const struct record *r, long long pos)
 	const struct gcolour *c = &gantt_colours[r->status < 5 ?
 	    r->status : 0];
 	double rowh = g->rowh, plotw = g->plotw;
-	double x0 = G_LEFT + plotw * (r->start - g->t0) / g->span;
+	double x0 = g->left + plotw * (r->start - g->t0) / g->span;
 	double w = plotw * (r->end - r->start) / g->span;
 	double y = G_TOP + rowh * gantt_row_of(g->rows, g->nrows, r);
 	double pad = rowh >= 14 ? 4 : 1;
@@ -173,6 +208,78 @@ gantt_bar(void *arg, const struct record *r, long long pos)
 	return 0;
 }
 
+static void
+gantt_rows_free(struct gantt *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->nrows; i++)
+		free((char *)g->rows[i].host);
+	free(g->rows);
+	g->rows = NULL;
+	g->nrows = 0;
+}
+
+/* The first pass: the rows (sorted; one when there is no record), the
+ * time range, the statuses seen, and whether several hosts ran tasks. */
+static int
+gantt_rows(const struct record_source *src, struct gantt *g, int *multihost,
+    char **cause)
+{
+	size_t i;
+
+	memset(g, 0, sizeof *g);
+	g->t0 = DBL_MAX;
+	*multihost = 0;
+	if (record_each(src, gantt_scan, g, cause) != 0) {
+		gantt_rows_free(g);
+		return -1;
+	}
+	if (g->nrows == 0) {
+		g->rows = xcalloc(1, sizeof *g->rows);
+		g->rows[0].host = xstrdup("");
+		g->rows[0].worker = 1;
+		g->t0 = 0;
+		g->t1 = 1;
+		g->nrows = 1;
+	}
+	qsort(g->rows, g->nrows, sizeof *g->rows, gantt_row_cmp);
+	for (i = 1; i < g->nrows; i++) {
+		if (strcmp(g->rows[i].host, g->rows[0].host) != 0)
+			*multihost = 1;
+	}
+	return 0;
+}
+
+static void
+gantt_label(const struct grow *row, int multihost, char *buf, size_t len)
+{
+	if (multihost)
+		snprintf(buf, len, "%.24s/w%d", row->host, row->worker);
+	else
+		snprintf(buf, len, "worker %d", row->worker);
+}
+
+char **
+gantt_row_labels(const struct record_source *src, size_t *n, char **cause)
+{
+	struct gantt g;
+	char **labels, buf[64];
+	int multihost;
+	size_t i;
+
+	if (gantt_rows(src, &g, &multihost, cause) != 0)
+		return NULL;
+	labels = xcalloc(g.nrows + 1, sizeof *labels);
+	for (i = 0; i < g.nrows; i++) {
+		gantt_label(&g.rows[i], multihost, buf, sizeof buf);
+		labels[i] = xstrdup(buf);
+	}
+	*n = g.nrows;
+	gantt_rows_free(&g);
+	return labels;
+}
+
 int
 gantt_write_png(const char *path, const struct record_source *src,
     const char *title, char **cause)
@@ -183,40 +290,31 @@ gantt_write_png(const char *path, const struct record_source *src,
 	struct gantt g;
 	struct grow *rows;
 	size_t nrows, i;
-	double t0, t1, span, rowh, plotw, ploth, step, t, x;
-	int height, multihost = 0, *used = g.used;
+	double t0, t1, span, rowh, plotw, ploth, step, t, x, left;
+	int height, multihost, *used = g.used;
 	char label[64];
 
-	memset(&g, 0, sizeof g);
-	g.t0 = DBL_MAX;
-	if (record_each(src, gantt_scan, &g, cause) != 0) {
-		for (i = 0; i < g.nrows; i++)
-			free((char *)g.rows[i].host);
-		free(g.rows);
+	if (gantt_rows(src, &g, &multihost, cause) != 0)
 		return -1;
-	}
-	if (g.nrows == 0) {
-		g.rows = xcalloc(1, sizeof *g.rows);
-		g.rows[0].host = xstrdup("");
-		g.rows[0].worker = 1;
-		g.t0 = 0;
-		g.t1 = 1;
-		g.nrows = 1;
-	}
 	nrows = g.nrows;
 	rows = g.rows;
 	t0 = g.t0;
 	t1 = g.t1;
-	qsort(rows, nrows, sizeof *rows, gantt_row_cmp);
-	for (i = 1; i < nrows; i++) {
-		if (strcmp(rows[i].host, rows[0].host) != 0)
-			multihost = 1;
-	}
 	span = t1 - t0 > 0.001 ? t1 - t0 : 0.001;
 	rowh = nrows <= 16 ? 28 : (nrows <= 64 ? 14 : 6);
 	ploth = rowh * (double)nrows;
 	height = (int)(G_TOP + ploth + G_BOTTOM);
-	plotw = G_WIDTH - G_LEFT - G_RIGHT;
+	/* Room for the longest label ("ip-10-0-1-23/w2"), 7 pixels a
+	 * character at most, between G_LEFT and a third of the width. */
+	left = G_LEFT;
+	for (i = 0; i < nrows; i++) {
+		gantt_label(&rows[i], multihost, label, sizeof label);
+		if (16 + 7.0 * (double)strlen(label) > left)
+			left = 16 + 7.0 * (double)strlen(label);
+	}
+	if (left > G_WIDTH / 3)
+		left = G_WIDTH / 3;
+	plotw = G_WIDTH - left - G_RIGHT;
 
 	surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, G_WIDTH, height);
 	cr = cairo_create(surf);
@@ -226,7 +324,7 @@ gantt_write_png(const char *path, const struct record_source *src,
 	    CAIRO_FONT_WEIGHT_BOLD);
 	cairo_set_font_size(cr, 16);
 	cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-	gantt_text(cr, G_LEFT, 30, title != NULL ? title : "fanout run", 0);
+	gantt_text(cr, left, 30, title != NULL ? title : "fanout run", 0);
 	cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
 	    CAIRO_FONT_WEIGHT_NORMAL);
 
@@ -237,26 +335,21 @@ gantt_write_png(const char *path, const struct record_source *src,
 
 		if (i % 2 == 0) {
 			cairo_set_source_rgb(cr, 0.96, 0.96, 0.97);
-			cairo_rectangle(cr, G_LEFT, y, plotw, rowh);
+			cairo_rectangle(cr, left, y, plotw, rowh);
 			cairo_fill(cr);
 		}
 		if (rowh < 14 && i % 4 != 0)
 			continue;
-		if (multihost)
-			snprintf(label, sizeof label, "%.16s w%d",
-			    rows[i].host, rows[i].worker);
-		else
-			snprintf(label, sizeof label, "worker %d",
-			    rows[i].worker);
+		gantt_label(&rows[i], multihost, label, sizeof label);
 		cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-		gantt_text(cr, G_LEFT - 8, y + rowh / 2 + 4, label, 1);
+		gantt_text(cr, left - 8, y + rowh / 2 + 4, label, 1);
 	}
 
 	/* Grid lines and the time axis. */
 	step = gantt_tick_step(span, 10);
 	cairo_set_font_size(cr, 11);
 	for (t = 0; t <= span + step * 1e-9; t += step) {
-		x = G_LEFT + plotw * t / span;
+		x = left + plotw * t / span;
 		cairo_set_source_rgb(cr, 0.85, 0.85, 0.87);
 		cairo_set_line_width(cr, 1);
 		cairo_move_to(cr, floor(x) + 0.5, G_TOP);
@@ -266,11 +359,12 @@ gantt_write_png(const char *path, const struct record_source *src,
 		cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
 		gantt_text(cr, x, G_TOP + ploth + 18, label, 0.5);
 	}
-	gantt_text(cr, G_LEFT + plotw / 2, G_TOP + ploth + 38,
+	gantt_text(cr, left + plotw / 2, G_TOP + ploth + 38,
 	    "time since the first task started", 0.5);
 
 	/* The bars. */
 	g.cr = cr;
+	g.left = left;
 	g.span = span;
 	g.rowh = rowh;
 	g.plotw = plotw;
@@ -286,9 +380,9 @@ gantt_write_png(const char *path, const struct record_source *src,
 	/* Frame and legend. */
 	cairo_set_source_rgb(cr, 0.5, 0.5, 0.5);
 	cairo_set_line_width(cr, 1);
-	cairo_rectangle(cr, G_LEFT + 0.5, G_TOP + 0.5, plotw - 1, ploth);
+	cairo_rectangle(cr, left + 0.5, G_TOP + 0.5, plotw - 1, ploth);
 	cairo_stroke(cr);
-	x = G_LEFT;
+	x = left;
 	cairo_set_font_size(cr, 12);
 	for (i = 0; i < 5; i++) {
 		cairo_text_extents_t te;

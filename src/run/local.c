@@ -37,6 +37,7 @@ local_record_history(const char *engine, const char *host,
 	    (json_int_t)lr->perf.errors, "unfinished",
 	    (json_int_t)lr->perf.unfinished, "workers", workers,
 	    "efficiency", report_efficiency_json(&lr->perf));
+	report_run_numbers(run, &lr->perf);
 	history_add_run(rec, run);
 	free(ts_start);
 	free(ts_end);

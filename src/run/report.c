@@ -17,6 +17,14 @@
 #include "util/strbuf.h"
 #include "util/xmalloc.h"
 
+/* A host named by the records: how many attempts it ran and its highest
+ * worker number. */
+struct report_host {
+	char		*name;
+	size_t		 attempts;
+	int		 workers;
+};
+
 /* One pass over the records (record_each): what every attempt adds, and
  * which attempt of each task is its final one. Memory per task: the final
  * attempt's position, attempt number and status (13 bytes). */
@@ -28,6 +36,9 @@ struct report_scan {
 	long long		*pos;		/* per task, or -1 */
 	int			*attempt;
 	unsigned char		*status;
+	struct report_host	*hosts;		/* the hosts that ran tasks */
+	size_t			 nhosts;
+	size_t			 lasthost;	/* index of the last one seen */
 	FILE			*logs;		/* logs.csv rows go here */
 	const char		*dir;		/* cut failed attempts' output
 						 * into dir/logs/T-A.*, or NULL */
@@ -77,6 +88,34 @@ report_cut(const char *dir, const struct record *r, const char *ext,
 	free(to);
 }
 
+/* Counts an attempt of r's host. */
+static void
+report_scan_host(struct report_scan *sc, const struct record *r)
+{
+	const char *name = r->host != NULL ? r->host : "";
+	struct report_host *h;
+	size_t i = sc->lasthost;
+
+	if (i >= sc->nhosts || strcmp(sc->hosts[i].name, name) != 0) {
+		for (i = 0; i < sc->nhosts; i++) {
+			if (strcmp(sc->hosts[i].name, name) == 0)
+				break;
+		}
+		if (i == sc->nhosts) {
+			sc->hosts = xreallocarray(sc->hosts, sc->nhosts + 1,
+			    sizeof *sc->hosts);
+			memset(&sc->hosts[i], 0, sizeof sc->hosts[i]);
+			sc->hosts[i].name = xstrdup(name);
+			sc->nhosts++;
+		}
+		sc->lasthost = i;
+	}
+	h = &sc->hosts[i];
+	h->attempts++;
+	if (r->worker > h->workers)
+		h->workers = r->worker;
+}
+
 static int
 report_scan_one(void *arg, const struct record *r, long long pos)
 {
@@ -85,6 +124,7 @@ report_scan_one(void *arg, const struct record *r, long long pos)
 	size_t t;
 
 	pf->attempts++;
+	report_scan_host(sc, r);
 	if (r->status != REC_CANCELLED)
 		sc->finished++;
 	if (r->start < sc->first)
@@ -151,6 +191,11 @@ report_scan_init(struct report_scan *sc, const struct run_info *ri,
 static void
 report_scan_free(struct report_scan *sc)
 {
+	size_t i;
+
+	for (i = 0; i < sc->nhosts; i++)
+		free(sc->hosts[i].name);
+	free(sc->hosts);
 	free(sc->pos);
 	free(sc->attempt);
 	free(sc->status);
@@ -175,11 +220,36 @@ report_perf_final(struct perf *pf, const struct record *r)
 	}
 }
 
+static int
+report_host_cmp(const void *a, const void *b)
+{
+	const struct report_host *x = a, *y = b;
+
+	return gantt_host_cmp(x->name, y->name);
+}
+
+/* "node1 10, node2 10, node3 9": attempts per host, by name. */
+static char *
+report_hosts_text(struct report_scan *sc)
+{
+	struct strbuf sb;
+	size_t i;
+
+	qsort(sc->hosts, sc->nhosts, sizeof *sc->hosts, report_host_cmp);
+	sc->lasthost = 0;
+	strbuf_init(&sb);
+	for (i = 0; i < sc->nhosts; i++)
+		strbuf_addf(&sb, "%s%s %zu", i > 0 ? ", " : "",
+		    sc->hosts[i].name, sc->hosts[i].attempts);
+	return strbuf_detach(&sb);
+}
+
 static void
 report_perf_end(struct report_scan *sc)
 {
 	struct perf *pf = sc->pf;
 	size_t i, slots;
+	int w = 0;
 
 	for (i = 0; i < sc->ri->ntasks; i++) {
 		if (sc->pos[i] < 0 || sc->status[i] == REC_CANCELLED)
@@ -189,6 +259,17 @@ report_perf_end(struct report_scan *sc)
 	}
 	pf->span = pf->attempts > 0 ? sc->last - sc->first : 0;
 	pf->avg = pf->ok > 0 ? pf->avg / (double)pf->ok : 0;
+	/* Every host that ran tasks was a node, whatever the engine said;
+	 * workers per node, when it did not say, the most a host used. */
+	if (sc->nhosts > (size_t)pf->nodes)
+		pf->nodes = (int)sc->nhosts;
+	for (i = 0; pf->workers <= 0 && i < sc->nhosts; i++) {
+		if (sc->hosts[i].workers > w)
+			w = sc->hosts[i].workers;
+	}
+	if (pf->workers <= 0)
+		pf->workers = w > 0 ? w : 1;
+	pf->slots = pf->workers * pf->nodes;
 	slots = (size_t)pf->workers * (size_t)pf->nodes;
 	if (sc->finished == 0)
 		pf->efficiency = -1;	/* nothing finished: no number */
@@ -218,6 +299,16 @@ report_perf(const struct record_list *l, const struct run_info *ri,
 	}
 	report_perf_end(&sc);
 	report_scan_free(&sc);
+}
+
+void
+report_run_numbers(json_t *entry, const struct perf *pf)
+{
+	json_object_set_new(entry, "serial_s", json_real(pf->serial));
+	json_object_set_new(entry, "setup_s", json_real(pf->setup));
+	json_object_set_new(entry, "span_s", json_real(pf->span));
+	json_object_set_new(entry, "nodes", json_integer(pf->nodes));
+	json_object_set_new(entry, "workers", json_integer(pf->workers));
 }
 
 char *
@@ -254,6 +345,10 @@ report_perf_text(const struct perf *pf)
 	ROW("Total time", "%.3f s", pf->total);
 	ROW("Nodes", "%d", pf->nodes);
 	ROW("Workers per node", "%d", pf->workers);
+	ROW("Slots", "%d (%d node%s x %d worker%s)",
+	    pf->slots, pf->nodes, pf->nodes == 1 ? "" : "s", pf->workers,
+	    pf->workers == 1 ? "" : "s");
+
 #undef ROW
 	return strbuf_detach(&sb);
 }
@@ -437,7 +532,7 @@ report_build(const char *dir, struct record_source *src,
 	struct report_scan sc;
 	json_t *keys = json_array();
 	FILE *lf = NULL, *ef = NULL, *rf = NULL;
-	char *text, *path, *title, *full;
+	char *text, *path, *title, *full, *hosts;
 	int rc = -1;
 
 	report_scan_init(&sc, ri, pf);
@@ -468,9 +563,14 @@ report_build(const char *dir, struct record_source *src,
 		goto out;
 
 	text = report_perf_text(pf);
-	full = xprintf("fanout performance: %s (%s engine)\n\n%s",
+	/* Several hosts: what each ran. */
+	hosts = sc.nhosts > 1 ? report_hosts_text(&sc) : xstrdup("");
+	full = xprintf("fanout performance: %s (%s engine)\n\n%s%s%s%s",
 	    ri->project != NULL ? ri->project : "", ri->engine != NULL ?
-	    ri->engine : "local", text);
+	    ri->engine : "local", text, *hosts != '\0' ?
+	    "Attempts per host       " : "", hosts, *hosts != '\0' ? "\n" :
+	    "");
+	free(hosts);
 	path = fs_join(dir, "performance.txt");
 	rc = fs_write_atomic(path, full, strlen(full), 0644, cause);
 	free(path);

@@ -10,7 +10,7 @@
 
 struct run_info {
 	const char	*project;	/* project name */
-	const char	*engine;	/* local, bastion, kubernetes */
+	const char	*engine;	/* local, bastion, slurm */
 	char	       **inputs;	/* every input, by task index */
 	size_t		 ntasks;
 	int		 workers;	/* per node */
@@ -35,13 +35,20 @@ struct perf {
 				 * cancelled ones): no number to show */
 	double	 setup;
 	double	 total;
-	int	 nodes, workers;
+	int	 nodes;		/* the run's, or the hosts that ran tasks
+				 * when more */
+	int	 workers;	/* per node */
+	int	 slots;		/* nodes x workers */
 };
 
 void	report_perf(const struct record_list *, const struct run_info *,
 	    struct perf *);
 /* The efficiency as JSON: a number, or null when there is none. */
 json_t	*report_efficiency_json(const struct perf *);
+/* Adds a run's numbers to its history entry (rec["runs"]): "serial_s",
+ * "setup_s", "span_s", "nodes", "workers" (what the next create's
+ * estimate reads). */
+void	report_run_numbers(json_t *entry, const struct perf *);
 /* The performance table (performance.txt and the CLI summary). */
 char	*report_perf_text(const struct perf *);
 /* Writes results.csv, errors.csv, logs.csv, performance.txt and

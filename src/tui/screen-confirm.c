@@ -83,7 +83,8 @@ static void
 confirm_draw_plan(struct confirm *c)
 {
 	json_t *res, *r, *h;
-	char *text, price[32];
+	char *text, *name, price[32];
+	long long count;
 	size_t i;
 
 	confirm_line(c, A_BOLD, "Resources that will be made");
@@ -124,9 +125,15 @@ confirm_draw_plan(struct confirm *c)
 			    json_number_value(h));
 		else
 			snprintf(price, sizeof price, "%8s", "-");
+		/* Several alike (a cluster's nodes): how many, the price
+		 * the line's. */
+		count = json_integer_value(json_object_get(r, "count"));
+		name = count > 1 ? xprintf("%lld x %s", count,
+		    history_str(r, "name", "")) :
+		    xstrdup(history_str(r, "name", ""));
 		confirm_line(c, A_NORMAL, "  %-16s %-*s %s", history_str(r, "kind", ""), COLS - 4 - 2 - 16 - 1 - 9 > 10 ?
-		    COLS - 4 - 2 - 16 - 1 - 9 : 10, history_str(r, "name", ""),
-		    price);
+		    COLS - 4 - 2 - 16 - 1 - 9 : 10, name, price);
+		free(name);
 		if (*history_str(r, "detail", "") != '\0') {
 			text = xprintf("%19s%s", "", history_str(r, "detail", ""));
 			confirm_wrap(c, tui_attr(TC_DIM), 19, text);
@@ -137,6 +144,12 @@ confirm_draw_plan(struct confirm *c)
 	if (json_is_number(h))
 		confirm_line(c, A_BOLD, "  Estimated cost: $%.2f an hour "
 		    "while it exists", json_number_value(h));
+	if ((h = json_object_get(c->plan, "estimate")) != NULL) {
+		text = xprintf("  Estimated run: %s", history_str(h, "text",
+		    ""));
+		confirm_wrap(c, A_BOLD, 17, text);
+		free(text);
+	}
 	if (*history_str(c->plan, "prices", "") != '\0') {
 		text = xprintf("  %s", history_str(c->plan, "prices", ""));
 		confirm_wrap(c, tui_attr(TC_DIM), 2, text);
@@ -162,7 +175,8 @@ confirm_draw(struct screen *s)
 		if (!menu_asks(c->menu, q, c->answers))
 			continue;
 		v = json_object_get(c->answers, q->key);
-		text = v != NULL ? question_text(q, v) : xstrdup("-");
+		text = v != NULL ? question_shown(q, v, c->answers) :
+		    xstrdup("-");
 		line = xprintf("  %-36.36s  %s", q->title, text);
 		confirm_wrap(c, A_NORMAL, 40, line);
 		free(line);

@@ -21,6 +21,10 @@ struct form {
 	char		 *note;		/* e.g. the hourly cost */
 	struct tui_job	 *costing;	/* the plan job behind the note */
 	char		**alts;		/* completions on offer */
+	char		**offer;	/* text question with choices_from:
+					 * the answers offered (NULL-ended) */
+	char		**shown;	/* and how each is shown (with its
+					 * price), as many */
 	struct screen	 *base;		/* what was below the form */
 };
 
@@ -29,8 +33,8 @@ static const struct tui_key form_keys[] = {
 	    "Enter accept", 0 },
 	{ "Esc, Up", "back to the previous question (Esc on the first "
 	    "leaves)", "Esc back", 0 },
-	{ "Tab", "complete a folder name (path questions)", "Tab complete",
-	    0 },
+	{ "Tab", "complete a folder name (path questions); the next "
+	    "answer offered (instance types)", "Tab complete", 0 },
 	{ "Left/Right", "move in the text; change a choice", NULL, 0 },
 	{ "Space, y/n", "change a choice; yes or no", NULL, 0 },
 	{ "Ctrl-U", "clear the field", NULL, 0 },
@@ -102,6 +106,61 @@ form_tick(struct screen *s)
 	f->costing = NULL;
 }
 
+/* The answers a text question offers (choices_from), given the answers
+ * so far, and their labels; none when the list cannot be had (any text
+ * is still taken). */
+static void
+form_offer(struct form *f, const struct question *q)
+{
+	char *why = NULL;
+	size_t n;
+
+	question_alts_free(f->offer);
+	question_alts_free(f->shown);
+	f->offer = f->shown = NULL;
+	if (q->type != QUESTION_TEXT || q->choices_from == NULL)
+		return;
+	if ((f->offer = menu_list(q->choices_from, f->answers, &why)) ==
+	    NULL) {
+		free(why);
+		return;
+	}
+	for (n = 0; f->offer[n] != NULL; n++)
+		;
+	f->shown = xcalloc(n + 1, sizeof *f->shown);
+	for (n = 0; f->offer[n] != NULL; n++)
+		f->shown[n] = menu_label(q->choices_from, f->offer[n],
+		    f->answers);
+}
+
+/* Tab on a question that offers answers: the next one after what is
+ * typed (the first that starts with it, when it is none of them). */
+static void
+form_offer_next(struct form *f)
+{
+	const char *t = f->text[f->cur];
+	size_t n, i, pick = 0;
+
+	for (n = 0; f->offer[n] != NULL; n++)
+		;
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++) {
+		if (strcmp(f->offer[i], t) == 0) {
+			pick = (i + 1) % n;
+			break;
+		}
+	}
+	if (i == n) {
+		for (i = 0; i < n && strncmp(f->offer[i], t, strlen(t)) != 0;
+		    i++)
+			;
+		pick = i < n ? i : 0;
+	}
+	form_set_text(f, f->cur, f->offer[pick]);
+	f->edited[f->cur] = true;
+}
+
 /* Moves to question i: offers its default unless the user typed one. */
 static void
 form_enter(struct form *f, size_t i)
@@ -115,6 +174,7 @@ form_enter(struct form *f, size_t i)
 	f->error = NULL;
 	question_alts_free(f->alts);
 	f->alts = NULL;
+	form_offer(f, q);
 	if (!f->edited[i]) {
 		def = question_default(q, f->answers);
 		form_set_text(f, i, def);
@@ -145,12 +205,72 @@ form_draw_error(const char *error, int y, int x)
 	return rows;
 }
 
+/* A choice's options, as their labels: on the field's line when they fit
+ * in room, else one per line. Returns the rows used after the first. */
+static int
+form_draw_choices(struct form *f, const struct question *q, size_t i, int y,
+    int x, int room)
+{
+	char **labels = xcalloc(q->nchoices + 1, sizeof *labels);
+	size_t c, width = 0;
+	int rows = 0;
+	attr_t a;
+
+	for (c = 0; c < q->nchoices; c++) {
+		labels[c] = q->choices_from != NULL ? menu_label(
+		    q->choices_from, q->choices[c], f->answers) :
+		    xstrdup(q->choices[c]);
+		width += strlen(labels[c]) + 3;
+	}
+	move(y, x);
+	for (c = 0; c < q->nchoices; c++) {
+		if (c > 0 && width > (size_t)room)
+			move(y + ++rows, x);
+		a = c == f->choice[i] ? tui_attr(TC_SELECT) | A_BOLD :
+		    A_NORMAL;
+		attron(a);
+		printw(" %s ", labels[c]);
+		attroff(a);
+		addch(' ');
+	}
+	question_alts_free(labels);
+	return rows;
+}
+
+/* The answers a text question offers, under its field, in columns from
+ * the left; the one typed stands out. Returns the rows used. */
+static int
+form_draw_offer(struct form *f, int y)
+{
+	size_t n, i, w = 0;
+	int cols, col;
+	attr_t a;
+
+	for (n = 0; f->shown[n] != NULL; n++) {
+		if (strlen(f->shown[n]) > w)
+			w = strlen(f->shown[n]);
+	}
+	if (n == 0)
+		return 0;
+	w += 3;
+	cols = (COLS - 6) / (int)w > 0 ? (COLS - 6) / (int)w : 1;
+	for (i = 0; i < n; i++) {
+		col = (int)i % cols;
+		a = strcmp(f->offer[i], f->text[f->cur]) == 0 ?
+		    tui_attr(TC_SELECT) | A_BOLD : tui_attr(TC_DIM);
+		tui_put(y + (int)i / cols, 4 + col * (int)w, a, " %s ",
+		    f->shown[i]);
+	}
+	return ((int)n + cols - 1) / cols;
+}
+
 static void
 form_draw(struct screen *s)
 {
 	struct form *f = s->data;
 	const struct question *q;
 	const char *shown;
+	char *label;
 	size_t i, lw = 0, len, first;
 	int y = 2, x, room, cx, c;
 	attr_t a;
@@ -181,20 +301,19 @@ form_draw(struct screen *s)
 		if (i > f->cur)
 			continue;
 		if (i < f->cur) {
-			tui_put(y, x, A_NORMAL, "%s", f->text[i]);
+			if (q->type == QUESTION_CHOICE &&
+			    q->choices_from != NULL) {
+				label = menu_label(q->choices_from, f->text[i],
+				    f->answers);
+				tui_put(y, x, A_NORMAL, "%s", label);
+				free(label);
+			} else
+				tui_put(y, x, A_NORMAL, "%s", f->text[i]);
 			continue;
 		}
-		if (q->type == QUESTION_CHOICE) {
-			move(y, x);
-			for (c = 0; c < (int)q->nchoices; c++) {
-				a = (size_t)c == f->choice[i] ?
-				    tui_attr(TC_SELECT) | A_BOLD : A_NORMAL;
-				attron(a);
-				printw(" %s ", q->choices[c]);
-				attroff(a);
-				addch(' ');
-			}
-		} else if (q->type == QUESTION_YESNO) {
+		if (q->type == QUESTION_CHOICE)
+			y += form_draw_choices(f, q, i, y, x, room);
+		else if (q->type == QUESTION_YESNO) {
 			move(y, x);
 			c = strcmp(f->text[i], "no") == 0;
 			attron(c ? A_NORMAL : tui_attr(TC_SELECT) | A_BOLD);
@@ -222,6 +341,8 @@ form_draw(struct screen *s)
 		}
 		if (f->error != NULL)
 			y += form_draw_error(f->error, y + 1, x);
+		if (f->offer != NULL)
+			y += form_draw_offer(f, y + 1);
 		if (f->alts != NULL) {
 			y++;
 			move(y, x);
@@ -384,7 +505,11 @@ form_key(struct screen *s, int ch)
 	case '\t':
 		if (q->type == QUESTION_PATH)
 			form_complete(f);
-		else
+		else if (f->offer != NULL && f->offer[0] != NULL) {
+			free(f->error);
+			f->error = NULL;
+			form_offer_next(f);
+		} else
 			form_accept(f);
 		return TUI_HANDLED;
 	case '?':
@@ -439,6 +564,8 @@ form_free(struct screen *s)
 	tui_job_abandon(f->costing);
 	free(f->flow);
 	question_alts_free(f->alts);
+	question_alts_free(f->offer);
+	question_alts_free(f->shown);
 	json_decref(f->answers);
 	free(f);
 }

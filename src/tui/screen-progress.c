@@ -331,7 +331,11 @@ progress_finish(struct progress *p)
 			    job->id, progress_step_is(p, "stop bastion",
 			    PSTEP_DONE) ? ", its bastion stopped" :
 			    progress_step_is(p, "stop bastion", PSTEP_FAILED) ?
-			    "; its bastion could not be stopped" : "");
+			    "; its bastion could not be stopped" :
+			    progress_step_is(p, "stop cluster", PSTEP_DONE) ?
+			    ", its machines stopped" :
+			    progress_step_is(p, "stop cluster", PSTEP_FAILED) ?
+			    "; its machines could not be stopped" : "");
 		else
 			progress_log(p, "cancelled: run set %s kept", job->id);
 		if (fate != NULL)

@@ -35,6 +35,29 @@ menu_list(const char *name, const json_t *answers, char **cause)
 	return menu_hooks->list(name, answers, cause);
 }
 
+char *
+menu_label(const char *name, const char *item, const json_t *answers)
+{
+	char *s = NULL;
+
+	if (name != NULL && menu_hooks != NULL && menu_hooks->label != NULL)
+		s = menu_hooks->label(name, item, answers);
+	return s != NULL ? s : xstrdup(item);
+}
+
+char *
+question_shown(const struct question *q, const json_t *value,
+    const json_t *answers)
+{
+	char *text = question_text(q, value), *s;
+
+	if (q == NULL || q->type != QUESTION_CHOICE || q->choices_from == NULL)
+		return text;
+	s = menu_label(q->choices_from, text, answers);
+	free(text);
+	return s;
+}
+
 static bool
 menu_list_has(char **list, const char *s)
 {

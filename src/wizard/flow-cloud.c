@@ -169,6 +169,11 @@ wizard_plan(json_t *answers, char **cause)
 		return NULL;
 	plan = p->plan(s, answers, cause);
 	p->close(s);
+	if (plan != NULL)
+		json_object_set_new(plan, "estimate", wizard_estimate(answers,
+		    json_is_number(json_object_get(plan, "hourly_usd")) ?
+		    json_number_value(json_object_get(plan, "hourly_usd")) :
+		    -1));
 	return plan;
 }
 
@@ -330,7 +335,7 @@ static int
 run_park(struct cloud_run *run, const char *state, char **cause)
 {
 	const struct provider *p = run->provider;
-	const char *step = run_park_step(run);
+	const char *step = run_park_step(run), *what;
 	json_t **res;
 	size_t n;
 	int rc;
@@ -356,15 +361,16 @@ run_park(struct cloud_run *run, const char *state, char **cause)
 	if (state != NULL && run_state(run, state, cause) != 0)
 		return -1;
 	event_step(run->sink, EV_STEP_DONE, step, NULL, 0);
+	what = run->engine != NULL && run->engine->nodes ? "machines" :
+	    "bastion";
 	if (state != NULL)
-		event_log(run->sink, NULL, "run set %s kept, its bastion "
-		    "stopped: run again with 'fanout resume %s', remove it with "
-		    "'fanout cleanup %s'", run->id, run->id, run->id);
+		event_log(run->sink, NULL, "run set %s kept, its %s stopped: "
+		    "run again with 'fanout resume %s', remove it with 'fanout "
+		    "cleanup %s'", run->id, what, run->id, run->id);
 	else
-		event_log(run->sink, NULL, "run set %s kept, its bastion "
-		    "stopped; its create did not finish, so it cannot be "
-		    "resumed: remove it with 'fanout cleanup %s'", run->id,
-		    run->id);
+		event_log(run->sink, NULL, "run set %s kept, its %s stopped; "
+		    "its create did not finish, so it cannot be resumed: remove "
+		    "it with 'fanout cleanup %s'", run->id, what, run->id);
 	return 0;
 }
 

@@ -1,13 +1,15 @@
 /* What the menus name that only the wizard knows (the hooks of
- * questions.h): the cloud engines of this build and which of them have
- * nodes (src/engine), the regions of the answered provider and the region
- * its settings name (src/cloud). Also the menu check of create answers
+ * questions.h): the cloud engines of this build, their labels and which
+ * of them have nodes (src/engine), the regions of the answered provider
+ * and the region its settings name, its instance types with their price
+ * per hour and its default type (src/cloud). Also the menu check of create answers
  * that wizard_check makes. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cloud/provider.h"
 #include "engine/engine.h"
+#include "history/history.h"
 #include "util/xmalloc.h"
 #include "wizard/questions.h"
 #include "wizard/wizard.h"
@@ -34,12 +36,25 @@ hooks_add(char **list, size_t *n, const char *s)
 	return list;
 }
 
+/* The provider's instance types (provider.h), or NULL with a cause. */
+static json_t *
+hooks_types(const struct provider *p, char **cause)
+{
+	if (p->instance_types == NULL) {
+		xasprintf(cause, "provider %s lists no instance types; give "
+		    "one", p->name);
+		return NULL;
+	}
+	return p->instance_types(cause);
+}
+
 static char **
 hooks_list(const char *name, const json_t *answers, char **cause)
 {
 	const struct engine *e;
 	const struct provider *p;
 	char **list = xcalloc(1, sizeof *list);
+	json_t *types, *t;
 	size_t n = 0, i;
 
 	if (strcmp(name, "engines") == 0 || strcmp(name, "engine.nodes") ==
@@ -49,6 +64,18 @@ hooks_list(const char *name, const json_t *answers, char **cause)
 			    0))
 				list = hooks_add(list, &n, e->name);
 		}
+		return list;
+	}
+	if (strcmp(name, "provider.instance_types") == 0) {
+		if ((p = hooks_provider(answers, cause)) == NULL ||
+		    (types = hooks_types(p, cause)) == NULL) {
+			free(list);
+			return NULL;
+		}
+		json_array_foreach(types, i, t)
+			list = hooks_add(list, &n, json_string_value(
+			    json_object_get(t, "name")));
+		json_decref(types);
 		return list;
 	}
 	if (strcmp(name, "provider.regions") == 0) {
@@ -70,6 +97,16 @@ hooks_value(const char *name, const json_t *answers, char **cause)
 {
 	const struct provider *p;
 
+	if (strcmp(name, "provider.instance_type") == 0) {
+		if ((p = hooks_provider(answers, cause)) == NULL)
+			return NULL;
+		if (p->default_instance_type == NULL) {
+			xasprintf(cause, "provider %s has no default instance "
+			    "type; give one", p->name);
+			return NULL;
+		}
+		return xstrdup(p->default_instance_type);
+	}
 	if (strcmp(name, "provider.region") != 0)
 		return NULL;
 	if ((p = hooks_provider(answers, cause)) == NULL)
@@ -82,9 +119,44 @@ hooks_value(const char *name, const json_t *answers, char **cause)
 	return p->config_region(cause);
 }
 
+/* An engine's words ("cluster (slurm)"), an instance type with its price
+ * per hour ("c5.large  $0.085/h"). */
+static char *
+hooks_label(const char *name, const char *item, const json_t *answers)
+{
+	const struct engine *e;
+	const struct provider *p;
+	json_t *types, *t, *h;
+	char *s = NULL, *why = NULL;
+	size_t i;
+
+	if (strcmp(name, "engines") == 0 || strcmp(name, "engine.nodes") ==
+	    0) {
+		e = engine_find(item);
+		return e != NULL && e->label != NULL ? xstrdup(e->label) : NULL;
+	}
+	if (strcmp(name, "provider.instance_types") != 0 ||
+	    (p = hooks_provider(answers, &why)) == NULL ||
+	    (types = hooks_types(p, &why)) == NULL) {
+		free(why);
+		return NULL;
+	}
+	json_array_foreach(types, i, t) {
+		h = json_object_get(t, "hourly_usd");
+		if (strcmp(history_str(t, "name", ""), item) == 0 &&
+		    json_is_number(h)) {
+			s = xprintf("%s  $%g/h", item, json_number_value(h));
+			break;
+		}
+	}
+	json_decref(types);
+	return s;
+}
+
 static const struct menu_hooks wizard_menu_hooks = {
 	.list = hooks_list,
 	.value = hooks_value,
+	.label = hooks_label,
 };
 
 void

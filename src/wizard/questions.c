@@ -142,6 +142,10 @@ mload_question(struct mload *m, yaml_node_t *n, struct question *q)
 	if (q->when != NULL && strchr(q->when, '.') == NULL)
 		return mload_error(m, n, "'when' is KEY.LIST, e.g. engine.nodes");
 	q->choices_from = mload_string(m, n, "choices_from");
+	if (q->choices_from != NULL && q->type != QUESTION_CHOICE &&
+	    q->type != QUESTION_TEXT)
+		return mload_error(m, n, "'choices_from' is for a choice or "
+		    "a text question");
 	if (q->type == QUESTION_CHOICE && q->choices_from != NULL) {
 		if (mload_get(m, n, "choices") != NULL)
 			return mload_error(m, n, "a choice takes 'choices' or "

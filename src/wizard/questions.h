@@ -29,7 +29,12 @@ struct question {
 	size_t		 nchoices;
 	char		*choices_from;	/* choice: the hook list they came
 					 * from at load ("engines"), or NULL
-					 * when the menu lists them */
+					 * when the menu lists them; text:
+					 * the hook list of answers offered
+					 * (given the answers so far: the
+					 * provider's instance types), any
+					 * other text the checks pass is
+					 * taken as well */
 	char		*one_of;	/* text: hook list the answer must be
 					 * in, given the answers so far
 					 * ("provider.regions") */
@@ -80,12 +85,26 @@ struct menu_hooks {
 	 * cause for a name the hook does not know. */
 	char	 *(*value)(const char *name, const json_t *answers,
 		    char **cause);
+	/* How to show item of list name to a person ("cluster (slurm)"
+	 * for slurm, "c5.large  $0.085/h"); NULL: as it is. */
+	char	 *(*label)(const char *name, const char *item,
+		    const json_t *answers);
 };
 void		 menu_set_hooks(const struct menu_hooks *);
 /* The hook list called name (NULL-terminated; free with
  * question_alts_free), or NULL with a cause. */
 char	       **menu_list(const char *name, const json_t *answers,
 		     char **cause);
+
+/* Item of hook list name as shown (the hook's label, else the item);
+ * caller frees. */
+char		*menu_label(const char *name, const char *item,
+		     const json_t *answers);
+/* The words for an answer of q as shown: the label of a choice from a
+ * hook list (the engine's "cluster (slurm)"), else question_text's;
+ * caller frees. */
+char		*question_shown(const struct question *, const json_t *value,
+		     const json_t *answers);
 
 /* Loads menus/<name>.yaml (found with fs_data_path). */
 struct menu	*menu_load(const char *name, char **cause);

@@ -58,6 +58,16 @@ int	 wizard_cloud_record(json_t *rec, const struct provider **pp,
 
 /* The flows (signatures as flows.h). */
 json_t	*wizard_plan(json_t *answers, char **cause);
+/* How long the run of a create with answers would take, from this
+ * project's previous runs in the history (estimate.c): {"seconds",
+ * "tasks", "task_s", "setup_s", "nodes", "workers", "runs", "usd" (when
+ * hourly_usd >= 0)}, or {"none": "no estimate before the first run"};
+ * both with "text", the estimate in words (wizard_estimate_text).
+ * wizard_plan puts it in plan["estimate"]. */
+json_t	*wizard_estimate(const json_t *answers, double hourly_usd);
+/* An estimate in words, "12 min, about $0.41 (600 tasks x ...)"; caller
+ * frees. */
+char	*wizard_estimate_text(const json_t *estimate);
 int	 wizard_create(json_t *answers, struct sink *, char **id,
 	     struct local_result *run, char **cause);
 int	 wizard_resume(const char *id, struct sink *,

@@ -61,11 +61,11 @@ fails 2 "^fanout: --files: must be a whole number of at least 0, not 'abc'$" "--
 	"$FANOUT" create --no-run "$proj" --files abc --yes
 fails 2 "^fanout: --files: must be a whole number of at least 0, not '-1'$" "--files -1" -- \
 	"$FANOUT" create --no-run "$proj" --files -1 --yes
-fails 2 "^fanout: --engine: no engine 'kubernetes' in this build; engines: bastion$" "--engine kubernetes" -- \
+fails 2 "^fanout: --engine: no engine 'kubernetes' in this build; engines: bastion, slurm$" "--engine kubernetes" -- \
 	"$FANOUT" create --no-run "$proj" --engine kubernetes --yes
-fails 2 "^fanout: --engine: no engine 'cloud9' in this build; engines: bastion$" "--engine cloud9" -- \
+fails 2 "^fanout: --engine: no engine 'cloud9' in this build; engines: bastion, slurm$" "--engine cloud9" -- \
 	"$FANOUT" create --no-run "$proj" --engine cloud9 --yes
-fails 2 "^fanout: --nodes: 'nodes' does not apply to engine 'bastion' \(no engine in this build takes it\); leave it out$" \
+fails 2 "^fanout: --nodes: 'nodes' does not apply to engine 'bastion', only to engine slurm; leave it out or choose one of those$" \
 	"--nodes 3 with the bastion engine" -- "$FANOUT" create --no-run "$proj" --engine bastion --nodes 3 --yes
 fails 2 "^fanout: --provider: must be one of aws, not 'gcp'$" "--provider gcp" -- \
 	"$FANOUT" create --no-run "$proj" --provider gcp --yes

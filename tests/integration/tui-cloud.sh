@@ -31,7 +31,7 @@ tmux_absent "not available in this build" \
 tmux_keys c
 tmux_expect "> Project folder" "create asks the project folder"
 tmux_type "$ex"
-tmux_keys Enter Enter Enter Enter Enter Enter
+tmux_keys Enter Enter Enter Enter Enter Enter Enter
 tmux_expect "> Clean up everything after the run" "the last question"
 tmux_expect 'costs about \$[0-9.]+ an hour' "it tells the hourly cost of keeping everything"
 tmux_keys n Enter
@@ -39,6 +39,8 @@ tmux_expect "Check the answers" "the confirmation"
 tmux_expect "Press Enter to start" "once the provider's plan has come" 20
 tmux_keys G
 tmux_expect "Estimated cost: \\\$[0-9.]+ an hour" "with the provider's estimate (at the end of the page)"
+like "$(tmux_screen)" "Estimated run: no estimate before the first run" \
+    "and no estimate of the run before the project's first run"
 like "$(tmux_screen)" "instance +bastion" "and the resources to be made"
 is "0 0 0" "$(tagged_counts)" "nothing is made before Enter"
 
@@ -99,11 +101,14 @@ tmux_expect "Run on this machine" "back to the main menu"
 tmux_keys c
 tmux_expect "> Project folder" "a second create"
 tmux_type "$ex"
-tmux_keys Enter Enter Enter Enter Enter Enter
+tmux_keys Enter Enter Enter Enter Enter Enter Enter
 tmux_expect "> Clean up everything after the run" "the last question again"
 tmux_keys n Enter
 tmux_expect "Check the answers" "the confirmation again" 20
 tmux_expect "Press Enter to start" "with the plan" 20
+tmux_keys G
+tmux_expect "Estimated run: [0-9]+ s, about \\\$[0-9.]+ \([0-9]+ tasks x [0-9.]+ s /" \
+    "the run is now estimated from the earlier runs"
 sshd_stop
 tmux_keys Enter
 tmux_expect "waiting for" "the bastion is made; fanout waits for its sshd" 60

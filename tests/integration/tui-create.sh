@@ -67,12 +67,36 @@ like "$(tmux_screen)" "> Region +zz-nowhere-1" "the field stays, with what was t
 tmux_keys C-u
 tmux_type "eu-west-1"
 tmux_keys Enter
-tmux_expect "> Engine +bastion *$" "the engine is a choice of this build's engines"
+# The engines by their labels; the answer stays the engine's name.
+tmux_expect "> Engine +one machine \(bastion\)" "the engine is a choice, shown by its label: one machine (bastion)"
+like "$(tmux_screen)" "^ +cluster \(slurm\) *$" "and cluster (slurm), on the line below (too long for one)"
 tmux_absent "kubernetes" "kubernetes, which this build lacks, is not offered"
-tmux_keys Right
-tmux_expect "> Engine +bastion *$" "Right stays on bastion: there is no other"
+tmux_absent "Number of nodes" "no node count while the engine is one machine"
 tmux_keys Enter
-tmux_expect "> Number of inputs +0" "after the engine: the inputs (no node count)"
+# The one machine's type: offered with their price, any other typed.
+tmux_expect "> Instance type +t3\.micro" "after one machine: its instance type, the provider's default (no node count)"
+screen=$(tmux_screen)
+like "$screen" "c5\.large  \\\$0\.085/h" "the types are offered with their price per hour: c5.large  \$0.085/h"
+like "$screen" "t3\.micro  \\\$0\.0104/h" "and t3.micro  \$0.0104/h"
+tmux_absent "Number of nodes" "no node count for one machine"
+tmux_absent "Head instance type" "no head for one machine"
+tmux_keys Tab
+tmux_expect "> Instance type +t3\.small *$" "Tab takes the next type offered"
+tmux_keys C-u
+tmux_type "c5"
+tmux_keys Tab
+tmux_expect "> Instance type +c5\.large *$" "Tab completes c5 to the type offered that starts so"
+tmux_keys C-u
+tmux_type "C5 large"
+tmux_keys Enter
+tmux_expect "'C5 large' is not valid: use an instance type such as c5\.large" "a malformed type is refused at the question"
+tmux_keys C-u
+tmux_type "c7i.2xlarge"
+tmux_keys Enter
+tmux_expect "> Number of inputs +0" "a type the list lacks is taken; then the inputs"
+tmux_keys Escape
+tmux_expect "> Instance type +c7i\.2xlarge" "Esc: back to the instance type, as typed"
+tmux_keys Enter
 tmux_keys C-u
 tmux_type abc
 tmux_keys Enter
@@ -94,7 +118,8 @@ tmux_expect "Check the answers" "the confirmation screen"
 screen=$(tmux_screen)
 like "$screen" "Project name +demo-run" "answer: name"
 like "$screen" "Region +eu-west-1" "answer: region"
-like "$screen" "Engine +bastion" "answer: engine"
+like "$screen" "Engine +one machine \(bastion\)" "answer: engine, by its label"
+like "$screen" "Instance type +c7i\.2xlarge" "answer: instance type"
 like "$screen" "Number of inputs +2" "answer: inputs"
 like "$screen" "Clean up everything after the run +no" "answer: clean up"
 tmux_absent "Number of nodes" "no node count on the confirmation either"
@@ -112,8 +137,46 @@ fi
 # Esc walks back through the questions, keeping the answers.
 tmux_keys Escape
 tmux_expect "> Clean up everything after the run" "Esc goes back to the last question"
-tmux_keys Escape Escape
-tmux_expect "> Engine +bastion" "Esc twice more: the engine (no node count between)"
+tmux_keys Escape Escape Escape
+tmux_expect "> Engine +one machine" "Esc three times more: the engine (no node count between)"
+# A cluster: the node count (default 2, 1 to 100), the nodes' type and
+# the head's.
+tmux_keys Right Enter
+tmux_expect "> Number of nodes +2" "cluster (slurm): the node count is asked, 2 by default"
+like "$(tmux_screen)" "Engine +cluster \(slurm\)" "the engine answered, by its label"
+tmux_keys C-u
+tmux_type 101
+tmux_keys Enter
+tmux_expect "must be a whole number from 1 to 100, not '101'" "101 nodes is refused with the rule"
+tmux_keys C-u
+tmux_type 3
+tmux_keys Enter
+tmux_expect "> Instance type +c7i\.2xlarge" "then the nodes' type (the answer kept)"
+tmux_keys Enter
+tmux_expect "> Head instance type +t3\.micro" "then the head's type, the provider's default"
+like "$(tmux_screen)" "m5\.large  \\\$0\.096/h" "offered with their price per hour"
+tmux_keys Tab
+tmux_expect "> Head instance type +t3\.small *$" "Tab takes the next type offered"
+tmux_keys Enter
+tmux_expect "> Number of inputs +2" "then the inputs, as answered"
+tmux_keys Enter Enter
+tmux_expect "Check the answers" "the confirmation screen, for a cluster"
+screen=$(tmux_screen)
+like "$screen" "Engine +cluster \(slurm\)" "answer: engine cluster (slurm)"
+like "$screen" "Number of nodes +3" "answer: 3 nodes"
+like "$screen" "Instance type +c7i\.2xlarge" "answer: the nodes' type"
+like "$screen" "Head instance type +t3\.small" "answer: the head's type"
+# Back to one machine: the node count and the head's type go.
+tmux_keys Escape Escape Escape Escape Escape Escape
+tmux_expect "> Engine +one machine" "Esc back to the engine"
+tmux_keys Left Enter
+tmux_expect "> Instance type +c7i\.2xlarge" "one machine again: its type next, no node count"
+tmux_keys Enter Enter Enter
+tmux_expect "Check the answers" "the confirmation screen"
+tmux_absent "Number of nodes" "no node count for one machine"
+tmux_absent "Head instance type" "nor a head's type"
+tmux_keys Escape Escape Escape Escape
+tmux_expect "> Engine +one machine" "Esc back to the engine"
 tmux_keys Escape Escape Escape Escape Escape
 tmux_expect "Run on this machine" "Esc on the first question leaves the form"
 tmux_keys q

@@ -79,12 +79,14 @@ static void
 test_menus(void)
 {
 	static const char *create_keys[] = { "project", "name", "provider",
-	    "region", "engine", "nodes", "files", "cleanup_after" };
+	    "region", "engine", "nodes", "instance_type",
+	    "head_instance_type", "files", "cleanup_after" };
 	static const char *actions[] = { "create", "resume", "cleanup",
 	    "local", "history", "quit" };
 	const struct question *q;
 	struct menu *mu;
-	char *cause = NULL, *keys;
+	char *cause = NULL, *keys, *text, **alts;
+	json_t *v, *a;
 	size_t i;
 
 	mu = menu_load("main", &cause);
@@ -103,19 +105,68 @@ test_menus(void)
 	ok(mu != NULL, "menus/create.yaml loads");
 	if (mu == NULL)
 		bail("%s", cause);
-	is_int(8, (long long)mu->nquestions, "create asks eight questions");
-	for (i = 0; i < 8 && i < mu->nquestions; i++)
+	is_int(10, (long long)mu->nquestions, "create asks ten questions");
+	for (i = 0; i < 10 && i < mu->nquestions; i++)
 		is_string(create_keys[i], mu->questions[i].key,
 		    "create question %zu has the flows.h key %s", i + 1,
 		    create_keys[i]);
 	keys = menu_keys(mu);
-	is_string("project, name, provider, region, engine, nodes, files, "
-	    "cleanup_after", keys, "menu_keys lists them");
+	is_string("project, name, provider, region, engine, nodes, "
+	    "instance_type, head_instance_type, files, cleanup_after", keys,
+	    "menu_keys lists them");
 	free(keys);
 	q = menu_question(mu, "engine");
-	ok(q != NULL && q->nchoices == 1 && strcmp(q->choices[0],
-	    "bastion") == 0, "the engine choices are the engines of this "
-	    "build: bastion alone, no kubernetes");
+	ok(q != NULL && q->nchoices == 2 && strcmp(q->choices[0],
+	    "bastion") == 0 && strcmp(q->choices[1], "slurm") == 0,
+	    "the engine choices are the cloud engines of this build: "
+	    "bastion and slurm, no kubernetes");
+	text = menu_label("engines", "bastion", NULL);
+	is_string("one machine (bastion)", text, "the engine bastion is "
+	    "shown as its label");
+	free(text);
+	text = menu_label("engines", "slurm", NULL);
+	is_string("cluster (slurm)", text, "the engine slurm as cluster "
+	    "(slurm)");
+	free(text);
+	v = json_string("slurm");
+	text = question_shown(q, v, NULL);
+	is_string("cluster (slurm)", text, "an engine answer is shown by its "
+	    "label; the answer stays slurm");
+	free(text);
+	json_decref(v);
+	q = menu_question(mu, "instance_type");
+	ok(q != NULL && q->type == QUESTION_TEXT && q->choices_from != NULL &&
+	    strcmp(q->choices_from, "provider.instance_types") == 0,
+	    "the instance type is text, offered from provider.instance_types");
+	alts = menu_list("provider.instance_types", NULL, &cause);
+	for (i = 0; alts != NULL && alts[i] != NULL &&
+	    strcmp(alts[i], "c5.large") != 0; i++)
+		;
+	ok(alts != NULL && alts[i] != NULL, "the provider offers c5.large");
+	question_alts_free(alts);
+	text = menu_label("provider.instance_types", "c5.large", NULL);
+	is_string("c5.large  $0.085/h", text, "shown with its price per hour");
+	free(text);
+	text = question_default(q, NULL);
+	is_string("t3.micro", text, "the default type is the provider's");
+	free(text);
+	ok(question_check(q, NULL, "c7i.2xlarge", &v, &cause) == 0,
+	    "a type the list lacks is taken");
+	json_decref(v);
+	ok(question_check(q, NULL, "C5 large", &v, &cause) != 0 && cause !=
+	    NULL && strstr(cause, "'C5 large' is not valid") != NULL,
+	    "a malformed type is refused by the pattern");
+	free(cause);
+	cause = NULL;
+	a = json_pack("{s:s}", "engine", "slurm");
+	ok(menu_asks(mu, menu_question(mu, "nodes"), a) &&
+	    menu_asks(mu, menu_question(mu, "head_instance_type"), a),
+	    "for slurm, the node count and the head's type are asked");
+	text = question_default(menu_question(mu, "nodes"), a);
+	is_string("2", text, "a cluster has 2 nodes by default");
+	free(text);
+	json_decref(a);
+	q = menu_question(mu, "engine");
 	ok(q != NULL && q->choices_from != NULL &&
 	    strcmp(q->choices_from, "engines") == 0,
 	    "they come from the engine table, not from the menu file");
@@ -302,7 +353,7 @@ test_answers(const struct menu *mu, const char *proj, const char *tmp)
 	a = answers_from(mu, tmp, "a.yaml", text, &cause);
 	free(text);
 	ok(a != NULL, "a YAML answers file is read %s", cause ? cause : "");
-	is_int(7, (long long)json_object_size(a), "every question asked is "
+	is_int(8, (long long)json_object_size(a), "every question asked is "
 	    "answered");
 	ok(json_object_get(a, "nodes") == NULL, "nodes, not asked for the "
 	    "bastion engine, is not in the answers");
@@ -340,9 +391,9 @@ test_answers(const struct menu *mu, const char *proj, const char *tmp)
 	free(text);
 	text = xprintf("project: %s\nnodes: 3\n", proj);
 	answers_refused(mu, tmp, "c2.yaml", text, "c2.yaml:2:8: nodes: "
-	    "'nodes' does not apply to engine 'bastion' (no engine in this "
-	    "build takes it); leave it out", "nodes with the bastion engine "
-	    "is refused");
+	    "'nodes' does not apply to engine 'bastion', only to engine "
+	    "slurm; leave it out", "nodes with the bastion engine is "
+	    "refused");
 	free(text);
 	text = xprintf("project: %s\nengine: kubernetes\n", proj);
 	answers_refused(mu, tmp, "c3.yaml", text, "c3.yaml:2:9: engine: no "

@@ -173,6 +173,114 @@ main(void)
 		record_list_free(&c);
 	}
 
+	/* Records from 3 hosts, 2 workers each, whose workers share numbers
+	 * (each host's w1 and w2): the run said 1 node (an engine that did
+	 * not count them), workers 2. Tasks of 1 s each, node1 and node2
+	 * busy 0..2 s, node10 busy 0..1 s: serial 10 s over a span of 2 s
+	 * and 6 slots. */
+	{
+		struct record_list c = { 0 };
+		struct record_source src = { &c, NULL, NULL };
+		const char *hosts[] = { "node1", "node2", "node10" };
+		const char *want[] = { "node1/w1", "node1/w2", "node2/w1",
+		    "node2/w2", "node10/w1", "node10/w2" };
+		struct run_info r3 = ri;
+		char **labels, *dir3;
+		size_t h, n = 0, k = 0;
+		int task = 0, w;
+
+		for (h = 0; h < 3; h++) {
+			for (w = 1; w <= 2; w++) {
+				add(&c, task++, w, 0, 1, REC_OK, 1, "{}");
+				free(c.v[c.n - 1].host);
+				c.v[c.n - 1].host = xstrdup(hosts[h]);
+				if (h < 2) {
+					add(&c, task++, w, 1, 2, REC_OK, 1,
+					    "{}");
+					free(c.v[c.n - 1].host);
+					c.v[c.n - 1].host = xstrdup(hosts[h]);
+				}
+			}
+		}
+		r3.inputs = NULL;
+		r3.ntasks = (size_t)task;
+		r3.nodes = 1;
+		r3.workers = 2;
+		report_perf(&c, &r3, &pf);
+		is_int(3, pf.nodes, "3 hosts: Nodes is 3 (the hosts that ran "
+		    "tasks), though the run said 1");
+		is_int(2, pf.workers, "3 hosts: 2 workers per node");
+		is_int(6, pf.slots, "3 hosts: 6 slots");
+		is_double(10.0 / (2.0 * 6.0), pf.efficiency, 1e-9,
+		    "3 hosts: efficiency over all slots = serial / (span x "
+		    "nodes x workers)");
+		text = report_perf_text(&pf);
+		ok(strstr(text, "Nodes                   3\n") != NULL &&
+		    strstr(text, "Workers per node        2\n") != NULL &&
+		    strstr(text, "Slots                   6 (3 nodes x 2 "
+		    "workers)\n") != NULL &&
+		    strstr(text, "Efficiency              83.3 %\n") != NULL,
+		    "3 hosts: the table says Nodes 3, Workers per node 2, "
+		    "Slots 6, Efficiency 83.3 %%");
+		free(text);
+		r3.workers = 0;
+		report_perf(&c, &r3, &pf);
+		is_int(2, pf.workers, "workers per node not given: the most a "
+		    "host used");
+
+		labels = gantt_row_labels(&src, &n, &cause);
+		is_int(6, (long long)n, "runtime.png: one row per (host, "
+		    "worker): 6 rows, not 2");
+		for (k = 0; labels != NULL && k < n && k < 6; k++) {
+			if (strcmp(labels[k], want[k]) != 0)
+				break;
+		}
+		is_int(6, (long long)k, "rows labelled host/wN, hosts in "
+		    "natural order (node2 before node10)");
+		if (k < 6 && labels != NULL && k < n)
+			diag("row %zu is '%s', not '%s'", k, labels[k],
+			    want[k]);
+		for (k = 0; labels != NULL && labels[k] != NULL; k++)
+			free(labels[k]);
+		free(labels);
+
+		dir3 = xprintf("%s/results3", tap_tmpdir());
+		fs_mkdir_p(dir3, 0755, &cause);
+		r3.workers = 2;
+		ok(report_write(dir3, &c, &r3, &cause) == 0,
+		    "3 hosts: report_write succeeds");
+		path = fs_join(dir3, "runtime.png");
+		is_int(6, count_bands(path, 400),
+		    "runtime.png from 3 hosts has 6 bar rows");
+		free(path);
+		path = fs_join(dir3, "logs.csv");
+		text = fs_read_file(path, NULL, &cause);
+		ok(text != NULL && strncmp(text, LOGS_HEADER,
+		    strlen(LOGS_HEADER)) == 0 &&
+		    strstr(text, ",node10,") != NULL &&
+		    strstr(text, ",node2,") != NULL,
+		    "logs.csv keeps its columns and names each row's host");
+		free(text);
+		free(path);
+		path = fs_join(dir3, "performance.txt");
+		text = fs_read_file(path, NULL, &cause);
+		ok(text != NULL && strstr(text, "Nodes                   3\n")
+		    != NULL && strstr(text, "Attempts per host       node1 4, "
+		    "node2 4, node10 2\n") != NULL,
+		    "performance.txt: Nodes 3 and the attempts per host");
+		free(text);
+		free(path);
+		free(dir3);
+		record_list_free(&c);
+	}
+
+	/* A one-host run: the new lines, nothing else changes. */
+	text = report_perf_text(&(struct perf){ .nodes = 1, .workers = 3,
+	    .slots = 3, .min_task = -1 });
+	ok(strstr(text, "Slots                   3 (1 node x 3 workers)\n") !=
+	    NULL, "one host: Slots 3 (1 node x 3 workers)");
+	free(text);
+
 	/* Results folders are never reused. */
 	base = xprintf("%s/base", tap_tmpdir());
 	d1 = report_new_dir(base, &cause);
