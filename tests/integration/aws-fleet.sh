@@ -108,8 +108,12 @@ is "$CHECKIP_ADDR/32" "$(awsq ec2 describe-security-groups --group-ids "$head_sg
 is "$(printf 'all:%s\n' "$comp_sg" "$head_sg" | sort | tr '\n' ' ' | sed 's/ $//')" "$(rec_get "$id" '" ".join(sorted(g["protocol"]+":"+g["group"] for x in r["resources"] if x["name"].endswith("-compute") and x["kind"]=="security_group" for g in x["ingress"]))')" \
 	"the record lists the compute group's rules"
 
-is "head:bastion:admin compute:node1:admin compute:node2:admin compute:node3:admin" \
-	"$(rec_get "$id" '" ".join(h["role"]+":"+h["name"]+":"+h["user"] for h in r["hosts"])')" \
+head_iid=$(rec_get "$id" '[h["instance_id"] for h in r["hosts"] if h["role"]=="head"][0]')
+ud=$(awsq ec2 describe-instance-attribute --instance-id "$head_iid" --attribute userData \
+	--query UserData.Value | base64 -d 2>/dev/null)
+like "$ud" 'chown admin:admin /home/admin/fanout' "the head's user-data is written for Debian's login user"
+is "compute:node1:admin compute:node2:admin compute:node3:admin head:bastion:admin" \
+	"$(rec_get "$id" '" ".join(sorted(h["role"]+":"+h["name"]+":"+h["user"] for h in r["hosts"]))')" \
 	"the record lists 4 hosts: the head and 3 nodes, login user admin (Debian)"
 is "$(awsq ec2 describe-instances --filters "$f" Name=tag:fanout:role,Values=compute \
 	--query 'Reservations[].Instances[].InstanceId' | tr '\t' '\n' | sort | tr '\n' ' ')" \
@@ -204,7 +208,10 @@ is "intent intent intent" "$(rec_get "$hid" "' '.join(x['state'] for x in r['res
 	"the record has only their intents"
 "$FANOUT" cleanup "$hid" --yes >"$TEST_TMP/k.out" 2>"$TEST_TMP/k.err"
 ok $? "cleanup after a kill during RunInstances exits 0"
-is "3" "$(grep -c 'found instance' "$TEST_TMP/k.err")" "cleanup found the 3 nodes by their token tag"
+is "$(awsq ec2 describe-instances --filters "Name=tag:fanout:client-token,Values=fanout-$hid-nodes" \
+	--query 'Reservations[].Instances[].InstanceId' | tr '\t' '\n' | sort | tr '\n' ' ')" \
+	"$(rec_get "$hid" "' '.join(sorted(x['id'] or '-' for x in r['resources'] if x['name'].startswith('node')))") " \
+	"cleanup found the 3 nodes by their token tag (the record names them)"
 is "0 0 0 0" "$(left)" "nothing tagged is left"
 proxy_stop
 
