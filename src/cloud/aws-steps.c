@@ -302,8 +302,10 @@ out:
 	return rc;
 }
 
+/* The bastion's user-data: templates/user-data.sh filled in for the run
+ * set and the login user of its image. */
 static char *
-aws_user_data(struct cloud_run *run, char **cause)
+aws_user_data(struct cloud_run *run, const char *user, char **cause)
 {
 	char *path = fs_data_path("templates/user-data.sh"), *text, *p;
 	const char *project = run->project;
@@ -325,6 +327,9 @@ aws_user_data(struct cloud_run *run, char **cause)
 		} else if (strncmp(p, "@PROJECT@", 9) == 0) {
 			strbuf_adds(&sb, project != NULL ? project : "");
 			p += 8;
+		} else if (strncmp(p, "@USER@", 6) == 0) {
+			strbuf_adds(&sb, user);
+			p += 5;
 		} else
 			strbuf_addc(&sb, *p);
 	}
@@ -373,7 +378,7 @@ step_bastion(struct cloud_run *run, char **cause)
 	int rc = -1;
 
 	memset(&spec, 0, sizeof spec);
-	if ((ud = aws_user_data(run, cause)) == NULL)
+	if ((ud = aws_user_data(run, st->os->user, cause)) == NULL)
 		goto out;
 	spec.ami = st->ami;
 	/* A cluster's head runs no task: instance_type is the nodes'. */

@@ -42,14 +42,21 @@ id=$(cat "$TEST_TMP/c.out")
 is "active" "$(rec_get "$id" 'r["state"]')" "the run set is active"
 like "$(cat "$TEST_TMP/c.err")" 'node +t3\.micro, Debian 12' \
 	"the plan shows the nodes, their type and system"
-like "$(cat "$TEST_TMP/c.err")" 'head +t3\.small, Debian 12' \
-	"the plan shows the head, a t3.small"
-# t3.small 0.0208 + t3.micro 0.0104 each, + 30 GB gp3 and a public IPv4
-# address per machine (0.08 x 30 / 730 + 0.005 an hour).
+# The head's type: the answers' head_instance_type (a menu may fill it
+# in), else the provider's default for a head, a t3.small.
+htype=$(rec_get "$id" 'r["answers"].get("head_instance_type") or "t3.small"')
+like "$(cat "$TEST_TMP/c.err")" "head +${htype//./\\.}, Debian 12" \
+	"the plan shows the head, a $htype"
+# t3.micro: 0.0104 an hour, + 30 GB gp3 and a public IPv4 address per
+# machine (0.08 x 30 / 730 + 0.005 an hour).
 like "$(cat "$TEST_TMP/c.err")" 'node +t3\.micro, Debian 12.*\(\$0\.0561/h' \
 	"the plan's node line costs the 3 nodes together"
-like "$(cat "$TEST_TMP/c.err")" 'About \$0\.0852 per hour' \
-	"the plan's hourly cost is the whole cluster's: head + 3 x node"
+sum=$(python3 -c 'import re,sys; t=open(sys.argv[1]).read()
+h=float(re.search(r"^  head .*\(\$([0-9.]+)/h", t, re.M).group(1))
+n=float(re.search(r"^  (?:\d+ x )?node +.*?\(\$([0-9.]+)/h", t, re.M).group(1))
+a=float(re.search(r"About \$([0-9.]+) per hour", t).group(1))
+print("yes" if abs(h + n - a) < 0.00015 else "%s + %s != %s" % (h, n, a))' "$TEST_TMP/c.err")
+is "yes" "$sum" "the plan's hourly cost is the whole cluster's: head + 3 x node"
 
 is "running compute
 running compute
@@ -70,9 +77,9 @@ ids=$(awsq ec2 describe-instances --filters "$f" --query 'Reservations[].Instanc
 vols=$(awsq ec2 describe-volumes --filters "Name=attachment.instance-id,Values=$ids" \
 	--query 'Volumes[].[Encrypted,Tags[?Key==`fanout:run-set`]|[0].Value]' | sort | uniq -c | awk '{print $1, $2, $3}')
 is "4 True $id" "$vols" "4 volumes, each encrypted and tagged with the run set"
-is "t3.micro t3.micro t3.micro t3.small" "$(awsq ec2 describe-instances --filters "$f" \
+is "$(printf '%s\n' t3.micro t3.micro t3.micro "$htype" | sort | tr '\n' ' ' | sed 's/ $//')" "$(awsq ec2 describe-instances --filters "$f" \
 	--query 'Reservations[].Instances[].InstanceType' | tr '\t' '\n' | sort | tr '\n' ' ' | sed 's/ $//')" \
-	"the head is a t3.small, the nodes the default type"
+	"the head is a $htype, the nodes the default type"
 tok=$(rec_res "$id" instance token | tr ' ' '\n' | grep nodes | sort -u)
 is "fanout-$id-nodes" "$tok" "node1..3 share one client token in the record"
 is "3" "$(awsq ec2 describe-instances --filters "$f" "Name=tag:fanout:client-token,Values=$tok" \
@@ -108,8 +115,12 @@ is "$CHECKIP_ADDR/32" "$(awsq ec2 describe-security-groups --group-ids "$head_sg
 is "$(printf 'all:%s\n' "$comp_sg" "$head_sg" | sort | tr '\n' ' ' | sed 's/ $//')" "$(rec_get "$id" '" ".join(sorted(g["protocol"]+":"+g["group"] for x in r["resources"] if x["name"].endswith("-compute") and x["kind"]=="security_group" for g in x["ingress"]))')" \
 	"the record lists the compute group's rules"
 
-is "head:bastion:admin compute:node1:admin compute:node2:admin compute:node3:admin" \
-	"$(rec_get "$id" '" ".join(h["role"]+":"+h["name"]+":"+h["user"] for h in r["hosts"])')" \
+head_iid=$(rec_get "$id" '[h["instance_id"] for h in r["hosts"] if h["role"]=="head"][0]')
+ud=$(awsq ec2 describe-instance-attribute --instance-id "$head_iid" --attribute userData \
+	--query UserData.Value | base64 -d 2>/dev/null)
+like "$ud" 'chown admin:admin /home/admin/fanout' "the head's user-data is written for Debian's login user"
+is "compute:node1:admin compute:node2:admin compute:node3:admin head:bastion:admin" \
+	"$(rec_get "$id" '" ".join(sorted(h["role"]+":"+h["name"]+":"+h["user"] for h in r["hosts"]))')" \
 	"the record lists 4 hosts: the head and 3 nodes, login user admin (Debian)"
 is "$(awsq ec2 describe-instances --filters "$f" Name=tag:fanout:role,Values=compute \
 	--query 'Reservations[].Instances[].InstanceId' | tr '\t' '\n' | sort | tr '\n' ' ')" \
@@ -204,7 +215,10 @@ is "intent intent intent" "$(rec_get "$hid" "' '.join(x['state'] for x in r['res
 	"the record has only their intents"
 "$FANOUT" cleanup "$hid" --yes >"$TEST_TMP/k.out" 2>"$TEST_TMP/k.err"
 ok $? "cleanup after a kill during RunInstances exits 0"
-is "3" "$(grep -c 'found instance' "$TEST_TMP/k.err")" "cleanup found the 3 nodes by their token tag"
+is "$(awsq ec2 describe-instances --filters "Name=tag:fanout:client-token,Values=fanout-$hid-nodes" \
+	--query 'Reservations[].Instances[].InstanceId' | tr '\t' '\n' | sort | tr '\n' ' ')" \
+	"$(rec_get "$hid" "' '.join(sorted(x['id'] or '-' for x in r['resources'] if x['name'].startswith('node')))") " \
+	"cleanup found the 3 nodes by their token tag (the record names them)"
 is "0 0 0 0" "$(left)" "nothing tagged is left"
 proxy_stop
 
