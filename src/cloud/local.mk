@@ -11,7 +11,7 @@ libfanout_a_SOURCES += \
 	src/wizard/flow-cloud.c src/wizard/flow-orphans.c \
 	src/wizard/menu-hooks.c src/wizard/estimate.c \
 	src/engine/bastion.c src/engine/slurm.c \
-	src/engine/slurm-run.c src/engine/slurm-int.h
+	src/engine/slurm-run.c src/engine/slurm-job.c src/engine/slurm-int.h
 
 TEMPLATE_FILES += templates/user-data.sh
 

@@ -4,7 +4,11 @@
 #define FANOUT_ENGINE_SLURM_INT_H
 
 #include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
 
+#include "event.h"
+#include "run/project.h"
 #include "ssh/session.h"
 
 struct cloud_run;
@@ -55,5 +59,87 @@ int	sl_exec(struct ssh_session *, const char *cmd, const char *data,
 /* The upload the last "nodes setup" of run set id made, for the run's
  * entry in the record. */
 void	sl_sent_get(const char *id, long long *files, long long *bytes);
+
+/* A run of the job array (slurm-run.c, slurm-job.c). */
+struct sl_elem {
+	size_t		 a, b;		/* its share: tasks [a, b) */
+	char		 state[32];	/* Slurm's, last seen ("" none yet) */
+	char		 node[64];	/* where it runs or ran */
+	int		 ended;
+	double		 requeued;	/* when it left a node it ran on
+					 * without ending (time_mono), or 0 */
+	char		 from[64];	/* that node */
+};
+
+/* An element folder on a node: eE.R. */
+struct sl_folder {
+	char		*name;
+	size_t		 elem;
+	long long	 off;		/* bytes of its records.jsonl read */
+	int		 finished;	/* done written and read to the end */
+};
+
+struct sl_run;
+
+struct sl_node {
+	struct sl_run	*x;
+	struct sl_host	 h;
+	struct ssh_session *ss;		/* NULL while lost */
+	pthread_t	 thread;
+	int		 started;	/* thread made */
+	struct sl_folder *f;
+	size_t		 nf;
+	int		 lost;		/* SSH died, not back yet */
+	double		 lost_at;	/* time_mono of the loss */
+	double		 tried;		/* last reconnect try */
+	int		 running, done;	/* elements, from squeue */
+	long long	 got;		/* log bytes downloaded */
+	struct sink	 sink;		/* the run's, but a lost node's
+					 * reconnect is cut short once the
+					 * run is over and nothing is
+					 * missing */
+};
+
+struct sl_run {
+	struct cloud_run *run;
+	struct sink	 sink;		/* run->sink, never cancelled: the
+					 * sessions run to their end */
+	struct project	 pr;
+	char		**inputs;
+	size_t		 ninputs;
+	int		 workers;
+	struct sl_elem	*el;
+	size_t		 nel;
+	struct sl_node	*nodes;
+	size_t		 nnodes;
+	char		*rd;		/* the remote dir on the nodes */
+	char		*run_id;
+	char		*job;		/* Slurm's job id */
+	char		*results;	/* the local results folder */
+	pthread_mutex_t	 lock;		/* guards what follows, el[] and
+					 * the nodes' running/done/lost */
+	pthread_cond_t	 wake;
+	unsigned short	*attempts;	/* per task: attempts counted */
+	unsigned char	*final;		/* per task: its last record came */
+	FILE		*records;
+	long long	 done, failed, ignored;
+	int		 phase;		/* 0 running, 1 last read, 2 end */
+	int		 complete;	/* every task has its last record
+					 * (set with phase 1) */
+};
+
+/* slurm-job.c: the number of elements for tasks on nodes x workers. */
+size_t	sl_elements(size_t tasks, size_t nodes, int workers);
+/* Submits the array from the head, unless this run's job is there
+ * already (never twice); sets x->job. */
+int	sl_submit(struct sl_run *, struct ssh_session *, char **cause);
+/* Reads squeue's view of the array into x->el (logging requeues): 1
+ * when every element has ended, 0 not yet, -1 with a cause. */
+int	sl_queue(struct sl_run *, struct ssh_session *, char **cause);
+/* Logs the elements running and done per node when that changed since
+ * *last (which it keeps). */
+void	sl_progress(struct sl_run *, char **last);
+/* Cancels the waiting elements, asks the running ones to stop. */
+int	sl_cancel(struct sl_run *, struct ssh_session *, char **cause);
 
 #endif
