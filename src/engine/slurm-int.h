@@ -66,6 +66,8 @@ struct sl_elem {
 	char		 state[32];	/* Slurm's, last seen ("" none yet) */
 	char		 node[64];	/* where it runs or ran */
 	int		 ended;
+	int		 missing;	/* squeue answers in a row that did
+					 * not list it */
 	double		 requeued;	/* when it left a node it ran on
 					 * without ending (time_mono), or 0 */
 	char		 from[64];	/* that node */

@@ -193,7 +193,7 @@ int
 sl_queue(struct sl_run *x, struct ssh_session *hs, char **cause)
 {
 	struct strbuf out;
-	char *cmd, *p, *nl, id[64], st[32], node[128], *r;
+	char *cmd, *p, *nl, id[64], st[32], node[128], *r, meta[32], *listed;
 	unsigned long lo, hi, k;
 	size_t i, left = 0;
 	int status, rc, n;
@@ -224,6 +224,8 @@ sl_queue(struct sl_run *x, struct ssh_session *hs, char **cause)
 			return -1;
 		}
 	}
+	listed = xcalloc(x->nel, 1);
+	meta[0] = '\0';
 	for (p = out.buf; status == 0 && p != NULL && *p != '\0'; p = nl) {
 		if ((nl = strchr(p, '\n')) != NULL)
 			*nl++ = '\0';
@@ -231,6 +233,12 @@ sl_queue(struct sl_run *x, struct ssh_session *hs, char **cause)
 		n = sscanf(p, "%63s %31s %127s", id, st, node);
 		if (n < 2)
 			continue;
+		/* The array's own record (N/A): what it says holds for the
+		 * elements not listed (its waiting ones, cancelled). */
+		if (strcmp(id, "N/A") == 0) {
+			snprintf(meta, sizeof meta, "%s", st);
+			continue;
+		}
 		/* One element, or a range of pending ones: 3, 4-7,9%2. */
 		for (r = strtok(id, "[],"); r != NULL; r = strtok(NULL, "[],")) {
 			r[strcspn(r, "%")] = '\0';
@@ -239,10 +247,23 @@ sl_queue(struct sl_run *x, struct ssh_session *hs, char **cause)
 					continue;
 				hi = lo;
 			}
-			for (k = lo; k <= hi && k < x->nel; k++)
+			for (k = lo; k <= hi && k < x->nel; k++) {
 				sl_elem_set(x, k, st, node);
+				listed[k] = 1;
+			}
 		}
 	}
+	for (i = 0; status == 0 && i < x->nel; i++) {
+		if (listed[i] || x->el[i].ended)
+			x->el[i].missing = 0;
+		else if (meta[0] != '\0' && !sl_active(meta))
+			sl_elem_set(x, i, meta, "");
+		else if (++x->el[i].missing >= 5) {
+			/* Gone from squeue (purged): ended. */
+			x->el[i].ended = 1;
+		}
+	}
+	free(listed);
 	for (i = 0; i < x->nel; i++)
 		left += !x->el[i].ended;
 	pthread_mutex_unlock(&x->lock);
