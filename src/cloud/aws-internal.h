@@ -9,9 +9,27 @@
 #include "cloud/provider.h"
 
 #define AWS_DEFAULT_TYPE "t3.micro"
+/* The head of a cluster runs slurmctld and munged only, no task: small,
+ * but with the 2 GB that slurmctld and the package installs want (a
+ * t3.micro has 1 GB). answers "head_instance_type" says otherwise. */
+#define AWS_HEAD_TYPE "t3.small"
+#define AWS_MAX_NODES 100	/* as menus/create.yaml allows */
 #define AWS_WAIT_SECONDS 600.0	/* default deadline of a wait */
 #define AWS_EBS_HOURLY (30 * 0.08 / 730)	/* 30 GB gp3 */
 #define AWS_IPV4_HOURLY 0.005			/* public IPv4 address */
+
+/* A system the VMs run (engine.os), and where its image is found. */
+struct aws_os {
+	const char	*os;		/* engine.os: NULL is the default */
+	const char	*label;		/* "Debian 12" */
+	const char	*user;		/* the image's login user */
+	const char	*parameter;	/* SSM public parameter of the newest */
+	const char	*owner;		/* else DescribeImages: owner ... */
+	const char	*pattern;	/* ... and name */
+};
+
+/* The system of engine e (NULL: the default), or NULL with a cause. */
+const struct aws_os *aws_os_find(const struct engine *e, char **cause);
 
 /* What the create steps hand to later steps (see struct cloud_run). */
 struct aws_state {
@@ -19,15 +37,24 @@ struct aws_state {
 	char	*vpc;
 	char	*subnet;
 	char	*ami;
+	const struct aws_os *os;	/* the system of ami */
 	char	*key_name;
-	char	*group_id;
-	char	*instance_id;
+	char	*group_id;	/* the head's group */
+	char	*instance_id;	/* the head */
+	char	*compute_group_id;	/* the nodes' group (fleet) */
+	char	*template_id;	/* the nodes' launch template */
+	json_t	*node_ids;	/* the nodes' instance ids, node1 first */
 };
 
 extern const struct cloud_step aws_base_steps[];
 extern const struct cloud_step aws_head_steps[];
-/* The login user of the images fanout starts (Amazon Linux 2023). */
+extern const struct cloud_step aws_fleet_steps[];
+/* The login user of the default image (Amazon Linux 2023): a record
+ * whose resources do not say (made before "login_user"). */
 #define AWS_LOGIN_USER	"ec2-user"
+/* The tag that names the ClientToken of the call that made an
+ * instance. */
+#define AWS_TOKEN_TAG	"fanout:client-token"
 
 void	*aws_state_new(void);
 void	 aws_state_free(void *);
@@ -60,8 +87,17 @@ int	 aws_poll_next(struct cloud_run *, struct aws_poll *, char **why);
 int	 aws_wait_instance(struct cloud_run *, const char *step,
 	     const char *id, const char *want, struct aws_instance *out,
 	     char **cause);
-/* Records where the bastion answers (the resource and rec.ssh). */
+/* Records where an instance answers: its resource's public_ip and its
+ * entry in rec.hosts (role and login user from the resource). */
 int	 aws_record_address(struct cloud_run *, json_t *res,
 	     const struct aws_instance *, char **cause);
+/* Terminates the instances tagged with token that are not in keep (an
+ * array of ids): duplicates of a retried RunInstances on an endpoint
+ * that ignores ClientToken, or of a call whose answer a crash lost.
+ * step names the events. */
+int	 aws_drop_duplicates(struct cloud_run *, const char *step,
+	     const char *token, json_t *keep, char **cause);
+/* The fanout tags of a resource of run. */
+struct aws_tags aws_tags_of(struct cloud_run *, const char *name);
 
 #endif

@@ -11,6 +11,7 @@
 #include "cloud/aws-internal.h"
 #include "cloud/ec2.h"
 #include "cloud/provider.h"
+#include "engine/engine.h"
 #include "event.h"
 #include "history/history.h"
 #include "util/fs.h"
@@ -24,8 +25,14 @@ static const struct {
 } aws_prices[] = {
 	{ "t3.micro", 0.0104 }, { "t3.small", 0.0208 },
 	{ "t3.medium", 0.0416 }, { "t3.large", 0.0832 },
-	{ "t3.xlarge", 0.1664 }, { "c5.large", 0.085 },
-	{ "m5.large", 0.096 }, { NULL, 0 }
+	{ "t3.xlarge", 0.1664 },
+	{ "c5.large", 0.085 }, { "c5.xlarge", 0.17 }, { "c5.2xlarge", 0.34 },
+	{ "c6i.large", 0.085 }, { "c6i.xlarge", 0.17 },
+	{ "c6i.2xlarge", 0.34 },
+	{ "m5.large", 0.096 }, { "m5.xlarge", 0.192 }, { "m5.2xlarge", 0.384 },
+	{ "m6i.large", 0.096 }, { "m6i.xlarge", 0.192 },
+	{ "m6i.2xlarge", 0.384 },
+	{ NULL, 0 }
 };
 #define AWS_PRICE_NOTE "estimates: us-east-1 on-demand prices of June 2024"
 
@@ -83,14 +90,82 @@ aws_provider_region(void *s)
 	return ((struct aws *)s)->region;
 }
 
+/* An instance's hourly cost: its type, its 30 GB disk, its public IPv4
+ * address. *known is cleared for a type the table lacks. */
+static double
+aws_instance_hourly(const char *type, int *known)
+{
+	double price = aws_price(type);
+
+	if (price < 0)
+		*known = 0;
+	return (price > 0 ? price : 0) + AWS_EBS_HOURLY + AWS_IPV4_HOURLY;
+}
+
+/* The plan's machines: the bastion alone, or a cluster's head, its N
+ * nodes (one entry, "count": N; hourly_usd of them all, each_hourly_usd
+ * of one: a display says "N x node"), their group and launch template.
+ * Returns the hourly cost of all, or -1 with a cause. */
+static double
+aws_plan_machines(json_t *answers, json_t *res, char **cause)
+{
+	const struct engine *e = engine_of(answers);
+	const struct aws_os *os;
+	const char *type, *head_type;
+	json_t *v;
+	json_int_t n = 1;
+	double head, node;
+	int known = 1;
+
+	if ((os = aws_os_find(e, cause)) == NULL)
+		return -1;
+	if (e == NULL || !e->nodes) {
+		type = aws_answer_str(answers, "instance_type",
+		    AWS_DEFAULT_TYPE);
+		head = aws_instance_hourly(type, &known);
+		json_array_append_new(res, json_pack("{s:s, s:s, s:s++++, "
+		    "s:f}", "kind", "instance", "name", "bastion", "detail",
+		    type, ", ", os->label, ", 30 GB encrypted gp3, public IPv4",
+		    known ? "" : " (price unknown)", "hourly_usd", head));
+		return head;
+	}
+	if (json_is_integer(v = json_object_get(answers, "nodes")) &&
+	    json_integer_value(v) > 0)
+		n = json_integer_value(v);
+	head_type = aws_answer_str(answers, "head_instance_type",
+	    AWS_HEAD_TYPE);
+	type = aws_answer_str(answers, "instance_type", AWS_DEFAULT_TYPE);
+	head = aws_instance_hourly(head_type, &known);
+	json_array_append_new(res, json_pack("{s:s, s:s, s:s++++, s:f, s:i}",
+	    "kind", "instance", "name", "head", "detail", head_type, ", ",
+	    os->label, ", 30 GB encrypted gp3, public IPv4; runs the "
+	    "scheduler", known ? "" : " (price unknown)", "hourly_usd", head,
+	    "count", 1));
+	known = 1;
+	node = aws_instance_hourly(type, &known);
+	json_array_append_new(res, json_pack("{s:s, s:s, s:s++++, s:f, s:f, "
+	    "s:I}", "kind", "instance", "name", "node", "detail", type, ", ",
+	    os->label,
+	    ", 30 GB encrypted gp3; runs the tasks", known ? "" :
+	    " (price unknown)", "hourly_usd", node * (double)n,
+	    "each_hourly_usd", node, "count", n));
+	json_array_append_new(res, json_pack("{s:s, s:s, s:s, s:f}", "kind",
+	    "security_group", "name", "compute group", "detail",
+	    "the nodes: traffic from the head and each other only, no SSH "
+	    "from outside", "hourly_usd", 0.0));
+	json_array_append_new(res, json_pack("{s:s, s:s, s:s+, s:f}", "kind",
+	    "launch_template", "name", "launch template", "detail", type,
+	    " nodes: IMDSv2 required, encrypted disks", "hourly_usd", 0.0));
+	return head + node * (double)n;
+}
+
 static json_t *
 aws_provider_plan(void *s, json_t *answers, char **cause)
 {
 	struct aws *a = s;
-	const char *type = aws_answer_str(answers, "instance_type",
-	    AWS_DEFAULT_TYPE);
+	const struct engine *e = engine_of(answers);
 	char *account, *arn, *ip, *why = NULL;
-	double hourly = aws_price(type), total;
+	double total;
 	json_t *plan, *res;
 
 	if (aws_sts_identity(a, &account, &arn, cause) != 0)
@@ -101,15 +176,19 @@ aws_provider_plan(void *s, json_t *answers, char **cause)
 	    "key_pair", "name", "ed25519 key pair", "detail",
 	    "private key kept 0600 beside the history record", "hourly_usd",
 	    0.0));
-	json_array_append_new(res, json_pack("{s:s, s:s, s:s, s:f}", "kind",
+	json_array_append_new(res, json_pack("{s:s, s:s, s:s+, s:f}", "kind",
 	    "security_group", "name", "security group", "detail",
 	    ip != NULL ? "SSH (tcp 22) from your address only" :
-	    "SSH (tcp 22): your address is unknown", "hourly_usd", 0.0));
-	total = (hourly > 0 ? hourly : 0) + AWS_EBS_HOURLY + AWS_IPV4_HOURLY;
-	json_array_append_new(res, json_pack("{s:s, s:s, s:s++, s:f}", "kind",
-	    "instance", "name", "bastion", "detail", type,
-	    ", Amazon Linux 2023, 30 GB encrypted gp3, public IPv4",
-	    hourly > 0 ? "" : " (price unknown)", "hourly_usd", total));
+	    "SSH (tcp 22): your address is unknown", e != NULL && e->nodes ?
+	    "; the nodes' traffic" : "", "hourly_usd", 0.0));
+	if ((total = aws_plan_machines(answers, res, cause)) < 0) {
+		json_decref(res);
+		free(account);
+		free(arn);
+		free(ip);
+		free(why);
+		return NULL;
+	}
 	plan = json_pack("{s:s++, s:s, s:s, s:s, s:s?, s:s?, s:o, s:f, s:s}",
 	    "identity", account, " ", arn, "account", account, "arn", arn,
 	    "region", a->region, "ssh_from", ip != NULL ? ip : NULL,
@@ -128,77 +207,169 @@ aws_provider_plan(void *s, json_t *answers, char **cause)
 
 /* Resume, cleanup and orphans ---------------------------------------- */
 
+/* Non-zero when a resource of run's record other than skip names id. */
 static int
-aws_provider_recover(struct cloud_run *run, json_t *res, char **id,
-    char **cause)
+aws_recorded(struct cloud_run *run, json_t *skip, const char *id)
 {
-	const char *kind = history_str(res, "kind", "");
-	const char *name = history_str(res, "name", "");
-	json_t *ids;
-	int rc;
+	json_t *res;
+	size_t i;
+	int found = 0;
 
-	*id = NULL;
-	if (strcmp(kind, "key_pair") == 0)
-		return aws_ec2_find_key_pair(aws_of(run), name, id, cause);
-	if (strcmp(kind, "security_group") == 0)
-		return aws_ec2_find_security_group(aws_of(run), name, id,
-		    cause);
-	if (strcmp(kind, "instance") == 0) {
-		/* moto and older regions lack the client-token filter: the
-		 * run-set tag finds it as well. */
-		if ((ids = aws_ec2_find_instances(aws_of(run), run->id,
-		    cause)) == NULL)
-			return -1;
-		rc = json_array_size(ids) > 0;
-		if (rc)
-			*id = xstrdup(json_string_value(json_array_get(ids,
-			    0)));
-		json_decref(ids);
-		return rc;
+	pthread_mutex_lock(&run->lock);
+	json_array_foreach(json_object_get(run->rec, "resources"), i, res) {
+		if (res != skip && strcmp(history_str(res, "id", ""), id) == 0) {
+			found = 1;
+			break;
+		}
 	}
-	xasprintf(cause, "unknown resource kind '%s' in the record", kind);
-	return -1;
+	pthread_mutex_unlock(&run->lock);
+	return found;
+}
+
+/* The ids of every resource of run's record (orphans: none). */
+static json_t *
+aws_recorded_ids(struct cloud_run *run)
+{
+	json_t *ids = json_array(), *res;
+	size_t i;
+
+	if (run->rec == NULL)
+		return ids;
+	pthread_mutex_lock(&run->lock);
+	json_array_foreach(json_object_get(run->rec, "resources"), i, res) {
+		if (json_is_string(json_object_get(res, "id")))
+			json_array_append(ids, json_object_get(res, "id"));
+	}
+	pthread_mutex_unlock(&run->lock);
+	return ids;
 }
 
 static int
-aws_provider_exists(struct cloud_run *run, json_t *res, char **cause)
+aws_recover_key_pair(struct cloud_run *run, json_t *res, char **id,
+    char **cause)
 {
-	const char *kind = history_str(res, "kind", "");
-	struct aws_instance in;
-	char *id = NULL;
-	int rc;
+	return aws_ec2_find_key_pair(aws_of(run), history_str(res, "name", ""),
+	    id, cause);
+}
 
-	if (strcmp(kind, "instance") == 0) {
-		rc = aws_ec2_describe_instance(aws_of(run),
-		    history_str(res, "id", ""), &in, cause);
-		if (rc == 1 && (strcmp(in.state, "terminated") == 0 ||
-		    strcmp(in.state, "shutting-down") == 0))
-			rc = 0;
-		aws_instance_free(&in);
-		return rc;
+static int
+aws_recover_group(struct cloud_run *run, json_t *res, char **id,
+    char **cause)
+{
+	return aws_ec2_find_security_group(aws_of(run), history_str(res,
+	    "name", ""), id, cause);
+}
+
+static int
+aws_recover_template(struct cloud_run *run, json_t *res, char **id,
+    char **cause)
+{
+	return aws_ec2_find_launch_template(aws_of(run), history_str(res,
+	    "name", ""), id, cause);
+}
+
+/* An instance whose id the record lacks: one carrying the token tag of
+ * its call (node1..N share one: each takes the first one no other
+ * resource holds, in launch order), else (a record made before that tag)
+ * the bastion by its run-set and Name tags. Never another resource's. */
+static int
+aws_recover_instance(struct cloud_run *run, json_t *res, char **id,
+    char **cause)
+{
+	const char *token = history_str(res, "token", NULL);
+	const char *name = history_str(res, "name", "");
+	json_t *ids = NULL, *v;
+	char *tag;
+	size_t i;
+	int rc = 0;
+
+	*id = NULL;
+	if (token != NULL && aws_ec2_instances_tagged(aws_of(run),
+	    AWS_TOKEN_TAG, token, "fanout:run-set", run->id, &ids, cause) != 0)
+		return -1;
+	if ((ids == NULL || json_array_size(ids) == 0) &&
+	    strcmp(name, "bastion") == 0) {
+		json_decref(ids);
+		tag = xprintf("fanout-%s", name);
+		rc = aws_ec2_instances_tagged(aws_of(run), "fanout:run-set",
+		    run->id, "Name", tag, &ids, cause);
+		free(tag);
+		if (rc != 0)
+			return -1;
 	}
-	rc = aws_provider_recover(run, res, &id, cause);
+	json_array_foreach(ids, i, v) {
+		if (!aws_recorded(run, res, json_string_value(v))) {
+			*id = xstrdup(json_string_value(v));
+			rc = 1;
+			break;
+		}
+	}
+	json_decref(ids);
+	return rc;
+}
+
+/* 1 exists, 0 gone, by what recovery finds (the name). */
+static int
+aws_exists_by_name(struct cloud_run *run, json_t *res, char **cause,
+    int (*find)(struct cloud_run *, json_t *, char **, char **))
+{
+	char *id = NULL;
+	int rc = find(run, res, &id, cause);
+
 	free(id);
 	return rc;
 }
 
 static int
-aws_provider_revive(struct cloud_run *run, json_t *res, char **cause)
+aws_exists_key_pair(struct cloud_run *run, json_t *res, char **cause)
 {
-	const char *id = history_str(res, "id", NULL);
+	return aws_exists_by_name(run, res, cause, aws_recover_key_pair);
+}
+
+static int
+aws_exists_group(struct cloud_run *run, json_t *res, char **cause)
+{
+	return aws_exists_by_name(run, res, cause, aws_recover_group);
+}
+
+static int
+aws_exists_template(struct cloud_run *run, json_t *res, char **cause)
+{
+	return aws_ec2_launch_template_exists(aws_of(run), history_str(res,
+	    "id", ""), cause);
+}
+
+static int
+aws_exists_instance(struct cloud_run *run, json_t *res, char **cause)
+{
 	struct aws_instance in;
 	int rc;
 
-	if (strcmp(history_str(res, "kind", ""), "instance") != 0)
-		return 0;
-	if (aws_wait_instance(run, "bastion", id, "running stopped", &in,
+	rc = aws_ec2_describe_instance(aws_of(run), history_str(res, "id", ""),
+	    &in, cause);
+	if (rc == 1 && (strcmp(in.state, "terminated") == 0 ||
+	    strcmp(in.state, "shutting-down") == 0))
+		rc = 0;
+	aws_instance_free(&in);
+	return rc;
+}
+
+static int
+aws_revive_instance(struct cloud_run *run, json_t *res, char **cause)
+{
+	const char *id = history_str(res, "id", NULL);
+	const char *step = history_str(res, "name", "bastion");
+	struct aws_instance in;
+	int rc;
+
+	if (aws_wait_instance(run, step, id, "running stopped", &in,
 	    cause) != 0)
 		return -1;
 	if (strcmp(in.state, "stopped") == 0) {
 		aws_instance_free(&in);
-		event_log(run->sink, "bastion", "starting %s", id);
+		event_log(run->sink, step, "starting %s", id);
 		if (aws_ec2_start_instance(aws_of(run), id, cause) != 0 ||
-		    aws_wait_instance(run, "bastion", id, "running", &in,
+		    aws_wait_instance(run, step, id, "running", &in,
 		    cause) != 0)
 			return -1;
 	}
@@ -208,51 +379,101 @@ aws_provider_revive(struct cloud_run *run, json_t *res, char **cause)
 }
 
 static int
-aws_provider_park(struct cloud_run *run, json_t *res, char **cause)
+aws_park_instance(struct cloud_run *run, json_t *res, char **cause)
 {
 	const char *id = history_str(res, "id", NULL);
+	const char *step = history_str(res, "name", "bastion");
 	struct aws_instance in;
 	int running;
 
-	if (strcmp(history_str(res, "kind", ""), "instance") != 0)
-		return 0;
 	/* A pending instance cannot be stopped (IncorrectInstanceState):
 	 * one still booting (a create cut short) is waited for first. */
-	if (aws_wait_instance(run, "bastion", id, "running stopping stopped",
-	    &in, cause) != 0)
+	if (aws_wait_instance(run, step, id, "running stopping stopped", &in,
+	    cause) != 0)
 		return -1;
 	running = strcmp(in.state, "running") == 0;
 	aws_instance_free(&in);
 	if (running) {
-		event_log(run->sink, "bastion", "stopping %s", id);
+		event_log(run->sink, step, "stopping %s", id);
 		if (aws_ec2_stop_instance(aws_of(run), id, cause) != 0)
 			return -1;
 	}
-	return aws_wait_instance(run, "bastion", id, "stopped", NULL, cause);
+	return aws_wait_instance(run, step, id, "stopped", NULL, cause);
 }
 
+/* The instances that carry token's tag and that no resource of the
+ * record holds (duplicates of a retried call that a crash kept from
+ * being dropped), polling through transient errors until the wait's
+ * deadline. */
+static int
+aws_unrecorded(struct cloud_run *run, const char *token, json_t **out,
+    char **cause)
+{
+	struct aws_poll w;
+	json_t *ids, *keep, *v, *k;
+	char *why = NULL, *late;
+	size_t i, j;
+	int rc;
+
+	*out = NULL;
+	aws_poll_init(&w);
+	while ((rc = aws_ec2_instances_tagged(aws_of(run), AWS_TOKEN_TAG,
+	    token, "fanout:run-set", run->id, &ids, &why)) ==
+	    CLOUD_ETRANSIENT) {
+		event_log(run->sink, "cleanup", "the look for duplicates of %s "
+		    "failed (%s); trying again", token, why);
+		if (aws_poll_next(run, &w, &late) != 0) {
+			xasprintf(cause, "%s (for %s)", why, late);
+			free(late);
+			free(why);
+			return -1;
+		}
+		free(why);
+		why = NULL;
+	}
+	if (rc != 0) {
+		*cause = why;
+		return -1;
+	}
+	keep = aws_recorded_ids(run);
+	*out = json_array();
+	json_array_foreach(ids, i, v) {
+		json_array_foreach(keep, j, k) {
+			if (json_equal(k, v))
+				break;
+		}
+		if (j == json_array_size(keep))
+			json_array_append(*out, v);
+	}
+	json_decref(keep);
+	json_decref(ids);
+	return 0;
+}
+
+/* Terminates the recorded instance, and waits until it is gone. Other
+ * instances of the run set are theirs to delete (each is recorded, or
+ * recovered first); only those that carry this one's token tag and that
+ * no resource holds go with it. An orphan goes alone. */
 static int
 aws_destroy_instance(struct cloud_run *run, json_t *res, char **cause)
 {
+	const char *id = history_str(res, "id", NULL);
+	const char *token = history_str(res, "token", NULL);
 	json_t *ids, *v;
 	size_t i;
-	const char *id = history_str(res, "id", NULL);
 
-	/* The recorded one and any other instance of this run set (an
-	 * orphan is deleted alone: its run set may be live). */
-	if (json_is_true(json_object_get(res, "orphan")) || run->id == NULL)
+	if (token != NULL && run->id != NULL &&
+	    !json_is_true(json_object_get(res, "orphan"))) {
+		if (aws_unrecorded(run, token, &ids, cause) != 0)
+			return -1;
+		json_array_foreach(ids, i, v)
+			event_log(run->sink, "cleanup", "terminating %s, a "
+			    "duplicate from a retried request",
+			    json_string_value(v));
+	} else
 		ids = json_array();
-	else if ((ids = aws_ec2_find_instances(aws_of(run), run->id,
-	    cause)) == NULL)
-		return -1;
-	if (id != NULL) {
-		json_array_foreach(ids, i, v) {
-			if (strcmp(json_string_value(v), id) == 0)
-				break;
-		}
-		if (i == json_array_size(ids))
-			json_array_append_new(ids, json_string(id));
-	}
+	if (id != NULL)
+		json_array_insert_new(ids, 0, json_string(id));
 	json_array_foreach(ids, i, v) {
 		if (aws_ec2_terminate_instance(aws_of(run),
 		    json_string_value(v), cause) != 0)
@@ -272,17 +493,40 @@ fail:
 
 /* Deletes a security group, waiting while it is still in use (its
  * instance's network interface goes some time after the instance) and
- * through transient errors, until the wait's deadline. */
+ * through transient errors, until the wait's deadline. Rules that tie it
+ * to another group (the head's and the compute group name each other)
+ * go first: a group another one names cannot be deleted. */
 static int
-aws_destroy_group(struct cloud_run *run, const char *id, char **cause)
+aws_destroy_group(struct cloud_run *run, json_t *res, char **cause)
 {
+	const char *id = history_str(res, "id", NULL);
 	struct aws_poll w;
 	char *why = NULL, *late;
+	json_t *ties, *t;
+	size_t i;
 	int rc;
 
+	if (id == NULL)
+		return 0;
 	aws_poll_init(&w);
 	for (;;) {
-		rc = aws_ec2_delete_security_group(aws_of(run), id, &why);
+		rc = aws_ec2_group_ties(aws_of(run), id, &ties, &why);
+		json_array_foreach(ties, i, t) {
+			event_log(run->sink, "cleanup", "revoking %s's rule "
+			    "for traffic from %s", json_string_value(
+			    json_array_get(t, 0)), json_string_value(
+			    json_array_get(t, 1)));
+			if ((rc = aws_ec2_revoke_group(aws_of(run),
+			    json_string_value(json_array_get(t, 0)),
+			    json_string_value(json_array_get(t, 1)),
+			    json_string_value(json_array_get(t, 2)),
+			    &why)) != 0)
+				break;
+		}
+		json_decref(ties);
+		if (rc == 0)
+			rc = aws_ec2_delete_security_group(aws_of(run), id,
+			    &why);
 		if (rc == 0)
 			return 0;
 		if (rc != CLOUD_EINUSE && rc != CLOUD_ETRANSIENT) {
@@ -309,35 +553,118 @@ aws_destroy_group(struct cloud_run *run, const char *id, char **cause)
 }
 
 static int
-aws_provider_destroy(struct cloud_run *run, json_t *res, char **cause)
+aws_destroy_template(struct cloud_run *run, json_t *res, char **cause)
 {
-	const char *kind = history_str(res, "kind", "");
 	const char *id = history_str(res, "id", NULL);
+
+	return id == NULL ? 0 : aws_ec2_delete_launch_template(aws_of(run), id,
+	    cause);
+}
+
+static int
+aws_destroy_key_pair(struct cloud_run *run, json_t *res, char **cause)
+{
 	char *path;
 	int rc = 0;
 
-	if (strcmp(kind, "instance") == 0)
-		return aws_destroy_instance(run, res, cause);
-	if (strcmp(kind, "security_group") == 0)
-		return id == NULL ? 0 : aws_destroy_group(run, id, cause);
-	if (strcmp(kind, "key_pair") == 0) {
-		if (aws_ec2_delete_key_pair(aws_of(run),
-		    history_str(res, "name", ""), cause) != 0)
-			return -1;
-		if (json_is_true(json_object_get(res, "orphan")) ||
-		    run->id == NULL)
-			return 0;
-		path = history_file(run->id, ".key");
-		if (unlink(path) != 0 && errno != ENOENT) {
-			xasprintf(cause, "cannot remove %s: %s", path,
-			    strerror(errno));
-			rc = -1;
-		}
-		free(path);
-		return rc;
+	if (aws_ec2_delete_key_pair(aws_of(run), history_str(res, "name", ""),
+	    cause) != 0)
+		return -1;
+	if (json_is_true(json_object_get(res, "orphan")) || run->id == NULL)
+		return 0;
+	path = history_file(run->id, ".key");
+	if (unlink(path) != 0 && errno != ENOENT) {
+		xasprintf(cause, "cannot remove %s: %s", path,
+		    strerror(errno));
+		rc = -1;
+	}
+	free(path);
+	return rc;
+}
+
+/* What each kind of resource needs done (NULL: nothing for that kind). */
+static const struct aws_kind {
+	const char	*kind;
+	int		(*recover)(struct cloud_run *, json_t *, char **,
+			    char **);
+	int		(*exists)(struct cloud_run *, json_t *, char **);
+	int		(*destroy)(struct cloud_run *, json_t *, char **);
+	int		(*park)(struct cloud_run *, json_t *, char **);
+	int		(*revive)(struct cloud_run *, json_t *, char **);
+} aws_kind_table[] = {
+	{ "key_pair", aws_recover_key_pair, aws_exists_key_pair,
+	    aws_destroy_key_pair, NULL, NULL },
+	{ "security_group", aws_recover_group, aws_exists_group,
+	    aws_destroy_group, NULL, NULL },
+	{ "launch_template", aws_recover_template, aws_exists_template,
+	    aws_destroy_template, NULL, NULL },
+	{ "instance", aws_recover_instance, aws_exists_instance,
+	    aws_destroy_instance, aws_park_instance, aws_revive_instance },
+};
+/* The same kinds, for provider.kinds. */
+static const char *const aws_kinds[] = { "key_pair", "security_group",
+    "launch_template", "instance", NULL };
+
+/* The table's entry for res's kind, or NULL with a cause. */
+static const struct aws_kind *
+aws_kind_of(json_t *res, char **cause)
+{
+	const char *kind = history_str(res, "kind", "");
+	size_t i;
+
+	for (i = 0; i < sizeof aws_kind_table / sizeof aws_kind_table[0];
+	    i++) {
+		if (strcmp(aws_kind_table[i].kind, kind) == 0)
+			return &aws_kind_table[i];
 	}
 	xasprintf(cause, "unknown resource kind '%s' in the record", kind);
-	return -1;
+	return NULL;
+}
+
+static int
+aws_provider_recover(struct cloud_run *run, json_t *res, char **id,
+    char **cause)
+{
+	const struct aws_kind *k = aws_kind_of(res, cause);
+
+	*id = NULL;
+	return k == NULL ? -1 : k->recover(run, res, id, cause);
+}
+
+static int
+aws_provider_exists(struct cloud_run *run, json_t *res, char **cause)
+{
+	const struct aws_kind *k = aws_kind_of(res, cause);
+
+	return k == NULL ? -1 : k->exists(run, res, cause);
+}
+
+static int
+aws_provider_revive(struct cloud_run *run, json_t *res, char **cause)
+{
+	const struct aws_kind *k = aws_kind_of(res, cause);
+
+	if (k == NULL)
+		return -1;
+	return k->revive == NULL ? 0 : k->revive(run, res, cause);
+}
+
+static int
+aws_provider_park(struct cloud_run *run, json_t *res, char **cause)
+{
+	const struct aws_kind *k = aws_kind_of(res, cause);
+
+	if (k == NULL)
+		return -1;
+	return k->park == NULL ? 0 : k->park(run, res, cause);
+}
+
+static int
+aws_provider_destroy(struct cloud_run *run, json_t *res, char **cause)
+{
+	const struct aws_kind *k = aws_kind_of(res, cause);
+
+	return k == NULL ? -1 : k->destroy(run, res, cause);
 }
 
 static json_t *
@@ -345,9 +672,6 @@ aws_provider_tagged(void *s, char **cause)
 {
 	return aws_ec2_tagged(s, cause);
 }
-
-static const char *const aws_kinds[] = { "key_pair", "security_group",
-    "instance", NULL };
 
 const struct provider provider_aws = {
 	.name = "aws",
@@ -357,7 +681,8 @@ const struct provider provider_aws = {
 	.region = aws_provider_region,
 	.plan = aws_provider_plan,
 	.blocks = { [CLOUD_BLOCK_BASE] = aws_base_steps,
-	    [CLOUD_BLOCK_HEAD] = aws_head_steps },
+	    [CLOUD_BLOCK_HEAD] = aws_head_steps,
+	    [CLOUD_BLOCK_FLEET] = aws_fleet_steps },
 	.state_new = aws_state_new,
 	.state_free = aws_state_free,
 	.recover = aws_provider_recover,

@@ -13,6 +13,7 @@
 #include "cloud/aws-internal.h"
 #include "cloud/ec2.h"
 #include "cloud/provider.h"
+#include "engine/engine.h"
 #include "event.h"
 #include "history/history.h"
 #include "util/fs.h"
@@ -59,6 +60,9 @@ aws_state_free(void *p)
 	free(st->key_name);
 	free(st->group_id);
 	free(st->instance_id);
+	free(st->compute_group_id);
+	free(st->template_id);
+	json_decref(st->node_ids);
 	free(st);
 }
 
@@ -118,14 +122,48 @@ step_network(struct cloud_run *run, char **cause)
 	return 0;
 }
 
+/* The systems fanout's VMs run: the first is the default. Debian
+ * publishes its images under its own account and SSM parameters. */
+static const struct aws_os aws_systems[] = {
+	{ NULL, "Amazon Linux 2023", "ec2-user",
+	    "/aws/service/ami-amazon-linux-latest/"
+	    "al2023-ami-kernel-default-x86_64", "amazon",
+	    "al2023-ami-2023*-x86_64" },
+	{ "debian-12", "Debian 12", "admin",
+	    "/aws/service/debian/release/12/latest/amd64", "136693071363",
+	    "debian-12-amd64-*" },
+};
+
+const struct aws_os *
+aws_os_find(const struct engine *e, char **cause)
+{
+	size_t i;
+
+	if (e == NULL || e->os == NULL)
+		return &aws_systems[0];
+	for (i = 0; i < sizeof aws_systems / sizeof aws_systems[0]; i++) {
+		if (aws_systems[i].os != NULL &&
+		    strcmp(aws_systems[i].os, e->os) == 0)
+			return &aws_systems[i];
+	}
+	xasprintf(cause, "engine %s runs on '%s', which the AWS provider has "
+	    "no image for; choose another engine", e->name, e->os);
+	return NULL;
+}
+
 static int
 step_image(struct cloud_run *run, char **cause)
 {
 	struct aws_state *st = state_of(run);
+	const struct aws_os *os;
 
-	if ((st->ami = aws_ec2_al2023_ami(aws_of(run), cause)) == NULL)
+	if ((os = aws_os_find(run->engine, cause)) == NULL)
 		return -1;
-	event_log(run->sink, "image", "Amazon Linux 2023: %s", st->ami);
+	if ((st->ami = aws_ec2_image(aws_of(run), os->parameter, os->owner,
+	    os->pattern, os->label, cause)) == NULL)
+		return -1;
+	st->os = os;
+	event_log(run->sink, "image", "%s: %s", os->label, st->ami);
 	cloud_record_put(run, "image", json_string(st->ami));
 	return 0;
 }
@@ -168,11 +206,12 @@ aws_write_key(const char *path, const char *material, char **cause)
 	return 0;
 }
 
-static struct aws_tags
+struct aws_tags
 aws_tags_of(struct cloud_run *run, const char *name)
 {
 	struct aws_tags t;
 
+	memset(&t, 0, sizeof t);
 	t.run_set = run->id;
 	t.project = run->project;
 	t.name = name;
@@ -263,8 +302,10 @@ out:
 	return rc;
 }
 
+/* The bastion's user-data: templates/user-data.sh filled in for the run
+ * set and the login user of its image. */
 static char *
-aws_user_data(struct cloud_run *run, char **cause)
+aws_user_data(struct cloud_run *run, const char *user, char **cause)
 {
 	char *path = fs_data_path("templates/user-data.sh"), *text, *p;
 	const char *project = run->project;
@@ -286,6 +327,9 @@ aws_user_data(struct cloud_run *run, char **cause)
 		} else if (strncmp(p, "@PROJECT@", 9) == 0) {
 			strbuf_adds(&sb, project != NULL ? project : "");
 			p += 8;
+		} else if (strncmp(p, "@USER@", 6) == 0) {
+			strbuf_adds(&sb, user);
+			p += 5;
 		} else
 			strbuf_addc(&sb, *p);
 	}
@@ -293,25 +337,27 @@ aws_user_data(struct cloud_run *run, char **cause)
 	return strbuf_detach(&sb);
 }
 
-/* A retried RunInstances whose first answer was lost makes one instance
- * on AWS (same ClientToken) but two on endpoints that ignore the token:
- * any other instance tagged with this run set is terminated. */
-static int
-aws_drop_extra_instances(struct cloud_run *run, const char *keep,
-    char **cause)
+int
+aws_drop_duplicates(struct cloud_run *run, const char *step,
+    const char *token, json_t *keep, char **cause)
 {
-	json_t *ids, *v;
-	size_t i;
+	json_t *ids, *v, *k;
+	size_t i, j;
 	int rc = 0;
 
-	if ((ids = aws_ec2_find_instances(aws_of(run), run->id, cause)) ==
-	    NULL)
+	if (aws_ec2_instances_tagged(aws_of(run), AWS_TOKEN_TAG, token,
+	    "fanout:run-set", run->id, &ids, cause) != 0)
 		return -1;
 	json_array_foreach(ids, i, v) {
-		if (strcmp(json_string_value(v), keep) == 0)
+		json_array_foreach(keep, j, k) {
+			if (strcmp(json_string_value(k),
+			    json_string_value(v)) == 0)
+				break;
+		}
+		if (j < json_array_size(keep))
 			continue;
-		event_log(run->sink, "bastion", "terminating %s, a duplicate "
-		    "from a retried request", json_string_value(v));
+		event_log(run->sink, step, "terminating %s, a duplicate from a "
+		    "retried request", json_string_value(v));
 		if ((rc = aws_ec2_terminate_instance(aws_of(run),
 		    json_string_value(v), cause)) != 0)
 			break;
@@ -328,26 +374,37 @@ step_bastion(struct cloud_run *run, char **cause)
 	struct aws_state *st = state_of(run);
 	struct aws_run_spec spec;
 	char *token = xprintf("fanout-%s-bastion", run->id), *ud;
-	json_t *res;
+	json_t *res, *keep;
 	int rc = -1;
 
 	memset(&spec, 0, sizeof spec);
-	if ((ud = aws_user_data(run, cause)) == NULL)
+	if ((ud = aws_user_data(run, st->os->user, cause)) == NULL)
 		goto out;
 	spec.ami = st->ami;
-	spec.type = aws_answer_str(run->answers, "instance_type",
-	    AWS_DEFAULT_TYPE);
+	/* A cluster's head runs no task: instance_type is the nodes'. */
+	if (run->engine != NULL && run->engine->nodes)
+		spec.type = aws_answer_str(run->answers, "head_instance_type",
+		    AWS_HEAD_TYPE);
+	else
+		spec.type = aws_answer_str(run->answers, "instance_type",
+		    AWS_DEFAULT_TYPE);
 	spec.key_name = st->key_name;
 	spec.group_id = st->group_id;
 	spec.subnet_id = st->subnet;
 	spec.user_data = ud;
 	spec.token = token;
 	spec.tags = aws_tags_of(run, "fanout-bastion");
+	spec.tags.role = "head";
+	spec.tags.token = token;
 	if ((res = cloud_intent(run, "instance", "bastion", token, deps,
 	    cause)) == NULL)
 		goto out;
 	if (cloud_resource_set(run, res, "instance_type",
 	    json_string(spec.type), cause) != 0 ||
+	    cloud_resource_set(run, res, "role", json_string("head"),
+	    cause) != 0 ||
+	    cloud_resource_set(run, res, "login_user",
+	    json_string(st->os->user), cause) != 0 ||
 	    cloud_resource_set(run, res, "hourly_usd", json_real(
 	    (aws_price(spec.type) > 0 ? aws_price(spec.type) : 0) +
 	    AWS_EBS_HOURLY + AWS_IPV4_HOURLY), cause) != 0)
@@ -356,8 +413,11 @@ step_bastion(struct cloud_run *run, char **cause)
 	    cause) != 0)
 		goto out;
 	rc = cloud_created(run, res, st->instance_id, cause);
-	if (rc == 0)
-		rc = aws_drop_extra_instances(run, st->instance_id, cause);
+	if (rc == 0) {
+		keep = json_pack("[s]", st->instance_id);
+		rc = aws_drop_duplicates(run, "bastion", token, keep, cause);
+		json_decref(keep);
+	}
 out:
 	free(ud);
 	free(token);
@@ -538,16 +598,18 @@ aws_record_address(struct cloud_run *run, json_t *res,
 {
 	const char *role, *name;
 
+	const char *user;
+
 	pthread_mutex_lock(&run->lock);
 	json_object_set_new(res, "public_ip", in->public_ip != NULL ?
 	    json_string(in->public_ip) : json_null());
 	name = history_str(res, "name", "bastion");
 	role = history_str(res, "role", strcmp(name, "bastion") == 0 ?
 	    "head" : "compute");
+	user = history_str(res, "login_user", AWS_LOGIN_USER);
 	pthread_mutex_unlock(&run->lock);
 	return cloud_host_put(run, role, name, in->id, in->public_ip,
-	    in->private_ip, history_str(res, "login_user", AWS_LOGIN_USER),
-	    cause);
+	    in->private_ip, user, cause);
 }
 
 static int

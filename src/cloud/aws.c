@@ -75,11 +75,13 @@ aws_error_kind(const char *code, long status)
 		return CLOUD_ERR;
 	if (aws_code_in(code, aws_transient_codes))
 		return CLOUD_ETRANSIENT;
-	if (aws_code_ends(code, "NotFound") || strcmp(code, "NoSuchEntity") ==
-	    0)
+	/* EC2's launch templates say NotFoundException and
+	 * AlreadyExistsException. */
+	if (aws_code_ends(code, "NotFound") || aws_code_ends(code,
+	    "NotFoundException") || strcmp(code, "NoSuchEntity") == 0)
 		return CLOUD_ENOTFOUND;
 	if (aws_code_ends(code, ".Duplicate") || aws_code_ends(code,
-	    "AlreadyExists"))
+	    "AlreadyExists") || aws_code_ends(code, "AlreadyExistsException"))
 		return CLOUD_EDUPLICATE;
 	if (aws_code_in(code, aws_inuse_codes))
 		return CLOUD_EINUSE;

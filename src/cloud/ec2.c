@@ -1,4 +1,5 @@
 /* STS, SSM and EC2 calls (ec2.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,8 +13,6 @@
 #include "util/xmalloc.h"
 
 #define EC2_VERSION "2016-11-15"
-#define AL2023_PARAMETER \
-	"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 
 /* Runs the query (freeing p) and takes two text fields of its answer;
  * both must be there, else CLOUD_ERR with missing as the cause. */
@@ -75,21 +74,24 @@ aws_ssm_parameter(struct aws *a, const char *name, char **cause)
 }
 
 char *
-aws_ec2_al2023_ami(struct aws *a, char **cause)
+aws_ec2_image(struct aws *a, const char *parameter, const char *owner,
+    const char *pattern, const char *label, char **cause)
 {
 	struct aws_params p;
 	xmlNodePtr it;
 	xmlDocPtr doc;
 	char *ami, *why = NULL, *best = NULL, *best_date = NULL, *id, *date;
 
-	if ((ami = aws_ssm_parameter(a, AL2023_PARAMETER, &why)) != NULL)
+	if ((ami = aws_ssm_parameter(a, parameter, &why)) != NULL)
 		return ami;
 	aws_params_init(&p, "DescribeImages", EC2_VERSION);
-	aws_param(&p, "Owner.1", "amazon");
+	aws_param(&p, "Owner.1", "%s", owner);
 	aws_param(&p, "Filter.1.Name", "name");
-	aws_param(&p, "Filter.1.Value.1", "al2023-ami-2023*-x86_64");
+	aws_param(&p, "Filter.1.Value.1", "%s", pattern);
 	aws_param(&p, "Filter.2.Name", "state");
 	aws_param(&p, "Filter.2.Value.1", "available");
+	aws_param(&p, "Filter.3.Name", "architecture");
+	aws_param(&p, "Filter.3.Value.1", "x86_64");
 	aws_query(a, "ec2", &p, &doc, cause);
 	aws_params_free(&p);
 	if (doc == NULL) {
@@ -115,10 +117,32 @@ aws_ec2_al2023_ami(struct aws *a, char **cause)
 	xmlFreeDoc(doc);
 	free(best_date);
 	if (best == NULL)
-		xasprintf(cause, "no Amazon Linux 2023 image found (%s; "
-		    "DescribeImages found none)", why);
+		xasprintf(cause, "no %s image found (%s; DescribeImages found "
+		    "none of owner %s named %s)", label, why, owner, pattern);
 	free(why);
 	return best;
+}
+
+void
+aws_ec2_param_tags(struct aws_params *p, int n, const char *resource_type,
+    const struct aws_tags *t)
+{
+	const char *kv[] = { "fanout:role", t->role, "fanout:client-token",
+	    t->token };
+	char key[64];
+	int i, k = 5;
+
+	aws_param_tags(p, n, resource_type, t->run_set, t->project, t->name);
+	for (i = 0; i < 2; i++) {
+		if (kv[2 * i + 1] == NULL)
+			continue;
+		snprintf(key, sizeof key, "TagSpecification.%d.Tag.%d.Key", n,
+		    k);
+		aws_param(p, key, "%s", kv[2 * i]);
+		snprintf(key, sizeof key, "TagSpecification.%d.Tag.%d.Value",
+		    n, k++);
+		aws_param(p, key, "%s", kv[2 * i + 1]);
+	}
 }
 
 int
@@ -418,10 +442,8 @@ aws_ec2_run_instance(struct aws *a, const struct aws_run_spec *s, char **id,
 		aws_param(&p, "UserData", "%s", ud);
 		free(ud);
 	}
-	aws_param_tags(&p, 1, "instance", s->tags.run_set, s->tags.project,
-	    s->tags.name);
-	aws_param_tags(&p, 2, "volume", s->tags.run_set, s->tags.project,
-	    s->tags.name);
+	aws_ec2_param_tags(&p, 1, "instance", &s->tags);
+	aws_ec2_param_tags(&p, 2, "volume", &s->tags);
 	rc = aws_query(a, "ec2", &p, &doc, cause);
 	aws_params_free(&p);
 	if (rc != 0)
@@ -469,41 +491,76 @@ aws_ec2_describe_instance(struct aws *a, const char *id,
 	return in->id != NULL;
 }
 
-json_t *
-aws_ec2_find_instances(struct aws *a, const char *run_set, char **cause)
+int
+aws_ec2_instances_tagged(struct aws *a, const char *key, const char *value,
+    const char *key2, const char *value2, json_t **out, char **cause)
 {
 	struct aws_params p;
 	xmlNodePtr r, it;
 	xmlDocPtr doc;
-	json_t *ids;
-	char *id;
+	json_t *ids, *pairs, *v;
+	char *id, *ix;
+	size_t i, j;
+	int rc;
 
 	aws_params_init(&p, "DescribeInstances", EC2_VERSION);
-	aws_param(&p, "Filter.1.Name", "tag:fanout:run-set");
-	aws_param(&p, "Filter.1.Value.1", "%s", run_set);
-	aws_param(&p, "Filter.2.Name", "instance-state-name");
-	aws_param(&p, "Filter.2.Value.1", "pending");
-	aws_param(&p, "Filter.2.Value.2", "running");
-	aws_param(&p, "Filter.2.Value.3", "stopping");
-	aws_param(&p, "Filter.2.Value.4", "stopped");
-	aws_param(&p, "Filter.2.Value.5", "shutting-down");
-	aws_query(a, "ec2", &p, &doc, cause);
+	aws_param(&p, "Filter.1.Name", "instance-state-name");
+	aws_param(&p, "Filter.1.Value.1", "pending");
+	aws_param(&p, "Filter.1.Value.2", "running");
+	aws_param(&p, "Filter.1.Value.3", "stopping");
+	aws_param(&p, "Filter.1.Value.4", "stopped");
+	aws_param(&p, "Filter.1.Value.5", "shutting-down");
+	aws_param(&p, "Filter.2.Name", "tag:%s", key);
+	aws_param(&p, "Filter.2.Value.1", "%s", value);
+	if (key2 != NULL) {
+		aws_param(&p, "Filter.3.Name", "tag:%s", key2);
+		aws_param(&p, "Filter.3.Value.1", "%s", value2);
+	}
+	*out = NULL;
+	rc = aws_query(a, "ec2", &p, &doc, cause);
 	aws_params_free(&p);
-	if (doc == NULL)
-		return NULL;
-	ids = json_array();
+	if (rc != 0)
+		return rc;
+	/* [reservation number, launch index, id], sorted. */
+	pairs = json_array();
 	r = xml_child(xml_child(xmlDocGetRootElement(doc), "reservationSet"),
 	    "item");
-	for (; r != NULL; r = xml_next(r, "item")) {
+	for (i = 0; r != NULL; r = xml_next(r, "item"), i++) {
 		it = xml_child(xml_child(r, "instancesSet"), "item");
 		for (; it != NULL; it = xml_next(it, "item")) {
-			if ((id = xml_text(it, "instanceId")) != NULL)
-				json_array_append_new(ids, json_string(id));
+			id = xml_child_text(it, "instanceId");
+			ix = xml_child_text(it, "amiLaunchIndex");
+			if (id != NULL)
+				json_array_append_new(pairs, json_pack(
+				    "[I,I,s]", (json_int_t)i, (json_int_t)(ix !=
+				    NULL ? atoll(ix) : 0), id));
 			free(id);
+			free(ix);
 		}
 	}
 	xmlFreeDoc(doc);
-	return ids;
+	for (i = 1; i < json_array_size(pairs); i++) {
+		for (j = i; j > 0; j--) {
+			json_t *x = json_array_get(pairs, j - 1);
+			json_t *y = json_array_get(pairs, j);
+			json_int_t rx = json_integer_value(json_array_get(x, 0));
+			json_int_t ry = json_integer_value(json_array_get(y, 0));
+
+			if (rx < ry || (rx == ry && json_integer_value(
+			    json_array_get(x, 1)) <= json_integer_value(
+			    json_array_get(y, 1))))
+				break;
+			json_incref(x);
+			json_array_set(pairs, j - 1, y);
+			json_array_set_new(pairs, j, x);
+		}
+	}
+	ids = json_array();
+	json_array_foreach(pairs, i, v)
+		json_array_append(ids, json_array_get(v, 2));
+	json_decref(pairs);
+	*out = ids;
+	return 0;
 }
 
 /* One call on one instance (Terminate/Start/StopInstances); flag as
@@ -618,6 +675,9 @@ aws_ec2_tagged(struct aws *a, char **cause)
 
 	if (ec2_tagged_one(a, "DescribeInstances", "reservationSet",
 	    "instance", "instanceId", "keyName", out, cause) != 0 ||
+	    ec2_tagged_one(a, "DescribeLaunchTemplates", "launchTemplates",
+	    "launch_template", "launchTemplateId", "launchTemplateName", out,
+	    cause) != 0 ||
 	    ec2_tagged_one(a, "DescribeSecurityGroups", "securityGroupInfo",
 	    "security_group", "groupId", "groupName", out, cause) != 0 ||
 	    ec2_tagged_one(a, "DescribeKeyPairs", "keySet", "key_pair",

@@ -15,6 +15,12 @@ struct aws_tags {
 	const char	*run_set;	/* fanout:run-set */
 	const char	*project;	/* fanout:project */
 	const char	*name;		/* Name */
+	const char	*role;		/* fanout:role ("head", "compute"),
+					 * or NULL */
+	const char	*token;		/* fanout:client-token: the
+					 * ClientToken of the call that made
+					 * it (recovery finds exactly its
+					 * instances), or NULL */
 };
 
 struct aws_instance {
@@ -39,9 +45,17 @@ struct aws_run_spec {
 int	aws_sts_identity(struct aws *, char **account, char **arn,
 	    char **cause);
 char	*aws_ssm_parameter(struct aws *, const char *name, char **cause);
-/* The current Amazon Linux 2023 x86_64 AMI: the SSM public parameter,
- * else DescribeImages (owner amazon, al2023-ami-2023*, newest). */
-char	*aws_ec2_al2023_ami(struct aws *, char **cause);
+/* The current x86_64 image of a system: the SSM public parameter
+ * (Amazon's or the distribution's), else the newest available image of
+ * owner whose name matches pattern (DescribeImages); label names the
+ * system in the cause ("Debian 12"). */
+char	*aws_ec2_image(struct aws *, const char *parameter, const char *owner,
+	    const char *pattern, const char *label, char **cause);
+/* TagSpecification.n for resource_type: fanout's tags (aws_param_tags)
+ * and t's role and token when set. */
+struct aws_params;
+void	aws_ec2_param_tags(struct aws_params *, int n,
+	    const char *resource_type, const struct aws_tags *t);
 /* Default VPC and its default subnets (array of ids, sorted by AZ). */
 int	aws_ec2_default_vpc(struct aws *, char **vpc, json_t **subnets,
 	    char **cause);
@@ -68,16 +82,68 @@ int	aws_ec2_run_instance(struct aws *, const struct aws_run_spec *,
 /* 1 found, 0 not found, < 0 error. */
 int	aws_ec2_describe_instance(struct aws *, const char *id,
 	    struct aws_instance *, char **cause);
-/* Instances tagged fanout:run-set=run_set that are not terminated. */
-json_t	*aws_ec2_find_instances(struct aws *, const char *run_set,
-	    char **cause);
+/* Instances (ids) not terminated tagged key=value, and key2=value2
+ * when key2 is not NULL, in the order they were launched (reservation,
+ * then launch index). */
+int	aws_ec2_instances_tagged(struct aws *, const char *key,
+	    const char *value, const char *key2, const char *value2,
+	    json_t **ids, char **cause);
 int	aws_ec2_terminate_instance(struct aws *, const char *id, char **cause);
 int	aws_ec2_start_instance(struct aws *, const char *id, char **cause);
 int	aws_ec2_stop_instance(struct aws *, const char *id, char **cause);
 void	aws_instance_free(struct aws_instance *);
 
 /* Every resource tagged managedBy=fanout in the region: an array of
- * {"kind","id","name","region","run_set"}. */
+ * {"kind","id","name","region","run_set"}, in deletion order (instances,
+ * launch templates, security groups, key pairs). */
 json_t	*aws_ec2_tagged(struct aws *, char **cause);
+
+/* Clusters (ec2-fleet.c). */
+
+/* What the compute nodes are made from. */
+struct aws_template_spec {
+	const char	*name;		/* LaunchTemplateName */
+	const char	*ami;
+	const char	*type;		/* instance type */
+	const char	*key_name;
+	const char	*group_id;	/* the compute group */
+	const char	*token;		/* ClientToken */
+	struct aws_tags	 tags;		/* the template's own */
+	struct aws_tags	 launch;	/* its instances' and volumes' */
+};
+
+/* CreateLaunchTemplate: IMDSv2 required, encrypted 30 GB gp3 root. */
+int	aws_ec2_create_launch_template(struct aws *,
+	    const struct aws_template_spec *, char **id, char **cause);
+/* By name: 1 found (id set), 0 not found, < 0 error. */
+int	aws_ec2_find_launch_template(struct aws *, const char *name,
+	    char **id, char **cause);
+/* By id: 1 exists, 0 gone, < 0 error. */
+int	aws_ec2_launch_template_exists(struct aws *, const char *id,
+	    char **cause);
+int	aws_ec2_delete_launch_template(struct aws *, const char *id,
+	    char **cause);
+/* One RunInstances of count instances (MinCount = MaxCount) from the
+ * launch template, in subnet, with s's token and tags (tags repeated
+ * with the call: the launch template's are kept by AWS, not by every
+ * endpoint). *ids: the new ids in launch order. */
+int	aws_ec2_run_from_template(struct aws *, const char *template_id,
+	    const char *subnet_id, int count, const char *token,
+	    const struct aws_tags *, json_t **ids, char **cause);
+/* All traffic into group_id from the group from_id; an existing
+ * identical rule counts as done. */
+int	aws_ec2_authorize_group(struct aws *, const char *group_id,
+	    const char *from_id, char **cause);
+/* Takes that rule away (description: the rule's, as the ties say); a
+ * rule or group already gone counts as done. */
+int	aws_ec2_revoke_group(struct aws *, const char *group_id,
+	    const char *from_id, const char *description, char **cause);
+/* The rules that tie group_id to other groups, as [group, from,
+ * description or null] (traffic into group from from): its own rules
+ * naming another group,
+ * and other groups' rules naming it. A group referenced by another
+ * cannot be deleted (DependencyViolation). */
+int	aws_ec2_group_ties(struct aws *, const char *group_id, json_t **ties,
+	    char **cause);
 
 #endif

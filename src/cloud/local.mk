@@ -10,9 +10,18 @@ libfanout_a_SOURCES += \
 	src/wizard/wizard.h src/wizard/runner.c \
 	src/wizard/flow-cloud.c src/wizard/flow-orphans.c \
 	src/wizard/menu-hooks.c src/wizard/estimate.c \
-	src/engine/bastion.c src/engine/slurm.c
+	src/engine/bastion.c src/engine/slurm.c \
+	src/engine/slurm-run.c src/engine/slurm-job.c src/engine/slurm-int.h
 
 TEMPLATE_FILES += templates/user-data.sh
+
+check_PROGRAMS += tests/slurm-driver
+tests_slurm_driver_LDADD = $(TEST_LIBS)
+# The slurm engine on lib-cluster.sh's hosts (Makefile.am).
+TESTS += tests/integration/slurm-engine.sh \
+	tests/integration/slurm-node-loss.sh tests/integration/slurm-e2e.sh
+EXTRA_DIST += tests/integration/slurm-engine.sh \
+	tests/integration/slurm-node-loss.sh tests/integration/slurm-e2e.sh
 
 fanout_SOURCES += src/cmd-cloud.c src/cmd-cloud.h src/cmd-create.c \
 	src/cmd-history.c src/cmd-status.c src/cmd-resume.c src/cmd-cleanup.c
@@ -44,3 +53,8 @@ tests_unit_test_aws_http_LDADD = $(TEST_LIBS)
 tests_unit_test_aws_steps_LDADD = $(TEST_LIBS)
 tests_unit_test_history_journal_LDADD = $(TEST_LIBS)
 tests_unit_test_runner_LDADD = $(TEST_LIBS)
+
+# Clusters: the fleet block (the compute nodes) and its EC2 calls.
+libfanout_a_SOURCES += src/cloud/aws-fleet.c src/cloud/ec2-fleet.c
+TESTS += tests/integration/aws-fleet.sh
+EXTRA_DIST += tests/integration/aws-fleet.sh

@@ -77,6 +77,19 @@ static const struct check_field check_resource[] = {
 	{ "public_ip", CHECK_TEXT_NULL, 0 },
 	{ "instance_type", CHECK_TEXT_NULL, 0 },
 	{ "ingress", CHECK_ARRAY, 0 },
+	{ "role", CHECK_STRING, 0 },		/* head, compute */
+	{ "login_user", CHECK_STRING, 0 },	/* its image's */
+	{ "image", CHECK_TEXT_NULL, 0 },	/* a launch template's */
+	{ NULL, 0, 0 }
+};
+
+/* A rule of a resource's "ingress": what it lets in, from a CIDR block
+ * or from a security group (a cluster's groups name each other). */
+static const struct check_field check_ingress[] = {
+	{ "protocol", CHECK_STRING, 1 },	/* tcp, all */
+	{ "port", CHECK_COUNT, 0 },
+	{ "cidr", CHECK_STRING, 0 },
+	{ "group", CHECK_STRING, 0 },
 	{ NULL, 0, 0 }
 };
 
@@ -409,8 +422,43 @@ check_depends(json_t *res, char **why)
 	return 0;
 }
 
+/* res["ingress"]: each rule an object with a protocol and one source,
+ * a CIDR block or a group, and a port that is one. */
+static int
+check_rules(json_t *res, const char *where, char **why)
+{
+	json_t *rule;
+	char *at;
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach(json_object_get(res, "ingress"), i, rule) {
+		at = xprintf("%singress[%zu]", where, i);
+		if (!json_is_object(rule))
+			rc = check_fail(why, at, "", "is %s, not an object",
+			    check_what(rule));
+		else {
+			free(at);
+			at = xprintf("%singress[%zu].", where, i);
+			rc = check_fields(rule, check_ingress, at, why);
+			if (rc == 0 && (json_object_get(rule, "cidr") ==
+			    NULL) == (json_object_get(rule, "group") == NULL))
+				rc = check_fail(why, at, "cidr", "or group "
+				    "must be given, and only one of them");
+			if (rc == 0 && json_integer_value(json_object_get(
+			    rule, "port")) > 65535)
+				rc = check_fail(why, at, "port", "is not a "
+				    "port");
+		}
+		free(at);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* A resource's state is one of intent, created, deleted; one that was
- * created has an id. */
+ * created has an id; its role (when it says) is head or compute. */
 static int
 check_resources(json_t *rec, char **why)
 {
@@ -431,6 +479,11 @@ check_resources(json_t *rec, char **why)
 		    !json_is_string(json_object_get(res, "id")))
 			rc = check_fail(why, where, "id", "is missing, but "
 			    "the state is created");
+		if (rc == 0 && json_object_get(res, "role") != NULL)
+			rc = check_one_of(history_str(res, "role", ""),
+			    check_roles, where, "role", why);
+		if (rc == 0)
+			rc = check_rules(res, where, why);
 		free(where);
 		if (rc != 0)
 			return -1;

@@ -150,35 +150,17 @@ remote_feed_fn(void *arg, char *buf, size_t len, char **cause)
 	return (ssize_t)len;
 }
 
-/* Runs a script (stdin of `sh -s`), collecting its stdout. */
-static int
-remote_script(struct remote *r, const char *args, struct strbuf *script,
-    struct strbuf *out, int *status, char **cause)
-{
-	struct remote_feed feed = { script, 0 };
-	struct ssh_exec x;
-	char *cmd = xprintf("sh -s%s%s", args != NULL ? " -- " : "",
-	    args != NULL ? args : "");
-	int rc;
-
-	memset(&x, 0, sizeof x);
-	x.command = cmd;
-	x.input = remote_feed_fn;
-	x.input_arg = &feed;
-	x.out = out;
-	rc = ssh_exec_run(r->ss, &x, status, cause);
-	free(cmd);
-	return rc;
-}
-
 /* One login: runs bastion-setup.sh (idempotent; quick the second time)
  * and probes for the worker; then puts the worker on the host when it is
- * not there yet (one more login). */
+ * not there yet (one more login). rd is the remote dir, shell-quoted. */
 static int
-remote_setup(struct remote *r, char **cause)
+remote_host_setup_q(struct ssh_session *ss, const char *rd, const char *host,
+    struct remote_worker *w, struct sink *sink, char **cause)
 {
 	struct strbuf sb, out;
-	char *setup;
+	struct remote_feed feed = { &sb, 0 };
+	struct ssh_exec x;
+	char *setup, *cmd;
 	int rc, status;
 
 	if ((setup = remote_template("bastion-setup.sh", cause)) == NULL)
@@ -186,21 +168,64 @@ remote_setup(struct remote *r, char **cause)
 	strbuf_init(&sb);
 	strbuf_init(&out);
 	strbuf_addf(&sb, "mkdir -p %s || exit 1\n(\n%s\n) || exit 1\n"
-	    "cd %s || exit 1\n", r->rd, setup, r->rd);
-	remote_worker_probe(&r->worker, &sb);
-	rc = remote_script(r, r->rd, &sb, &out, &status, cause);
+	    "cd %s || exit 1\n", rd, setup, rd);
+	remote_worker_probe(w, &sb);
+	memset(&x, 0, sizeof x);
+	x.command = cmd = xprintf("sh -s -- %s", rd);
+	x.input = remote_feed_fn;
+	x.input_arg = &feed;
+	x.out = &out;
+	rc = ssh_exec_run(ss, &x, &status, cause);
+	free(cmd);
 	if (rc == 0 && status != 0) {
-		xasprintf(cause, "setting up %s failed (exit %d)", r->o->host,
+		xasprintf(cause, "setting up %s failed (exit %d)", host,
 		    status);
 		rc = -1;
 	}
 	if (rc == 0)
-		rc = remote_worker_install(r->ss, r->rd, r->o->host, &r->worker,
-		    out.buf, r->o->sink, cause);
+		rc = remote_worker_install(ss, rd, host, w, out.buf, sink,
+		    cause);
 	free(setup);
 	strbuf_free(&sb);
 	strbuf_free(&out);
 	return rc;
+}
+
+static int
+remote_setup(struct remote *r, char **cause)
+{
+	return remote_host_setup_q(r->ss, r->rd, r->o->host, &r->worker,
+	    r->o->sink, cause);
+}
+
+int
+remote_host_setup(struct ssh_session *ss, const char *remote_dir,
+    const char *host, struct sink *sink, char **worker, char **cause)
+{
+	struct remote_worker w;
+	char *rd = ssh_quote(remote_dir);
+	int rc;
+
+	*worker = NULL;
+	remote_worker_init(&w);
+	rc = remote_host_setup_q(ss, rd, host, &w, sink, cause);
+	if (rc == 0) {
+		*worker = w.path;
+		w.path = NULL;
+	}
+	remote_worker_free(&w);
+	free(rd);
+	return rc;
+}
+
+char *
+remote_dir_for(const char *project)
+{
+	const char *q = getenv("FANOUT_BASTION_DIR");
+
+	if (q != NULL && *q != '\0')
+		return xstrdup(q);
+	return xprintf("fanout/%s", project);
 }
 
 static int
@@ -480,12 +505,8 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 		goto out;
 	}
 	r.workers = o->workers > 0 ? o->workers : r.pr.workers;
-	if (o->remote_dir != NULL)
-		res->remote_dir = xstrdup(o->remote_dir);
-	else if ((q = getenv("FANOUT_BASTION_DIR")) != NULL && *q != '\0')
-		res->remote_dir = xstrdup(q);
-	else
-		res->remote_dir = xprintf("fanout/%s", r.pr.name);
+	res->remote_dir = o->remote_dir != NULL ? xstrdup(o->remote_dir) :
+	    remote_dir_for(r.pr.name);
 	res->run_id = o->run_id != NULL ? xstrdup(o->run_id) : remote_new_id();
 	res->lr.project = xstrdup(r.pr.name);
 	r.rd = ssh_quote(res->remote_dir);

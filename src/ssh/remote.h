@@ -67,6 +67,22 @@ enum local_status remote_run(const struct remote_opts *,
 		      struct remote_result *, char **cause);
 void		  remote_result_free(struct remote_result *);
 
+struct ssh_session;
+
+/* The folder a project lives in on a host: $FANOUT_BASTION_DIR when set
+ * (tests: keep out of the remote user's home), else fanout/<project>
+ * (relative to the remote home). Caller frees. */
+char		 *remote_dir_for(const char *project);
+/* A run's host set up on a session the caller holds (a cluster's node,
+ * reached through its head): templates/bastion-setup.sh in remote_dir
+ * (idempotent, quick once done), then fanout-worker put there when it is
+ * not yet (uploaded, or built there). *worker (caller frees) gets its path
+ * relative to remote_dir. host names it in messages. A lost connection is
+ * the caller's to retry (ssh_last_error). */
+int		  remote_host_setup(struct ssh_session *, const char *remote_dir,
+		      const char *host, struct sink *, char **worker,
+		      char **cause);
+
 /* Splits "[user@]host[:port]" (FANOUT_BASTION_ADDRESS, --host) into
  * newly allocated parts; user is NULL when absent, port 0. */
 int		  remote_parse_address(const char *, char **user, char **host,

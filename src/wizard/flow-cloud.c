@@ -47,10 +47,12 @@ flow_steps_add(struct flow_steps *fs, const struct cloud_step *t)
 
 /* The create's steps: the provider's blocks the engine needs, then the
  * engine's set-up (setup_only: the set-up alone, as a resume runs it,
- * its "after" names of steps not in the table dropped). */
+ * its "after" names of steps not in the table dropped; setup 0: none, the
+ * machines alone, as --no-run makes them: the run that comes later sets
+ * them up). */
 static void
 flow_steps_make(struct flow_steps *fs, const struct provider *p,
-    const struct engine *e, int setup_only)
+    const struct engine *e, int setup_only, int setup)
 {
 	const char **after;
 	size_t i, j, k;
@@ -61,7 +63,8 @@ flow_steps_make(struct flow_steps *fs, const struct provider *p,
 		if (e->blocks & (1u << b))
 			flow_steps_add(fs, p->blocks[b]);
 	}
-	flow_steps_add(fs, e->setup);
+	if (setup)
+		flow_steps_add(fs, e->setup);
 	if (fs->steps == NULL)
 		fs->steps = xcalloc(1, sizeof *fs->steps);
 	fs->afters = xcalloc(fs->n + 1, sizeof *fs->afters);
@@ -524,7 +527,8 @@ wizard_create(json_t *answers, struct sink *sink, char **id,
 	run_init(&run, p, s, rec, sink);
 	run.state = p->state_new();
 	event_log(sink, NULL, "run set %s in %s", run.id, p->region(s));
-	flow_steps_make(&steps, p, run.engine, 0);
+	flow_steps_make(&steps, p, run.engine, 0,
+	    !json_is_false(json_object_get(run.answers, "run")));
 	rc = wizard_run_steps(&run, steps.steps, cause);
 	flow_steps_free(&steps);
 	if (rc == 0)
@@ -771,7 +775,7 @@ wizard_resume_run(const char *id, int do_run, struct sink *sink,
 	free(all);
 	if (e != 0)
 		goto out;
-	flow_steps_make(&steps, p, run.engine, 1);
+	flow_steps_make(&steps, p, run.engine, 1, do_run);
 	e = steps.n > 0 ? wizard_run_steps(&run, steps.steps, cause) : 0;
 	flow_steps_free(&steps);
 	if (e != 0 || run_state(&run, "active", cause) != 0)

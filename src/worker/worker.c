@@ -15,7 +15,8 @@
  * project folder, with this process's environment) appends a record per
  * attempt to RUN/records.jsonl and the tasks' output to RUN/logs/wN.out|err,
  * and writes RUN/done (its exit status: 0, or 130 when stopped) last. run
- * does the same in the foreground.
+ * does the same in the foreground. The records name the host
+ * $FANOUT_HOST when it is set (a Slurm node's name), else gethostname's.
  *
  * watch prints records.jsonl from byte OFFSET on, whole lines only, as they
  * are written, then "#state done STATUS" (or "#state dead" when the pool
@@ -227,6 +228,11 @@ worker_pool(struct worker_run *w)
 	o.retries = w->retries;
 	o.logdir = path = worker_path(w->run, "logs");
 	o.records_fd = fd;
+	/* The host the records name: $FANOUT_HOST (a cluster's element: its
+	 * Slurm node name), else this machine's name. */
+	o.host = getenv("FANOUT_HOST");
+	if (o.host != NULL && *o.host == '\0')
+		o.host = NULL;
 	o.stop = worker_stop_asked;
 	o.tick_ms = 500;
 	/* What a task leaves behind is this process's to reap, not init's:

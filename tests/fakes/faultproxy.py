@@ -8,7 +8,9 @@ attempts) always get through. --every 0 injects no faults; --delay S
 holds every request S seconds; --always fails every request; --lose
 A,B passes the first request of each of those actions on to moto but
 answers it with 503, as when an answer is lost after the work was done (to make a create slow enough to be killed
-at a chosen step). Counts go to --log.
+at a chosen step). Counts go to --log: "requests N faults F busy B", B
+the requests not yet answered (a test waits for 0 before it looks at
+what a killed client's last calls made).
 
 --rate P --seed S fails each request with probability P, a request body
 as often as the dice say (so a call's retries can all fail); the dice are
@@ -21,15 +23,20 @@ each request of ACTION2. --events F gets one line per injected fault:
 "ACTION N KIND" (N: that action's request number, from 1).
 --hold ACTION=FILE holds the first request of ACTION (before it reaches
 moto) until FILE exists, and makes FILE.held while it waits (to run a
-second command while the first is mid-call).
+second command while the first is mid-call). In --hold and --lose,
+ACTION~TEXT takes only a request of ACTION whose body holds TEXT.
+--group-deps refuses DeleteSecurityGroup with DependencyViolation, as
+AWS does and moto does not, while another group's rule names the group
+or an instance that is not terminated is in it (asked of moto first).
 usage: faultproxy.py PORT UPSTREAM_URL [--every N] [--delay S] [--log F]
        [--rate P --seed S] [--fail RULE]... [--events F]
-       [--hold ACTION=FILE ...]"""
+       [--hold ACTION=FILE ...] [--group-deps]"""
 import argparse
 import hashlib
 import http.client
 import os
 import http.server
+import xml.etree.ElementTree as ET
 import threading
 import time
 import urllib.parse
@@ -54,13 +61,29 @@ ap.add_argument("--seed", default="0", help="seed of --rate's dice")
 ap.add_argument("--fail", action="append", default=[],
                 help="ACTION [has=TEXT] [after=ACTION2] count=N [kind=K]")
 ap.add_argument("--events", help="one line per injected fault")
+ap.add_argument("--group-deps", action="store_true",
+                help="DeleteSecurityGroup fails with DependencyViolation "
+                "while another group names it or an instance uses it")
 args = ap.parse_args()
 up = urllib.parse.urlparse(args.upstream)
 lock = threading.Lock()
-state = {"n": 0, "faults": 0, "kind": 0}
+state = {"n": 0, "faults": 0, "kind": 0, "busy": 0}
 failed = set()
 to_lose = set(a for a in args.lose.split(",") if a)
 to_hold = dict(h.split("=", 1) for h in args.hold)
+
+
+def take(table, action, body):
+    """The first entry of table (a set or dict of ACTION or ACTION~TEXT)
+    that this request matches, removed; None when none does."""
+    for key in list(table):
+        a, _, text = key.partition("~")
+        if a == action and text in body:
+            if isinstance(table, dict):
+                return table.pop(key)
+            table.discard(key)
+            return key
+    return None
 
 KINDS = ("throttle", "500", "503")
 per_action = {}
@@ -120,13 +143,85 @@ THROTTLE = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors>'
             b'</RequestID></Response>')
 
 
+def upstream(body, headers):
+    """Sends a request to moto; returns (status, data)."""
+    conn = http.client.HTTPConnection(up.hostname, up.port, timeout=60)
+    conn.request("POST", "/", body, headers)
+    r = conn.getresponse()
+    data = r.read()
+    conn.close()
+    return r.status, data
+
+
+def child(el, name):
+    """The first direct child named name (any namespace), or an empty
+    element."""
+    for c in el:
+        if c.tag.rpartition("}")[2] == name:
+            return c
+    return ET.Element(name)
+
+
+def group_in_use(body, headers):
+    """For DeleteSecurityGroup: what AWS would refuse it for, or None."""
+    q = urllib.parse.parse_qs(body.decode(errors="replace"))
+    gid = q.get("GroupId", [""])[0]
+    if not gid:
+        return None
+    hdr = {"Authorization": headers.get("Authorization", ""),
+           "Content-Type": "application/x-www-form-urlencoded"}
+    ask = urllib.parse.urlencode({
+        "Action": "DescribeSecurityGroups", "Version": "2016-11-15",
+        "Filter.1.Name": "ip-permission.group-id",
+        "Filter.1.Value.1": gid})
+    _, data = upstream(ask.encode(), hdr)
+    for g in child(ET.fromstring(data), "securityGroupInfo"):
+        # A group whose own rules let itself in (the compute group) is
+        # no obstacle; another group that names it is.
+        other = child(g, "groupId").text
+        if other == gid:
+            continue
+        for perm in child(g, "ipPermissions"):
+            for pair in child(perm, "groups"):
+                if child(pair, "groupId").text == gid:
+                    return "group %s names it" % other
+    ask = urllib.parse.urlencode({
+        "Action": "DescribeInstances", "Version": "2016-11-15",
+        "Filter.1.Name": "instance.group-id", "Filter.1.Value.1": gid,
+        "Filter.2.Name": "instance-state-name",
+        "Filter.2.Value.1": "pending", "Filter.2.Value.2": "running",
+        "Filter.2.Value.3": "stopping", "Filter.2.Value.4": "stopped",
+        "Filter.2.Value.5": "shutting-down"})
+    _, data = upstream(ask.encode(), hdr)
+    if b"<instanceId>" in data:  # (ids only: no need to parse)
+        return "an instance is in it"
+    return None
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def log_message(self, *args):
         pass
 
+    def write_log(self):
+        """Called under lock."""
+        if args.log:
+            with open(args.log, "w") as f:
+                f.write("requests %d faults %d busy %d\n" %
+                        (state["n"], state["faults"], state["busy"]))
+
     def handle_any(self):
+        with lock:
+            state["busy"] += 1
+        try:
+            self.handle_one()
+        finally:
+            with lock:
+                state["busy"] -= 1
+                self.write_log()
+
+    def handle_one(self):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else b""
         key = (self.command, self.path, body)
@@ -151,15 +246,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                       body.decode(errors="replace"))
             if chosen is not None:
                 state["faults"] += 1
-            lose = not fail and chosen is None and action in to_lose
+            text = body.decode(errors="replace")
+            lose = not fail and chosen is None and \
+                take(to_lose, action, text) is not None
             if lose:
                 state["faults"] += 1
-                to_lose.discard(action)
-            release = to_hold.pop(action, None)
-            if args.log:
-                with open(args.log, "w") as f:
-                    f.write("requests %d faults %d\n" %
-                            (state["n"], state["faults"]))
+            release = take(to_hold, action, text)
+            self.write_log()
         if release is not None:
             open(release + ".held", "w").close()
             deadline = time.monotonic() + 300
@@ -168,6 +261,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 time.sleep(0.05)
         if args.delay > 0:
             time.sleep(args.delay)
+        if chosen is None and not fail and args.group_deps and \
+                action == "DeleteSecurityGroup" and \
+                group_in_use(body, self.headers) is not None:
+            chosen = "DependencyViolation"
+            with lock:
+                state["faults"] += 1
+            if args.events:
+                with open(args.events, "a") as f:
+                    f.write("DeleteSecurityGroup - DependencyViolation\n")
         if chosen is not None:
             if chosen == "throttle":
                 self.reply(400, THROTTLE, "text/xml")

@@ -3,8 +3,11 @@
 DIR shows a resource of KIND in STATE; prints the record's id. Starting
 the command itself and polling every 10 ms in one process makes the kill
 land right after the record is written, however slow the machine.
-Exits with the command's status (137 when it was killed).
+Exits with the command's status (137 when it was killed). KIND may be
+KIND/NAME, NAME a glob on the resource's name ("instance/node1",
+"security_group/*-compute").
 usage: killwhen.py DIR KIND STATE TIMEOUT -- COMMAND [ARGS...]"""
+import fnmatch
 import glob
 import json
 import os
@@ -16,6 +19,7 @@ import time
 d, kind, want, timeout = sys.argv[1:5]
 cmd = sys.argv[6:] if sys.argv[5] == "--" else sys.argv[5:]
 deadline = time.time() + float(timeout)
+kind, _, name = kind.partition("/")
 
 
 def matching():
@@ -25,7 +29,8 @@ def matching():
                 r = json.load(f)
         except (OSError, ValueError):
             continue
-        if any(x.get("kind") == kind and x.get("state") == want
+        if any(x.get("kind") == kind and x.get("state") == want and
+               fnmatch.fnmatchcase(x.get("name", ""), name or "*")
                for x in r.get("resources", [])):
             return r["id"]
     return None

@@ -24,8 +24,40 @@ export AWS_PAGER=""
 export FANOUT_BASTION_ADDRESS="$(id -un)@127.0.0.1:$(free_port)"
 export FANOUT_SSH_WAIT=3
 
+# moto's image catalogue lacks Debian, whose images cluster VMs run
+# (engine os "debian-12"): moto reads its whole catalogue from
+# MOTO_AMIS_PATH when set, so the file holds moto's own images (and its
+# newest for us-east-1, which that variable would otherwise drop), plus a
+# Debian 12 image as Debian publishes them (owner 136693071363, name
+# debian-12-amd64-DATE-BUILD) and two that must not be taken (arm64,
+# backports). Their ids are this test's. (No creation dates: moto 5.2
+# parses them in place, and a second region's backend then fails.)
+DEBIAN12_AMI=ami-0d12a0000000e0717
+python3 - "$TEST_TMP/amis.json" "$DEBIAN12_AMI" <<'PY' || bail "cannot write moto's image list"
+import gzip, json, os, sys
+import moto
+res = os.path.join(os.path.dirname(moto.__file__), "ec2", "resources")
+amis = []
+for f in ("amis.json.gz", "latest_amis/us-east-1.json.gz"):
+    with gzip.open(os.path.join(res, f)) as fh:
+        amis += json.load(fh)
+def debian(ami, name, arch="x86_64"):
+    return {"ami_id": ami, "name": name, "description": "Debian 12 (%s)" % name,
+            "owner_id": "136693071363", "public": True, "state": "available",
+            "architecture": arch, "virtualization_type": "hvm",
+            "hypervisor": "xen", "image_type": "machine",
+            "root_device_type": "ebs", "root_device_name": "/dev/xvda",
+            "sriov": "simple", "platform": None}
+amis += [debian(sys.argv[2], "debian-12-amd64-20240717-1811"),
+         debian("ami-0d12a0000000a0801", "debian-12-arm64-20240717-1811",
+                "arm64"),
+         debian("ami-0d12a0000000b0801",
+                "debian-12-backports-amd64-20240717-1811")]
+json.dump(amis, open(sys.argv[1], "w"))
+PY
+
 MOTO_PORT=$(free_port)
-moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$TEST_TMP/moto.log" 2>&1 &
+MOTO_AMIS_PATH="$TEST_TMP/amis.json" moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$TEST_TMP/moto.log" 2>&1 &
 MOTO_PID=$!
 at_exit "kill $MOTO_PID 2>/dev/null; wait $MOTO_PID 2>/dev/null"
 wait_port "$MOTO_PORT" 60 || bail "moto_server did not start (see $TEST_TMP/moto.log)"
@@ -88,6 +120,9 @@ proxy_start() {
 	PROXY_URL="http://127.0.0.1:$PROXY_PORT"
 }
 proxy_stop() { kill "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null; }
+# The proxy has answered every request it took (a killed client's last
+# calls have reached moto, or been refused).
+proxy_idle() { [ "$(awk '{print $6}' "$PROXY_LOG" 2>/dev/null)" = 0 ]; }
 
 # What EC2 holds of one run set, by its tag (aws CLI): "instance-states
 # security-groups key-pairs", e.g. "stopped 1 1"; "- 0 0" when nothing.

@@ -68,6 +68,29 @@ check_after(const char *change)
 	else if (strcmp(change, "runs[0].tasks -1") == 0)
 		json_object_set_new(rec, "runs", json_pack("[{s:i}]", "tasks",
 		    -1));
+	else if (strcmp(change, "role boss") == 0)
+		json_object_set_new(res1, "role", json_string("boss"));
+	else if (strcmp(change, "login_user 0") == 0)
+		json_object_set_new(res1, "login_user", json_integer(0));
+	else if (strcmp(change, "ingress cidr and group") == 0)
+		json_object_set_new(res0, "ingress", json_pack("[{s:s, s:s, "
+		    "s:s}]", "protocol", "all", "cidr", "0.0.0.0/0", "group",
+		    "sg-1"));
+	else if (strcmp(change, "ingress no source") == 0)
+		json_object_set_new(res0, "ingress", json_pack("[{s:s, s:i}]",
+		    "protocol", "tcp", "port", 22));
+	else if (strcmp(change, "ingress no protocol") == 0)
+		json_object_set_new(res0, "ingress", json_pack("[{s:s}]",
+		    "group", "sg-1"));
+	else if (strcmp(change, "ingress port 70000") == 0)
+		json_object_set_new(res0, "ingress", json_pack("[{s:s, s:i, "
+		    "s:s}]", "protocol", "tcp", "port", 70000, "cidr",
+		    "1.2.3.4/32"));
+	else if (strcmp(change, "ingress [1]") == 0)
+		json_object_set_new(res0, "ingress", json_pack("[i]", 1));
+	else if (strcmp(change, "head_instance_type 3") == 0)
+		json_object_set_new(rec, "answers", json_pack("{s:i}",
+		    "head_instance_type", 3));
 	if (history_check(rec, NULL, &why) == 0)
 		why = NULL;
 	json_decref(rec);
@@ -100,7 +123,7 @@ disk(const char *id)
 int
 main(void)
 {
-	json_t *rec, *stale, *back, *list, *damaged;
+	json_t *rec, *res, *stale, *back, *list, *damaged;
 	char *dir, *cause = NULL, *why = NULL, *id, *path, *text;
 	size_t broken;
 	int fd, fd2, status;
@@ -147,6 +170,38 @@ main(void)
 	check_case("bad time", "created_at is 'yesterday', not a time");
 	check_case("runs[0].tasks -1", "runs[0].tasks is a number, not a "
 	    "whole number, 0 or more");
+
+	/* What a cluster's resources add: a role, the image's login user,
+	 * rules that let in a group. */
+	rec = good_record();
+	res = json_array_get(json_object_get(rec, "resources"), 1);
+	json_object_set_new(res, "role", json_string("compute"));
+	json_object_set_new(res, "login_user", json_string("admin"));
+	res = json_array_get(json_object_get(rec, "resources"), 0);
+	json_object_set_new(res, "ingress", json_pack("[{s:s, s:i, s:s}, "
+	    "{s:s, s:s}]", "protocol", "tcp", "port", 22, "cidr",
+	    "203.0.113.7/32", "protocol", "all", "group", "sg-1"));
+	json_object_set_new(rec, "answers", json_pack("{s:s, s:s, s:i}",
+	    "engine", "slurm", "head_instance_type", "t3.small", "nodes", 3));
+	ok(history_check(rec, NULL, &why) == 0, "a cluster's record (role, "
+	    "login_user, rules from a group, head_instance_type) passes");
+	json_decref(rec);
+	check_case("role boss", "resources[1].role is 'boss', not head or "
+	    "compute");
+	check_case("login_user 0", "resources[1].login_user is a number, not "
+	    "a non-empty string");
+	check_case("ingress cidr and group", "resources[0].ingress[0].cidr or "
+	    "group must be given, and only one of them");
+	check_case("ingress no source", "resources[0].ingress[0].cidr or group "
+	    "must be given");
+	check_case("ingress no protocol", "resources[0].ingress[0].protocol is "
+	    "missing");
+	check_case("ingress port 70000", "resources[0].ingress[0].port is not "
+	    "a port");
+	check_case("ingress [1]", "resources[0].ingress[0] is a number, not an "
+	    "object");
+	check_case("head_instance_type 3", "answers.head_instance_type is a "
+	    "number, not a string or null");
 
 	/* Loading names the record, the field and the file; a list skips
 	 * it and gives the same cause. */
