@@ -80,8 +80,9 @@ else
 	like "$err" "About \\\$[0-9.]+ per hour" "the plan says the price per hour"
 	like "$err" "Estimated run: no estimate before the first run" \
 		"before the first run, the plan says there is no estimate"
-	like "$err" "3 x node +c5\.large.*\(\\\$0\.2550/h: 3 x \\\$0\.0850\)" \
-		"the plan's node line: 3 x node, c5.large, the price of all three and of one"
+	# c5.large $0.085/h, its 30 GB gp3 disk and public IPv4 address.
+	like "$err" "3 x node +c5\.large.*\(\\\$0\.2799/h: 3 x \\\$0\.0933\)" \
+		"the plan's node line: 3 x node, c5.large (with disk and address), the price of all three and of one"
 	like "$err" "head.*t3\.small" "and the head, t3.small"
 	"$FANOUT" cleanup "$id" --yes >/dev/null 2>&1
 fi
