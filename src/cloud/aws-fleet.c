@@ -83,7 +83,7 @@ static int
 step_compute_group(struct cloud_run *run, char **cause)
 {
 	struct aws_state *st = state_of(run);
-	char *name = xprintf("fanout-%s-compute", run->id), *why = NULL;
+	char *name = xprintf("fanout-%s-compute", run->id);
 	char *hname;
 	struct aws_tags t = aws_tags_of(run, name);
 	json_t *res, *head;
@@ -96,23 +96,8 @@ step_compute_group(struct cloud_run *run, char **cause)
 	if (cloud_resource_set(run, res, "role", json_string("compute"),
 	    cause) != 0)
 		goto out;
-	if ((rc = aws_ec2_create_security_group(aws_of(run), name, st->vpc,
-	    &t, &st->compute_group_id, &why)) != 0) {
-		/* A lost answer: the group is there already, find it. */
-		if (rc != CLOUD_EDUPLICATE ||
-		    aws_ec2_find_security_group(aws_of(run), name,
-		    &st->compute_group_id, cause) != 1) {
-			if (*cause == NULL)
-				*cause = why;
-			else
-				free(why);
-			rc = -1;
-			goto out;
-		}
-		free(why);
-	}
-	rc = -1;
-	if (cloud_created(run, res, st->compute_group_id, cause) != 0)
+	if (aws_group_make(run, name, &t, &st->compute_group_id, cause) != 0 ||
+	    cloud_created(run, res, st->compute_group_id, cause) != 0)
 		goto out;
 	/* The nodes talk to each other and the head talks to them; nothing
 	 * else comes in (no CIDR rule at all). */

@@ -46,6 +46,11 @@ struct aws_state {
 	json_t	*node_ids;	/* the nodes' instance ids, node1 first */
 };
 
+/* Makes security group name in the run's VPC, or finds it when an
+ * earlier attempt's answer was lost. 0 with *id, or -1 with a cause. */
+int	 aws_group_make(struct cloud_run *, const char *name,
+	    const struct aws_tags *, char **id, char **cause);
+
 extern const struct cloud_step aws_base_steps[];
 extern const struct cloud_step aws_head_steps[];
 extern const struct cloud_step aws_fleet_steps[];

@@ -260,11 +260,36 @@ step_key_pair(struct cloud_run *run, char **cause)
 	return rc;
 }
 
+int
+aws_group_make(struct cloud_run *run, const char *name,
+    const struct aws_tags *t, char **id, char **cause)
+{
+	struct aws_state *st = state_of(run);
+	char *why = NULL;
+	int rc;
+
+	if ((rc = aws_ec2_create_security_group(aws_of(run), name, st->vpc,
+	    t, id, &why)) == 0)
+		return 0;
+	/* A lost answer: the group is there already (the name holds the
+	 * run-set id), find it. */
+	if (rc != CLOUD_EDUPLICATE || aws_ec2_find_security_group(aws_of(run),
+	    name, id, cause) != 1) {
+		if (*cause == NULL)
+			*cause = why;
+		else
+			free(why);
+		return -1;
+	}
+	free(why);
+	return 0;
+}
+
 static int
 step_security_group(struct cloud_run *run, char **cause)
 {
 	struct aws_state *st = state_of(run);
-	char *name = xprintf("fanout-%s", run->id), *why = NULL;
+	char *name = xprintf("fanout-%s", run->id);
 	struct aws_tags t = aws_tags_of(run, name);
 	json_t *res;
 	int rc = -1;
@@ -272,23 +297,8 @@ step_security_group(struct cloud_run *run, char **cause)
 	if ((res = cloud_intent(run, "security_group", name, NULL, NULL,
 	    cause)) == NULL)
 		goto out;
-	if ((rc = aws_ec2_create_security_group(aws_of(run), name, st->vpc,
-	    &t, &st->group_id, &why)) != 0) {
-		/* A lost answer: the group is there already, find it. */
-		if (rc != CLOUD_EDUPLICATE ||
-		    aws_ec2_find_security_group(aws_of(run), name,
-		    &st->group_id, cause) != 1) {
-			if (*cause == NULL)
-				*cause = why;
-			else
-				free(why);
-			rc = -1;
-			goto out;
-		}
-		free(why);
-	}
-	rc = -1;
-	if (cloud_created(run, res, st->group_id, cause) != 0)
+	if (aws_group_make(run, name, &t, &st->group_id, cause) != 0 ||
+	    cloud_created(run, res, st->group_id, cause) != 0)
 		goto out;
 	if (aws_ec2_authorize_ssh(aws_of(run), st->group_id, st->cidr,
 	    cause) != 0)

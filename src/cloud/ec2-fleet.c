@@ -42,28 +42,6 @@ fleet_param_tags(struct aws_params *p, const char *prefix, int n,
 	}
 }
 
-/* Runs a call (freeing p); NotFound counts as done when gone_ok (0 with
- * *doc NULL). */
-static int
-fleet_query(struct aws *a, struct aws_params *p, int gone_ok, xmlDocPtr *doc,
-    char **cause)
-{
-	char *why = NULL;
-	int rc;
-
-	*doc = NULL;
-	rc = aws_query(a, "ec2", p, doc, &why);
-	aws_params_free(p);
-	if (rc == 0)
-		return 0;
-	if (gone_ok && rc == CLOUD_ENOTFOUND) {
-		free(why);
-		return 0;
-	}
-	*cause = why;
-	return rc;
-}
-
 int
 aws_ec2_create_launch_template(struct aws *a,
     const struct aws_template_spec *s, char **id, char **cause)
@@ -110,7 +88,7 @@ aws_ec2_create_launch_template(struct aws *a,
 	fleet_param_tags(&p, "LaunchTemplateData.", 1, "instance", &s->launch);
 	fleet_param_tags(&p, "LaunchTemplateData.", 2, "volume", &s->launch);
 	fleet_param_tags(&p, "", 1, "launch-template", &s->tags);
-	if ((rc = fleet_query(a, &p, 0, &doc, cause)) != 0)
+	if ((rc = aws_ec2_query(a, &p, 0, &doc, cause)) != 0)
 		return rc;
 	*id = xml_text(xmlDocGetRootElement(doc),
 	    "launchTemplate/launchTemplateId");
@@ -137,7 +115,7 @@ fleet_describe_template(struct aws *a, const char *key, const char *value,
 		*id = NULL;
 	aws_params_init(&p, "DescribeLaunchTemplates", EC2_VERSION);
 	aws_param(&p, key, "%s", value);
-	if ((rc = fleet_query(a, &p, 1, &doc, cause)) != 0)
+	if ((rc = aws_ec2_query(a, &p, 1, &doc, cause)) != 0)
 		return rc;
 	if (doc == NULL)
 		return 0;
@@ -177,7 +155,7 @@ aws_ec2_delete_launch_template(struct aws *a, const char *id, char **cause)
 
 	aws_params_init(&p, "DeleteLaunchTemplate", EC2_VERSION);
 	aws_param(&p, "LaunchTemplateId", "%s", id);
-	if ((rc = fleet_query(a, &p, 1, &doc, cause)) != 0)
+	if ((rc = aws_ec2_query(a, &p, 1, &doc, cause)) != 0)
 		return rc;
 	if (doc != NULL)
 		xmlFreeDoc(doc);
@@ -208,17 +186,10 @@ aws_ec2_run_from_template(struct aws *a, const char *template_id,
 	/* As in the template; said again, as the tags are: an endpoint
 	 * that does not apply a template's metadata options or disks
 	 * (moto) still makes what the template says. */
-	aws_param(&p, "MetadataOptions.HttpTokens", "required");
-	aws_param(&p, "MetadataOptions.HttpEndpoint", "enabled");
-	aws_param(&p, "MetadataOptions.HttpPutResponseHopLimit", "2");
-	aws_param(&p, "BlockDeviceMapping.1.DeviceName", "/dev/xvda");
-	aws_param(&p, "BlockDeviceMapping.1.Ebs.Encrypted", "true");
-	aws_param(&p, "BlockDeviceMapping.1.Ebs.VolumeSize", "30");
-	aws_param(&p, "BlockDeviceMapping.1.Ebs.VolumeType", "gp3");
-	aws_param(&p, "BlockDeviceMapping.1.Ebs.DeleteOnTermination", "true");
+	aws_ec2_param_hardening(&p);
 	fleet_param_tags(&p, "", 1, "instance", t);
 	fleet_param_tags(&p, "", 2, "volume", t);
-	if ((rc = fleet_query(a, &p, 0, &doc, cause)) != 0)
+	if ((rc = aws_ec2_query(a, &p, 0, &doc, cause)) != 0)
 		return rc;
 	pairs = json_array();
 	it = xml_child(xml_child(xmlDocGetRootElement(doc), "instancesSet"),
@@ -275,7 +246,7 @@ fleet_group_rule(struct aws *a, const char *action, const char *group_id,
 	if (description != NULL)
 		aws_param(&p, "IpPermissions.1.Groups.1.Description", "%s",
 		    description);
-	rc = fleet_query(a, &p, 1, &doc, &why);
+	rc = aws_ec2_query(a, &p, 1, &doc, &why);
 	if (doc != NULL)
 		xmlFreeDoc(doc);
 	if (rc == 0 || rc == CLOUD_EDUPLICATE) {
@@ -364,7 +335,7 @@ aws_ec2_group_ties(struct aws *a, const char *group_id, json_t **ties,
 	/* Its own rules. */
 	aws_params_init(&p, "DescribeSecurityGroups", EC2_VERSION);
 	aws_param(&p, "GroupId.1", "%s", group_id);
-	if ((rc = fleet_query(a, &p, 1, &doc, cause)) != 0)
+	if ((rc = aws_ec2_query(a, &p, 1, &doc, cause)) != 0)
 		goto fail;
 	if (doc == NULL) {	/* gone */
 		*ties = out;
@@ -376,7 +347,7 @@ aws_ec2_group_ties(struct aws *a, const char *group_id, json_t **ties,
 	aws_params_init(&p, "DescribeSecurityGroups", EC2_VERSION);
 	aws_param(&p, "Filter.1.Name", "ip-permission.group-id");
 	aws_param(&p, "Filter.1.Value.1", "%s", group_id);
-	if ((rc = fleet_query(a, &p, 0, &doc, cause)) != 0)
+	if ((rc = aws_ec2_query(a, &p, 0, &doc, cause)) != 0)
 		goto fail;
 	fleet_ties_of(doc, group_id, out);
 	xmlFreeDoc(doc);

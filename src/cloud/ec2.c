@@ -243,10 +243,8 @@ aws_ec2_create_key_pair(struct aws *a, const char *name,
 	    material, "CreateKeyPair: no key in the answer", cause);
 }
 
-/* Runs a call (and frees its parameters). NotFound, when gone_ok, is no
- * error: 0 with *doc NULL. Else as aws_query. */
-static int
-ec2_query(struct aws *a, struct aws_params *p, int gone_ok, xmlDocPtr *doc,
+int
+aws_ec2_query(struct aws *a, struct aws_params *p, int gone_ok, xmlDocPtr *doc,
     char **cause)
 {
 	char *why = NULL;
@@ -275,7 +273,7 @@ aws_ec2_find_key_pair(struct aws *a, const char *name, char **id,
 	*id = NULL;
 	aws_params_init(&p, "DescribeKeyPairs", EC2_VERSION);
 	aws_param(&p, "KeyName.1", "%s", name);
-	if ((rc = ec2_query(a, &p, 1, &doc, cause)) != 0)
+	if ((rc = aws_ec2_query(a, &p, 1, &doc, cause)) != 0)
 		return rc;
 	if (doc == NULL)
 		return 0;
@@ -292,7 +290,7 @@ ec2_simple(struct aws *a, struct aws_params *p, int gone_ok, char **cause)
 	xmlDocPtr doc;
 	int rc;
 
-	if ((rc = ec2_query(a, p, gone_ok, &doc, cause)) != 0)
+	if ((rc = aws_ec2_query(a, p, gone_ok, &doc, cause)) != 0)
 		return rc;
 	if (doc != NULL)
 		xmlFreeDoc(doc);
@@ -396,6 +394,19 @@ aws_ec2_delete_security_group(struct aws *a, const char *group_id,
 	return ec2_simple(a, &p, 1, cause);
 }
 
+void
+aws_ec2_param_hardening(struct aws_params *p)
+{
+	aws_param(p, "MetadataOptions.HttpTokens", "required");
+	aws_param(p, "MetadataOptions.HttpEndpoint", "enabled");
+	aws_param(p, "MetadataOptions.HttpPutResponseHopLimit", "2");
+	aws_param(p, "BlockDeviceMapping.1.DeviceName", "/dev/xvda");
+	aws_param(p, "BlockDeviceMapping.1.Ebs.Encrypted", "true");
+	aws_param(p, "BlockDeviceMapping.1.Ebs.VolumeSize", "30");
+	aws_param(p, "BlockDeviceMapping.1.Ebs.VolumeType", "gp3");
+	aws_param(p, "BlockDeviceMapping.1.Ebs.DeleteOnTermination", "true");
+}
+
 static char *
 ec2_base64(const char *s)
 {
@@ -428,14 +439,7 @@ aws_ec2_run_instance(struct aws *a, const struct aws_run_spec *s, char **id,
 	aws_param(&p, "NetworkInterface.1.AssociatePublicIpAddress", "true");
 	aws_param(&p, "NetworkInterface.1.SecurityGroupId.1", "%s",
 	    s->group_id);
-	aws_param(&p, "MetadataOptions.HttpTokens", "required");
-	aws_param(&p, "MetadataOptions.HttpEndpoint", "enabled");
-	aws_param(&p, "MetadataOptions.HttpPutResponseHopLimit", "2");
-	aws_param(&p, "BlockDeviceMapping.1.DeviceName", "/dev/xvda");
-	aws_param(&p, "BlockDeviceMapping.1.Ebs.Encrypted", "true");
-	aws_param(&p, "BlockDeviceMapping.1.Ebs.VolumeSize", "30");
-	aws_param(&p, "BlockDeviceMapping.1.Ebs.VolumeType", "gp3");
-	aws_param(&p, "BlockDeviceMapping.1.Ebs.DeleteOnTermination", "true");
+	aws_ec2_param_hardening(&p);
 	aws_param(&p, "InstanceInitiatedShutdownBehavior", "stop");
 	if (s->user_data != NULL) {
 		ud = ec2_base64(s->user_data);
@@ -479,7 +483,7 @@ aws_ec2_describe_instance(struct aws *a, const char *id,
 	memset(in, 0, sizeof *in);
 	aws_params_init(&p, "DescribeInstances", EC2_VERSION);
 	aws_param(&p, "InstanceId.1", "%s", id);
-	if ((rc = ec2_query(a, &p, 1, &doc, cause)) != 0)
+	if ((rc = aws_ec2_query(a, &p, 1, &doc, cause)) != 0)
 		return rc;
 	if (doc == NULL)
 		return 0;

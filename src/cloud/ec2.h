@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 struct aws;
+struct aws_params;
 
 /* The tags every resource gets (DESIGN.md "Cloud rules"). */
 struct aws_tags {
@@ -145,5 +146,13 @@ int	aws_ec2_revoke_group(struct aws *, const char *group_id,
  * cannot be deleted (DependencyViolation). */
 int	aws_ec2_group_ties(struct aws *, const char *group_id, json_t **ties,
 	    char **cause);
+
+/* IMDSv2 required and an encrypted 30 GB gp3 root volume: the
+ * RunInstances parameters every machine of fanout's gets. */
+void	aws_ec2_param_hardening(struct aws_params *);
+/* Runs an EC2 call (and frees its parameters). NotFound, when gone_ok,
+ * is no error: 0 with *doc NULL. Else as aws_query. */
+int	aws_ec2_query(struct aws *, struct aws_params *, int gone_ok,
+	    struct _xmlDoc **doc, char **cause);
 
 #endif

@@ -438,18 +438,6 @@ sl_jump_of(struct sl_run *x)
 	return &sl_head_host.so;
 }
 
-static char *
-sl_new_id(void)
-{
-	char buf[32];
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
-	return xprintf("%s-%04x", buf, (unsigned)(getpid() ^
-	    (unsigned)(time_mono() * 1e6)) & 0xffff);
-}
 
 /* A head call again after a dropped connection (a few times). */
 static int
@@ -607,7 +595,7 @@ slurm_run(struct cloud_run *run, struct local_result *out, char **cause)
 	if ((hs = sl_prepare(&x, cause)) == NULL)
 		goto out;
 	x.rd = remote_dir_for(x.pr.name);
-	x.run_id = sl_new_id();
+	x.run_id = remote_new_id();
 	lr.project = xstrdup(x.pr.name);
 	base = fs_join(x.pr.dir, "results");
 	if ((lr.results_dir = report_new_dir(base, cause)) == NULL)

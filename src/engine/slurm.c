@@ -243,23 +243,6 @@ sl_slurmd_timeout(char **cause)
 	return (int)v;
 }
 
-static char *
-sl_template(const char *name, char **cause)
-{
-	char *rel = xprintf("templates/%s", name), *path, *text;
-
-	path = fs_data_path(rel);
-	if (path == NULL) {
-		xasprintf(cause, "%s not found; set FANOUT_DATA_DIR to "
-		    "fanout's data folder", rel);
-		free(rel);
-		return NULL;
-	}
-	free(rel);
-	text = fs_read_file(path, NULL, cause);
-	free(path);
-	return text;
-}
 
 /* One shell assignment NAME='value' and a newline. */
 static void
@@ -336,7 +319,7 @@ sl_script(struct ssh_session *ss, struct sink *sink, const char *step,
 	char *text, *cmd, *p, *nl, *last;
 	int rc, status = 0;
 
-	if ((text = sl_template("slurm-setup.sh", cause)) == NULL)
+	if ((text = remote_template("slurm-setup.sh", cause)) == NULL)
 		return -1;
 	strbuf_init(&sb);
 	strbuf_init(&o);
@@ -485,8 +468,8 @@ sl_conf(struct cloud_run *run, struct ssh_session *ss, struct sl_host *head,
 		return NULL;
 	if ((w = sl_workers(run, cause)) < 0 ||
 	    (to = sl_slurmd_timeout(cause)) < 0 ||
-	    (tmpl = sl_template("slurm.conf", cause)) == NULL ||
-	    (cg = sl_template("cgroup.conf", cause)) == NULL)
+	    (tmpl = remote_template("slurm.conf", cause)) == NULL ||
+	    (cg = remote_template("cgroup.conf", cause)) == NULL)
 		goto out;
 	if ((name = ssh_exec_output(ss, "uname -n", cause)) == NULL)
 		goto out;

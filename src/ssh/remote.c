@@ -119,7 +119,7 @@ remote_retry(struct remote *r, int (*fn)(struct remote *, char **),
 	}
 }
 
-static char *
+char *
 remote_template(const char *name, char **cause)
 {
 	char *rel = xprintf("templates/%s", name), *path, *text;
@@ -450,7 +450,7 @@ remote_download(struct remote *r, char **cause)
 	return rc;
 }
 
-static char *
+char *
 remote_new_id(void)
 {
 	char buf[32];

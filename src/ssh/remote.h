@@ -88,4 +88,10 @@ int		  remote_host_setup(struct ssh_session *, const char *remote_dir,
 int		  remote_parse_address(const char *, char **user, char **host,
 		      int *port, char **cause);
 
+/* The text of templates/<name> in fanout's data folder, or NULL with a
+ * cause. */
+char		 *remote_template(const char *name, char **cause);
+/* A new run id: the UTC time and four hex digits. */
+char		 *remote_new_id(void);
+
 #endif
