@@ -695,4 +695,5 @@ const struct provider provider_aws = {
 	.config_region = aws_config_region,
 	.instance_types = aws_provider_instance_types,
 	.default_instance_type = AWS_DEFAULT_TYPE,
+	.default_head_type = AWS_HEAD_TYPE,
 };

@@ -118,9 +118,11 @@ struct provider {
 	 * {"name": "c5.large", "hourly_usd": 0.085} (estimates, see the
 	 * plan's "prices"), which the instance-type questions offer; NULL
 	 * with a cause when it knows none. default_instance_type: what a
-	 * create makes when no type is given. */
+	 * create makes when no type is given; default_head_type: a
+	 * cluster's head, which runs the scheduler and no task. */
 	json_t		*(*instance_types)(char **cause);
 	const char	*default_instance_type;
+	const char	*default_head_type;
 };
 
 extern const struct provider provider_aws;

@@ -97,15 +97,21 @@ hooks_value(const char *name, const json_t *answers, char **cause)
 {
 	const struct provider *p;
 
-	if (strcmp(name, "provider.instance_type") == 0) {
+	if (strcmp(name, "provider.instance_type") == 0 ||
+	    strcmp(name, "provider.head_type") == 0) {
+		const char *def;
+
 		if ((p = hooks_provider(answers, cause)) == NULL)
 			return NULL;
-		if (p->default_instance_type == NULL) {
+		def = strcmp(name, "provider.head_type") == 0 &&
+		    p->default_head_type != NULL ? p->default_head_type :
+		    p->default_instance_type;
+		if (def == NULL) {
 			xasprintf(cause, "provider %s has no default instance "
 			    "type; give one", p->name);
 			return NULL;
 		}
-		return xstrdup(p->default_instance_type);
+		return xstrdup(def);
 	}
 	if (strcmp(name, "provider.region") != 0)
 		return NULL;

@@ -103,7 +103,7 @@ id=$(created defaults "$proj" --engine slurm)
 if grep -q "$nofleet" "$TEST_TMP/defaults.err"; then
 	skip "$nofleet"
 else
-	is "2 t3.micro t3.micro" "$(answers_of "$id" nodes instance_type head_instance_type)" \
+	is "2 t3.micro t3.small" "$(answers_of "$id" nodes instance_type head_instance_type)" \
 		"--engine slurm alone: 2 nodes, the provider's default type for both"
 	"$FANOUT" cleanup "$id" --yes >/dev/null 2>&1
 fi

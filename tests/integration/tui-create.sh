@@ -153,10 +153,10 @@ tmux_type 3
 tmux_keys Enter
 tmux_expect "> Instance type +c7i\.2xlarge" "then the nodes' type (the answer kept)"
 tmux_keys Enter
-tmux_expect "> Head instance type +t3\.micro" "then the head's type, the provider's default"
+tmux_expect "> Head instance type +t3\.small" "then the head's type, the provider's default for a head (it runs no task)"
 like "$(tmux_screen)" "m5\.large  \\\$0\.096/h" "offered with their price per hour"
 tmux_keys Tab
-tmux_expect "> Head instance type +t3\.small *$" "Tab takes the next type offered"
+tmux_expect "> Head instance type +t3\.medium *$" "Tab takes the next type offered"
 tmux_keys Enter
 tmux_expect "> Number of inputs +2" "then the inputs, as answered"
 tmux_keys Enter Enter
@@ -165,7 +165,7 @@ screen=$(tmux_screen)
 like "$screen" "Engine +cluster \(slurm\)" "answer: engine cluster (slurm)"
 like "$screen" "Number of nodes +3" "answer: 3 nodes"
 like "$screen" "Instance type +c7i\.2xlarge" "answer: the nodes' type"
-like "$screen" "Head instance type +t3\.small" "answer: the head's type"
+like "$screen" "Head instance type +t3\.medium" "answer: the head's type"
 # Back to one machine: the node count and the head's type go.
 tmux_keys Escape Escape Escape Escape Escape Escape
 tmux_expect "> Engine +one machine" "Esc back to the engine"
