@@ -19,9 +19,11 @@ check_PROGRAMS += tests/slurm-driver
 tests_slurm_driver_LDADD = $(TEST_LIBS)
 # The slurm engine on lib-cluster.sh's hosts (Makefile.am).
 TESTS += tests/integration/slurm-engine.sh \
-	tests/integration/slurm-node-loss.sh tests/integration/slurm-e2e.sh
+	tests/integration/slurm-node-loss.sh tests/integration/slurm-e2e.sh \
+	tests/integration/slurm-scale.sh
 EXTRA_DIST += tests/integration/slurm-engine.sh \
-	tests/integration/slurm-node-loss.sh tests/integration/slurm-e2e.sh
+	tests/integration/slurm-node-loss.sh tests/integration/slurm-e2e.sh \
+	tests/integration/slurm-scale.sh
 
 fanout_SOURCES += src/cmd-cloud.c src/cmd-cloud.h src/cmd-create.c \
 	src/cmd-history.c src/cmd-status.c src/cmd-resume.c src/cmd-cleanup.c
