@@ -284,7 +284,12 @@ sl_progress(struct sl_run *x, char **last)
 		x->nodes[i].running = x->nodes[i].done = 0;
 	for (i = 0; i < x->nel; i++) {
 		nd = sl_node_named(x, x->el[i].node);
-		if (!x->el[i].ended && strcmp(x->el[i].state, "RUNNING") != 0)
+		/* Not ended and not on a node yet (PENDING, REQUEUED):
+		 * waiting; one that is finishing (COMPLETING) still holds
+		 * its node. */
+		if (!x->el[i].ended && (nd == NULL || strcmp(x->el[i].state,
+		    "PENDING") == 0 || strncmp(x->el[i].state, "REQUEUE",
+		    7) == 0))
 			pending++;
 		else if (nd != NULL && x->el[i].ended)
 			nd->done++;
