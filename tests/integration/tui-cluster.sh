@@ -100,7 +100,23 @@ tmux_keys Escape
 tmux_keys h
 tmux_expect "$id +wordcount" "history lists the run set"
 like "$(tmux_screen)" "$id +wordcount +aws/us-east-1 +stopped" "kept (clean up: no), stopped"
-tmux_keys Escape Escape
+tmux_keys Enter
+tmux_expect "Resources \\([0-9]+\\)" "Enter: its resources"
+screen=$(tmux_screen)
+like "$screen" "instance +bastion +head +i-[0-9a-f]+ +created" \
+    "the head's instance, with its role"
+for n in 1 2 3; do
+	like "$screen" "instance +node$n +compute +i-[0-9a-f]+ +created" \
+	    "node$n's instance, with its role"
+done
+like "$screen" "launch_template +fanout-$id-compute +- +lt-[0-9a-f]+ +created" \
+    "the nodes' launch template"
+cols=$(tmux_screen | grep -E '^ +[a-z_]+ +[^ ]+ +([a-z-]+ +)?(i|sg|lt|key)-[0-9a-f]+ +created' |
+    awk '{ print match($0, / (i|sg|lt|key)-[0-9a-f]+ /) }')
+is "8 1" "$(wc -l <<<"$cols") $(sort -u <<<"$cols" | wc -l)" \
+    "the 8 resources' ids in one column (kinds and names as long as a cluster's)"
+like "$screen" "head_instance_type +t3\.micro" "the answers: the head's type"
+tmux_keys Escape Escape Escape
 tmux_keys q
 tmux_expect "fanout-exit=0" "q quits"
 
