@@ -257,17 +257,19 @@ history_details(json_t *rec)
 	res = json_object_get(rec, "resources");
 	strbuf_addf(&sb, "\nResources (%zu)\n", json_array_size(res));
 	/* Columns as wide as their widest entry (a cluster's
-	 * launch_template, its compute group's name); the role column
-	 * (head, compute) where a resource has one. */
+	 * launch_template, its compute group's name); a cluster's role
+	 * column (head, compute), which a bastion's run set does without. */
 	kw = 14, nw = 23, iw = 21, rw = 0;
 	json_array_foreach(res, i, r) {
 		kw = history_max(kw, history_str(r, "kind", "?"));
 		nw = history_max(nw, history_str(r, "name", "-"));
 		iw = history_max(iw, history_str(r, "id", "-"));
-		if (history_str(r, "role", NULL) != NULL)
-			rw = history_max(rw < 7 ? 7 : rw,
-			    history_str(r, "role", ""));
+		if (strcmp(history_str(r, "role", ""), "compute") == 0)
+			rw = 7;
 	}
+	json_array_foreach(res, i, r)
+		if (rw > 0)
+			rw = history_max(rw, history_str(r, "role", "-"));
 	if (json_array_size(res) > 0)
 		strbuf_addf(&sb, "  %-*s  %-*s  %-*s%s%-*s  %s\n", kw, "kind",
 		    nw, "name", rw, rw > 0 ? "role" : "", rw > 0 ? "  " : "",
