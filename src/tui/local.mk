@@ -25,7 +25,8 @@ TESTS += tests/integration/tui-menu.sh \
 	tests/integration/tui-history.sh \
 	tests/integration/tui-keep.sh \
 	tests/integration/tui-steps.sh \
-	tests/integration/tui-network.sh
+	tests/integration/tui-network.sh \
+	tests/integration/tui-cluster.sh
 EXTRA_DIST += tests/integration/lib-tmux.sh \
 	bench/tui-startup.py \
 	tests/integration/tui-menu.sh \
@@ -37,4 +38,5 @@ EXTRA_DIST += tests/integration/lib-tmux.sh \
 	tests/integration/tui-keep.sh \
 	tests/integration/tui-steps.sh \
 	tests/integration/tui-network.sh \
+	tests/integration/tui-cluster.sh \
 	docs/tui.md

@@ -212,6 +212,15 @@ history_draw(struct screen *s)
 		    "history dir could not be read", h->broken);
 }
 
+/* w, or the length of s where that is more (a column's width). */
+static int
+history_max(int w, const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > (size_t)w && n < 200 ? (int)n : w;
+}
+
 static void
 history_details(json_t *rec)
 {
@@ -221,6 +230,7 @@ history_details(json_t *rec)
 	json_t *v;
 	char *text;
 	size_t i;
+	int w, kw, nw, iw, rw;
 
 	strbuf_init(&sb);
 	strbuf_addf(&sb, "Run set   %s\nKind      %s\nProject   %s\n"
@@ -235,22 +245,42 @@ history_details(json_t *rec)
 		    ""));
 	if ((a = json_object_get(rec, "answers")) != NULL) {
 		strbuf_adds(&sb, "\nAnswers\n");
+		w = 16;
+		json_object_foreach(a, k, v)
+			w = history_max(w, k);
 		json_object_foreach(a, k, v) {
 			text = question_text(NULL, v);
-			strbuf_addf(&sb, "  %-16s  %s\n", k, text);
+			strbuf_addf(&sb, "  %-*s  %s\n", w, k, text);
 			free(text);
 		}
 	}
 	res = json_object_get(rec, "resources");
 	strbuf_addf(&sb, "\nResources (%zu)\n", json_array_size(res));
+	/* Columns as wide as their widest entry (a cluster's
+	 * launch_template, its compute group's name); a cluster's role
+	 * column (head, compute), which a bastion's run set does without. */
+	kw = 14, nw = 23, iw = 21, rw = 0;
+	json_array_foreach(res, i, r) {
+		kw = history_max(kw, history_str(r, "kind", "?"));
+		nw = history_max(nw, history_str(r, "name", "-"));
+		iw = history_max(iw, history_str(r, "id", "-"));
+		if (strcmp(history_str(r, "role", ""), "compute") == 0)
+			rw = 7;
+	}
+	json_array_foreach(res, i, r)
+		if (rw > 0)
+			rw = history_max(rw, history_str(r, "role", "-"));
 	if (json_array_size(res) > 0)
-		strbuf_addf(&sb, "  %-14s  %-23s  %-21s  %s\n", "kind", "name",
-		    "id", "state");
+		strbuf_addf(&sb, "  %-*s  %-*s  %-*s%s%-*s  %s\n", kw, "kind",
+		    nw, "name", rw, rw > 0 ? "role" : "", rw > 0 ? "  " : "",
+		    iw, "id", "state");
 	json_array_foreach(res, i, r) {
 		/* The region only where it is not the run set's. */
-		strbuf_addf(&sb, "  %-14s  %-23s  %-21s  %s%s%s\n",
-		    history_str(r, "kind", "?"), history_str(r, "name", "-"),
-		    history_str(r, "id", "-"), history_str(r, "state", "?"),
+		strbuf_addf(&sb, "  %-*s  %-*s  %-*s%s%-*s  %s%s%s\n",
+		    kw, history_str(r, "kind", "?"), nw, history_str(r, "name",
+		    "-"), rw, rw > 0 ? history_str(r, "role", "-") : "",
+		    rw > 0 ? "  " : "", iw, history_str(r, "id", "-"),
+		    history_str(r, "state", "?"),
 		    region == NULL || strcmp(history_str(r, "region", region),
 		    region) != 0 ? ", in " : "", region == NULL ||
 		    strcmp(history_str(r, "region", region), region) != 0 ?

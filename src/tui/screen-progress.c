@@ -224,24 +224,56 @@ progress_event(struct progress *p, const struct tui_event *te)
 	}
 }
 
+/* The run set's machines by name: "cluster (head + N nodes)" for a slurm
+ * engine's (its answers in the record), else "bastion". */
+static char *
+progress_machines(const char *id)
+{
+	json_t *rec, *ans;
+	char *cause = NULL, *what;
+	json_int_t n;
+
+	if ((rec = history_load(id, &cause)) == NULL) {
+		free(cause);
+		return xstrdup("bastion");
+	}
+	ans = json_object_get(rec, "answers");
+	n = json_integer_value(json_object_get(ans, "nodes"));
+	if (strcmp(history_str(ans, "engine", "bastion"), "slurm") != 0)
+		what = xstrdup("bastion");
+	else if (n > 0)
+		what = xprintf("cluster (head + %lld node%s)", (long long)n,
+		    n == 1 ? "" : "s");
+	else
+		what = xstrdup("cluster");
+	json_decref(rec);
+	return what;
+}
+
 /* What became of a cloud job's machines, from the run set's state at its
  * end; NULL when there is nothing to say. */
 static char *
 progress_fate(struct tui_job *job)
 {
 	const char *st = job->state, *id = job->id;
+	char *what, *fate;
 
 	if (id == NULL || st == NULL)
 		return NULL;
 	if (strcmp(st, "deleted") == 0)
 		return xprintf("Machines: torn down; nothing of run set %s is "
 		    "left", id);
-	if (strcmp(st, "stopped") == 0)
-		return xprintf("Machines: bastion stopped: r in history "
-		    "resumes, d tears down (run set %s)", id);
-	if (strcmp(st, "active") == 0)
-		return xprintf("Machines: bastion running: r in history runs "
-		    "again, d tears down (run set %s)", id);
+	if (strcmp(st, "stopped") == 0 || strcmp(st, "active") == 0) {
+		what = progress_machines(id);
+		if (strcmp(st, "stopped") == 0)
+			fate = xprintf("Machines: %s stopped: r in history "
+			    "resumes, d tears down (run set %s)", what, id);
+		else
+			fate = xprintf("Machines: %s running: r in history "
+			    "runs again, d tears down (run set %s)", what, id);
+		free(what);
+		return fate;
+	}
 	if (strcmp(st, "deleting") == 0)
 		return xprintf("Machines: the teardown of run set %s did not "
 		    "finish: d in history tries again", id);
