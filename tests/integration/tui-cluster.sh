@@ -44,7 +44,7 @@ tmux_keys Enter
 tmux_expect "> Instance type +t3\.micro" "the nodes' instance type"
 like "$(tmux_screen)" "c5\.large  \\\$0\.085/h" "offered with their price per hour"
 tmux_keys Enter
-tmux_expect "> Head instance type +t3\.micro" "the head's instance type"
+tmux_expect "> Head instance type +t3\.small" "the head's instance type, a head's default"
 tmux_keys Enter Enter
 tmux_expect "> Clean up everything after the run" "the last question"
 tmux_keys n Enter
@@ -115,7 +115,7 @@ cols=$(tmux_screen | grep -E '^ +[a-z_]+ +[^ ]+ +([a-z-]+ +)?(i|sg|lt|key)-[0-9a
     awk '{ print match($0, / (i|sg|lt|key)-[0-9a-f]+ /) }')
 is "8 1" "$(wc -l <<<"$cols") $(sort -u <<<"$cols" | wc -l)" \
     "the 8 resources' ids in one column (kinds and names as long as a cluster's)"
-like "$screen" "head_instance_type +t3\.micro" "the answers: the head's type"
+like "$screen" "head_instance_type +t3\.small" "the answers: the head's type"
 tmux_keys Escape Escape Escape
 tmux_keys q
 tmux_expect "fanout-exit=0" "q quits"
