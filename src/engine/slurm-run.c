@@ -83,9 +83,8 @@ sl_record(struct sl_node *nd, struct sl_folder *f, const char *line)
 {
 	struct sl_run *x = nd->x;
 	struct sl_elem *e = &x->el[f->elem];
-	struct event ev = { .type = EV_TASK_DONE };
 	struct record rec;
-	char *why = NULL, *text, *log;
+	char *why = NULL, *log;
 	size_t g;
 	int fin;
 
@@ -127,15 +126,8 @@ sl_record(struct sl_node *nd, struct sl_folder *f, const char *line)
 		x->done++;
 	if (fin && rec.status != REC_OK && rec.status != REC_CANCELLED)
 		x->failed++;
-	text = record_to_json(&rec);
-	fprintf(x->records, "%s\n", text);
-	fflush(x->records);
-	free(text);
-	ev.record = &rec;
-	ev.done = x->done;
-	ev.failed = x->failed;
-	ev.total = (long long)x->ninputs;
-	event_emit(&x->sink, &ev);
+	remote_record_home(x->records, &rec, x->done, x->failed,
+	    (long long)x->ninputs, &x->sink);
 	pthread_mutex_unlock(&x->lock);
 	record_free(&rec);
 }

@@ -251,6 +251,23 @@ remote_upload(struct remote *r, char **cause)
 	return rc;
 }
 
+void
+remote_record_home(FILE *records, struct record *rec, long long done,
+    long long failed, long long total, struct sink *sink)
+{
+	struct event ev = { .type = EV_TASK_DONE };
+	char *text = record_to_json(rec);
+
+	fprintf(records, "%s\n", text);
+	fflush(records);
+	free(text);
+	ev.record = rec;
+	ev.done = done;
+	ev.failed = failed;
+	ev.total = total;
+	event_emit(sink, &ev);
+}
+
 /* A record line of the run (as the worker wrote it: checked, its result
  * parsed and written home as the local engine writes it), or a "#" line
  * of the start and the watch. */
@@ -258,9 +275,8 @@ static void
 remote_line(void *arg, int fd, const char *line)
 {
 	struct remote *r = arg;
-	struct event ev = { .type = EV_TASK_DONE };
 	struct record rec;
-	char *why = NULL, *text;
+	char *why = NULL;
 
 	if (fd != 1)
 		return;
@@ -310,15 +326,8 @@ remote_line(void *arg, int fd, const char *line)
 		if (rec.status != REC_OK && rec.status != REC_CANCELLED)
 			r->failed++;
 	}
-	text = record_to_json(&rec);
-	fprintf(r->records, "%s\n", text);
-	fflush(r->records);
-	free(text);
-	ev.record = &rec;
-	ev.done = r->done;
-	ev.failed = r->failed;
-	ev.total = (long long)r->ninputs;
-	event_emit(r->o->sink, &ev);
+	remote_record_home(r->records, &rec, r->done, r->failed,
+	    (long long)r->ninputs, r->o->sink);
 	record_free(&rec);
 }
 

@@ -9,8 +9,11 @@
 #ifndef FANOUT_SSH_REMOTE_H
 #define FANOUT_SSH_REMOTE_H
 
+#include <stdio.h>
+
 #include "run/local.h"
 
+struct record;
 struct sink;
 
 struct remote_opts {
@@ -88,6 +91,11 @@ int		  remote_host_setup(struct ssh_session *, const char *remote_dir,
 int		  remote_parse_address(const char *, char **user, char **host,
 		      int *port, char **cause);
 
+/* A record that came home: appended to records (results/records.jsonl,
+ * flushed) and emitted as EV_TASK_DONE with the run's counts. */
+void		  remote_record_home(FILE *records, struct record *,
+		      long long done, long long failed, long long total,
+		      struct sink *);
 /* The text of templates/<name> in fanout's data folder, or NULL with a
  * cause. */
 char		 *remote_template(const char *name, char **cause);
