@@ -155,6 +155,158 @@ project_yaml_unique(struct yaml_document_s *doc, const char *file,
 	return -1;
 }
 
+int
+store_url_parse(const char *s, bool pattern_ok, struct store_url *u,
+    char **cause)
+{
+	const char *b, *slash, *w;
+	size_t blen, i;
+	bool gs;
+
+	memset(u, 0, sizeof *u);
+	if (strncmp(s, "s3://", 5) == 0)
+		gs = false;
+	else if (strncmp(s, "gs://", 5) == 0)
+		gs = true;
+	else {
+		xasprintf(cause, "'%s' is no bucket URL (write s3://BUCKET/"
+		    "PREFIX or gs://BUCKET/PREFIX)", s);
+		return -1;
+	}
+	b = s + 5;
+	slash = strchr(b, '/');
+	blen = slash != NULL ? (size_t)(slash - b) : strlen(b);
+	if (blen < 3 || blen > 63) {
+		xasprintf(cause, "'%s': a bucket name has 3 to 63 characters "
+		    "(s3://BUCKET/PREFIX)", s);
+		return -1;
+	}
+	for (i = 0; i < blen; i++) {
+		char c = b[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || (gs && c == '_'))
+			continue;
+		xasprintf(cause, "'%s': bucket names hold only lower-case "
+		    "letters, digits, '-' and '.'%s, not '%c'", s,
+		    gs ? " and '_'" : "", c);
+		return -1;
+	}
+	if (!((b[0] >= 'a' && b[0] <= 'z') || (b[0] >= '0' && b[0] <= '9')) ||
+	    !((b[blen - 1] >= 'a' && b[blen - 1] <= 'z') ||
+	    (b[blen - 1] >= '0' && b[blen - 1] <= '9'))) {
+		xasprintf(cause, "'%s': a bucket name begins and ends with a "
+		    "letter or a digit", s);
+		return -1;
+	}
+	u->scheme = xstrdup(gs ? "gs" : "s3");
+	u->bucket = xstrndup(b, blen);
+	u->key = xstrdup(slash != NULL ? slash + 1 : "");
+	if (u->key[0] == '/' || strstr(u->key, "//") != NULL) {
+		xasprintf(cause, "'%s': the key has an empty folder name "
+		    "('//')", s);
+		store_url_free(u);
+		return -1;
+	}
+	w = strpbrk(u->key, "*?[");
+	if (w != NULL && !pattern_ok) {
+		xasprintf(cause, "'%s': no wildcards here; give a prefix "
+		    "(s3://BUCKET/PREFIX)", s);
+		store_url_free(u);
+		return -1;
+	}
+	u->pattern = w != NULL;
+	if (w != NULL) {
+		while (w > u->key && w[-1] != '/')
+			w--;
+		u->prefix = xstrndup(u->key, (size_t)(w - u->key));
+	} else
+		u->prefix = xstrdup(u->key);
+	return 0;
+}
+
+void
+store_url_free(struct store_url *u)
+{
+	if (u == NULL)
+		return;
+	free(u->scheme);
+	free(u->bucket);
+	free(u->key);
+	free(u->prefix);
+	memset(u, 0, sizeof *u);
+}
+
+int
+project_split_argv(const char *s, char ***argvp, size_t *argcp, char **cause)
+{
+	char **v = NULL, *w;
+	size_t n = 0, len = 0;
+	char quote = 0;
+	bool inword = false;
+
+	w = xmalloc(strlen(s) + 1);
+	for (;; s++) {
+		if (quote == 0 && (*s == '\0' || *s == ' ' || *s == '\t' ||
+		    *s == '\n')) {
+			if (inword) {
+				v = xreallocarray(v, n + 2, sizeof *v);
+				v[n++] = xstrndup(w, len);
+				v[n] = NULL;
+				len = 0;
+				inword = false;
+			}
+			if (*s == '\0')
+				break;
+			continue;
+		}
+		if (*s == '\0') {
+			xasprintf(cause, "unbalanced %c quote", quote);
+			free(w);
+			project_argv_free(v);
+			return -1;
+		}
+		inword = true;
+		if (quote == '\'') {
+			if (*s == '\'')
+				quote = 0;
+			else
+				w[len++] = *s;
+		} else if (quote == '"') {
+			if (*s == '"')
+				quote = 0;
+			else if (*s == '\\' && s[1] != '\0' &&
+			    strchr("\"\\$`", s[1]) != NULL)
+				w[len++] = *++s;
+			else
+				w[len++] = *s;
+		} else if (*s == '\'' || *s == '"')
+			quote = *s;
+		else if (*s == '\\' && s[1] != '\0')
+			w[len++] = *++s;
+		else
+			w[len++] = *s;
+	}
+	free(w);
+	if (n == 0) {
+		xasprintf(cause, "the command line is empty");
+		return -1;
+	}
+	*argvp = v;
+	*argcp = n;
+	return 0;
+}
+
+void
+project_argv_free(char **v)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
 static int
 project_inputs_node(struct yctx *y, struct project *p, yaml_node_t *n)
 {
@@ -176,9 +328,20 @@ project_inputs_node(struct yctx *y, struct project *p, yaml_node_t *n)
 		if (strcmp(key, "glob") == 0) {
 			if (ystring(y, v, "inputs.glob", &p->glob) != 0)
 				return -1;
-			if (strncmp(p->glob, "s3://", 5) == 0)
-				return yerr(y, v, "'inputs.glob' from s3:// is "
-				    "not supported yet; use a local folder");
+			if (strncmp(p->glob, "s3:", 3) == 0 ||
+			    strncmp(p->glob, "gs:", 3) == 0 ||
+			    strstr(p->glob, "://") != NULL) {
+				char *c = NULL;
+
+				p->inputs_url = xcalloc(1,
+				    sizeof *p->inputs_url);
+				if (store_url_parse(p->glob, true,
+				    p->inputs_url, &c) != 0) {
+					yerr(y, v, "inputs.glob: %s", c);
+					free(c);
+					return -1;
+				}
+			}
 		} else if (strcmp(key, "list") == 0) {
 			if (v->type != YAML_SEQUENCE_NODE)
 				return yerr(y, v, "'inputs.list' must be a "
@@ -239,6 +402,68 @@ project_env_node(struct yctx *y, struct project *p, yaml_node_t *n)
 }
 
 static int
+project_resources_node(struct yctx *y, struct project *p, yaml_node_t *n)
+{
+	yaml_node_pair_t *pair;
+	yaml_node_t *k, *v;
+	const char *key, *s;
+	double d;
+	size_t i;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return yerr(y, n, "'resources' must be a mapping of cpus, "
+		    "memory, instance_type, spot");
+	for (pair = n->data.mapping.pairs.start;
+	    pair < n->data.mapping.pairs.top; pair++) {
+		k = yaml_document_get_node(y->doc, pair->key);
+		v = yaml_document_get_node(y->doc, pair->value);
+		if ((key = yscalar(k)) == NULL)
+			return yerr(y, k, "keys in 'resources' must be "
+			    "strings");
+		if (strcmp(key, "cpus") == 0) {
+			if (ynumber(y, v, "resources.cpus", 1, 1024, true,
+			    &d) != 0)
+				return -1;
+			p->resources.cpus = (int)d;
+		} else if (strcmp(key, "memory") == 0) {
+			if (ynumber(y, v, "resources.memory (GiB)", 0.5,
+			    32768, false, &d) != 0)
+				return -1;
+			p->resources.memory = d;
+		} else if (strcmp(key, "instance_type") == 0) {
+			if (ystring(y, v, "resources.instance_type",
+			    &p->resources.instance_type) != 0)
+				return -1;
+			s = p->resources.instance_type;
+			for (i = 0; s[i] != '\0'; i++)
+				if (!((s[i] >= 'a' && s[i] <= 'z') ||
+				    (s[i] >= '0' && s[i] <= '9') ||
+				    s[i] == '.' || s[i] == '-'))
+					break;
+			if (i == 0 || s[i] != '\0' || i > 64)
+				return yerr(y, v, "'resources.instance_type' "
+				    "'%s' is no instance type (like "
+				    "c7i.2xlarge or e2-standard-8)", s);
+		} else if (strcmp(key, "spot") == 0) {
+			s = yscalar(v);
+			if (s != NULL && (strcmp(s, "true") == 0 ||
+			    strcmp(s, "yes") == 0))
+				p->resources.spot = true;
+			else if (s != NULL && (strcmp(s, "false") == 0 ||
+			    strcmp(s, "no") == 0))
+				p->resources.spot = false;
+			else
+				return yerr(y, v, "'resources.spot' must be "
+				    "true or false");
+		} else
+			return yerr(y, k, "unknown key 'resources.%s' "
+			    "(expected cpus, memory, instance_type, spot)",
+			    key);
+	}
+	return 0;
+}
+
+static int
 project_parse(struct yctx *y, struct project *p, yaml_node_t *root)
 {
 	yaml_node_pair_t *pair;
@@ -265,8 +490,18 @@ project_parse(struct yctx *y, struct project *p, yaml_node_t *root)
 				return yerr(y, v, "'name' must be at least 3 "
 				    "characters");
 		} else if (strcmp(key, "entrypoint") == 0) {
+			char *c = NULL;
+
 			if (ystring(y, v, key, &p->entrypoint) != 0)
 				return -1;
+			project_argv_free(p->argv);
+			p->argv = NULL;
+			if (project_split_argv(p->entrypoint, &p->argv,
+			    &p->argc, &c) != 0) {
+				yerr(y, v, "'entrypoint': %s", c);
+				free(c);
+				return -1;
+			}
 		} else if (strcmp(key, "inputs") == 0) {
 			if (project_inputs_node(y, p, v) != 0)
 				return -1;
@@ -274,6 +509,7 @@ project_parse(struct yctx *y, struct project *p, yaml_node_t *root)
 			if (ynumber(y, v, key, 1, 4096, true, &d) != 0)
 				return -1;
 			p->workers = (int)d;
+			p->workers_set = true;
 		} else if (strcmp(key, "timeout") == 0) {
 			if (ynumber(y, v, key, 0, 7 * 86400, false, &d) != 0)
 				return -1;
@@ -285,10 +521,33 @@ project_parse(struct yctx *y, struct project *p, yaml_node_t *root)
 		} else if (strcmp(key, "env") == 0) {
 			if (project_env_node(y, p, v) != 0)
 				return -1;
+		} else if (strcmp(key, "setup") == 0) {
+			if (ystring(y, v, key, &p->setup) != 0)
+				return -1;
+			if (strspn(p->setup, " \t\n") == strlen(p->setup))
+				return yerr(y, v, "'setup' is empty; give a "
+				    "command or drop the key");
+		} else if (strcmp(key, "results") == 0) {
+			char *c = NULL, *url = NULL;
+
+			if (ystring(y, v, key, &url) != 0)
+				return -1;
+			p->results_url = xcalloc(1, sizeof *p->results_url);
+			if (store_url_parse(url, false, p->results_url,
+			    &c) != 0) {
+				free(url);
+				yerr(y, v, "results: %s", c);
+				free(c);
+				return -1;
+			}
+			free(url);
+		} else if (strcmp(key, "resources") == 0) {
+			if (project_resources_node(y, p, v) != 0)
+				return -1;
 		} else
 			return yerr(y, k, "unknown key '%s' (expected name, "
-			    "entrypoint, inputs, workers, timeout, retries, "
-			    "env)", key);
+			    "entrypoint, inputs, setup, workers, timeout, "
+			    "retries, env, resources, results)", key);
 	}
 	if (p->name == NULL)
 		return yerr(y, root, "missing key 'name'");
@@ -297,6 +556,29 @@ project_parse(struct yctx *y, struct project *p, yaml_node_t *root)
 	if (p->glob == NULL && p->nlist == 0)
 		return yerr(y, root, "missing key 'inputs'");
 	return 0;
+}
+
+/* Whether prog is an executable file in a folder of $PATH. */
+static bool
+project_on_path(const char *prog)
+{
+	const char *path = getenv("PATH"), *end;
+	char *f;
+	bool found = false;
+
+	if (path == NULL || *path == '\0')
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (!found) {
+		end = strchr(path, ':');
+		f = xprintf("%.*s/%s", (int)(end != NULL ? end - path :
+		    (long)strlen(path)), path, prog);
+		found = fs_is_file(f) && fs_is_executable(f);
+		free(f);
+		if (end == NULL)
+			break;
+		path = end + 1;
+	}
+	return found;
 }
 
 int
@@ -349,17 +631,32 @@ project_load(const char *dir, struct project *p, char **cause)
 	yaml_parser_delete(&parser);
 	fclose(f);
 	if (rc == 0) {
-		ep = fs_join(p->dir, p->entrypoint);
-		if (!fs_is_file(ep)) {
-			xasprintf(cause, "%s: entrypoint %s does not exist",
-			    p->file, p->entrypoint);
+		/* A first word with a '/' or naming a file of the project is
+		 * the project's program; any other is found on PATH (there,
+		 * when the task runs). */
+		ep = fs_join(p->dir, p->argv[0]);
+		p->prog_in_project = strchr(p->argv[0], '/') != NULL ||
+		    fs_is_file(ep);
+		if (p->prog_in_project && !fs_is_file(ep)) {
+			xasprintf(cause, "%s: entrypoint %s does not exist "
+			    "in %s", p->file, p->argv[0], p->dir);
 			rc = -1;
-		} else if (!fs_is_executable(ep)) {
+		} else if (p->prog_in_project && !fs_is_executable(ep)) {
 			xasprintf(cause, "%s: entrypoint %s is not executable "
-			    "(chmod +x it)", p->file, p->entrypoint);
+			    "(chmod +x it)", p->file, p->argv[0]);
 			rc = -1;
 		}
 		free(ep);
+		/* A program from PATH that this machine lacks is refused,
+		 * unless setup: may install it on the hosts. */
+		if (rc == 0 && !p->prog_in_project && p->setup == NULL &&
+		    !project_on_path(p->argv[0])) {
+			xasprintf(cause, "%s: entrypoint %s does not exist in "
+			    "%s and is no program on PATH (write ./%s for a "
+			    "file of the project)", p->file, p->argv[0],
+			    p->dir, p->argv[0]);
+			rc = -1;
+		}
 	}
 	if (rc != 0)
 		project_free(p);
@@ -375,7 +672,14 @@ project_free(struct project *p)
 	free(p->file);
 	free(p->name);
 	free(p->entrypoint);
+	project_argv_free(p->argv);
+	free(p->setup);
 	free(p->glob);
+	store_url_free(p->inputs_url);
+	free(p->inputs_url);
+	store_url_free(p->results_url);
+	free(p->results_url);
+	free(p->resources.instance_type);
 	for (i = 0; i < p->nlist; i++)
 		free(p->list[i]);
 	free(p->list);
@@ -396,6 +700,11 @@ project_inputs(const struct project *p, long limit, char ***inputsp,
 
 	if (limit <= 0)
 		limit = p->limit;
+	if (p->inputs_url != NULL) {
+		xasprintf(cause, "%s: inputs in a bucket (%s) are listed by "
+		    "the cloud layer, not here", p->file, p->glob);
+		return -1;
+	}
 	if (p->glob != NULL) {
 		pattern = fs_join(p->dir, p->glob);
 		rc = glob(pattern, 0, NULL, &g);

@@ -191,5 +191,79 @@ main(void)
 	free(cause);
 	project_free(&p);
 	free(dir);
+
+	/* Issue 11: setup, a command-line entrypoint, resources, buckets. */
+	dir = mkproject("real", "name: real\n"
+	    "entrypoint: python3 './run.sh' \"a b\" c\\ d\n"
+	    "setup: pip install --user -r requirements.txt\n"
+	    "inputs: {glob: 's3://my-bucket/in/2024/*.csv', limit: 150}\n"
+	    "results: s3://my-bucket/out/run1\n"
+	    "resources: {cpus: 8, memory: 16, spot: true}\n", 1, 1);
+	ok(project_load(dir, &p, &cause) == 0, "a project with setup, "
+	    "resources and buckets loads");
+	if (p.argv != NULL) {
+		is_int(4, (long)p.argc, "the entrypoint is split like argv");
+		is_string("python3", p.argv[0], "argv[0]");
+		is_string("./run.sh", p.argv[1], "single quotes are removed");
+		is_string("a b", p.argv[2], "double quotes keep blanks");
+		is_string("c d", p.argv[3], "a backslash takes the blank");
+		ok(!p.prog_in_project, "python3 is a program from PATH");
+	}
+	is_string("pip install --user -r requirements.txt", p.setup,
+	    "setup");
+	ok(p.inputs_url != NULL && strcmp(p.inputs_url->bucket,
+	    "my-bucket") == 0 && strcmp(p.inputs_url->prefix, "in/2024/") ==
+	    0 && p.inputs_url->pattern, "inputs.glob s3:// is a bucket, a "
+	    "prefix and a pattern");
+	ok(p.results_url != NULL && strcmp(p.results_url->key, "out/run1")
+	    == 0, "results: s3://");
+	ok(p.resources.cpus == 8 && p.resources.memory == 16 &&
+	    p.resources.spot && p.resources.instance_type == NULL,
+	    "resources");
+	ok(!p.workers_set, "workers not given");
+	ok(project_inputs(&p, 0, &in, &n, &cause) == -1 && strstr(cause,
+	    "cloud layer") != NULL, "a bucket glob is not expanded here");
+	free(cause);
+	cause = NULL;
+	project_free(&p);
+	free(dir);
+
+	dir = mkproject("ownprog", "name: ownprog\nentrypoint: run.sh --x\n"
+	    "inputs: {glob: '*'}\n", 1, 1);
+	ok(project_load(dir, &p, &cause) == 0 && p.prog_in_project &&
+	    p.argc == 2, "a bare word naming a file of the project is it");
+	project_free(&p);
+	free(dir);
+
+	fails_with("badquote", "name: demo\nentrypoint: \"python3 'x\"\n"
+	    "inputs: {glob: '*'}\n", ":2:13: 'entrypoint': unbalanced ' "
+	    "quote", "an unbalanced quote in the entrypoint");
+	fails_with("nopath", "name: demo\nentrypoint: no-such-prog-x a\n"
+	    "inputs: {glob: '*'}\n", "no-such-prog-x does not exist in",
+	    "a program neither in the project nor on PATH");
+	fails_with("cpus0", "name: demo\nentrypoint: run.sh\n"
+	    "inputs: {glob: '*'}\nresources: {cpus: 0}\n",
+	    ":4:19: 'resources.cpus' must be from 1", "cpus: 0 is refused");
+	fails_with("badtype", "name: demo\nentrypoint: run.sh\n"
+	    "inputs: {glob: '*'}\nresources: {instance_type: 'C5 large'}\n",
+	    "is no instance type", "a malformed instance type");
+	fails_with("badspot", "name: demo\nentrypoint: run.sh\n"
+	    "inputs: {glob: '*'}\nresources: {spot: maybe}\n",
+	    "'resources.spot' must be true or false", "spot: maybe");
+	fails_with("badurl", "name: demo\nentrypoint: run.sh\n"
+	    "inputs: {glob: 's3://My_Bucket/x/*'}\n",
+	    "bucket names hold only lower-case", "a malformed s3:// URL");
+	fails_with("badurl2", "name: demo\nentrypoint: run.sh\n"
+	    "inputs: {glob: 's3:/bucket/x'}\n", "is no bucket URL",
+	    "s3:/ with one slash");
+	fails_with("badurl3", "name: demo\nentrypoint: run.sh\n"
+	    "inputs: {glob: '*'}\nresults: s3://ab\n",
+	    "3 to 63 characters", "a bucket name too short");
+	fails_with("badurl4", "name: demo\nentrypoint: run.sh\n"
+	    "inputs: {glob: '*'}\nresults: 's3://bucket/out/*'\n",
+	    "no wildcards here", "a wildcard in results");
+	fails_with("emptysetup", "name: demo\nentrypoint: run.sh\n"
+	    "inputs: {glob: '*'}\nsetup: '  '\n", "'setup' is empty",
+	    "an empty setup");
 	return done_testing();
 }
