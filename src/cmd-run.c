@@ -1,5 +1,5 @@
-/* fanout run --local PROJECT [--files N] [--workers W] [--results DIR]
- *            [--json]
+/* fanout run --local [--setup] PROJECT [--files N] [--workers W]
+ *            [--results DIR] [--json]
  * fanout run --host [USER@]HOST[:PORT] [--key FILE] PROJECT [...]: the same
  * run on a machine of the user's own over SSH (the bastion engine). */
 #include <getopt.h>
@@ -187,6 +187,7 @@ cmd_run_exec(int argc, char **argv)
 		{ "workers", required_argument, NULL, 'w' },
 		{ "results", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "setup", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -231,6 +232,9 @@ cmd_run_exec(int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case 's':
+			lo.setup = true;
+			break;
 		case 'h':
 			printf("usage: fanout run %s\n", cmd_run_entry.usage);
 			return CMD_OK;
@@ -246,6 +250,9 @@ cmd_run_exec(int argc, char **argv)
 		    "over SSH); cloud runs are 'fanout create'");
 	if (key != NULL && host == NULL)
 		return cmd_error(CMD_USAGE, "run: --key goes with --host");
+	if (lo.setup && host != NULL)
+		return cmd_error(CMD_USAGE, "run: --setup goes with --local (a "
+		    "host runs the project's setup: always, once)");
 	if (optind != argc - 1)
 		return cmd_error(CMD_USAGE, "run: give one project folder "
 		    "(usage: fanout run %s)", cmd_run_entry.usage);
@@ -287,8 +294,8 @@ cmd_run_exec(int argc, char **argv)
 
 const struct cmd_entry cmd_run_entry = {
 	.name = "run",
-	.usage = "--local|--host [USER@]HOST[:PORT] [--key FILE] PROJECT "
-	    "[--files N] [--workers W] [--results DIR] [--json]",
+	.usage = "--local [--setup]|--host [USER@]HOST[:PORT] [--key FILE] "
+	    "PROJECT [--files N] [--workers W] [--results DIR] [--json]",
 	.help = "run a project on this machine, or on one of yours over SSH",
 	.exec = cmd_run_exec,
 };

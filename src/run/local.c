@@ -8,6 +8,7 @@
 #include "history/history.h"
 #include "run/local.h"
 #include "run/pool.h"
+#include "run/setup.h"
 #include "util/fs.h"
 #include "util/xmalloc.h"
 
@@ -56,7 +57,7 @@ local_run(const struct local_opts *o, struct local_result *lr, char **cause)
 	struct run_info ri;
 	struct pool_opts po;
 	struct event ev = { .type = EV_TASKS_START };
-	char **inputs = NULL, *base = NULL, *logdir = NULL, *recpath;
+	char **inputs = NULL, *base = NULL, *logdir = NULL, *recpath, *prog;
 	size_t ninputs = 0;
 	FILE *rf;
 	int cancelled = 0;
@@ -70,8 +71,23 @@ local_run(const struct local_opts *o, struct local_result *lr, char **cause)
 	if (o->results != NULL && report_check_dir(o->results, cause) != 0)
 		goto out;
 
-	/* From here on, things are written: failures are run-time ones. */
+	/* From here on, failures are run-time ones. The setup, then the
+	 * program it may have made, before anything of the run is made. */
 	rv = LOCAL_FAILED;
+	if (pr.setup != NULL && !o->setup)
+		event_log(o->sink, "setup", "setup: skipped on this machine (a "
+		    "local run; give --setup to run it here)");
+	else if (pr.setup != NULL) {
+		char **env = pool_env(&pr);
+		int rc = setup_local(&pr, env, o->sink, cause);
+
+		pool_env_free(env);
+		if (rc != 0)
+			goto out;
+	}
+	if ((prog = pool_program(&pr, cause)) == NULL)
+		goto out;
+	free(prog);
 	memset(&ri, 0, sizeof ri);
 	ri.started = time_now();
 	if (o->results != NULL) {

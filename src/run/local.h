@@ -3,6 +3,8 @@
 #ifndef FANOUT_LOCAL_H
 #define FANOUT_LOCAL_H
 
+#include <stdbool.h>
+
 #include "run/report.h"
 
 struct sink;
@@ -13,6 +15,8 @@ struct local_opts {
 	int		 workers;	/* 0 = the project's */
 	const char	*results;	/* exact results folder, or NULL for
 					 * <project>/results/<stamp> */
+	bool		 setup;		/* run the project's setup: here (else
+					 * skipped with a note) */
 	struct sink	*sink;
 };
 

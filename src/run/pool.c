@@ -141,23 +141,59 @@ pool_done(void *arg, const struct tp_attempt *a)
 	free(r.stderr_tail);
 }
 
+char **
+pool_env(const struct project *pr)
+{
+	return pool_build_env(pr);
+}
+
+void
+pool_env_free(char **env)
+{
+	size_t i;
+
+	for (i = 0; env[i] != NULL; i++)
+		free(env[i]);
+	free(env);
+}
+
+char *
+pool_program(const struct project *pr, char **cause)
+{
+	char err[512], *path, **env = pool_build_env(pr);
+
+	path = taskpool_find_program(pr->argv[0], pr->dir, env, err,
+	    sizeof err);
+	pool_env_free(env);
+	if (path == NULL)
+		xasprintf(cause, "%s: the entrypoint's %s", pr->file, err);
+	return path;
+}
+
 int
 pool_run(const struct pool_opts *o, struct record_list *out, int *cancelled,
     char **cause)
 {
 	struct pool p;
 	struct tp_opts to;
-	char err[512], *entry, **env;
-	size_t i;
+	char err[512], *entry, **env, **argv;
 	int rc;
 
 	memset(&p, 0, sizeof p);
 	p.o = o;
 	p.out = out;
-	entry = fs_join(o->project->dir, o->project->entrypoint);
+	if ((entry = pool_program(o->project, cause)) == NULL)
+		return -1;
 	env = pool_build_env(o->project);
 	memset(&to, 0, sizeof to);
 	to.entry = entry;
+	/* The words as written; a program of the project gets its full
+	 * path as argv[0] (as before: it sees where it is). */
+	argv = xcalloc(o->project->argc + 1, sizeof *argv);
+	memcpy(argv, o->project->argv, o->project->argc * sizeof *argv);
+	if (o->project->prog_in_project)
+		argv[0] = entry;
+	to.argv = argv;
 	to.dir = o->project->dir;
 	to.env = env;
 	to.inputs = o->inputs;
@@ -174,9 +210,8 @@ pool_run(const struct pool_opts *o, struct record_list *out, int *cancelled,
 	rc = taskpool_run(&to, cancelled, err, sizeof err);
 	if (rc != 0)
 		*cause = xstrdup(err);
-	for (i = 0; env[i] != NULL; i++)
-		free(env[i]);
-	free(env);
+	pool_env_free(env);
+	free(argv);
 	free(entry);
 	return rc;
 }

@@ -29,6 +29,14 @@ struct pool_opts {
  * ends running tasks, and returns 0 with *cancelled set. */
 int	pool_run(const struct pool_opts *, struct record_list *out,
 	    int *cancelled, char **cause);
+/* The path of the program the project's tasks start (argv[0] in the
+ * project folder, or found on PATH with the project's env: applied),
+ * or NULL and a one-line cause naming it: checked before any task. */
+char	*pool_program(const struct project *, char **cause);
+/* This process's environment with the project's env: on top, and its
+ * free. */
+char  **pool_env(const struct project *);
+void	pool_env_free(char **);
 /* Installs SIGINT/SIGTERM handlers that ask a running pool to stop. */
 void	pool_catch_signals(void);
 /* Non-zero once a catched signal asked to stop. */

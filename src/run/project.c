@@ -637,7 +637,12 @@ project_load(const char *dir, struct project *p, char **cause)
 		ep = fs_join(p->dir, p->argv[0]);
 		p->prog_in_project = strchr(p->argv[0], '/') != NULL ||
 		    fs_is_file(ep);
-		if (p->prog_in_project && !fs_is_file(ep)) {
+		/* A program of the project that setup: may make (a venv's
+		 * python) is looked for on each host before any task. */
+		if (p->prog_in_project && !fs_is_file(ep) &&
+		    p->setup != NULL)
+			;
+		else if (p->prog_in_project && !fs_is_file(ep)) {
 			xasprintf(cause, "%s: entrypoint %s does not exist "
 			    "in %s", p->file, p->argv[0], p->dir);
 			rc = -1;

@@ -65,6 +65,8 @@ struct tp_retry {
 
 struct tp {
 	const struct tp_opts	*o;
+	char			**argv;		/* the words, the input last */
+	size_t			 nargv;		/* slot of the input */
 	struct tp_slot		*slots;
 	struct tp_retry		*retry;		/* FIFO, at most workers */
 	size_t			 nretry;
@@ -329,7 +331,6 @@ tp_spawn(struct tp *p, struct tp_slot *s, size_t task, int attempt)
 	const struct tp_opts *o = p->o;
 	const char *input = o->inputs[task];
 	size_t need = strlen(input) + sizeof "FANOUT_INPUT=";
-	char *argv[3];
 	pid_t pid;
 	int rc;
 
@@ -343,16 +344,14 @@ tp_spawn(struct tp *p, struct tp_slot *s, size_t task, int attempt)
 	snprintf(s->env_task, sizeof s->env_task, "FANOUT_TASK=%zu", task);
 	snprintf(s->env_attempt, sizeof s->env_attempt, "FANOUT_ATTEMPT=%d",
 	    attempt);
-	argv[0] = (char *)o->entry;
-	argv[1] = (char *)input;
-	argv[2] = NULL;
+	p->argv[p->nargv] = (char *)input;
 	s->out_off = tp_size(s->out_fd);
 	s->err_off = tp_size(s->err_fd);
 	s->start = tp_now(CLOCK_REALTIME);
 	s->started = tp_now(CLOCK_MONOTONIC);
 	s->term_at = 0;
 	s->timed_out = s->cancelled = 0;
-	rc = posix_spawn(&pid, o->entry, &s->fa, &p->attr, argv, s->envp);
+	rc = posix_spawn(&pid, o->entry, &s->fa, &p->attr, p->argv, s->envp);
 	if (rc != 0) {
 		tp_error(p, "cannot start %s: %s", o->entry, strerror(rc));
 		return -1;
@@ -593,6 +592,13 @@ taskpool_run(const struct tp_opts *o, int *cancelled, char *err,
 	}
 	while (env[p.nenv] != NULL)
 		p.nenv++;
+	while (o->argv != NULL && o->argv[p.nargv] != NULL)
+		p.nargv++;
+	p.argv = tp_alloc((p.nargv + 2) * sizeof *p.argv);
+	if (o->argv != NULL)
+		memcpy(p.argv, o->argv, p.nargv * sizeof *p.argv);
+	else
+		p.argv[p.nargv++] = (char *)o->entry;
 	if (o->host != NULL)
 		snprintf(p.host, sizeof p.host, "%s", o->host);
 	else if (gethostname(p.host, sizeof p.host - 1) != 0)
@@ -668,5 +674,72 @@ taskpool_run(const struct tp_opts *o, int *cancelled, char *err,
 	free(p.slots);
 	free(p.retry);
 	free(pfds);
+	free(p.argv);
 	return rc;
+}
+
+static int
+tp_is_program(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    access(path, X_OK) == 0;
+}
+
+char *
+taskpool_find_program(const char *prog, const char *dir, char *const *env,
+    char *err, size_t errlen)
+{
+	const char *path = NULL, *d, *end;
+	char *f;
+	size_t i, n;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (*prog == '\0') {
+		snprintf(err, errlen, "the program's name is empty");
+		return NULL;
+	}
+	if (strchr(prog, '/') != NULL) {
+		n = (dir != NULL ? strlen(dir) : 0) + strlen(prog) + 2;
+		f = tp_alloc(n);
+		if (prog[0] == '/' || dir == NULL)
+			snprintf(f, n, "%s", prog);
+		else
+			snprintf(f, n, "%s/%s", dir, prog);
+		if (tp_is_program(f))
+			return f;
+		snprintf(err, errlen, "program %s is not an executable file "
+		    "(%s)", prog, access(f, F_OK) == 0 ? "not executable" :
+		    "no such file");
+		free(f);
+		return NULL;
+	}
+	for (i = 0; env != NULL && env[i] != NULL; i++) {
+		if (strncmp(env[i], "PATH=", 5) == 0)
+			path = env[i] + 5;
+	}
+	if (env == NULL)
+		path = getenv("PATH");
+	if (path == NULL || *path == '\0')
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (d = path;; d = end + 1) {
+		end = strchr(d, ':');
+		n = end != NULL ? (size_t)(end - d) : strlen(d);
+		f = tp_alloc(n + strlen(prog) + 3);
+		/* An empty entry is the working folder, as for execvp. */
+		if (n == 0)
+			snprintf(f, strlen(prog) + 3, "./%s", prog);
+		else
+			snprintf(f, n + strlen(prog) + 2, "%.*s/%s", (int)n, d,
+			    prog);
+		if (tp_is_program(f))
+			return f;
+		free(f);
+		if (end == NULL)
+			break;
+	}
+	snprintf(err, errlen, "program %s is not on PATH (%s)", prog, path);
+	return NULL;
 }

@@ -52,8 +52,12 @@ struct tp_attempt {
 };
 
 struct tp_opts {
-	const char	 *entry;	/* the entrypoint; relative paths are
-					 * relative to dir */
+	const char	 *entry;	/* the program to start (a path;
+					 * relative paths are relative to dir):
+					 * see taskpool_find_program */
+	char *const	 *argv;		/* its words, NULL-ended (argv[0] as
+					 * the program gets it); the input is
+					 * appended. NULL: { entry } */
 	const char	 *dir;		/* the tasks' working folder; NULL: this
 					 * process's own */
 	char *const	 *env;		/* every task's environment (FANOUT_
@@ -96,6 +100,14 @@ int	 taskpool_json_object(const char *s, size_t n);
 /* s[0..n) as a quoted JSON string; bytes that are not UTF-8 become
  * U+FFFD. Caller frees. */
 char	*taskpool_json_quote(const char *s, size_t n);
+
+/* The program a task runs, resolved once before any task: prog with a
+ * '/' is a path (relative to dir when not absolute); else it is looked up
+ * in the folders of PATH (from env when it has one, else this process's
+ * environment). A regular executable file: its path (caller frees), else
+ * NULL and a one-line reason in err. */
+char	*taskpool_find_program(const char *prog, const char *dir,
+	     char *const *env, char *err, size_t errlen);
 
 /* The status names of the records. */
 const char *taskpool_status_name(enum tp_status);

@@ -2,13 +2,16 @@
  * builds it there from these sources) and drives it over SSH:
  *
  *   fanout-worker version
- *   fanout-worker start RUN PROJECT ENTRY WORKERS TIMEOUT RETRIES
- *   fanout-worker run   RUN PROJECT ENTRY WORKERS TIMEOUT RETRIES
+ *   fanout-worker start RUN PROJECT PROG WORKERS TIMEOUT RETRIES [ARG...]
+ *   fanout-worker run   RUN PROJECT PROG WORKERS TIMEOUT RETRIES [ARG...]
  *   fanout-worker watch RUN OFFSET
  *   fanout-worker stop  RUN
  *
  * RUN is the run folder fanout made, holding `inputs` (one input a line,
- * task I = line I + 1). start makes RUN/started (a lock: a run is never
+ * task I = line I + 1). Each task runs PROG ARG... INPUT (no shell):
+ * PROG with a '/' is a file relative to PROJECT, else a program on PATH,
+ * found once before any task (missing: a one-line message, exit 1,
+ * nothing started). start makes RUN/started (a lock: a run is never
  * started twice; a second start prints "#start running"), then runs the
  * pool detached in a session of its own (it outlives the SSH connection)
  * and prints "#start started" once RUN/pid is written. The pool (in the
@@ -48,7 +51,7 @@
 #include "taskpool.h"
 
 /* Changes whenever the command line or the files above change meaning. */
-#define WORKER_PROTOCOL	1
+#define WORKER_PROTOCOL	2
 #define WORKER_BATCH_MS	30	/* watch: gathers records this long */
 
 static volatile sig_atomic_t worker_stop_flag;
@@ -141,6 +144,8 @@ worker_read(const char *path, size_t *lenp)
 
 struct worker_run {
 	const char	*run, *project, *entry;
+	char	       **argv;		/* PROG ARG..., NULL-ended */
+	char		*prog;		/* PROG's path, found before the pool */
 	int		 workers, retries;
 	double		 timeout;
 	char		*data;		/* RUN/inputs */
@@ -166,6 +171,10 @@ worker_parse(struct worker_run *w, char **argv)
 	w->retries = (int)strtol(argv[5], &end, 10);
 	if (*end != '\0' || w->retries < 0)
 		return worker_fail("bad retry count '%s'", argv[5], NULL);
+	/* PROG and the ARGs after RETRIES, as one NULL-ended list: PROG
+	 * takes RETRIES' place (parsed above). */
+	w->argv = argv + 5;
+	w->argv[0] = argv[2];
 	path = worker_path(w->run, "inputs");
 	w->data = worker_read(path, &len);
 	if (w->data == NULL) {
@@ -220,7 +229,8 @@ worker_pool(struct worker_run *w)
 	}
 	free(path);
 	memset(&o, 0, sizeof o);
-	o.entry = w->entry;
+	o.entry = w->prog;
+	o.argv = w->argv;
 	o.inputs = w->inputs;
 	o.ninputs = w->ninputs;
 	o.workers = w->workers;
@@ -295,7 +305,7 @@ static int
 worker_start(char **argv, int detach)
 {
 	struct worker_run w;
-	char *path, buf[32];
+	char *path, buf[32], err[512];
 	int ready[2], rc, fd;
 	pid_t pid;
 	char c;
@@ -329,6 +339,15 @@ worker_start(char **argv, int detach)
 	if (chdir(w.project) != 0)
 		return worker_fail("no project folder %s: %s", w.project,
 		    strerror(errno));
+	/* The program, once, before any task: a missing one is one line
+	 * here, not a failure of every task. */
+	if ((w.prog = taskpool_find_program(w.entry, NULL, NULL, err,
+	    sizeof err)) == NULL) {
+		path = worker_path(w.run, "started");
+		rmdir(path);
+		free(path);
+		return worker_fail("%s", err, NULL);
+	}
 	if (!detach) {
 		worker_hold(w.run);
 		snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
@@ -574,13 +593,14 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if ((strcmp(cmd, "start") == 0 || strcmp(cmd, "run") == 0) &&
-	    argc == 8)
+	    argc >= 8)
 		return worker_start(argv + 2, strcmp(cmd, "start") == 0);
 	if (strcmp(cmd, "watch") == 0 && argc == 4)
 		return worker_watch(argv[2], argv[3]);
 	if (strcmp(cmd, "stop") == 0 && argc == 3)
 		return worker_stop(argv[2]);
 	fprintf(stderr, "usage: fanout-worker version | start|run RUN PROJECT "
-	    "ENTRY WORKERS TIMEOUT RETRIES | watch RUN OFFSET | stop RUN\n");
+	    "PROG WORKERS TIMEOUT RETRIES [ARG...] | watch RUN OFFSET | stop "
+	    "RUN\n");
 	return 2;
 }
