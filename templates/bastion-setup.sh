@@ -4,7 +4,11 @@
 # Amazon Linux or Debian VM, installs) the tools the upload and the
 # download need and leaves a stamp; later runs see the stamp and return at
 # once. The tasks themselves need nothing here: fanout-worker (uploaded or
-# built by fanout) runs them.
+# built by fanout) runs them, after the project's own setup: (a venv and
+# its packages, say). For that one, a Python 3 without its venv module
+# (Debian's python3-venv: `python3 -m venv` fails without it, and PEP 668
+# refuses `pip install --user` outside a venv) gets it when this user may
+# install packages; failing that, nothing here fails.
 set -eu
 
 dir=${1:-fanout}
@@ -48,6 +52,18 @@ fi
 if [ -n "$missing" ]; then
 	echo "the bastion lacks:$missing; install them and run again" >&2
 	exit 1
+fi
+
+if command -v python3 >/dev/null 2>&1 &&
+    ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+	install python3-venv
+	if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1 &&
+	    command -v apt-get >/dev/null 2>&1; then
+		# A fresh image may have no package lists yet.
+		{ [ "$(id -u)" = 0 ] && apt-get update -qq ||
+		    sudo -n apt-get update -qq; } >/dev/null 2>&1 || true
+		install python3-venv
+	fi
 fi
 
 date +%s >"$stamp"

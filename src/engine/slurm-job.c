@@ -70,11 +70,18 @@ sl_script_text(struct sl_run *x)
 		free(q);
 		free(k);
 	}
-	q = ssh_quote(x->pr.entrypoint);
+	/* PROG WORKERS TIMEOUT RETRIES ARG... (worker.c). */
+	q = ssh_quote(x->pr.argv[0]);
 	strbuf_addf(&sb, "FANOUT_HOST=${SLURMD_NODENAME:-$(hostname -s)}\n"
 	    "export FANOUT_HOST\nexec bin/fanout-worker-slurm run \"$d\" tree "
-	    "%s %d %g %d\n", q, x->workers, x->pr.timeout, x->pr.retries);
+	    "%s %d %g %d", q, x->workers, x->pr.timeout, x->pr.retries);
 	free(q);
+	for (i = 1; i < x->pr.argc; i++) {
+		q = ssh_quote(x->pr.argv[i]);
+		strbuf_addf(&sb, " %s", q);
+		free(q);
+	}
+	strbuf_adds(&sb, "\n");
 	return strbuf_detach(&sb);
 }
 

@@ -559,6 +559,7 @@ struct sl_node_job {
 	const char		*key_vars;	/* FANOUT_MUNGE_KEY=... */
 	const char		*conf_vars;
 	const char		*project_dir;
+	const struct project	*pr;		/* its setup: and entrypoint */
 	const char		*remote_dir;
 	pthread_t		 thread;
 	int			 rc;
@@ -575,7 +576,7 @@ sl_node_once(struct sl_node_job *j, struct sl_host *h,
 	struct upload_opts uo;
 	char *worker = NULL, *cmd, *args, *rd, *cache, *suffix;
 	const char *base;
-	int rc, reconnects = 0;
+	int rc, reconnects = 0, i;
 
 	args = xprintf("node %s", h->name);
 	rc = sl_script_retry(ss, sink, "nodes setup", h->name, j->key_vars,
@@ -612,6 +613,17 @@ sl_node_once(struct sl_node_job *j, struct sl_host *h,
 	event_log(sink, "nodes setup", "%s: %lld of %lld files sent (%lld "
 	    "bytes)", h->name, j->st.files_sent, j->st.files,
 	    j->st.bytes_sent);
+	/* The project's setup: (once per node and digest) and its program,
+	 * after that node's upload. */
+	for (i = 0; remote_project_setup(ss, j->remote_dir, h->name, j->pr,
+	    sink, "nodes setup", &j->cause) != 0; i++) {
+		if (i == 3 || ssh_last_error(ss) != SSH_ERR_LOST)
+			return -1;
+		free(j->cause);
+		j->cause = NULL;
+		if (ssh_reconnect(ss, &j->cause) != 0)
+			return -1;
+	}
 	args = xprintf("conf node %s", h->name);
 	rc = sl_script_retry(ss, sink, "nodes setup", h->name, j->conf_vars,
 	    args, NULL, &j->cause);
@@ -704,6 +716,7 @@ sl_nodes_setup(struct cloud_run *run, char **cause)
 		jobs[i].key_vars = key;
 		jobs[i].conf_vars = conf;
 		jobs[i].project_dir = pr.dir;
+		jobs[i].pr = &pr;
 		jobs[i].remote_dir = rd;
 		if (pthread_create(&jobs[i].thread, NULL, sl_node_main,
 		    &jobs[i]) != 0) {

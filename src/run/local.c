@@ -85,8 +85,16 @@ local_run(const struct local_opts *o, struct local_result *lr, char **cause)
 		if (rc != 0)
 			goto out;
 	}
-	if ((prog = pool_program(&pr, cause)) == NULL)
+	if ((prog = pool_program(&pr, cause)) == NULL) {
+		if (pr.setup != NULL && !o->setup) {
+			char *c = *cause;
+
+			xasprintf(cause, "%s (setup: was skipped; give --setup "
+			    "to run it here)", c);
+			free(c);
+		}
 		goto out;
+	}
 	free(prog);
 	memset(&ri, 0, sizeof ri);
 	ri.started = time_now();

@@ -1,5 +1,7 @@
 /* The bastion engine (see remote.h). Remote layout under remote_dir:
  *   tree/, manifest.d/   the project (upload.h)
+ *   setup.sha256         the digest of the last setup: that worked
+ *                        (remote-setup.c)
  *   bin/fanout-worker-*  the worker, one file per version (remote-worker.c)
  *   runs/ID/             inputs, started (mkdir lock), pid, records.jsonl,
  *                        logs/wN.out|err, worker.log, done (worker.c) */
@@ -229,6 +231,13 @@ remote_dir_for(const char *project)
 }
 
 static int
+remote_psetup(struct remote *r, char **cause)
+{
+	return remote_project_setup(r->ss, r->res->remote_dir, r->o->host,
+	    &r->pr, r->o->sink, "setup", cause);
+}
+
+static int
 remote_upload(struct remote *r, char **cause)
 {
 	struct upload_opts uo;
@@ -366,12 +375,19 @@ remote_watch_once(struct remote *r, char **cause)
 			free(q);
 			free(k);
 		}
-		q = ssh_quote(r->pr.entrypoint);
-		strbuf_addf(&sb, "../../%s start . ../../tree %s %d %g %d || "
-		    "exit 1\nexec ../../%s watch . %lld\n", r->worker.path, q,
-		    r->workers, r->pr.timeout, r->pr.retries, r->worker.path,
-		    r->offset);
+		/* PROG WORKERS TIMEOUT RETRIES ARG... (worker.c). */
+		q = ssh_quote(r->pr.argv[0]);
+		strbuf_addf(&sb, "../../%s start . ../../tree %s %d %g %d",
+		    r->worker.path, q, r->workers, r->pr.timeout,
+		    r->pr.retries);
 		free(q);
+		for (i = 1; i < r->pr.argc; i++) {
+			q = ssh_quote(r->pr.argv[i]);
+			strbuf_addf(&sb, " %s", q);
+			free(q);
+		}
+		strbuf_addf(&sb, " || exit 1\nexec ../../%s watch . %lld\n",
+		    r->worker.path, r->offset);
 		x.command = "sh -s";
 		x.input = remote_feed_fn;
 		x.input_arg = &feed;
@@ -559,6 +575,19 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 	    res->files_sent, res->files, res->bytes_sent);
 	remote_step(&r, "upload", t0);
 
+	/* The project's setup: (when it has one) and its program, before
+	 * anything of the run is made. */
+	t0 = time_mono();
+	if (r.pr.setup != NULL)
+		event_step(o->sink, EV_STEP_START, "project setup", NULL, 0);
+	if (remote_retry(&r, remote_psetup, cause) != 0) {
+		if (r.pr.setup != NULL)
+			goto fail_step_psetup;
+		goto out;
+	}
+	if (r.pr.setup != NULL)
+		remote_step(&r, "project setup", t0);
+
 	t0 = time_mono();
 	event_step(o->sink, EV_STEP_START, "run", NULL, 0);
 	/* The records come home as they are made: the results folder
@@ -633,6 +662,9 @@ fail_step_setup:
 	goto fail;
 fail_step_upload:
 	why = xstrdup("upload");
+	goto fail;
+fail_step_psetup:
+	why = xstrdup("project setup");
 	goto fail;
 fail_step_run:
 	why = xstrdup("run");

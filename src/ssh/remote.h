@@ -86,6 +86,18 @@ int		  remote_host_setup(struct ssh_session *, const char *remote_dir,
 		      const char *host, struct sink *, char **worker,
 		      char **cause);
 
+struct project;
+/* After the upload, one login on ss: the project's setup: in
+ * remote_dir/tree unless its digest (remote_dir/setup.sha256, written
+ * after a setup that worked) is current, each line of its output an
+ * EV_LOG under step ("HOST: line"); then the entrypoint's program looked
+ * for there. -1 with a cause naming host and the setup's last line, or
+ * the missing program. A lost connection is the caller's to retry. */
+int		  remote_project_setup(struct ssh_session *,
+		      const char *remote_dir, const char *host,
+		      const struct project *, struct sink *, const char *step,
+		      char **cause);
+
 /* Splits "[user@]host[:port]" (FANOUT_BASTION_ADDRESS, --host) into
  * newly allocated parts; user is NULL when absent, port 0. */
 int		  remote_parse_address(const char *, char **user, char **host,
