@@ -10,6 +10,7 @@
 #include "cloud/provider.h"
 #include "engine/slurm-int.h"
 #include "event.h"
+#include "ssh/remote.h"
 #include "ssh/session.h"
 #include "util/fs.h"
 #include "util/strbuf.h"
@@ -42,7 +43,7 @@ static char *
 sl_script_text(struct sl_run *x)
 {
 	struct strbuf sb;
-	char *q;
+	char *q, *p;
 	size_t i, klen;
 
 	strbuf_init(&sb);
@@ -71,7 +72,9 @@ sl_script_text(struct sl_run *x)
 		free(k);
 	}
 	/* PROG WORKERS TIMEOUT RETRIES ARG... (worker.c). */
-	q = ssh_quote(x->pr.argv[0]);
+	p = remote_program(&x->pr);
+	q = ssh_quote(p);
+	free(p);
 	strbuf_addf(&sb, "FANOUT_HOST=${SLURMD_NODENAME:-$(hostname -s)}\n"
 	    "export FANOUT_HOST\nexec bin/fanout-worker-slurm run \"$d\" tree "
 	    "%s %d %g %d", q, x->workers, x->pr.timeout, x->pr.retries);

@@ -160,10 +160,13 @@ pool_env_free(char **env)
 char *
 pool_program(const struct project *pr, char **cause)
 {
-	char err[512], *path, **env = pool_build_env(pr);
+	char err[512], *path, *prog, **env = pool_build_env(pr);
 
-	path = taskpool_find_program(pr->argv[0], pr->dir, env, err,
-	    sizeof err);
+	/* A file of the project by its path, even one named without '/'. */
+	prog = pr->prog_in_project ? fs_join(pr->dir, pr->argv[0]) :
+	    xstrdup(pr->argv[0]);
+	path = taskpool_find_program(prog, pr->dir, env, err, sizeof err);
+	free(prog);
 	pool_env_free(env);
 	if (path == NULL)
 		xasprintf(cause, "%s: the entrypoint's %s", pr->file, err);

@@ -19,6 +19,7 @@ tests_ssh_driver_LDADD = $(TEST_LIBS)
 tests_unit_test_ssh_tree_LDADD = $(TEST_LIBS)
 
 TESTS += tests/integration/ssh-run-host.sh \
+	tests/integration/setup-host.sh \
 	tests/integration/ssh-scripts.sh \
 	tests/integration/ssh-connect.sh \
 	tests/integration/ssh-upload.sh \
@@ -29,6 +30,7 @@ TESTS += tests/integration/ssh-run-host.sh \
 	tests/integration/ssh-jump.sh
 
 EXTRA_DIST += tests/integration/ssh-run-host.sh \
+	tests/integration/setup-host.sh \
 	tests/integration/ssh-jump.sh \
 	tests/integration/ssh-worker.sh \
 	tests/integration/ssh-pool.sh \

@@ -57,6 +57,14 @@ remote_setup_line(void *arg, int fd, const char *line)
 	s->last = xstrdup(line);
 }
 
+char *
+remote_program(const struct project *pr)
+{
+	if (pr->prog_in_project && strchr(pr->argv[0], '/') == NULL)
+		return xprintf("./%s", pr->argv[0]);
+	return xstrdup(pr->argv[0]);
+}
+
 /* The script (fed to `sh -s`): env, setup unless current, the program. */
 static char *
 remote_setup_script(const struct project *pr, const char *rd)
@@ -90,7 +98,9 @@ remote_setup_script(const struct project *pr, const char *rd)
 		free(q);
 		free(digest);
 	}
-	q = ssh_quote(pr->argv[0]);
+	k = remote_program(pr);
+	q = ssh_quote(k);
+	free(k);
 	strbuf_addf(&sb, "p=%s\ncase $p in\n*/*)\n"
 	    "\tif [ ! -f \"$p\" ] || [ ! -x \"$p\" ]; then echo \"#fanout-prog "
 	    "program $p is not an executable file in the project folder\"; "

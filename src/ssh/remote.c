@@ -350,7 +350,7 @@ remote_watch_once(struct remote *r, char **cause)
 	struct strbuf sb;
 	struct remote_feed feed = { &sb, 0 };
 	struct ssh_exec x;
-	char *q, *cmd = NULL;
+	char *q, *p, *cmd = NULL;
 	size_t i;
 	int status, rc;
 
@@ -376,7 +376,9 @@ remote_watch_once(struct remote *r, char **cause)
 			free(k);
 		}
 		/* PROG WORKERS TIMEOUT RETRIES ARG... (worker.c). */
-		q = ssh_quote(r->pr.argv[0]);
+		p = remote_program(&r->pr);
+		q = ssh_quote(p);
+		free(p);
 		strbuf_addf(&sb, "../../%s start . ../../tree %s %d %g %d",
 		    r->worker.path, q, r->workers, r->pr.timeout,
 		    r->pr.retries);

@@ -87,6 +87,9 @@ int		  remote_host_setup(struct ssh_session *, const char *remote_dir,
 		      char **cause);
 
 struct project;
+/* The entrypoint's program as fanout-worker takes it: "./NAME" for a
+ * file of the project named without a '/', else argv[0]. Caller frees. */
+char		 *remote_program(const struct project *);
 /* After the upload, one login on ss: the project's setup: in
  * remote_dir/tree unless its digest (remote_dir/setup.sha256, written
  * after a setup that worked) is current, each line of its output an

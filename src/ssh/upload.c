@@ -558,8 +558,11 @@ up_plan(struct up_tar *u)
 		u->todo[u->ntodo++] = i;
 		u->total += f->size;
 	}
+	/* Only what fanout put there (the manifest has it) is deleted: what
+	 * the project's setup: or its tasks made on the host (a venv) stays. */
 	for (i = 0; i < rs.n; i++) {
-		if (rs.v[i].listed && !rs.v[i].local) {
+		if (rs.v[i].listed && !rs.v[i].local &&
+		    rs.v[i].sha[0] != '\0') {
 			strbuf_add(&u->deletes, rs.v[i].path,
 			    strlen(rs.v[i].path) + 1);
 			u->st->files_deleted++;

@@ -11,7 +11,9 @@
  * the local SHA-256 for it. With a cache, an unchanged upload costs one
  * remote `find`: the client keeps the digest of the remote's listing
  * after the last upload, and asks for the manifest only when the
- * listing's digest differs. */
+ * listing's digest differs. A file the manifest has and the project no
+ * longer has is deleted; a file made on the host (by setup:, by a task)
+ * stays. */
 #ifndef FANOUT_SSH_UPLOAD_H
 #define FANOUT_SSH_UPLOAD_H
 
