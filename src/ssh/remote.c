@@ -234,7 +234,7 @@ static int
 remote_psetup(struct remote *r, char **cause)
 {
 	return remote_project_setup(r->ss, r->res->remote_dir, r->o->host,
-	    &r->pr, r->o->sink, "setup", cause);
+	    &r->pr, r->o->sink, "project setup", cause);
 }
 
 static int

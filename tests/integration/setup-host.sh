@@ -46,9 +46,9 @@ rc=$?
 is 0 "$rc" "run --host with setup: exits 0"
 [ "$rc" -eq 0 ] || diag "$(tail -5 "$TEST_TMP/err1")"
 is 1 "$(runs)" "the setup ran once on the host"
-like "$(cat "$TEST_TMP/err1")" "\[setup\] $SSHD_ADDR: installing from requirements.txt" \
+like "$(cat "$TEST_TMP/err1")" "\[project setup\] $SSHD_ADDR: installing from requirements.txt" \
     "its output is in the progress log, line by line"
-like "$(cat "$TEST_TMP/err1")" "\[setup\] $SSHD_ADDR: # none yet" \
+like "$(cat "$TEST_TMP/err1")" "\[project setup\] $SSHD_ADDR: # none yet" \
     "(each line)"
 is "task,input,first,last,n,env,greeting
 0,in/a.txt,--flag,in/a.txt,2,in/a.txt,hello
@@ -76,11 +76,11 @@ host "$p" --results "$TEST_TMP/r5" >/dev/null 2>"$TEST_TMP/err5"
 is 1 $? "a failing setup: exit 1"
 like "$(tail -1 "$TEST_TMP/err5")" "setup failed on $SSHD_ADDR \(exit 4\): no such package: zzz$" \
     "the cause names the host and the setup's last line"
-like "$(cat "$TEST_TMP/err5")" "\[setup\] $SSHD_ADDR: step one" "its earlier lines are in the log"
+like "$(cat "$TEST_TMP/err5")" "\[project setup\] $SSHD_ADDR: step one" "its earlier lines are in the log"
 ok "$([ ! -e "$TEST_TMP/r5" ]; echo $?)" "no results folder, no task record"
 is "$nruns" "$(ls "$FANOUT_BASTION_DIR/runs" | wc -l | tr -d ' ')" "no run started on the host"
 host "$p" --results "$TEST_TMP/r6" >/dev/null 2>"$TEST_TMP/err6"
-like "$(cat "$TEST_TMP/err6")" "\[setup\] $SSHD_ADDR: step one" "a failed setup runs again on the next run"
+like "$(cat "$TEST_TMP/err6")" "\[project setup\] $SSHD_ADDR: step one" "a failed setup runs again on the next run"
 
 # A program the host lacks: named before any task.
 yaml '"true"' 'no-such-prog-3e1 --x'
