@@ -21,6 +21,7 @@ tests_unit_test_ssh_tree_LDADD = $(TEST_LIBS)
 TESTS += tests/integration/ssh-run-host.sh \
 	tests/integration/setup-host.sh \
 	tests/integration/setup-cloud.sh \
+	tests/integration/setup-slurm.sh \
 	tests/integration/ssh-scripts.sh \
 	tests/integration/ssh-connect.sh \
 	tests/integration/ssh-upload.sh \
@@ -33,6 +34,7 @@ TESTS += tests/integration/ssh-run-host.sh \
 EXTRA_DIST += tests/integration/ssh-run-host.sh \
 	tests/integration/setup-host.sh \
 	tests/integration/setup-cloud.sh \
+	tests/integration/setup-slurm.sh \
 	tests/integration/ssh-jump.sh \
 	tests/integration/ssh-worker.sh \
 	tests/integration/ssh-pool.sh \
