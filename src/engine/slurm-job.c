@@ -43,7 +43,7 @@ static char *
 sl_script_text(struct sl_run *x)
 {
 	struct strbuf sb;
-	char *q, *p;
+	char *q;
 	size_t i, klen;
 
 	strbuf_init(&sb);
@@ -71,19 +71,10 @@ sl_script_text(struct sl_run *x)
 		free(q);
 		free(k);
 	}
-	/* PROG WORKERS TIMEOUT RETRIES ARG... (worker.c). */
-	p = remote_program(&x->pr);
-	q = ssh_quote(p);
-	free(p);
-	strbuf_addf(&sb, "FANOUT_HOST=${SLURMD_NODENAME:-$(hostname -s)}\n"
-	    "export FANOUT_HOST\nexec bin/fanout-worker-slurm run \"$d\" tree "
-	    "%s %d %g %d", q, x->workers, x->pr.timeout, x->pr.retries);
-	free(q);
-	for (i = 1; i < x->pr.argc; i++) {
-		q = ssh_quote(x->pr.argv[i]);
-		strbuf_addf(&sb, " %s", q);
-		free(q);
-	}
+	strbuf_adds(&sb, "FANOUT_HOST=${SLURMD_NODENAME:-$(hostname -s)}\n"
+	    "export FANOUT_HOST\nexec bin/fanout-worker-slurm run \"$d\" "
+	    "tree");
+	remote_worker_args(&sb, &x->pr, x->workers);
 	strbuf_adds(&sb, "\n");
 	return strbuf_detach(&sb);
 }

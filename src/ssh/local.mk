@@ -32,7 +32,7 @@ TESTS += tests/integration/ssh-run-host.sh \
 	tests/integration/ssh-jump.sh
 
 EXTRA_DIST += tests/integration/ssh-run-host.sh \
-	tests/integration/setup-host.sh \
+	tests/integration/lib-setup.sh tests/integration/setup-host.sh \
 	tests/integration/setup-cloud.sh \
 	tests/integration/setup-slurm.sh \
 	tests/integration/ssh-jump.sh \

@@ -65,24 +65,49 @@ remote_program(const struct project *pr)
 	return xstrdup(pr->argv[0]);
 }
 
+void
+remote_env_exports(struct strbuf *sb, const struct project *pr)
+{
+	size_t i, klen;
+	char *k, *q;
+
+	for (i = 0; i < pr->nenv; i++) {
+		klen = strcspn(pr->env[i], "=");
+		k = xstrndup(pr->env[i], klen);
+		q = ssh_quote(pr->env[i] + klen + (pr->env[i][klen] != 0));
+		strbuf_addf(sb, "%s=%s\nexport %s\n", k, q, k);
+		free(q);
+		free(k);
+	}
+}
+
+void
+remote_worker_args(struct strbuf *sb, const struct project *pr, int workers)
+{
+	char *p = remote_program(pr), *q = ssh_quote(p);
+	size_t i;
+
+	strbuf_addf(sb, " %s %d %g %d", q, workers, pr->timeout,
+	    pr->retries);
+	free(q);
+	free(p);
+	for (i = 1; i < pr->argc; i++) {
+		q = ssh_quote(pr->argv[i]);
+		strbuf_addf(sb, " %s", q);
+		free(q);
+	}
+}
+
 /* The script (fed to `sh -s`): env, setup unless current, the program. */
 static char *
 remote_setup_script(const struct project *pr, const char *rd)
 {
 	struct strbuf sb;
 	char *q, *digest, *k;
-	size_t i, klen;
 
 	strbuf_init(&sb);
 	strbuf_addf(&sb, "cd %s && cd tree || exit 1\n", rd);
-	for (i = 0; i < pr->nenv; i++) {
-		klen = strcspn(pr->env[i], "=");
-		k = xstrndup(pr->env[i], klen);
-		q = ssh_quote(pr->env[i] + klen + (pr->env[i][klen] != 0));
-		strbuf_addf(&sb, "%s=%s\nexport %s\n", k, q, k);
-		free(q);
-		free(k);
-	}
+	remote_env_exports(&sb, pr);
 	if ((digest = setup_digest(pr)) != NULL) {
 		q = ssh_quote(pr->setup);
 		/* stdin is this script: the setup gets /dev/null. */

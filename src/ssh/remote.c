@@ -350,7 +350,7 @@ remote_watch_once(struct remote *r, char **cause)
 	struct strbuf sb;
 	struct remote_feed feed = { &sb, 0 };
 	struct ssh_exec x;
-	char *q, *p, *cmd = NULL;
+	char *cmd = NULL;
 	size_t i;
 	int status, rc;
 
@@ -365,29 +365,10 @@ remote_watch_once(struct remote *r, char **cause)
 			strbuf_addf(&sb, "%s\n", r->inputs[i]);
 		strbuf_adds(&sb, "FANOUT_EOF_7f3a\nmv -f inputs.new inputs\n"
 		    "fi\n");
-		for (i = 0; i < r->pr.nenv; i++) {
-			size_t klen = strcspn(r->pr.env[i], "=");
-			char *k = xstrndup(r->pr.env[i], klen);
-
-			q = ssh_quote(r->pr.env[i] + klen +
-			    (r->pr.env[i][klen] != 0));
-			strbuf_addf(&sb, "%s=%s\nexport %s\n", k, q, k);
-			free(q);
-			free(k);
-		}
-		/* PROG WORKERS TIMEOUT RETRIES ARG... (worker.c). */
-		p = remote_program(&r->pr);
-		q = ssh_quote(p);
-		free(p);
-		strbuf_addf(&sb, "../../%s start . ../../tree %s %d %g %d",
-		    r->worker.path, q, r->workers, r->pr.timeout,
-		    r->pr.retries);
-		free(q);
-		for (i = 1; i < r->pr.argc; i++) {
-			q = ssh_quote(r->pr.argv[i]);
-			strbuf_addf(&sb, " %s", q);
-			free(q);
-		}
+		remote_env_exports(&sb, &r->pr);
+		strbuf_addf(&sb, "../../%s start . ../../tree",
+		    r->worker.path);
+		remote_worker_args(&sb, &r->pr, r->workers);
 		strbuf_addf(&sb, " || exit 1\nexec ../../%s watch . %lld\n",
 		    r->worker.path, r->offset);
 		x.command = "sh -s";

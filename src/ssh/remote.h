@@ -90,6 +90,13 @@ struct project;
 /* The entrypoint's program as fanout-worker takes it: "./NAME" for a
  * file of the project named without a '/', else argv[0]. Caller frees. */
 char		 *remote_program(const struct project *);
+struct strbuf;
+/* Appends fanout-worker's " PROG WORKERS TIMEOUT RETRIES ARG..." for the
+ * project's entrypoint, each word shell-quoted. */
+void		  remote_worker_args(struct strbuf *, const struct project *,
+		      int workers);
+/* Appends "KEY='value'\nexport KEY\n" for each of the project's env:. */
+void		  remote_env_exports(struct strbuf *, const struct project *);
 /* After the upload, one login on ss: the project's setup: in
  * remote_dir/tree unless its digest (remote_dir/setup.sha256, written
  * after a setup that worked) is current, each line of its output an

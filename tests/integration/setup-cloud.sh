@@ -8,6 +8,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/lib-aws.sh"
 . "$top_srcdir/tests/integration/lib-sshd.sh"
+. "$top_srcdir/tests/integration/lib-setup.sh"
 plan_lazy
 
 sshd_setup 127.0.0.1
@@ -15,25 +16,8 @@ sshd_start
 sshd_as_bastion
 runs() { cat "$FANOUT_BASTION_DIR/setup-runs" 2>/dev/null | wc -l | tr -d ' '; }
 
-p="$TEST_TMP/proj"
-mkdir -p "$p/in"
-for i in 1 2 3; do printf '%s\n' "$i" >"$p/in/$i.txt"; done
-printf '# none yet\n' >"$p/requirements.txt"
-cat >"$p/task.sh" <<'SH'
-echo "{\"first\": \"$1\", \"last\": \"$2\", \"n\": $#}"
-SH
-# yaml SETUP: the project's fanout.yaml (SETUP as YAML text).
-yaml() {
-	cat >"$p/fanout.yaml" <<YAML
-name: setup-cloud
-setup: $1
-entrypoint: sh ./task.sh --flag
-inputs: {glob: 'in/*.txt'}
-workers: 2
-retries: 0
-YAML
-}
-yaml 'echo ran >>../setup-runs && echo "setting up from requirements.txt" && cat requirements.txt'
+setup_project setup-cloud 3
+setup_yaml "$SETUP_COUNTING" 'sh ./task.sh --flag'
 
 "$FANOUT" create "$p" --provider aws --region us-east-1 --keep --yes \
     >"$TEST_TMP/id" 2>"$TEST_TMP/create.err"
@@ -42,13 +26,10 @@ is 0 "$rc" "create with a setup: exits 0"
 [ "$rc" -eq 0 ] || diag "$(tail -20 "$TEST_TMP/create.err")"
 id=$(cat "$TEST_TMP/id")
 is 1 "$(runs)" "the setup ran once on the bastion"
-like "$(cat "$TEST_TMP/create.err")" "\[project setup\] [^ ]+: setting up from requirements.txt" \
+like "$(cat "$TEST_TMP/create.err")" "\[project setup\] [^ ]+: installing from requirements.txt" \
     "its output is in the progress log"
 r1=$(rec_get "$id" 'r["runs"][-1]["results"]')
-is "task,input,first,last,n
-0,in/1.txt,--flag,in/1.txt,2
-1,in/2.txt,--flag,in/2.txt,2
-2,in/3.txt,--flag,in/3.txt,2" "$(cat "$r1/results.csv")" \
+is "$(setup_results 3)" "$(cat "$r1/results.csv")" \
     "the command-line entrypoint ran on the bastion, the input last"
 
 "$FANOUT" resume "$id" >/dev/null 2>"$TEST_TMP/resume1.err"
@@ -65,7 +46,7 @@ is 2 "$(runs)" "the setup ran again after requirements.txt changed"
 
 # A failing setup stops the run: its last line, exit 1, no run recorded.
 nrec=$(rec_get "$id" 'len(r["runs"])')
-yaml "'echo \"step one\"; echo \"no such package: zzz\" >&2; exit 4'"
+setup_yaml "$SETUP_FAILING" 'sh ./task.sh --flag'
 "$FANOUT" resume "$id" >/dev/null 2>"$TEST_TMP/resume3.err"
 is 1 $? "a failing setup: resume exits 1"
 like "$(cat "$TEST_TMP/resume3.err")" "setup failed on [^ ]+ \(exit 4\): no such package: zzz" \

@@ -7,6 +7,7 @@
 # is named before any task; examples/python runs there in its venv.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/lib-sshd.sh"
+. "$top_srcdir/tests/integration/lib-setup.sh"
 plan_lazy
 sshd_setup 127.0.0.1
 sshd_start
@@ -16,30 +17,8 @@ host() { "$FANOUT" run --host "$addr" --key "$SSHD_KEY" "$@"; }
 # runs: how many times the setup ran on the host (the marker's lines).
 runs() { cat "$FANOUT_BASTION_DIR/setup-runs" 2>/dev/null | wc -l | tr -d ' '; }
 
-p="$TEST_TMP/proj"
-mkdir -p "$p/in"
-printf '1\n' >"$p/in/a.txt"
-printf '2\n' >"$p/in/b.txt"
-printf '# none yet\n' >"$p/requirements.txt"
-# The task is a shell script started as `sh ./task.sh --flag INPUT`: not
-# executable, no #! line, so only the command line can run it.
-cat >"$p/task.sh" <<'SH'
-echo "{\"first\": \"$1\", \"last\": \"$2\", \"n\": $#, \"env\": \"$FANOUT_INPUT\", \"greeting\": \"$GREETING\"}"
-SH
-# yaml SETUP ENTRYPOINT: the project's fanout.yaml (SETUP as YAML text).
-yaml() {
-	cat >"$p/fanout.yaml" <<YAML
-name: setup-host
-setup: $1
-entrypoint: $2
-inputs: {glob: 'in/*.txt'}
-env: {GREETING: hello}
-workers: 2
-retries: 0
-YAML
-}
-yaml 'echo ran >>../setup-runs && echo "installing from requirements.txt" && cat requirements.txt' \
-    'sh ./task.sh --flag'
+setup_project setup-host 2
+setup_yaml "$SETUP_COUNTING" 'sh ./task.sh --flag'
 
 host "$p" --results "$TEST_TMP/r1" >"$TEST_TMP/out1" 2>"$TEST_TMP/err1"
 rc=$?
@@ -50,9 +29,7 @@ like "$(cat "$TEST_TMP/err1")" "\[project setup\] $SSHD_ADDR: installing from re
     "its output is in the progress log, line by line"
 like "$(cat "$TEST_TMP/err1")" "\[project setup\] $SSHD_ADDR: # none yet" \
     "(each line)"
-is "task,input,first,last,n,env,greeting
-0,in/a.txt,--flag,in/a.txt,2,in/a.txt,hello
-1,in/b.txt,--flag,in/b.txt,2,in/b.txt,hello" "$(cat "$TEST_TMP/r1/results.csv")" \
+is "$(setup_results 2)" "$(cat "$TEST_TMP/r1/results.csv")" \
     "the command-line entrypoint runs on the host: its words, the input last and in FANOUT_INPUT"
 
 host "$p" --results "$TEST_TMP/r2" >/dev/null 2>"$TEST_TMP/err2"
@@ -70,8 +47,7 @@ is 2 "$(runs)" "and not on the run after that"
 # A failing setup: its last line in the cause, exit 1, no task, no
 # results folder, no run on the host; it runs again next time.
 nruns=$(ls "$FANOUT_BASTION_DIR/runs" | wc -l | tr -d ' ')
-yaml "'echo \"step one\"; echo \"no such package: zzz\" >&2; exit 4'" \
-    'sh ./task.sh --flag'
+setup_yaml "$SETUP_FAILING" 'sh ./task.sh --flag'
 host "$p" --results "$TEST_TMP/r5" >/dev/null 2>"$TEST_TMP/err5"
 is 1 $? "a failing setup: exit 1"
 like "$(tail -1 "$TEST_TMP/err5")" "setup failed on $SSHD_ADDR \(exit 4\): no such package: zzz$" \
@@ -83,7 +59,7 @@ host "$p" --results "$TEST_TMP/r6" >/dev/null 2>"$TEST_TMP/err6"
 like "$(cat "$TEST_TMP/err6")" "\[project setup\] $SSHD_ADDR: step one" "a failed setup runs again on the next run"
 
 # A program the host lacks: named before any task.
-yaml '"true"' 'no-such-prog-3e1 --x'
+setup_yaml '"true"' 'no-such-prog-3e1 --x'
 host "$p" --results "$TEST_TMP/r7" >/dev/null 2>"$TEST_TMP/err7"
 is 1 $? "a program missing on the host: exit 1"
 like "$(tail -1 "$TEST_TMP/err7")" "on $SSHD_ADDR the entrypoint's program no-such-prog-3e1 is not on PATH" \

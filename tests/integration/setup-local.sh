@@ -6,30 +6,11 @@
 # any task; a program that is nowhere is named before any task;
 # examples/python runs in the venv its setup makes.
 . "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/lib-setup.sh"
 plan_lazy
 
-p="$TEST_TMP/proj"
-mkdir -p "$p/in"
-printf '1\n' >"$p/in/a.txt"
-printf '2\n' >"$p/in/b.txt"
-printf '# none yet\n' >"$p/requirements.txt"
-# Started as `sh ./task.sh --flag INPUT`: not executable, no #! line.
-cat >"$p/task.sh" <<'SH'
-echo "{\"first\": \"$1\", \"last\": \"$2\", \"n\": $#, \"env\": \"$FANOUT_INPUT\", \"greeting\": \"$GREETING\"}"
-SH
-# yaml SETUP ENTRYPOINT: the project's fanout.yaml (SETUP as YAML text).
-yaml() {
-	cat >"$p/fanout.yaml" <<YAML
-name: setup-local
-setup: $1
-entrypoint: $2
-inputs: {glob: 'in/*.txt'}
-env: {GREETING: hello}
-workers: 2
-retries: 0
-YAML
-}
-yaml 'echo "ran in $(basename "$PWD") with $GREETING" >>../setup-runs && cat requirements.txt' \
+setup_project setup-local 2
+setup_yaml 'echo "ran in $(basename "$PWD") with $GREETING" >>../setup-runs && cat requirements.txt' \
     'sh ./task.sh --flag'
 runs() { cat "$TEST_TMP/setup-runs" 2>/dev/null | wc -l | tr -d ' '; }
 
@@ -40,9 +21,7 @@ is 0 "$rc" "run --local with a setup: exits 0"
 like "$(cat "$TEST_TMP/err1")" "setup: skipped on this machine \(a local run; give --setup to run it here\)" \
     "the setup is skipped with a note"
 is 0 "$(runs)" "and did not run"
-is "task,input,first,last,n,env,greeting
-0,in/a.txt,--flag,in/a.txt,2,in/a.txt,hello
-1,in/b.txt,--flag,in/b.txt,2,in/b.txt,hello" "$(cat "$TEST_TMP/r1/results.csv")" \
+is "$(setup_results 2)" "$(cat "$TEST_TMP/r1/results.csv")" \
     "the command-line entrypoint: its words, the input last and in FANOUT_INPUT"
 
 "$FANOUT" run --local --setup "$p" --results "$TEST_TMP/r2" >/dev/null 2>"$TEST_TMP/err2"
@@ -63,8 +42,7 @@ is 2 "$(runs)" "and not on the run after that"
 is 2 $? "--setup with --host: exit 2"
 like "$(cat "$TEST_TMP/err-usage")" "--setup goes with --local" "one line says why"
 
-yaml "'echo \"step one\"; echo \"no such package: zzz\" >&2; exit 4'" \
-    'sh ./task.sh --flag'
+setup_yaml "$SETUP_FAILING" 'sh ./task.sh --flag'
 "$FANOUT" run --local --setup "$p" --results "$TEST_TMP/r6" >/dev/null 2>"$TEST_TMP/err6"
 is 1 $? "a failing setup: exit 1"
 like "$(tail -1 "$TEST_TMP/err6")" "setup failed on this machine \(exit 4\): no such package: zzz$" \
@@ -73,7 +51,7 @@ ok "$([ ! -e "$TEST_TMP/r6" ]; echo $?)" "no results folder, no task record"
 
 # A program that is nowhere: the setup may install it, so the project
 # loads; run --local names it before any task.
-yaml '"true"' 'no-such-prog-3e1 --x'
+setup_yaml '"true"' 'no-such-prog-3e1 --x'
 "$FANOUT" run --local --setup "$p" --results "$TEST_TMP/r7" >/dev/null 2>"$TEST_TMP/err7"
 is 1 $? "a missing program: exit 1"
 like "$(cat "$TEST_TMP/err7")" "the entrypoint's program no-such-prog-3e1 is not on PATH" \

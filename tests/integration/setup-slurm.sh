@@ -10,6 +10,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/lib-sshd.sh"
 . "$top_srcdir/tests/integration/lib-cluster.sh"
+. "$top_srcdir/tests/integration/lib-setup.sh"
 plan_lazy
 DRIVER="$(dirname "$FANOUT")/tests/slurm-driver"
 [ -x "$DRIVER" ] || bail "no test driver at $DRIVER"
@@ -28,26 +29,8 @@ runs() {
 	    wc -l | tr -d ' '
 }
 
-p="$TEST_TMP/proj"
-mkdir -p "$p/in"
-for i in 1 2 3 4; do printf '%s\n' "$i" >"$p/in/$i.txt"; done
-printf '# none yet\n' >"$p/requirements.txt"
-cat >"$p/task.sh" <<'SH'
-echo "{\"first\": \"$1\", \"last\": \"$2\", \"n\": $#}"
-SH
-# yaml SETUP ENTRYPOINT: the project's fanout.yaml (SETUP as YAML text).
-yaml() {
-	cat >"$p/fanout.yaml" <<YAML
-name: setup-slurm
-setup: $1
-entrypoint: $2
-inputs: {glob: 'in/*.txt'}
-workers: 2
-retries: 0
-YAML
-}
-yaml 'echo ran >>../setup-runs && echo "node setup from requirements.txt" && cat requirements.txt' \
-    'sh ./task.sh --flag'
+setup_project setup-slurm 4
+setup_yaml "$SETUP_COUNTING" 'sh ./task.sh --flag'
 
 driver one -k "$CLUSTER_KEY" "$p" 2
 is 0 $? "set-up and run with a setup on 2 nodes" ||
@@ -55,14 +38,11 @@ is 0 $? "set-up and run with a setup on 2 nodes" ||
 id=$(field one .id)
 for h in node1 node2; do
 	is 1 "$(runs $h)" "$h: the setup ran once"
-	like "$(cat "$TEST_TMP/one.log")" "nodes setup: $h: node setup from requirements.txt" \
+	like "$(cat "$TEST_TMP/one.log")" "nodes setup: $h: installing from requirements.txt" \
 	    "$h: its output is in the log"
 done
 res=$(field one .results)
-is "0,in/1.txt,--flag,in/1.txt,2
-1,in/2.txt,--flag,in/2.txt,2
-2,in/3.txt,--flag,in/3.txt,2
-3,in/4.txt,--flag,in/4.txt,2" "$(tail -n +2 "$res/results.csv" | sort)" \
+is "$(setup_results 4)" "$(head -1 "$res/results.csv"; tail -n +2 "$res/results.csv" | sort -n)" \
     "the command-line entrypoint ran on the nodes, the input last"
 
 driver two -i "$id" "$p" 2
@@ -83,8 +63,7 @@ for h in node1 node2; do
 done
 
 # A failing setup: the set-up stops with its last line; no task runs.
-yaml "'echo \"step one\"; echo \"no such package: zzz\" >&2; exit 4'" \
-    'sh ./task.sh --flag'
+setup_yaml "$SETUP_FAILING" 'sh ./task.sh --flag'
 driver four -i "$id" "$p" 2
 is false "$(field four .ok)" "a failing setup: the set-up fails"
 like "$(field four .error)" "^setup failed on node[12] \(exit 4\): no such package: zzz" \
@@ -95,7 +74,7 @@ is "null" "$(field four '.results // null')" "no run, no results"
 ok "$(! grep -q '^task ' "$TEST_TMP/four.log"; echo $?)" "no task record came"
 
 # A program the nodes lack: named at set-up, before any task.
-yaml '"true"' 'no-such-prog-3e1 --x'
+setup_yaml '"true"' 'no-such-prog-3e1 --x'
 driver five -i "$id" "$p" 2
 is false "$(field five .ok)" "a program missing on the nodes: the set-up fails"
 like "$(field five .error)" "^on node[12] the entrypoint's program no-such-prog-3e1 is not on PATH" \
