@@ -78,9 +78,11 @@ is 0 "$rc" "examples/python on a host exits 0"
 check "its venv was made on the host" test -x "$FANOUT_BASTION_DIR/tree/.venv/bin/python"
 like "$(grep points "$TEST_TMP/py/results.csv")" "^2,data/points.csv,.*,4,.*4.0,16.0,5.0,20.0$" \
     "run.py's result for points.csv"
+# A change to the project: the upload compares with the host's tree.
+printf 'notes\n' >"$py/NOTES.txt"
 host "$py" --results "$TEST_TMP/py2" >/dev/null 2>"$TEST_TMP/errpy2"
-is 0 $? "a second run of it exits 0"
+is 0 $? "a second run of it, after a change, exits 0"
 like "$(cat "$TEST_TMP/errpy2")" "setup done already" "without setting up again"
 check "the upload left the venv made on the host alone" \
-    test -x "$FANOUT_BASTION_DIR/tree/.venv/bin/python"
+    test -f "$FANOUT_BASTION_DIR/tree/.venv/pyvenv.cfg"
 done_testing
