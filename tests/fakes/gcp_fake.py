@@ -25,6 +25,7 @@ Test controls (not Google's API), under /_fake/:
        the call's operation ends DONE with that error
   POST /_fake/token {"expires_in": 5}           lifetime of new tokens
   POST /_fake/bucket {"name": B}                 make a bucket
+  POST /_fake/revoke                            forget the tokens given
   POST /_fake/reset                             forget everything
   GET  /_fake/state                             everything held (JSON)
 """
@@ -257,6 +258,8 @@ class Fake(http.server.BaseHTTPRequestHandler):
                 st.token_life = int(body.get("expires_in", 3600))
             elif path == "/_fake/bucket":
                 st.buckets.setdefault(body["name"], {})
+            elif path == "/_fake/revoke":
+                st.tokens.clear()
             elif path == "/_fake/reset":
                 st.reset()
             elif path == "/_fake/state":
