@@ -35,7 +35,9 @@ struct gcp_auth {
 	char		*token;		/* the access token (secret) or NULL */
 	double		 expiry;	/* token's end, clock seconds */
 	int		 fetches;	/* tokens fetched (tests) */
-	double		(*clock)(void);	/* time_now, or a test's clock */
+	double		(*clock)(void);	/* time_now, or a test's clock for
+					 * the token's expiry (a JWT's iat
+					 * is always time_now) */
 	pthread_mutex_t	 lock;		/* guards token, expiry, fetches */
 };
 
@@ -379,7 +381,7 @@ gcp_auth_assertion(struct gcp_auth *a, char **cause)
 		*cause = xstrdup("user credentials have no JWT assertion");
 		return NULL;
 	}
-	return gcp_auth_jwt(a, a->clock(), cause);
+	return gcp_auth_jwt(a, time_now(), cause);
 }
 
 /* One line of the token endpoint's error answer (RFC 6749 5.2). */
@@ -418,7 +420,7 @@ gcp_auth_fetch(struct gcp_auth *a, char **cause)
 	int rc = CLOUD_ERR;
 
 	if (a->service) {
-		if ((grant = gcp_auth_jwt(a, now, cause)) == NULL)
+		if ((grant = gcp_auth_jwt(a, time_now(), cause)) == NULL)
 			return CLOUD_ERR;
 		body = xprintf("grant_type=%s&assertion=%s",
 		    "urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer",

@@ -47,8 +47,8 @@ void		 gcp_auth_invalidate(struct gcp_auth *);
 void		 gcp_auth_wipe(char *);
 
 /* For tests: the JWT assertion a service account would send now (NULL
- * with a cause for a user's credentials), and the clock used for iat and
- * expiry (time_now by default). */
+ * with a cause for a user's credentials), and the clock the token's
+ * expiry is kept by (time_now by default; a JWT's iat is always now). */
 char		*gcp_auth_assertion(struct gcp_auth *, char **cause);
 void		 gcp_auth_set_clock(struct gcp_auth *, double (*)(void));
 /* For tests: how many tokens were fetched. */
