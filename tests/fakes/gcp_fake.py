@@ -25,6 +25,8 @@ Test controls (not Google's API), under /_fake/:
        the call's operation ends DONE with that error
   POST /_fake/token {"expires_in": 5}           lifetime of new tokens
   POST /_fake/bucket {"name": B}                 make a bucket
+  POST /_fake/clear                             forget the injections
+  POST /_fake/object {"bucket", "name", "data"}  put an object
   POST /_fake/revoke                            forget the tokens given
   POST /_fake/reset                             forget everything
   GET  /_fake/state                             everything held (JSON)
@@ -258,6 +260,13 @@ class Fake(http.server.BaseHTTPRequestHandler):
                 st.token_life = int(body.get("expires_in", 3600))
             elif path == "/_fake/bucket":
                 st.buckets.setdefault(body["name"], {})
+            elif path == "/_fake/clear":
+                st.injects = []
+            elif path == "/_fake/object":
+                data = body.get("data", "").encode()
+                st.buckets.setdefault(body["bucket"], {})[body["name"]] = (
+                    data, self.obj_meta(body["bucket"], body["name"], data,
+                                        "application/octet-stream"))
             elif path == "/_fake/revoke":
                 st.tokens.clear()
             elif path == "/_fake/reset":
