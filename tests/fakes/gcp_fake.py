@@ -113,6 +113,7 @@ class State:
         self.ops = {}           # name -> [operation, on_done, scope]
         self.buckets = {}       # name -> {object name: (bytes, meta)}
         self.tokens = {}        # access token -> expiry (epoch seconds)
+        self.request_ids = {}   # an insert's requestId -> operation name
         self.injects = []
         self.token_life = 3600
         self.next_id = 1000
@@ -143,6 +144,13 @@ class Fake(http.server.BaseHTTPRequestHandler):
 
     def answer(self, code, obj=None, raw=None, ctype="application/json"):
         data = raw if raw is not None else json.dumps(obj).encode()
+        entry = getattr(self, "entry", None)
+        if entry is not None:
+            # Logged before the answer leaves: the log's order is the
+            # order in which clients saw the answers.
+            entry["status"] = code
+            self.record(entry)
+            self.entry = None
         self.send_response(code)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
@@ -164,6 +172,7 @@ class Fake(http.server.BaseHTTPRequestHandler):
 
     def handle_any(self):
         self.status = 0
+        self.entry = None
         u = urllib.parse.urlsplit(self.path)
         path = urllib.parse.unquote(u.path)
         if u.netloc:
@@ -174,6 +183,8 @@ class Fake(http.server.BaseHTTPRequestHandler):
         raw = self.rfile.read(n) if n else b""
         entry = {"method": self.command, "path": path,
                  "query": sorted(query), "body_keys": []}
+        if not path.startswith("/_fake/"):
+            self.entry = entry
         ctype = self.headers.get("Content-Type", "")
         body = None
         if ctype.startswith("application/json") and raw:
@@ -209,9 +220,11 @@ class Fake(http.server.BaseHTTPRequestHandler):
         except GoogleError as e:
             self.error(e.code, e.reason, e.message)
         finally:
-            if not path.startswith("/_fake/"):
-                entry["status"] = self.status
+            if self.entry is not None:
+                # No answer was sent (the handler failed).
+                entry["status"] = 0
                 self.record(entry)
+                self.entry = None
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = handle_any
 
@@ -520,6 +533,11 @@ class Fake(http.server.BaseHTTPRequestHandler):
                 raise GoogleError(400, "required",
                                   "Required field 'resource.name' not "
                                   "specified")
+            rid = query.get("requestId")
+            if rid and rid in st.request_ids:
+                # The same insert again (its answer was lost): Compute
+                # Engine answers with the first one's operation.
+                return self.answer(200, st.ops[st.request_ids[rid]][0])
             if (zone, body["name"]) in st.instances:
                 raise GoogleError(409, "alreadyExists",
                                   "The resource '%s/%s' already exists" %
@@ -532,6 +550,8 @@ class Fake(http.server.BaseHTTPRequestHandler):
                 inst["lastStartTimestamp"] = now_rfc3339()
             op = self.operation("insert", inst["selfLink"], scope, done,
                                 "/" + base)
+            if rid:
+                st.request_ids[rid] = op["name"]
             if st.ops[op["name"]][2]:
                 # The insert fails in its operation: nothing is made.
                 del st.instances[(zone, body["name"])]

@@ -150,9 +150,34 @@ fi
 d=$(diff "$top_srcdir/tests/fakes/gcloud-requests.txt" "$REC")
 is "" "$d" "gcloud's requests per operation are the recorded reference"
 
+# fanout's REST client (tests/gcp-driver) makes the same requests as
+# gcloud for the calls that carry no body: stop, start's call, delete,
+# firewall-rules delete (method and path; gcloud adds alt=json).
+gcp_key "$GCP_DIR/fanout-key.json"
+export GOOGLE_APPLICATION_CREDENTIALS="$GCP_DIR/fanout-key.json"
+gcloud compute instances create vm-b --zone $Z --machine-type e2-small \
+	--image-family debian-12 --image-project debian-cloud >/dev/null 2>&1
+gcloud compute firewall-rules create fanout-r1-ssh --network default \
+	--allow tcp:22 --source-ranges 203.0.113.7/32 >/dev/null 2>&1
+ours() { # ours NAME METHOD PATH: the driver's requests, as the reference's
+	_n=$(gcp_log_lines)
+	"$GCP_DRIVER" op "$2" "$3" >/dev/null 2>&1
+	{ echo "## $1"; gcp_log_from "$_n" | grep -v '^POST /token ' |
+		sed 's/ query=[^ ]*//; s/vm-b/vm-a/'; }
+}
+theirs() { sed -n "/^## $1\$/,/^## /p" "$top_srcdir/tests/fakes/gcloud-requests.txt" |
+	sed '$!b; /^## /d' | sed 's/ query=[^ ]*//'; }
+for c in "instances stop|POST|projects/fanout-test/zones/$Z/instances/vm-b/stop" \
+	"instances delete|DELETE|projects/fanout-test/zones/$Z/instances/vm-b" \
+	"firewall-rules delete|DELETE|projects/fanout-test/global/firewalls/fanout-r1-ssh"; do
+	IFS='|' read -r name method path <<<"$c"
+	is "$(theirs "$name")" "$(ours "$name" "$method" "$path")" \
+		"fanout's requests for $name are gcloud's"
+done
+unset GOOGLE_APPLICATION_CREDENTIALS
+
 # The JWT fanout signs: verified with openssl against the key's public
 # half, and its claims beside the ones gcloud sent to the same endpoint.
-gcp_key "$GCP_DIR/fanout-key.json"
 jwt=$(GOOGLE_APPLICATION_CREDENTIALS="$GCP_DIR/fanout-key.json" "$GCP_DRIVER" jwt)
 ok $? "fanout signs a JWT with the key"
 printf '%s' "${jwt%.*}" >"$GCP_DIR/jwt.input"

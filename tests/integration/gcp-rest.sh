@@ -36,6 +36,10 @@ is "DONE insert" "$(drv op POST "$Z/instances?requestId=4f5c0a3e-1b2c-4d5e-8f90-
 	"an insert's zone operation is polled to DONE"
 like "$(since | grep -v /token)" '"method": "POST", "path": "/compute/v1/projects/fanout-test/zones/us-central1-a/operations/operation-[^"]*/wait"' \
 	"with operations.wait on the zone's operation"
+mark
+out=$(drv call POST "$Z/instances?requestId=4f5c0a3e-1b2c-4d5e-8f90-0123456789ab" "$VM" | python3 -c 'import json,sys; print(json.load(sys.stdin)["operationType"])')
+is "insert" "$out" "the same insert again with its requestId: the first one's operation, no alreadyExists"
+is "POST:200" "$(statuses '/instances$')" "(one answer, 200)"
 is "RUNNING" "$(drv call GET "$Z/instances/vm-1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')" \
 	"the instance is RUNNING"
 is "debian-12-bookworm-v20250610" "$(drv call GET projects/debian-cloud/global/images/family/debian-12 | python3 -c 'import json,sys; print(json.load(sys.stdin)["name"])')" \
