@@ -38,7 +38,6 @@ import http.server
 import json
 import re
 import secrets
-import sys
 import threading
 import time
 import urllib.parse

@@ -123,6 +123,15 @@ gcp_ctl bucket '{"name": "fanout-bkt"}' >/dev/null
 for o in in/a in/b in/c out/x; do
 	gcp_ctl object '{"bucket": "fanout-bkt", "name": "'$o'", "data": "'$o'"}' >/dev/null
 done
+# A media upload as a client sends it, with a token for fanout's JWT.
+tok=$(curl -s --noproxy '*' "$GCP_URL/token" \
+	-d "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=$("$GCP_DRIVER" jwt)" |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+printf 'media body' | curl -s --noproxy '*' -X POST -H "Authorization: Bearer $tok" \
+	-H 'Content-Type: text/plain' --data-binary @- \
+	"$GCP_URL/upload/storage/v1/b/fanout-bkt/o?uploadType=media&name=up/m" >/dev/null
+is "up/m 10 text/plain" "$(drv call GET 'storage:b/fanout-bkt/o/up%2Fm' | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["name"], d["size"], d["contentType"])')" \
+	"an uploadType=media upload is an object with its size and type"
 like "$(drv call GET 'storage:b/fanout-bkt')" '"kind":"storage#bucket"' "a bucket's metadata"
 out=$(drv call GET 'storage:b/fanout-bkt/o?prefix=in/&maxResults=2' | python3 -c '
 import json,sys; d=json.load(sys.stdin); print(" ".join(i["name"] for i in d["items"]), d.get("nextPageToken"))')
