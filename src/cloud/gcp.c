@@ -310,6 +310,12 @@ gcp_call(struct gcp *g, const char *method, const char *url, json_t *body,
 
 	if (out != NULL)
 		*out = NULL;
+	if (body != NULL && strcmp(method, "POST") != 0) {
+		/* http.c sends a body with POST only. */
+		*cause = xprintf("%s %s: a body is sent with POST only", method,
+		    url);
+		return CLOUD_ERR;
+	}
 	what = gcp_what(g, method, url);
 	if (body != NULL)
 		data = json_dumps(body, JSON_COMPACT);

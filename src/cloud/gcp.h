@@ -47,7 +47,8 @@ char		*gcp_compute_url(const struct gcp *, const char *fmt, ...)
 char		*gcp_storage_url(const struct gcp *, const char *fmt, ...)
 		     __attribute__((format(printf, 2, 3)));
 
-/* One JSON call: method "GET", "POST" or "DELETE", body or NULL. 0 with
+/* One JSON call: method "GET", "POST" or "DELETE", body (POST only) or
+ * NULL. 0 with
  * the answer in *out (an empty object for an empty answer; caller
  * json_decref's; out may be NULL), or an enum cloud_err with a cause
  * "METHOD PATH: reason: message (HTTP n)". */

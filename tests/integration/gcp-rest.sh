@@ -97,6 +97,13 @@ like "$(drv call GET "$Z/instances/vm-2")" "^error -2: " "nothing was made"
 
 # Stop, start (resume), a firewall rule (a global operation), the
 # aggregated list by label, delete.
+op=$(drv call POST "$Z/instances/vm-1/stop" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["status"], d["name"])')
+seen="${op%% *}"
+for i in 1 2 3; do
+	seen="$seen $(drv call GET "$Z/operations/${op#* }" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')"
+done
+is "PENDING RUNNING DONE DONE" "$seen" "a zone operation read with get goes PENDING, RUNNING, DONE"
+is "DONE start" "$(drv op POST "$Z/instances/vm-1/start")" "start polled to DONE"
 is "DONE stop" "$(drv op POST "$Z/instances/vm-1/stop")" "stop polled to DONE"
 is "TERMINATED" "$(drv call GET "$Z/instances/vm-1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')" \
 	"the instance is TERMINATED"
