@@ -208,4 +208,11 @@ PY
 is "verified=True header=alg,kid,typ/alg,kid,typ claims=aud,exp,iat,iss,scope/aud,exp,iat,iss,scope aud=True iss=True life=3600/3600 scope-in-gcloud's=True body=assertion,grant_type/assertion,grant_type kid=True" \
 	"$cmp" "fanout's JWT has gcloud's header and claims (aud, lifetime, a scope gcloud asks too)"
 
+# The guard itself: gcloud without the compute override heads for
+# compute.googleapis.com, and the stand-in (as proxy) catches it.
+(unset CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE
+ gcloud compute zones describe $Z >/dev/null 2>&1)
+like "$(grep '"outside": true' "$GCP_LOG")" '"path": "compute.googleapis.com:443"' \
+	"the loopback guard catches a call to Google's own endpoint"
+
 done_testing
