@@ -142,7 +142,8 @@ http_once_perform(const struct http_request *req, struct http_response *resp)
 		    req->body != NULL ? req->body : "");
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE,
 		    (long)(req->body != NULL ? req->body_len : 0));
-	}
+	} else if (req->method != NULL && strcmp(req->method, "GET") != 0)
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
 	for (i = 0; req->headers != NULL && req->headers[i] != NULL; i++)
 		hdrs = curl_slist_append(hdrs, req->headers[i]);
 	hdrs = curl_slist_append(hdrs, "Expect:");

@@ -22,7 +22,8 @@ struct http_response {
 };
 
 struct http_request {
-	const char	 *method;	/* "GET" or "POST" */
+	const char	 *method;	/* "GET", "POST", or another without
+					 * a body ("DELETE") */
 	const char	 *url;
 	const char	 *body;		/* POST body or NULL */
 	size_t		  body_len;

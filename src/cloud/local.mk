@@ -60,3 +60,16 @@ tests_unit_test_runner_LDADD = $(TEST_LIBS)
 libfanout_a_SOURCES += src/cloud/aws-fleet.c src/cloud/ec2-fleet.c
 TESTS += tests/integration/aws-fleet.sh
 EXTRA_DIST += tests/integration/aws-fleet.sh
+
+# Google Cloud groundwork (issue 12): credentials, the REST client, the
+# recording stand-in and gcloud's cross-checks. No provider table yet.
+libfanout_a_SOURCES += src/cloud/gcp-auth.c src/cloud/gcp-auth.h \
+	src/cloud/gcp.c src/cloud/gcp.h
+check_PROGRAMS += tests/gcp-driver tests/unit/test-gcp
+tests_gcp_driver_LDADD = $(TEST_LIBS)
+tests_unit_test_gcp_LDADD = $(TEST_LIBS)
+TESTS += tests/integration/gcp-auth.sh \
+	tests/integration/gcp-rest.sh tests/integration/gcp-gcloud.sh
+EXTRA_DIST += tests/integration/lib-gcp.sh tests/integration/gcp-auth.sh \
+	tests/integration/gcp-rest.sh tests/integration/gcp-gcloud.sh \
+	tests/fakes/gcp_fake.py tests/fakes/gcloud-requests.txt
