@@ -60,3 +60,8 @@ tests_unit_test_runner_LDADD = $(TEST_LIBS)
 libfanout_a_SOURCES += src/cloud/aws-fleet.c src/cloud/ec2-fleet.c
 TESTS += tests/integration/aws-fleet.sh
 EXTRA_DIST += tests/integration/aws-fleet.sh
+
+# Machine size and spot: the price table (installed with the templates,
+# in pkgdatadir/data), the type choice and the spot calls.
+libfanout_a_SOURCES += src/cloud/aws-machine.c src/cloud/ec2-types.c
+TEMPLATE_FILES += data/aws-prices.json

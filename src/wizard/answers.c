@@ -236,6 +236,10 @@ question_check(const struct question *q, const json_t *answers,
 	size_t i;
 
 	*value = NULL;
+	if ((text == NULL || *text == '\0') && q->optional) {
+		*value = json_null();
+		return 0;
+	}
 	if (text == NULL || *text == '\0') {
 		xasprintf(cause, "an answer is needed");
 		return -1;
@@ -315,6 +319,14 @@ question_default_why(const struct question *q, const json_t *answers,
 				out = xprintf("%d", pr.workers);
 			else if (strcmp(dot + 1, "limit") == 0)
 				out = xprintf("%ld", pr.limit);
+			else if (strcmp(dot + 1, "cpus") == 0 &&
+			    pr.resources.cpus > 0)
+				out = xprintf("%d", pr.resources.cpus);
+			else if (strcmp(dot + 1, "memory") == 0 &&
+			    pr.resources.memory > 0)
+				out = xprintf("%g", pr.resources.memory);
+			else if (strcmp(dot + 1, "spot") == 0)
+				out = xstrdup(pr.resources.spot ? "yes" : "no");
 			project_free(&pr);
 		}
 		free(cause);
@@ -545,7 +557,9 @@ menu_answers(const struct menu *mu, const json_t *given, char **cause)
 		}
 		if (g == NULL) {
 			if ((def = question_default_why(q, answers, &why)) ==
-			    NULL) {
+			    NULL && q->optional)
+				def = xstrdup("");
+			if (def == NULL) {
 				xasprintf(cause, "missing '%s' (%s)%s%s", q->key,
 				    q->title, why != NULL ? ": " : "",
 				    why != NULL ? why : "");
