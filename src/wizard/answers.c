@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 #include <regex.h>
 
@@ -316,7 +317,12 @@ question_default_why(const struct question *q, const json_t *answers,
 			if (strcmp(dot + 1, "name") == 0)
 				out = xstrdup(pr.name);
 			else if (strcmp(dot + 1, "workers") == 0)
-				out = xprintf("%d", pr.workers);
+				/* Not given: this machine's CPUs (the
+				 * local form's default). */
+				out = xprintf("%d", pr.workers_set ?
+				    pr.workers : (int)sysconf(
+				    _SC_NPROCESSORS_ONLN) > 0 ? (int)sysconf(
+				    _SC_NPROCESSORS_ONLN) : 1);
 			else if (strcmp(dot + 1, "limit") == 0)
 				out = xprintf("%ld", pr.limit);
 			else if (strcmp(dot + 1, "cpus") == 0 &&
