@@ -84,7 +84,27 @@ prices_check(json_t *t, const char *path, char **cause)
 		}
 	}
 	regfree(&re);
-	return bad ? -1 : 0;
+	if (bad)
+		return -1;
+	/* The types the form offers: priced ones. */
+	if (json_object_get(t, "menu") != NULL) {
+		size_t i;
+
+		if (!json_is_array(json_object_get(t, "menu"))) {
+			xasprintf(cause, "%s: 'menu' must be a list of "
+			    "instance types", path);
+			return -1;
+		}
+		json_array_foreach(json_object_get(t, "menu"), i, v) {
+			if (!json_is_string(v) || json_object_get(od,
+			    json_string_value(v)) == NULL) {
+				xasprintf(cause, "%s: menu[%zu] is no type of "
+				    "on_demand", path, i);
+				return -1;
+			}
+		}
+	}
+	return 0;
 }
 
 /* The checked table (borrowed), or NULL with a cause. */
@@ -156,6 +176,16 @@ aws_price_list(char **cause)
 	if ((t = prices_get(cause)) == NULL)
 		return NULL;
 	types = json_array();
+	if (json_is_array(json_object_get(t, "menu"))) {
+		size_t i;
+
+		json_array_foreach(json_object_get(t, "menu"), i, v)
+			json_array_append_new(types, json_pack("{s:s, s:O}",
+			    "name", json_string_value(v), "hourly_usd",
+			    json_object_get(json_object_get(t, "on_demand"),
+			    json_string_value(v))));
+		return types;
+	}
 	json_object_foreach(json_object_get(t, "on_demand"), k, v)
 		json_array_append_new(types, json_pack("{s:s, s:f}", "name", k,
 		    "hourly_usd", json_number_value(v)));

@@ -23,7 +23,8 @@ aws_of(struct cloud_run *run)
 	return run->session;
 }
 
-/* The price table as provider.h's instance_types. */
+/* The types the form offers (the table's "menu", else all of it), as
+ * provider.h's instance_types. */
 static json_t *
 aws_provider_instance_types(char **cause)
 {
