@@ -322,7 +322,8 @@ machine_none(struct aws *a, const char *asked, int spot, size_t nfit,
 
 	if (largest == NULL)
 		return xprintf("nothing fits: the region %s lists no x86_64 "
-		    "instance type of the current generation", a->region);
+		    "instance type of the current generation that is not "
+		    "burstable", a->region);
 	if (nfit == 0) {
 		big = machine_named_facts(largest);
 		s = xprintf("nothing fits: no instance type in %s has %s%s; "
@@ -364,6 +365,10 @@ machine_pick(struct aws *a, int cpus, double memory, int spot,
 	fit = json_array();
 	names = json_array();
 	json_array_foreach(types, i, t) {
+		/* Tasks keep their CPUs busy: a burstable type would run
+		 * them at its baseline, or bill the surplus. */
+		if (json_is_true(json_object_get(t, "burstable")))
+			continue;
 		price = aws_price(history_str(t, "name", ""));
 		if (price > 0)
 			json_object_set_new(t, "hourly_usd", json_real(price));
@@ -410,9 +415,10 @@ machine_pick(struct aws *a, int cpus, double memory, int spot,
 	}
 	*why = machine_why(best, NULL);
 	strbuf_init(&sb);
-	strbuf_addf(&sb, "%s; the cheapest%s of %zu types with %s in %s, "
-	    "prices of %s", *why, spot ? " as spot" : "", json_array_size(fit),
-	    asked, a->region, history_str(prices_get(NULL), "date", "?"));
+	strbuf_addf(&sb, "%s; the cheapest%s of %zu types with %s in %s "
+	    "(burstable types left out), prices of %s", *why, spot ?
+	    " as spot" : "", json_array_size(fit), asked, a->region,
+	    history_str(prices_get(NULL), "date", "?"));
 	if (nfit > json_array_size(fit))
 		strbuf_addf(&sb, "; %zu types that fit have no price in "
 		    "fanout's table and were not considered",

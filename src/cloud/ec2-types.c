@@ -55,9 +55,9 @@ aws_ec2_instance_types(struct aws *a, const char *type, json_t **types,
 	struct aws_params p;
 	xmlNodePtr it, u;
 	xmlDocPtr doc;
-	char *token = NULL, *name, *why = NULL;
+	char *token = NULL, *name, *name2, *why = NULL;
 	double vcpus, mib;
-	int rc, page, spot;
+	int rc, page, spot, burst;
 
 	*types = json_array();
 	for (page = 0; page < EC2_PAGES_MAX; page++) {
@@ -95,6 +95,11 @@ aws_ec2_instance_types(struct aws *a, const char *type, json_t **types,
 			vcpus = types_number(it, "vCpuInfo/defaultVCpus");
 			mib = types_number(it, "memoryInfo/sizeInMiB");
 			spot = 0;
+			burst = 0;
+			if ((name2 = xml_child_text(it,
+			    "burstablePerformanceSupported")) != NULL)
+				burst = strcmp(name2, "true") == 0;
+			free(name2);
 			u = xml_child(xml_child(it, "supportedUsageClasses"),
 			    "item");
 			for (; u != NULL; u = xml_next(u, "item")) {
@@ -107,9 +112,10 @@ aws_ec2_instance_types(struct aws *a, const char *type, json_t **types,
 			/* An entry without its facts is not a choice. */
 			if (name != NULL && vcpus >= 1 && mib > 0)
 				json_array_append_new(*types, json_pack(
-				    "{s:s, s:I, s:f, s:b}", "name", name,
+				    "{s:s, s:I, s:f, s:b, s:b}", "name", name,
 				    "vcpus", (json_int_t)vcpus, "memory_gib",
-				    mib / 1024, "spot", spot));
+				    mib / 1024, "spot", spot, "burstable",
+				    burst));
 			free(name);
 		}
 		token = types_next(doc);

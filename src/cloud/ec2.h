@@ -163,7 +163,9 @@ int	aws_ec2_group_ties(struct aws *, const char *group_id, json_t **ties,
 /* Machine types and spot capacity (ec2-types.c). */
 
 /* The region's instance types, or type alone when not NULL: an array of
- * {"name", "vcpus", "memory_gib", "spot" (spot capacity offered)}; all:
+ * {"name", "vcpus", "memory_gib", "spot" (spot capacity offered),
+ * "burstable" (a t2/t3 type: CPU credits, throttled or billed extra
+ * under a sustained load)}; all:
  * x86_64 and current generation only, every page. A type that does not
  * exist: an empty array. */
 int	aws_ec2_instance_types(struct aws *, const char *type, json_t **types,

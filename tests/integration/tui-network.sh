@@ -35,7 +35,7 @@ like "$(joined)" "back to the previous question \\(Esc on the first leaves\\)" \
     "help text is wrapped at words, not cut"
 tmux_keys Escape
 tmux_type "$ex"
-tmux_keys Enter Enter Enter Enter Enter Enter Enter
+tmux_keys Enter Enter Enter Enter Enter Enter Enter Enter Enter Enter
 tmux_expect "> Clean up everything after the run" "the last question"
 tmux_expect "[-|/\\\\] asking the provider for the hourly cost" \
     "the cost note is asked on a thread: a spinner" 2
