@@ -65,3 +65,5 @@ EXTRA_DIST += tests/integration/aws-fleet.sh
 # in pkgdatadir/data), the type choice and the spot calls.
 libfanout_a_SOURCES += src/cloud/aws-machine.c src/cloud/ec2-types.c
 TEMPLATE_FILES += data/aws-prices.json
+TESTS += tests/integration/aws-machine.sh
+EXTRA_DIST += tests/integration/aws-machine.sh
