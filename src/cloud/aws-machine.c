@@ -535,7 +535,8 @@ aws_machine_settle(void *s, json_t *answers, char **cause)
 		picked = 1;
 		how = NULL;
 	} else {
-		how = type != NULL ? "as given" : "the default";
+		how = type == NULL || strcmp(type, AWS_DEFAULT_TYPE) == 0 ?
+		    "the default" : "as given";
 		if (type == NULL)
 			type = AWS_DEFAULT_TYPE;
 		rc = machine_named(a, type, spot, &t, cause);

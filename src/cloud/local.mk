@@ -67,3 +67,5 @@ libfanout_a_SOURCES += src/cloud/aws-machine.c src/cloud/ec2-types.c
 TEMPLATE_FILES += data/aws-prices.json
 TESTS += tests/integration/aws-machine.sh
 EXTRA_DIST += tests/integration/aws-machine.sh
+TESTS += tests/integration/aws-spot.sh
+EXTRA_DIST += tests/integration/aws-spot.sh
