@@ -69,3 +69,6 @@ TESTS += tests/integration/aws-machine.sh
 EXTRA_DIST += tests/integration/aws-machine.sh
 TESTS += tests/integration/aws-spot.sh
 EXTRA_DIST += tests/integration/aws-spot.sh
+# workers: defaults to the machine's CPUs (run --local, run --host).
+TESTS += tests/integration/workers-default.sh
+EXTRA_DIST += tests/integration/workers-default.sh
