@@ -40,7 +40,7 @@ create >"$TEST_TMP/c.out" 2>"$TEST_TMP/c.err"
 ok $? "create --engine slurm --nodes 3 exits 0"
 id=$(cat "$TEST_TMP/c.out")
 is "active" "$(rec_get "$id" 'r["state"]')" "the run set is active"
-like "$(cat "$TEST_TMP/c.err")" 'node +t3\.micro, Debian 12' \
+like "$(cat "$TEST_TMP/c.err")" 'node +c6a\.large, Debian 12' \
 	"the plan shows the nodes, their type and system"
 # The head's type: the answers' head_instance_type (a menu may fill it
 # in), else the provider's default for a head, a t3.small.
