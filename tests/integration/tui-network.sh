@@ -72,7 +72,7 @@ if tmux_screen | awk 'length($0) > 80 { bad = 1 } END { exit !bad }'; then
 else
 	ok 0 "every row fits in 80 columns"
 fi
-tmux_keys Escape Escape Escape Escape Escape Escape Escape Escape Escape
+tmux_keys Escape Escape Escape Escape Escape Escape Escape Escape Escape Escape Escape Escape
 tmux_expect "Run on this machine" "back to the main menu"
 
 # The orphan search: a spinner; Esc abandons it at once.
