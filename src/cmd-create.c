@@ -1,8 +1,8 @@
 /* fanout create PROJECT [--answers FILE] [--yes] [--provider aws]
  *        [--region R] [--engine E] [--nodes N] [--files N]
  *        [--cleanup-after | --keep] [--no-run] [--ssh-anywhere]
- *        [--instance-type T] [--head-instance-type T] [--name NAME]
- *        [--json]
+ *        [--instance-type T] [--head-instance-type T] [--cpus N]
+ *        [--memory GIB] [--spot] [--name NAME] [--json]
  * The options and the answers file answer the questions of
  * menus/create.yaml and go through its checks (src/wizard/answers.c), as
  * the form's answers do: the same rules, defaults and messages. */
@@ -36,6 +36,9 @@ static const struct {
 	{ "nodes", "nodes", NULL },
 	{ "instance-type", "instance_type", NULL },
 	{ "head-instance-type", "head_instance_type", NULL },
+	{ "cpus", "cpus", NULL },
+	{ "memory", "memory", NULL },
+	{ "spot", "spot", "yes" },
 	{ "files", "files", NULL },
 	{ "name", "name", NULL },
 	{ "cleanup-after", "cleanup_after", "yes" },
@@ -90,6 +93,13 @@ create_help(void)
 	    "each node)\n"
 	    "  --head-instance-type T\n"
 	    "                     the cluster's head (engines with nodes)\n"
+	    "  --cpus N, --memory GIB\n"
+	    "                     what each machine that runs tasks must "
+	    "have; with no\n"
+	    "                     instance type, the cheapest type that fits "
+	    "is picked\n"
+	    "  --spot             spot capacity for the machines that run "
+	    "tasks\n"
 	    "  --ssh-anywhere     open SSH to 0.0.0.0/0 when your address is "
 	    "unknown\n"
 	    "  --yes              create without asking; --json: the id as "
@@ -160,6 +170,9 @@ create_show_plan(json_t *plan)
 	    json_is_string(json_object_get(plan, "ssh_from")) ?
 	    json_string_value(json_object_get(plan, "ssh_from")) :
 	    "unknown");
+	if (json_is_string(json_object_get(plan, "machine")))
+		fprintf(stderr, "Machines: %s\n", json_string_value(
+		    json_object_get(plan, "machine")));
 	fprintf(stderr, "Will create:\n");
 	json_array_foreach(json_object_get(plan, "resources"), i, r) {
 		/* A line of several alike ("count": a cluster's nodes) says
@@ -202,6 +215,9 @@ cmd_create_exec(int argc, char **argv)
 		{ "keep", no_argument, NULL, 'A' },
 		{ "instance-type", required_argument, NULL, 'A' },
 		{ "head-instance-type", required_argument, NULL, 'A' },
+		{ "cpus", required_argument, NULL, 'A' },
+		{ "memory", required_argument, NULL, 'A' },
+		{ "spot", no_argument, NULL, 'A' },
 		{ "ssh-anywhere", no_argument, NULL, 's' },
 		{ "no-run", no_argument, NULL, 'R' },
 		{ "json", no_argument, NULL, 'j' },
@@ -306,6 +322,13 @@ cmd_create_exec(int argc, char **argv)
 		goto out;
 	}
 	prov->close(s);
+	/* The machines: a type the region lacks, or a size nothing fits, is
+	 * bad input, refused before anything is made. */
+	if ((rc = wizard_settle(answers, &cause)) != 0) {
+		cmd_error(rc > 0 ? CMD_USAGE : CMD_FAILED, "%s", cause);
+		rc = rc > 0 ? CMD_USAGE : CMD_FAILED;
+		goto out;
+	}
 
 	rc = CMD_FAILED;
 	if ((plan = wizard_plan(answers, &cause)) == NULL) {
@@ -363,8 +386,8 @@ const struct cmd_entry cmd_create_entry = {
 	.usage = "PROJECT [--answers FILE] [--yes] [--provider aws] "
 	    "[--region R] [--engine E] [--nodes N] [--files N] "
 	    "[--cleanup-after | --keep] [--no-run] [--ssh-anywhere] "
-	    "[--instance-type T] [--head-instance-type T] [--name NAME] "
-	    "[--json]",
+	    "[--instance-type T] [--head-instance-type T] [--cpus N] "
+	    "[--memory GIB] [--spot] [--name NAME] [--json]",
 	.help = "make a run set in the cloud, run the project on it, tear "
 	    "it down (--keep keeps it)",
 	.exec = cmd_create_exec,

@@ -153,6 +153,7 @@ step_launch_template(struct cloud_run *run, char **cause)
 	spec.tags = aws_tags_of(run, name);
 	spec.launch = aws_tags_of(run, "fanout-node");
 	spec.launch.role = "compute";
+	spec.spot = aws_spot_of(run->answers, 0);
 	if ((res = cloud_intent(run, "launch_template", name, token, deps,
 	    cause)) == NULL)
 		goto out;
@@ -199,7 +200,9 @@ fleet_intents(struct cloud_run *run, int n, const char *token, json_t **res,
 	struct aws_state *st = state_of(run);
 	const char *region = run->provider->region(run->session);
 	const char *type = fleet_type(run);
-	double price = aws_price(type);
+	const struct aws_spot *spot = aws_spot_of(run->answers, 0);
+	double price = spot != NULL ? aws_type_hourly(run->answers, type) :
+	    aws_price(type);
 	char name[32];
 	int i, rc;
 
@@ -218,6 +221,9 @@ fleet_intents(struct cloud_run *run, int n, const char *token, json_t **res,
 		json_object_set_new(res[i], "hourly_usd", json_real(
 		    (price > 0 ? price : 0) + AWS_EBS_HOURLY +
 		    AWS_IPV4_HOURLY));
+		if (spot != NULL)
+			json_object_set_new(res[i], "spot", json_string(
+			    spot->persistent ? "persistent" : "one-time"));
 	}
 	rc = history_save(run->rec, cause);
 	pthread_mutex_unlock(&run->lock);

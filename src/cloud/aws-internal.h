@@ -8,7 +8,15 @@
 #include "cloud/ec2.h"
 #include "cloud/provider.h"
 
-#define AWS_DEFAULT_TYPE "t3.micro"
+/* The machines that run the tasks (the bastion, a cluster's nodes):
+ * c6a.large, 2 vCPUs and 4 GiB at $0.0765/h, the cheapest x86 type of
+ * the table whose vCPUs are its own all the time. A burstable t3 runs a
+ * sustained load at its baseline (t3.micro: 10% of each vCPU; t3.small
+ * and medium 20%) once its credits are spent, or, in the "unlimited"
+ * mode AWS launches them in, is billed $0.05 per vCPU-hour above it: a
+ * t3.micro busy all the time costs more than a c6a.large and does a
+ * fifth of the work; and 1 GiB is too little for a pip install. */
+#define AWS_DEFAULT_TYPE "c6a.large"
 /* The head of a cluster runs slurmctld and munged only, no task: small,
  * but with the 2 GB that slurmctld and the package installs want (a
  * t3.micro has 1 GB). answers "head_instance_type" says otherwise. */
@@ -63,8 +71,26 @@ extern const struct cloud_step aws_fleet_steps[];
 
 void	*aws_state_new(void);
 void	 aws_state_free(void *);
-/* On-demand hourly USD price of an instance type, or -1 when unknown. */
+/* On-demand hourly USD price of an instance type in the table of
+ * data/aws-prices.json (aws-machine.c), or -1 when unknown (or the table
+ * is unreadable: aws_prices_note says why). */
 double	 aws_price(const char *type);
+/* "estimates: us-east-1 on-demand prices of DATE (data/aws-prices.json)",
+ * or NULL with a cause when the table is missing or damaged. */
+char	*aws_prices_note(char **cause);
+/* The table as provider.h's instance_types, or NULL with a cause. */
+json_t	*aws_price_list(char **cause);
+/* provider.settle: the machines that run the tasks (aws-machine.c). */
+int	 aws_machine_settle(void *, json_t *answers, char **cause);
+/* The hourly price of one machine of type for answers: its spot price
+ * when answers ask for spot and the settling found one, else on demand
+ * (-1 when unknown). */
+double	 aws_type_hourly(json_t *answers, const char *type);
+/* The spot capacity to ask for a machine of answers: NULL (on demand)
+ * unless answers say spot; head: the bastion (persistent, stopped on
+ * interruption), else a cluster node (one-time, terminated on
+ * interruption, unless the run set is kept: then as the head). */
+const struct aws_spot *aws_spot_of(json_t *answers, int head);
 /* answers[key] as a string, or def. */
 const char *aws_answer_str(json_t *answers, const char *key, const char *def);
 /* A wait: polls until its own deadline ($FANOUT_CLOUD_WAIT seconds, else

@@ -17,55 +17,18 @@
 #include "util/fs.h"
 #include "util/xmalloc.h"
 
-/* On-demand Linux prices in us-east-1, USD per hour: estimates taken from
- * the AWS price list in June 2024; other regions and later dates differ. */
-static const struct {
-	const char	*type;
-	double		 hourly;
-} aws_prices[] = {
-	{ "t3.micro", 0.0104 }, { "t3.small", 0.0208 },
-	{ "t3.medium", 0.0416 }, { "t3.large", 0.0832 },
-	{ "t3.xlarge", 0.1664 },
-	{ "c5.large", 0.085 }, { "c5.xlarge", 0.17 }, { "c5.2xlarge", 0.34 },
-	{ "c6i.large", 0.085 }, { "c6i.xlarge", 0.17 },
-	{ "c6i.2xlarge", 0.34 },
-	{ "m5.large", 0.096 }, { "m5.xlarge", 0.192 }, { "m5.2xlarge", 0.384 },
-	{ "m6i.large", 0.096 }, { "m6i.xlarge", 0.192 },
-	{ "m6i.2xlarge", 0.384 },
-	{ NULL, 0 }
-};
-#define AWS_PRICE_NOTE "estimates: us-east-1 on-demand prices of June 2024"
-
 static struct aws *
 aws_of(struct cloud_run *run)
 {
 	return run->session;
 }
 
-double
-aws_price(const char *type)
-{
-	size_t i;
-
-	for (i = 0; aws_prices[i].type != NULL; i++) {
-		if (strcmp(aws_prices[i].type, type) == 0)
-			return aws_prices[i].hourly;
-	}
-	return -1;
-}
-
-/* The price table as provider.h's instance_types. */
+/* The types the form offers (the table's "menu", else all of it), as
+ * provider.h's instance_types. */
 static json_t *
 aws_provider_instance_types(char **cause)
 {
-	json_t *types = json_array();
-	size_t i;
-
-	(void)cause;
-	for (i = 0; aws_prices[i].type != NULL; i++)
-		json_array_append_new(types, json_pack("{s:s, s:f}", "name",
-		    aws_prices[i].type, "hourly_usd", aws_prices[i].hourly));
-	return types;
+	return aws_price_list(cause);
 }
 
 static void *
@@ -90,16 +53,30 @@ aws_provider_region(void *s)
 	return ((struct aws *)s)->region;
 }
 
-/* An instance's hourly cost: its type, its 30 GB disk, its public IPv4
- * address. *known is cleared for a type the table lacks. */
+/* An instance's hourly cost: its type (its spot price when answers ask
+ * for spot and one is known), its 30 GB disk, its public IPv4 address.
+ * *known is cleared for a type the table lacks. */
 static double
-aws_instance_hourly(const char *type, int *known)
+aws_instance_hourly(json_t *answers, const char *type, int spot,
+    int *known)
 {
-	double price = aws_price(type);
+	double price = spot ? aws_type_hourly(answers, type) : aws_price(type);
 
 	if (price < 0)
 		*known = 0;
 	return (price > 0 ? price : 0) + AWS_EBS_HOURLY + AWS_IPV4_HOURLY;
+}
+
+/* ", spot (persistent, stopped on interruption)" for a machine asked as
+ * spot, else "". */
+static const char *
+aws_spot_words(const struct aws_spot *sp)
+{
+	if (sp == NULL)
+		return "";
+	return sp->persistent ? ", spot (persistent request, stopped if "
+	    "reclaimed)" : ", spot (one-time request, terminated if "
+	    "reclaimed)";
 }
 
 /* The plan's machines: the bastion alone, or a cluster's head, its N
@@ -111,6 +88,7 @@ aws_plan_machines(json_t *answers, json_t *res, char **cause)
 {
 	const struct engine *e = engine_of(answers);
 	const struct aws_os *os;
+	const struct aws_spot *sp;
 	const char *type, *head_type;
 	json_t *v;
 	json_int_t n = 1;
@@ -122,11 +100,13 @@ aws_plan_machines(json_t *answers, json_t *res, char **cause)
 	if (e == NULL || !e->nodes) {
 		type = aws_answer_str(answers, "instance_type",
 		    AWS_DEFAULT_TYPE);
-		head = aws_instance_hourly(type, &known);
-		json_array_append_new(res, json_pack("{s:s, s:s, s:s++++, "
+		sp = aws_spot_of(answers, 1);
+		head = aws_instance_hourly(answers, type, sp != NULL, &known);
+		json_array_append_new(res, json_pack("{s:s, s:s, s:s+++++, "
 		    "s:f}", "kind", "instance", "name", "bastion", "detail",
 		    type, ", ", os->label, ", 30 GB encrypted gp3, public IPv4",
-		    known ? "" : " (price unknown)", "hourly_usd", head));
+		    aws_spot_words(sp), known ? "" : " (price unknown)",
+		    "hourly_usd", head));
 		return head;
 	}
 	if (json_is_integer(v = json_object_get(answers, "nodes")) &&
@@ -135,19 +115,20 @@ aws_plan_machines(json_t *answers, json_t *res, char **cause)
 	head_type = aws_answer_str(answers, "head_instance_type",
 	    AWS_HEAD_TYPE);
 	type = aws_answer_str(answers, "instance_type", AWS_DEFAULT_TYPE);
-	head = aws_instance_hourly(head_type, &known);
+	head = aws_instance_hourly(answers, head_type, 0, &known);
 	json_array_append_new(res, json_pack("{s:s, s:s, s:s++++, s:f, s:i}",
 	    "kind", "instance", "name", "head", "detail", head_type, ", ",
 	    os->label, ", 30 GB encrypted gp3, public IPv4; runs the "
 	    "scheduler", known ? "" : " (price unknown)", "hourly_usd", head,
 	    "count", 1));
 	known = 1;
-	node = aws_instance_hourly(type, &known);
-	json_array_append_new(res, json_pack("{s:s, s:s, s:s++++, s:f, s:f, "
+	sp = aws_spot_of(answers, 0);
+	node = aws_instance_hourly(answers, type, sp != NULL, &known);
+	json_array_append_new(res, json_pack("{s:s, s:s, s:s+++++, s:f, s:f, "
 	    "s:I}", "kind", "instance", "name", "node", "detail", type, ", ",
 	    os->label,
-	    ", 30 GB encrypted gp3; runs the tasks", known ? "" :
-	    " (price unknown)", "hourly_usd", node * (double)n,
+	    ", 30 GB encrypted gp3; runs the tasks", aws_spot_words(sp),
+	    known ? "" : " (price unknown)", "hourly_usd", node * (double)n,
 	    "each_hourly_usd", node, "count", n));
 	json_array_append_new(res, json_pack("{s:s, s:s, s:s, s:f}", "kind",
 	    "security_group", "name", "compute group", "detail",
@@ -164,12 +145,19 @@ aws_provider_plan(void *s, json_t *answers, char **cause)
 {
 	struct aws *a = s;
 	const struct engine *e = engine_of(answers);
-	char *account, *arn, *ip, *why = NULL;
+	char *account, *arn, *ip, *why = NULL, *note;
 	double total;
 	json_t *plan, *res;
 
-	if (aws_sts_identity(a, &account, &arn, cause) != 0)
+	/* The machines first: nothing is asked of anyone for a type the
+	 * region lacks or a size nothing fits. */
+	if (aws_machine_settle(s, answers, cause) != 0 ||
+	    (note = aws_prices_note(cause)) == NULL)
 		return NULL;
+	if (aws_sts_identity(a, &account, &arn, cause) != 0) {
+		free(note);
+		return NULL;
+	}
 	ip = cloud_checkip(&why);
 	res = json_array();
 	json_array_append_new(res, json_pack("{s:s, s:s, s:s, s:f}", "kind",
@@ -183,17 +171,20 @@ aws_provider_plan(void *s, json_t *answers, char **cause)
 	    "; the nodes' traffic" : "", "hourly_usd", 0.0));
 	if ((total = aws_plan_machines(answers, res, cause)) < 0) {
 		json_decref(res);
+		free(note);
 		free(account);
 		free(arn);
 		free(ip);
 		free(why);
 		return NULL;
 	}
-	plan = json_pack("{s:s++, s:s, s:s, s:s, s:s?, s:s?, s:o, s:f, s:s}",
-	    "identity", account, " ", arn, "account", account, "arn", arn,
-	    "region", a->region, "ssh_from", ip != NULL ? ip : NULL,
+	plan = json_pack("{s:s++, s:s, s:s, s:s, s:s?, s:s?, s:o, s:f, s:s, "
+	    "s:s?}", "identity", account, " ", arn, "account", account, "arn",
+	    arn, "region", a->region, "ssh_from", ip != NULL ? ip : NULL,
 	    "ssh_from_error", why, "resources", res, "hourly_usd", total,
-	    "prices", AWS_PRICE_NOTE);
+	    "prices", note, "machine", history_str(json_object_get(answers,
+	    "machine"), "why", NULL));
+	free(note);
 	if (ip != NULL) {
 		json_object_set_new(plan, "ssh_from", json_sprintf("%s/32",
 		    ip));
@@ -450,6 +441,54 @@ aws_unrecorded(struct cloud_run *run, const char *token, json_t **out,
 	return 0;
 }
 
+/* Cancels the spot requests of an instance of run before it goes (a
+ * persistent request would launch another after the terminate): the one
+ * the instance names, and, for a resource made as spot, any request
+ * tagged with its call's token (one whose instance a crash kept from
+ * being recorded, or that has none yet). ids: the instances that go. */
+static int
+aws_cancel_spot(struct cloud_run *run, json_t *res, json_t *ids,
+    char **cause)
+{
+	const char *token = history_str(res, "token", NULL);
+	struct aws_instance in;
+	json_t *reqs = NULL, *v;
+	size_t i;
+	int rc;
+
+	if (json_is_string(json_object_get(res, "spot")) && token != NULL &&
+	    run->id != NULL) {
+		if (aws_ec2_spot_requests(aws_of(run), AWS_TOKEN_TAG, token,
+		    "fanout:run-set", run->id, &reqs, cause) != 0)
+			return -1;
+	} else
+		reqs = json_array();
+	json_array_foreach(ids, i, v) {
+		rc = aws_ec2_describe_instance(aws_of(run),
+		    json_string_value(v), &in, cause);
+		if (rc < 0) {
+			json_decref(reqs);
+			return -1;
+		}
+		if (rc == 1 && in.spot_request != NULL)
+			json_array_append_new(reqs, json_string(
+			    in.spot_request));
+		if (rc == 1)
+			aws_instance_free(&in);
+	}
+	json_array_foreach(reqs, i, v) {
+		event_log(run->sink, "cleanup", "cancelling spot request %s",
+		    json_string_value(v));
+		if (aws_ec2_cancel_spot_request(aws_of(run),
+		    json_string_value(v), cause) != 0) {
+			json_decref(reqs);
+			return -1;
+		}
+	}
+	json_decref(reqs);
+	return 0;
+}
+
 /* Terminates the recorded instance, and waits until it is gone. Other
  * instances of the run set are theirs to delete (each is recorded, or
  * recovered first); only those that carry this one's token tag and that
@@ -474,6 +513,12 @@ aws_destroy_instance(struct cloud_run *run, json_t *res, char **cause)
 		ids = json_array();
 	if (id != NULL)
 		json_array_insert_new(ids, 0, json_string(id));
+	/* Spot: the request goes first, else a persistent one relaunches.
+	 * An orphan may be spot too: its own request is asked. */
+	if ((json_is_string(json_object_get(res, "spot")) ||
+	    json_is_true(json_object_get(res, "orphan"))) &&
+	    aws_cancel_spot(run, res, ids, cause) != 0)
+		goto fail;
 	json_array_foreach(ids, i, v) {
 		if (aws_ec2_terminate_instance(aws_of(run),
 		    json_string_value(v), cause) != 0)
@@ -694,6 +739,7 @@ const struct provider provider_aws = {
 	.regions = aws_regions,
 	.config_region = aws_config_region,
 	.instance_types = aws_provider_instance_types,
+	.settle = aws_machine_settle,
 	.default_instance_type = AWS_DEFAULT_TYPE,
 	.default_head_type = AWS_HEAD_TYPE,
 };

@@ -385,6 +385,7 @@ step_bastion(struct cloud_run *run, char **cause)
 	struct aws_run_spec spec;
 	char *token = xprintf("fanout-%s-bastion", run->id), *ud;
 	json_t *res, *keep;
+	double price;
 	int rc = -1;
 
 	memset(&spec, 0, sizeof spec);
@@ -398,6 +399,9 @@ step_bastion(struct cloud_run *run, char **cause)
 	else
 		spec.type = aws_answer_str(run->answers, "instance_type",
 		    AWS_DEFAULT_TYPE);
+	spec.spot = aws_spot_of(run->answers, 1);
+	price = spec.spot != NULL ? aws_type_hourly(run->answers, spec.type) :
+	    aws_price(spec.type);
 	spec.key_name = st->key_name;
 	spec.group_id = st->group_id;
 	spec.subnet_id = st->subnet;
@@ -416,8 +420,12 @@ step_bastion(struct cloud_run *run, char **cause)
 	    cloud_resource_set(run, res, "login_user",
 	    json_string(st->os->user), cause) != 0 ||
 	    cloud_resource_set(run, res, "hourly_usd", json_real(
-	    (aws_price(spec.type) > 0 ? aws_price(spec.type) : 0) +
-	    AWS_EBS_HOURLY + AWS_IPV4_HOURLY), cause) != 0)
+	    (price > 0 ? price : 0) + AWS_EBS_HOURLY + AWS_IPV4_HOURLY),
+	    cause) != 0)
+		goto out;
+	if (spec.spot != NULL && cloud_resource_set(run, res, "spot",
+	    json_string(spec.spot->persistent ? "persistent" : "one-time"),
+	    cause) != 0)
 		goto out;
 	if (aws_ec2_run_instance(aws_of(run), &spec, &st->instance_id,
 	    cause) != 0)

@@ -68,6 +68,7 @@ aws_ec2_create_launch_template(struct aws *a,
 	    s->group_id);
 	aws_param(&p, "LaunchTemplateData.InstanceInitiatedShutdownBehavior",
 	    "stop");
+	aws_ec2_param_spot(&p, "LaunchTemplateData.", s->spot);
 	for (i = 0; i < 3; i++) {
 		char key[96];
 
@@ -87,6 +88,9 @@ aws_ec2_create_launch_template(struct aws *a,
 	}
 	fleet_param_tags(&p, "LaunchTemplateData.", 1, "instance", &s->launch);
 	fleet_param_tags(&p, "LaunchTemplateData.", 2, "volume", &s->launch);
+	if (s->spot != NULL)
+		fleet_param_tags(&p, "LaunchTemplateData.", 3,
+		    "spot-instances-request", &s->launch);
 	fleet_param_tags(&p, "", 1, "launch-template", &s->tags);
 	if ((rc = aws_ec2_query(a, &p, 0, &doc, cause)) != 0)
 		return rc;

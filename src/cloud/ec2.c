@@ -441,6 +441,7 @@ aws_ec2_run_instance(struct aws *a, const struct aws_run_spec *s, char **id,
 	    s->group_id);
 	aws_ec2_param_hardening(&p);
 	aws_param(&p, "InstanceInitiatedShutdownBehavior", "stop");
+	aws_ec2_param_spot(&p, "", s->spot);
 	if (s->user_data != NULL) {
 		ud = ec2_base64(s->user_data);
 		aws_param(&p, "UserData", "%s", ud);
@@ -448,6 +449,10 @@ aws_ec2_run_instance(struct aws *a, const struct aws_run_spec *s, char **id,
 	}
 	aws_ec2_param_tags(&p, 1, "instance", &s->tags);
 	aws_ec2_param_tags(&p, 2, "volume", &s->tags);
+	/* Its spot request carries the tags too: cleanup finds it by the
+	 * token after a crash lost the instance's id. */
+	if (s->spot != NULL)
+		aws_ec2_param_tags(&p, 3, "spot-instances-request", &s->tags);
 	rc = aws_query(a, "ec2", &p, &doc, cause);
 	aws_params_free(&p);
 	if (rc != 0)
@@ -469,6 +474,7 @@ ec2_instance_read(xmlNodePtr it, struct aws_instance *in)
 	in->public_ip = xml_child_text(it, "ipAddress");
 	in->private_ip = xml_child_text(it, "privateIpAddress");
 	in->http_tokens = xml_text(it, "metadataOptions/httpTokens");
+	in->spot_request = xml_child_text(it, "spotInstanceRequestId");
 }
 
 int
@@ -606,6 +612,7 @@ aws_instance_free(struct aws_instance *in)
 	free(in->public_ip);
 	free(in->private_ip);
 	free(in->http_tokens);
+	free(in->spot_request);
 	memset(in, 0, sizeof *in);
 }
 

@@ -30,6 +30,16 @@ struct aws_instance {
 	char	*public_ip;	/* or NULL */
 	char	*private_ip;	/* in its subnet, or NULL */
 	char	*http_tokens;	/* metadata options: "required" */
+	char	*spot_request;	/* its spot request (sir-...), or NULL */
+};
+
+/* Spot capacity asked of RunInstances (InstanceMarketOptions). */
+struct aws_spot {
+	int		 persistent;	/* a persistent request (relaunches
+					 * after an interruption or a
+					 * terminate until cancelled; may be
+					 * stopped), else one-time */
+	const char	*interruption;	/* "stop" or "terminate" */
 };
 
 struct aws_run_spec {
@@ -41,6 +51,7 @@ struct aws_run_spec {
 	const char	*user_data;	/* plain text; encoded here */
 	const char	*token;		/* ClientToken */
 	struct aws_tags	 tags;
+	const struct aws_spot *spot;	/* spot capacity, or NULL: on-demand */
 };
 
 int	aws_sts_identity(struct aws *, char **account, char **arn,
@@ -111,6 +122,8 @@ struct aws_template_spec {
 	const char	*token;		/* ClientToken */
 	struct aws_tags	 tags;		/* the template's own */
 	struct aws_tags	 launch;	/* its instances' and volumes' */
+	const struct aws_spot *spot;	/* its instances' spot capacity, or
+					 * NULL: on demand */
 };
 
 /* CreateLaunchTemplate: IMDSv2 required, encrypted 30 GB gp3 root. */
@@ -146,6 +159,37 @@ int	aws_ec2_revoke_group(struct aws *, const char *group_id,
  * cannot be deleted (DependencyViolation). */
 int	aws_ec2_group_ties(struct aws *, const char *group_id, json_t **ties,
 	    char **cause);
+
+/* Machine types and spot capacity (ec2-types.c). */
+
+/* The region's instance types, or type alone when not NULL: an array of
+ * {"name", "vcpus", "memory_gib", "spot" (spot capacity offered),
+ * "burstable" (a t2/t3 type: CPU credits, throttled or billed extra
+ * under a sustained load)}; all:
+ * x86_64 and current generation only, every page. A type that does not
+ * exist: an empty array. */
+int	aws_ec2_instance_types(struct aws *, const char *type, json_t **types,
+	    char **cause);
+/* 1 when the region offers type (DescribeInstanceTypeOfferings), 0 when
+ * not, < 0 error. */
+int	aws_ec2_type_offered(struct aws *, const char *type, char **cause);
+/* The latest Linux spot price of each of names (an array of types) in
+ * the region: {"type": usd per hour}, each the highest of its zones'
+ * latest prices; a type without one is absent. */
+int	aws_ec2_spot_prices(struct aws *, json_t *names, json_t **prices,
+	    char **cause);
+/* Spot requests (ids) not cancelled, closed or failed, tagged key=value
+ * (and key2=value2 when key2 is not NULL). */
+int	aws_ec2_spot_requests(struct aws *, const char *key, const char *value,
+	    const char *key2, const char *value2, json_t **ids, char **cause);
+/* CancelSpotInstanceRequests; one already gone counts as done. Cancelling
+ * leaves the request's instance running. */
+int	aws_ec2_cancel_spot_request(struct aws *, const char *id,
+	    char **cause);
+/* InstanceMarketOptions of s (nothing when s is NULL), with prefix
+ * ("" or "LaunchTemplateData."). */
+void	aws_ec2_param_spot(struct aws_params *, const char *prefix,
+	    const struct aws_spot *s);
 
 /* IMDSv2 required and an encrypted 30 GB gp3 root volume: the
  * RunInstances parameters every machine of fanout's gets. */

@@ -73,3 +73,14 @@ TESTS += tests/integration/gcp-auth.sh \
 EXTRA_DIST += tests/integration/lib-gcp.sh tests/integration/gcp-auth.sh \
 	tests/integration/gcp-rest.sh tests/integration/gcp-gcloud.sh \
 	tests/fakes/gcp_fake.py tests/fakes/gcloud-requests.txt
+# Machine size and spot: the price table (installed with the templates,
+# in pkgdatadir/data), the type choice and the spot calls.
+libfanout_a_SOURCES += src/cloud/aws-machine.c src/cloud/ec2-types.c
+TEMPLATE_FILES += data/aws-prices.json
+TESTS += tests/integration/aws-machine.sh
+EXTRA_DIST += tests/integration/aws-machine.sh
+TESTS += tests/integration/aws-spot.sh
+EXTRA_DIST += tests/integration/aws-spot.sh
+# workers: defaults to the machine's CPUs (run --local, run --host).
+TESTS += tests/integration/workers-default.sh
+EXTRA_DIST += tests/integration/workers-default.sh

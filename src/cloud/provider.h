@@ -121,6 +121,16 @@ struct provider {
 	 * create makes when no type is given; default_head_type: a
 	 * cluster's head, which runs the scheduler and no task. */
 	json_t		*(*instance_types)(char **cause);
+	/* Settles the machines that run the tasks before anything is
+	 * made: an instance_type answered is checked against the region;
+	 * with cpus/memory answered and no type, the cheapest type that
+	 * fits is picked. Sets answers "instance_type" and "machine"
+	 * ({"type", "vcpus", "memory_gib", "hourly_usd", "spot_hourly_usd",
+	 * "why": what was chosen and why, "picked"}); a second call for
+	 * the same answers asks nothing again. 0 done; 1 the answers ask
+	 * for what the region cannot give (a type it lacks, a size nothing
+	 * fits): bad input, *cause says what; -1 failed. */
+	int		 (*settle)(void *, json_t *answers, char **cause);
 	const char	*default_instance_type;
 	const char	*default_head_type;
 };

@@ -524,7 +524,9 @@ sl_prepare(struct sl_run *x, char **cause)
 			return NULL;
 		}
 	}
-	x->workers = x->pr.workers;
+	/* As slurm.conf's CPUs= of each node (sl_workers). */
+	if ((x->workers = sl_workers(run, cause)) < 1)
+		return NULL;
 	if ((nodes = sl_nodes(run, &n, cause)) == NULL)
 		return NULL;
 	x->nodes = xcalloc(n, sizeof *x->nodes);

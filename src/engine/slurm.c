@@ -219,6 +219,14 @@ sl_workers(struct cloud_run *run, char **cause)
 	    cause) != 0)
 		return -1;
 	w = pr.workers;
+	/* workers: not given: one per vCPU of the nodes' type, as the
+	 * create settled it (answers "machine"); a record made before it
+	 * keeps the old default. */
+	if (!pr.workers_set && json_integer_value(json_object_get(
+	    json_object_get(json_object_get(run->rec, "answers"), "machine"),
+	    "vcpus")) > 0)
+		w = (int)json_integer_value(json_object_get(json_object_get(
+		    json_object_get(run->rec, "answers"), "machine"), "vcpus"));
 	project_free(&pr);
 	return w;
 }

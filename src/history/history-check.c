@@ -80,6 +80,7 @@ static const struct check_field check_resource[] = {
 	{ "role", CHECK_STRING, 0 },		/* head, compute */
 	{ "login_user", CHECK_STRING, 0 },	/* its image's */
 	{ "image", CHECK_TEXT_NULL, 0 },	/* a launch template's */
+	{ "spot", CHECK_STRING, 0 },		/* persistent, one-time */
 	{ NULL, 0, 0 }
 };
 

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "event.h"
@@ -125,7 +126,13 @@ local_run(const struct local_opts *o, struct local_result *lr, char **cause)
 	po.project = &pr;
 	po.inputs = inputs;
 	po.ninputs = ninputs;
-	po.workers = o->workers > 0 ? o->workers : pr.workers;
+	/* workers: not given: one per online CPU of this machine. */
+	if (o->workers > 0)
+		po.workers = o->workers;
+	else if (pr.workers_set)
+		po.workers = pr.workers;
+	else if ((po.workers = (int)sysconf(_SC_NPROCESSORS_ONLN)) < 1)
+		po.workers = 1;
 	po.logdir = logdir;
 	po.records = rf;
 	po.sink = o->sink;

@@ -152,6 +152,32 @@ remote_feed_fn(void *arg, char *buf, size_t len, char **cause)
 	return (ssize_t)len;
 }
 
+/* workers: not given in fanout.yaml: one per online CPU of the host,
+ * as the host counts them (getconf, POSIX). */
+static int
+remote_cores(struct remote *r, char **cause)
+{
+	char *out, *end;
+	long n;
+
+	if ((out = ssh_exec_output(r->ss, "getconf _NPROCESSORS_ONLN",
+	    cause)) == NULL)
+		return -1;
+	n = strtol(out, &end, 10);
+	if (end == out || (*end != '\0' && *end != '\n') || n < 1 ||
+	    n > 4096) {
+		xasprintf(cause, "the host's CPU count is unreadable ('%.20s'); "
+		    "give workers: in fanout.yaml", out);
+		free(out);
+		return -1;
+	}
+	free(out);
+	r->workers = (int)n;
+	event_log(r->o->sink, "connect", "%d workers, one per CPU of the host "
+	    "(fanout.yaml gives no workers:)", r->workers);
+	return 0;
+}
+
 /* One login: runs bastion-setup.sh (idempotent; quick the second time)
  * and probes for the worker; then puts the worker on the host when it is
  * not there yet (one more login). rd is the remote dir, shell-quoted. */
@@ -512,7 +538,10 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 		*cause = xstrdup("no host or user to run on");
 		goto out;
 	}
-	r.workers = o->workers > 0 ? o->workers : r.pr.workers;
+	/* 0: workers not given: the host's online CPUs, asked once
+	 * connected (remote_cores). */
+	r.workers = o->workers > 0 ? o->workers : r.pr.workers_set ?
+	    r.pr.workers : 0;
 	res->remote_dir = o->remote_dir != NULL ? xstrdup(o->remote_dir) :
 	    remote_dir_for(r.pr.name);
 	res->run_id = o->run_id != NULL ? xstrdup(o->run_id) : remote_new_id();
@@ -541,6 +570,8 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 	event_step(o->sink, EV_STEP_START, "connect", NULL, 0);
 	r.ss = ssh_connect(&r.so, &res->fingerprint, &err, cause);
 	if (r.ss == NULL)
+		goto fail_step_connect;
+	if (r.workers <= 0 && remote_cores(&r, cause) != 0)
 		goto fail_step_connect;
 	remote_step(&r, "connect", t0);
 

@@ -114,6 +114,13 @@ confirm_draw_plan(struct confirm *c)
 	    '\0' ? history_str(c->plan, "ssh_from", "") : (*history_str(c->plan, "ssh_from_error", "") != '\0' ? history_str(c->plan, "ssh_from_error", "") : "your address (not known yet)"));
 	confirm_wrap(c, A_NORMAL, 12, text);
 	free(text);
+	/* The machines that run the tasks: what was picked and why. */
+	if (*history_str(c->plan, "machine", "") != '\0') {
+		text = xprintf("  Machines  %s", history_str(c->plan,
+		    "machine", ""));
+		confirm_wrap(c, A_NORMAL, 12, text);
+		free(text);
+	}
 	confirm_line(c, tui_attr(TC_DIM), "  %-16s %-*s %8s", "kind",
 	    COLS - 4 - 2 - 16 - 1 - 9 > 10 ? COLS - 4 - 2 - 16 - 1 - 9 : 10,
 	    "name and detail", "$/hour");

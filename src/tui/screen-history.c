@@ -249,6 +249,11 @@ history_details(json_t *rec)
 		json_object_foreach(a, k, v)
 			w = history_max(w, k);
 		json_object_foreach(a, k, v) {
+			/* Questions left empty (null: not asked) and what
+			 * the create worked out (the machine: an object)
+			 * are not answers to show. */
+			if (json_is_null(v) || json_is_object(v))
+				continue;
 			text = question_text(NULL, v);
 			strbuf_addf(&sb, "  %-*s  %s\n", w, k, text);
 			free(text);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 #include <regex.h>
 
@@ -236,6 +237,10 @@ question_check(const struct question *q, const json_t *answers,
 	size_t i;
 
 	*value = NULL;
+	if ((text == NULL || *text == '\0') && q->optional) {
+		*value = json_null();
+		return 0;
+	}
 	if (text == NULL || *text == '\0') {
 		xasprintf(cause, "an answer is needed");
 		return -1;
@@ -312,9 +317,22 @@ question_default_why(const struct question *q, const json_t *answers,
 			if (strcmp(dot + 1, "name") == 0)
 				out = xstrdup(pr.name);
 			else if (strcmp(dot + 1, "workers") == 0)
-				out = xprintf("%d", pr.workers);
+				/* Not given: this machine's CPUs (the
+				 * local form's default). */
+				out = xprintf("%d", pr.workers_set ?
+				    pr.workers : (int)sysconf(
+				    _SC_NPROCESSORS_ONLN) > 0 ? (int)sysconf(
+				    _SC_NPROCESSORS_ONLN) : 1);
 			else if (strcmp(dot + 1, "limit") == 0)
 				out = xprintf("%ld", pr.limit);
+			else if (strcmp(dot + 1, "cpus") == 0 &&
+			    pr.resources.cpus > 0)
+				out = xprintf("%d", pr.resources.cpus);
+			else if (strcmp(dot + 1, "memory") == 0 &&
+			    pr.resources.memory > 0)
+				out = xprintf("%g", pr.resources.memory);
+			else if (strcmp(dot + 1, "spot") == 0)
+				out = xstrdup(pr.resources.spot ? "yes" : "no");
 			project_free(&pr);
 		}
 		free(cause);
@@ -545,7 +563,9 @@ menu_answers(const struct menu *mu, const json_t *given, char **cause)
 		}
 		if (g == NULL) {
 			if ((def = question_default_why(q, answers, &why)) ==
-			    NULL) {
+			    NULL && q->optional)
+				def = xstrdup("");
+			if (def == NULL) {
 				xasprintf(cause, "missing '%s' (%s)%s%s", q->key,
 				    q->title, why != NULL ? ": " : "",
 				    why != NULL ? why : "");

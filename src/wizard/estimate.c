@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "history/history.h"
 #include "run/project.h"
@@ -162,7 +163,18 @@ wizard_estimate(const json_t *answers, double hourly_usd)
 		return estimate_done(json_pack("{s:s}", "none",
 		    ESTIMATE_NONE));
 	}
-	workers = pr.workers > 0 ? pr.workers : 1;
+	/* workers: not given: one per vCPU of the machine settled for the
+	 * answers (a local run: this machine's). */
+	if (pr.workers_set)
+		workers = pr.workers;
+	else if (json_integer_value(json_object_get(json_object_get(answers,
+	    "machine"), "vcpus")) > 0)
+		workers = (int)json_integer_value(json_object_get(
+		    json_object_get(answers, "machine"), "vcpus"));
+	else
+		workers = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (workers < 1)
+		workers = 1;
 	estimate_basis(&b, pr.dir, pr.name);
 	if (b.runs == 0 || project_inputs(&pr, (long)json_integer_value(
 	    json_object_get(answers, "files")), &inputs, &ntasks, &why) != 0) {

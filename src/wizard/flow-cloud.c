@@ -155,6 +155,22 @@ wizard_provider(json_t *answers)
 	return provider_find(p != NULL ? p : "aws");
 }
 
+int
+wizard_settle(json_t *answers, char **cause)
+{
+	const struct provider *p = wizard_provider(answers);
+	void *s;
+	int rc;
+
+	if (p->settle == NULL)
+		return 0;
+	if ((s = p->open(history_str(answers, "region", NULL), cause)) == NULL)
+		return -1;
+	rc = p->settle(s, answers, cause);
+	p->close(s);
+	return rc;
+}
+
 json_t *
 wizard_plan(json_t *answers, char **cause)
 {
@@ -502,6 +518,13 @@ wizard_create(json_t *answers, struct sink *sink, char **id,
 	if ((s = p->open(history_str(answers, "region", NULL), cause)) ==
 	    NULL) {
 		project_free(&pr);
+		return -1;
+	}
+	/* The machines are settled before any record or resource: a type
+	 * the region lacks, or a size nothing fits, makes nothing. */
+	if (p->settle != NULL && p->settle(s, answers, cause) != 0) {
+		project_free(&pr);
+		p->close(s);
 		return -1;
 	}
 	copy = json_deep_copy(answers);

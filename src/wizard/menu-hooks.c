@@ -4,12 +4,14 @@
  * and the region its settings name, its instance types with their price
  * per hour and its default type (src/cloud). Also the menu check of create answers
  * that wizard_check makes. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cloud/provider.h"
 #include "engine/engine.h"
 #include "history/history.h"
+#include "run/project.h"
 #include "util/xmalloc.h"
 #include "wizard/questions.h"
 #include "wizard/wizard.h"
@@ -92,6 +94,38 @@ hooks_list(const char *name, const json_t *answers, char **cause)
 	return NULL;
 }
 
+/* The machines' type that fanout.yaml names (resources.instance_type),
+ * or "" when vCPUs or memory are asked (answered, or in fanout.yaml)
+ * and no type is: the provider picks the cheapest that fits; NULL when
+ * neither (the provider's default). */
+static const char *
+hooks_project_type(const json_t *answers)
+{
+	static __thread char type[72];
+	const char *dir = history_str(answers, "project", NULL);
+	struct project pr;
+	char *why = NULL;
+	int sized = 0;
+
+	type[0] = '\0';
+	if (dir != NULL && project_load(dir, &pr, &why) == 0) {
+		if (pr.resources.instance_type != NULL)
+			snprintf(type, sizeof type, "%s",
+			    pr.resources.instance_type);
+		sized = pr.resources.cpus > 0 || pr.resources.memory > 0;
+		project_free(&pr);
+	}
+	free(why);
+	if (type[0] != '\0')
+		return type;
+	if (sized || (json_object_get(answers, "cpus") != NULL &&
+	    !json_is_null(json_object_get(answers, "cpus"))) ||
+	    (json_object_get(answers, "memory") != NULL &&
+	    !json_is_null(json_object_get(answers, "memory"))))
+		return "";
+	return NULL;
+}
+
 static char *
 hooks_value(const char *name, const json_t *answers, char **cause)
 {
@@ -103,6 +137,9 @@ hooks_value(const char *name, const json_t *answers, char **cause)
 
 		if ((p = hooks_provider(answers, cause)) == NULL)
 			return NULL;
+		if (strcmp(name, "provider.instance_type") == 0 &&
+		    (def = hooks_project_type(answers)) != NULL)
+			return def[0] == '\0' ? xstrdup("") : xstrdup(def);
 		def = strcmp(name, "provider.head_type") == 0 &&
 		    p->default_head_type != NULL ? p->default_head_type :
 		    p->default_instance_type;

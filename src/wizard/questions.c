@@ -128,6 +128,7 @@ mload_question(struct mload *m, yaml_node_t *n, struct question *q)
 	q->def = mload_string(m, n, "default");
 	q->default_from = mload_string(m, n, "default_from");
 	q->cost_note = mload_bool(m, n, "cost_note");
+	q->optional = mload_bool(m, n, "optional");
 	s = mload_scalar(mload_get(m, n, "type"));
 	for (i = 0; s != NULL && i < sizeof question_types /
 	    sizeof question_types[0]; i++) {

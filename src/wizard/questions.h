@@ -52,6 +52,8 @@ struct question {
 	bool		 project;	/* path: fanout.yaml must load */
 	bool		 cost_note;	/* show the hourly cost of keeping
 					 * what a create makes */
+	bool		 optional;	/* may be left empty (no default):
+					 * the answer is null, "not asked" */
 };
 
 struct menu_item {

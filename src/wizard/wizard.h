@@ -57,6 +57,10 @@ int	 wizard_cloud_record(json_t *rec, const struct provider **pp,
 	     char **cause);
 
 /* The flows (signatures as flows.h). */
+/* The provider's settling of the machines (provider.h settle): sets
+ * answers "instance_type" and "machine". 0 done, 1 bad input (a type the
+ * region lacks, nothing fits: nothing made), -1 failed; with a cause. */
+int	 wizard_settle(json_t *answers, char **cause);
 json_t	*wizard_plan(json_t *answers, char **cause);
 /* How long the run of a create with answers would take, from this
  * project's previous runs in the history (estimate.c): {"seconds",

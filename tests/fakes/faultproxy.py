@@ -25,12 +25,14 @@ each request of ACTION2. --events F gets one line per injected fault:
 moto) until FILE exists, and makes FILE.held while it waits (to run a
 second command while the first is mid-call). In --hold and --lose,
 ACTION~TEXT takes only a request of ACTION whose body holds TEXT.
+--bodies F gets each request's body (a line each: the parameters as
+sent, to check what moto does not keep).
 --group-deps refuses DeleteSecurityGroup with DependencyViolation, as
 AWS does and moto does not, while another group's rule names the group
 or an instance that is not terminated is in it (asked of moto first).
 usage: faultproxy.py PORT UPSTREAM_URL [--every N] [--delay S] [--log F]
        [--rate P --seed S] [--fail RULE]... [--events F]
-       [--hold ACTION=FILE ...] [--group-deps]"""
+       [--hold ACTION=FILE ...] [--group-deps] [--bodies F]"""
 import argparse
 import hashlib
 import http.client
@@ -61,6 +63,7 @@ ap.add_argument("--seed", default="0", help="seed of --rate's dice")
 ap.add_argument("--fail", action="append", default=[],
                 help="ACTION [has=TEXT] [after=ACTION2] count=N [kind=K]")
 ap.add_argument("--events", help="one line per injected fault")
+ap.add_argument("--bodies", help="one line per request: its body, as sent")
 ap.add_argument("--group-deps", action="store_true",
                 help="DeleteSecurityGroup fails with DependencyViolation "
                 "while another group names it or an instance uses it")
@@ -247,6 +250,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if chosen is not None:
                 state["faults"] += 1
             text = body.decode(errors="replace")
+            if args.bodies:
+                with open(args.bodies, "a") as f:
+                    f.write(text.replace("\n", " ") + "\n")
             lose = not fail and chosen is None and \
                 take(to_lose, action, text) is not None
             if lose:

@@ -103,12 +103,12 @@ id=$(created defaults "$proj" --engine slurm)
 if grep -q "$nofleet" "$TEST_TMP/defaults.err"; then
 	skip "$nofleet"
 else
-	is "2 t3.micro t3.small" "$(answers_of "$id" nodes instance_type head_instance_type)" \
+	is "2 c6a.large t3.small" "$(answers_of "$id" nodes instance_type head_instance_type)" \
 		"--engine slurm alone: 2 nodes, the provider's default type for both"
 	"$FANOUT" cleanup "$id" --yes >/dev/null 2>&1
 fi
 id=$(created bastion "$proj")
-is "bastion None t3.micro None" "$(answers_of "$id" engine nodes instance_type head_instance_type)" \
+is "bastion None c6a.large None" "$(answers_of "$id" engine nodes instance_type head_instance_type)" \
 	"the bastion engine: no nodes, no head type, the default instance type"
 err=$(cat "$TEST_TMP/bastion.err")
 like "$err" "About \\\$[0-9.]+ per hour" "the plan says the price per hour"

@@ -40,7 +40,7 @@ like "$tags" 'sleep-demo' "the security group is tagged with the project"
 inst=$(awsq ec2 describe-instances --filters "Name=tag:fanout:run-set,Values=$id" \
 	--query 'Reservations[].Instances[].[InstanceId,State.Name,MetadataOptions.HttpTokens,InstanceType,KeyName]')
 iid=$(rec_get "$id" 'r["hosts"][0]["instance_id"]')
-is "$iid	running	required	t3.micro	fanout-$id" "$inst" "one tagged t3.micro bastion, running, IMDSv2 required"
+is "$iid	running	required	c6a.large	fanout-$id" "$inst" "one tagged c6a.large bastion, running, IMDSv2 required"
 ip=$(awsq ec2 describe-instances --instance-ids "$iid" --query 'Reservations[0].Instances[0].PublicIpAddress')
 is "$ip" "$(rec_get "$id" 'r["hosts"][0]["host"]')" "the record has the bastion's public IP"
 ami=$(awsq ssm get-parameter --name /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64 \

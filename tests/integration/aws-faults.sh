@@ -54,12 +54,13 @@ is "$pub" "$mine" "the key file matches the key pair that exists (the lost one w
 is "0 0 0" "$(tagged_counts)" "cleanup leaves nothing"
 
 # With every request failing, fanout gives up after 3 attempts and says
-# what AWS (here the proxy) said.
+# what AWS (here the proxy) said, of its first call (the machines are
+# settled first: DescribeInstanceTypeOfferings).
 proxy_stop
 proxy_start --always
 AWS_ENDPOINT_URL="$PROXY_URL" "$FANOUT" create --no-run "$proj" --yes >/dev/null 2>"$TEST_TMP/fail.err"
 is 1 $? "create against an always-failing endpoint exits 1"
-like "$(cat "$TEST_TMP/fail.err")" 'GetCallerIdentity: (RequestLimitExceeded: Request limit exceeded|HTTP 503)' \
+like "$(cat "$TEST_TMP/fail.err")" '(GetCallerIdentity|DescribeInstanceTypeOfferings): (RequestLimitExceeded: Request limit exceeded|HTTP 503)' \
 	"the cause names the call and AWS's code and message"
 is "0 0 0" "$(tagged_counts)" "nothing was made"
 done_testing

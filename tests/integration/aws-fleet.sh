@@ -40,16 +40,17 @@ create >"$TEST_TMP/c.out" 2>"$TEST_TMP/c.err"
 ok $? "create --engine slurm --nodes 3 exits 0"
 id=$(cat "$TEST_TMP/c.out")
 is "active" "$(rec_get "$id" 'r["state"]')" "the run set is active"
-like "$(cat "$TEST_TMP/c.err")" 'node +t3\.micro, Debian 12' \
+like "$(cat "$TEST_TMP/c.err")" 'node +c6a\.large, Debian 12' \
 	"the plan shows the nodes, their type and system"
 # The head's type: the answers' head_instance_type (a menu may fill it
 # in), else the provider's default for a head, a t3.small.
 htype=$(rec_get "$id" 'r["answers"].get("head_instance_type") or "t3.small"')
 like "$(cat "$TEST_TMP/c.err")" "head +${htype//./\\.}, Debian 12" \
 	"the plan shows the head, a $htype"
-# t3.micro: 0.0104 an hour, + 30 GB gp3 and a public IPv4 address per
-# machine (0.08 x 30 / 730 + 0.005 an hour).
-like "$(cat "$TEST_TMP/c.err")" 'node +t3\.micro, Debian 12.*\(\$0\.0561/h' \
+# c6a.large (the default type of machines that run tasks): 0.0765 an
+# hour, + 30 GB gp3 and a public IPv4 address per machine (0.08 x 30 /
+# 730 + 0.005 an hour).
+like "$(cat "$TEST_TMP/c.err")" 'node +c6a\.large, Debian 12.*\(\$0\.2544/h' \
 	"the plan's node line costs the 3 nodes together"
 sum=$(python3 -c 'import re,sys; t=open(sys.argv[1]).read()
 h=float(re.search(r"^  head .*\(\$([0-9.]+)/h", t, re.M).group(1))
@@ -77,7 +78,7 @@ ids=$(awsq ec2 describe-instances --filters "$f" --query 'Reservations[].Instanc
 vols=$(awsq ec2 describe-volumes --filters "Name=attachment.instance-id,Values=$ids" \
 	--query 'Volumes[].[Encrypted,Tags[?Key==`fanout:run-set`]|[0].Value]' | sort | uniq -c | awk '{print $1, $2, $3}')
 is "4 True $id" "$vols" "4 volumes, each encrypted and tagged with the run set"
-is "$(printf '%s\n' t3.micro t3.micro t3.micro "$htype" | sort | tr '\n' ' ' | sed 's/ $//')" "$(awsq ec2 describe-instances --filters "$f" \
+is "$(printf '%s\n' c6a.large c6a.large c6a.large "$htype" | sort | tr '\n' ' ' | sed 's/ $//')" "$(awsq ec2 describe-instances --filters "$f" \
 	--query 'Reservations[].Instances[].InstanceType' | tr '\t' '\n' | sort | tr '\n' ' ' | sed 's/ $//')" \
 	"the head is a $htype, the nodes the default type"
 tok=$(rec_res "$id" instance token | tr ' ' '\n' | grep nodes | sort -u)

@@ -33,7 +33,7 @@ create_until_ssh() {
 	tmux_keys c
 	tmux_expect "> Project folder" "create asks the project folder"
 	tmux_type "$ex"
-	tmux_keys Enter Enter Enter Enter Enter Enter Enter
+	tmux_keys Enter Enter Enter Enter Enter Enter Enter Enter Enter Enter
 	tmux_expect "> Clean up everything after the run" "the last question"
 	tmux_keys "$1" Enter
 	tmux_expect "Press Enter to start" "the confirmation, with the plan" 20

@@ -31,7 +31,7 @@ tmux_absent "not available in this build" \
 tmux_keys c
 tmux_expect "> Project folder" "create asks the project folder"
 tmux_type "$ex"
-tmux_keys Enter Enter Enter Enter Enter Enter Enter
+tmux_keys Enter Enter Enter Enter Enter Enter Enter Enter Enter Enter
 tmux_expect "> Clean up everything after the run" "the last question"
 tmux_expect 'costs about \$[0-9.]+ an hour' "it tells the hourly cost of keeping everything"
 tmux_keys n Enter
@@ -101,7 +101,7 @@ tmux_expect "Run on this machine" "back to the main menu"
 tmux_keys c
 tmux_expect "> Project folder" "a second create"
 tmux_type "$ex"
-tmux_keys Enter Enter Enter Enter Enter Enter Enter
+tmux_keys Enter Enter Enter Enter Enter Enter Enter Enter Enter Enter
 tmux_expect "> Clean up everything after the run" "the last question again"
 tmux_keys n Enter
 tmux_expect "Check the answers" "the confirmation again" 20

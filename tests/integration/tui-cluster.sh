@@ -40,12 +40,12 @@ like "$(tmux_screen)" "Engine +cluster \(slurm\)" "the engine answered by its la
 tmux_absent "Engine +slurm" "not by its name"
 tmux_keys C-u
 tmux_type 3
-tmux_keys Enter
-tmux_expect "> Instance type +t3\.micro" "the nodes' instance type"
+tmux_keys Enter Enter Enter
+tmux_expect "> Instance type +c6a\.large" "the nodes' instance type (vCPUs and memory left empty)"
 like "$(tmux_screen)" "c5\.large  \\\$0\.085/h" "offered with their price per hour"
 tmux_keys Enter
 tmux_expect "> Head instance type +t3\.small" "the head's instance type, a head's default"
-tmux_keys Enter Enter
+tmux_keys Enter Enter Enter
 tmux_expect "> Clean up everything after the run" "the last question"
 tmux_keys n Enter
 tmux_expect "Check the answers" "the confirmation"
@@ -56,10 +56,10 @@ like "$screen" "Number of nodes +3" "answer: 3 nodes"
 tmux_keys G
 screen=$(tmux_screen)
 like "$screen" "instance +head +0\.0[0-9]+" "the plan: the head, with its price per hour"
-like "$screen" "instance +3 x node +0\.0[0-9]+" "and 3 x node, with theirs"
+like "$screen" "instance +3 x node +0\.[0-9]+" "and 3 x node, with theirs"
 like "$screen" "launch_template +launch template" "and the nodes' launch template"
 like "$screen" "Estimated cost: \\\$[0-9.]+ an hour" "the whole cluster's cost per hour"
-like "$screen" "3 nodes x 2 workers" "the run estimated over 3 nodes"
+tmux_expect "3 nodes x 2 workers" "the run estimated over 3 nodes"
 is "0 0 0" "$(tagged_counts)" "nothing is made before Enter"
 
 # The progress screen is replaced by the results once the run ends: a

@@ -73,15 +73,23 @@ like "$(tmux_screen)" "^ +cluster \(slurm\) *$" "and cluster (slurm), on the lin
 tmux_absent "kubernetes" "kubernetes, which this build lacks, is not offered"
 tmux_absent "Number of nodes" "no node count while the engine is one machine"
 tmux_keys Enter
+# What the machine must have: empty (not asked) unless fanout.yaml says.
+tmux_expect "> vCPUs per machine *$" "after one machine: the vCPUs it must have, empty (fanout.yaml asks none)"
+tmux_type 0
+tmux_keys Enter
+tmux_expect "must be a whole number from 1 to 1024, not '0'" "0 vCPUs is refused at the question"
+tmux_keys C-u Enter
+tmux_expect "> Memory per machine \(GiB\) *$" "empty vCPUs taken; then the memory, empty"
+tmux_keys Enter
 # The one machine's type: offered with their price, any other typed.
-tmux_expect "> Instance type +t3\.micro" "after one machine: its instance type, the provider's default (no node count)"
+tmux_expect "> Instance type +c6a\.large" "then its instance type, the provider's default (no node count)"
 screen=$(tmux_screen)
 like "$screen" "c5\.large  \\\$0\.085/h" "the types are offered with their price per hour: c5.large  \$0.085/h"
 like "$screen" "t3\.micro  \\\$0\.0104/h" "and t3.micro  \$0.0104/h"
 tmux_absent "Number of nodes" "no node count for one machine"
 tmux_absent "Head instance type" "no head for one machine"
 tmux_keys Tab
-tmux_expect "> Instance type +t3\.small *$" "Tab takes the next type offered"
+tmux_expect "> Instance type +c6a\.xlarge *$" "Tab takes the next type offered"
 tmux_keys C-u
 tmux_type "c5"
 tmux_keys Tab
@@ -93,10 +101,12 @@ tmux_expect "'C5 large' is not valid: use an instance type such as c5\.large" "a
 tmux_keys C-u
 tmux_type "c7i.2xlarge"
 tmux_keys Enter
-tmux_expect "> Number of inputs +0" "a type the list lacks is taken; then the inputs"
-tmux_keys Escape
-tmux_expect "> Instance type +c7i\.2xlarge" "Esc: back to the instance type, as typed"
+tmux_expect "> Spot capacity" "a type the list lacks is taken; then spot"
 tmux_keys Enter
+tmux_expect "> Number of inputs +0" "then the inputs"
+tmux_keys Escape Escape
+tmux_expect "> Instance type +c7i\.2xlarge" "Esc: back to the instance type, as typed"
+tmux_keys Enter Enter
 tmux_keys C-u
 tmux_type abc
 tmux_keys Enter
@@ -120,6 +130,7 @@ like "$screen" "Project name +demo-run" "answer: name"
 like "$screen" "Region +eu-west-1" "answer: region"
 like "$screen" "Engine +one machine \(bastion\)" "answer: engine, by its label"
 like "$screen" "Instance type +c7i\.2xlarge" "answer: instance type"
+like "$screen" "Spot capacity +no" "answer: spot"
 like "$screen" "Number of inputs +2" "answer: inputs"
 like "$screen" "Clean up everything after the run +no" "answer: clean up"
 tmux_absent "Number of nodes" "no node count on the confirmation either"
@@ -137,8 +148,8 @@ fi
 # Esc walks back through the questions, keeping the answers.
 tmux_keys Escape
 tmux_expect "> Clean up everything after the run" "Esc goes back to the last question"
-tmux_keys Escape Escape Escape
-tmux_expect "> Engine +one machine" "Esc three times more: the engine (no node count between)"
+tmux_keys Escape Escape Escape Escape Escape Escape
+tmux_expect "> Engine +one machine" "Esc six times more: the engine (no node count between)"
 # A cluster: the node count (default 2, 1 to 100), the nodes' type and
 # the head's.
 tmux_keys Right Enter
@@ -150,15 +161,15 @@ tmux_keys Enter
 tmux_expect "must be a whole number from 1 to 100, not '101'" "101 nodes is refused with the rule"
 tmux_keys C-u
 tmux_type 3
-tmux_keys Enter
+tmux_keys Enter Enter Enter
 tmux_expect "> Instance type +c7i\.2xlarge" "then the nodes' type (the answer kept)"
 tmux_keys Enter
 tmux_expect "> Head instance type +t3\.small" "then the head's type, the provider's default for a head (it runs no task)"
 like "$(tmux_screen)" "m5\.large  \\\$0\.096/h" "offered with their price per hour"
 tmux_keys Tab
 tmux_expect "> Head instance type +t3\.medium *$" "Tab takes the next type offered"
-tmux_keys Enter
-tmux_expect "> Number of inputs +2" "then the inputs, as answered"
+tmux_keys Enter Enter
+tmux_expect "> Number of inputs +2" "then spot and the inputs, as answered"
 tmux_keys Enter Enter
 tmux_expect "Check the answers" "the confirmation screen, for a cluster"
 screen=$(tmux_screen)
@@ -167,15 +178,15 @@ like "$screen" "Number of nodes +3" "answer: 3 nodes"
 like "$screen" "Instance type +c7i\.2xlarge" "answer: the nodes' type"
 like "$screen" "Head instance type +t3\.medium" "answer: the head's type"
 # Back to one machine: the node count and the head's type go.
-tmux_keys Escape Escape Escape Escape Escape Escape
+tmux_keys Escape Escape Escape Escape Escape Escape Escape Escape Escape
 tmux_expect "> Engine +one machine" "Esc back to the engine"
-tmux_keys Left Enter
+tmux_keys Left Enter Enter Enter
 tmux_expect "> Instance type +c7i\.2xlarge" "one machine again: its type next, no node count"
-tmux_keys Enter Enter Enter
+tmux_keys Enter Enter Enter Enter
 tmux_expect "Check the answers" "the confirmation screen"
 tmux_absent "Number of nodes" "no node count for one machine"
 tmux_absent "Head instance type" "nor a head's type"
-tmux_keys Escape Escape Escape Escape
+tmux_keys Escape Escape Escape Escape Escape Escape Escape
 tmux_expect "> Engine +one machine" "Esc back to the engine"
 tmux_keys Escape Escape Escape Escape Escape
 tmux_expect "Run on this machine" "Esc on the first question leaves the form"

@@ -32,7 +32,7 @@ tmux_expect "Run on this machine" "the main menu appears"
 tmux_keys c
 tmux_expect "> Project folder" "create asks the project folder"
 tmux_type "$ex"
-tmux_keys Enter Enter Enter Enter Enter Enter Enter
+tmux_keys Enter Enter Enter Enter Enter Enter Enter Enter Enter Enter
 tmux_expect "> Clean up everything after the run" "the last question"
 tmux_keys y Enter
 tmux_expect "Press Enter to start" "the confirmation, with the plan" 20

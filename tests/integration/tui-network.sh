@@ -35,7 +35,7 @@ like "$(joined)" "back to the previous question \\(Esc on the first leaves\\)" \
     "help text is wrapped at words, not cut"
 tmux_keys Escape
 tmux_type "$ex"
-tmux_keys Enter Enter Enter Enter Enter Enter Enter
+tmux_keys Enter Enter Enter Enter Enter Enter Enter Enter Enter Enter
 tmux_expect "> Clean up everything after the run" "the last question"
 tmux_expect "[-|/\\\\] asking the provider for the hourly cost" \
     "the cost note is asked on a thread: a spinner" 2
@@ -72,7 +72,7 @@ if tmux_screen | awk 'length($0) > 80 { bad = 1 } END { exit !bad }'; then
 else
 	ok 0 "every row fits in 80 columns"
 fi
-tmux_keys Escape Escape Escape Escape Escape Escape Escape Escape Escape
+tmux_keys Escape Escape Escape Escape Escape Escape Escape Escape Escape Escape Escape Escape
 tmux_expect "Run on this machine" "back to the main menu"
 
 # The orphan search: a spinner; Esc abandons it at once.

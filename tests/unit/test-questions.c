@@ -79,8 +79,8 @@ static void
 test_menus(void)
 {
 	static const char *create_keys[] = { "project", "name", "provider",
-	    "region", "engine", "nodes", "instance_type",
-	    "head_instance_type", "files", "cleanup_after" };
+	    "region", "engine", "nodes", "cpus", "memory", "instance_type",
+	    "head_instance_type", "spot", "files", "cleanup_after" };
 	static const char *actions[] = { "create", "resume", "cleanup",
 	    "local", "history", "quit" };
 	const struct question *q;
@@ -105,14 +105,15 @@ test_menus(void)
 	ok(mu != NULL, "menus/create.yaml loads");
 	if (mu == NULL)
 		bail("%s", cause);
-	is_int(10, (long long)mu->nquestions, "create asks ten questions");
-	for (i = 0; i < 10 && i < mu->nquestions; i++)
+	is_int(13, (long long)mu->nquestions, "create asks 13 questions");
+	for (i = 0; i < 13 && i < mu->nquestions; i++)
 		is_string(create_keys[i], mu->questions[i].key,
 		    "create question %zu has the flows.h key %s", i + 1,
 		    create_keys[i]);
 	keys = menu_keys(mu);
-	is_string("project, name, provider, region, engine, nodes, "
-	    "instance_type, head_instance_type, files, cleanup_after", keys,
+	is_string("project, name, provider, region, engine, nodes, cpus, "
+	    "memory, instance_type, head_instance_type, spot, files, "
+	    "cleanup_after", keys,
 	    "menu_keys lists them");
 	free(keys);
 	q = menu_question(mu, "engine");
@@ -148,7 +149,7 @@ test_menus(void)
 	is_string("c5.large  $0.085/h", text, "shown with its price per hour");
 	free(text);
 	text = question_default(q, NULL);
-	is_string("t3.micro", text, "the default type is the provider's");
+	is_string("c6a.large", text, "the default type is the provider's");
 	free(text);
 	ok(question_check(q, NULL, "c7i.2xlarge", &v, &cause) == 0,
 	    "a type the list lacks is taken");
@@ -353,8 +354,11 @@ test_answers(const struct menu *mu, const char *proj, const char *tmp)
 	a = answers_from(mu, tmp, "a.yaml", text, &cause);
 	free(text);
 	ok(a != NULL, "a YAML answers file is read %s", cause ? cause : "");
-	is_int(8, (long long)json_object_size(a), "every question asked is "
+	is_int(11, (long long)json_object_size(a), "every question asked is "
 	    "answered");
+	ok(json_is_null(json_object_get(a, "cpus")) &&
+	    json_is_null(json_object_get(a, "memory")),
+	    "cpus and memory, optional and not given, are null (not asked)");
 	ok(json_object_get(a, "nodes") == NULL, "nodes, not asked for the "
 	    "bastion engine, is not in the answers");
 	is_int(3, json_integer_value(json_object_get(a, "files")),
