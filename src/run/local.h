@@ -5,6 +5,7 @@
 
 #include "run/report.h"
 
+struct rerun;
 struct sink;
 
 struct local_opts {
@@ -13,6 +14,9 @@ struct local_opts {
 	int		 workers;	/* 0 = the project's */
 	const char	*results;	/* exact results folder, or NULL for
 					 * <project>/results/<stamp> */
+	const struct rerun *rerun;	/* NULL: every input; else the tasks
+					 * an earlier run left without a
+					 * result, merged with it (rerun.h) */
 	struct sink	*sink;
 };
 

@@ -13,6 +13,7 @@
 #include "event.h"
 #include "run/project.h"
 #include "run/report.h"
+#include "run/rerun.h"
 #include "ssh/remote-int.h"
 #include "ssh/remote.h"
 #include "ssh/session.h"
@@ -27,7 +28,10 @@ struct remote {
 	struct ssh_opts		  so;
 	struct ssh_session	 *ss;
 	struct project		  pr;
-	char			**inputs;
+	char			**all;		/* the project's inputs */
+	size_t			  nall;
+	struct rerun_plan	  plan;		/* the tasks this run runs */
+	char			**inputs;	/* theirs: plan.inputs */
 	size_t			  ninputs;
 	int			  workers;
 	char			 *rd;		/* remote_dir, shell-quoted */
@@ -316,9 +320,10 @@ remote_line(void *arg, int fd, const char *line)
 		return;
 	}
 	r->seen[rec.task] = (unsigned short)rec.attempt;
-	/* The input as this side knows it. */
+	/* The task and its input as this side knows them. */
+	rec.task = (int)r->plan.tasks[rec.task];
 	free(rec.input);
-	rec.input = xstrdup(r->inputs[rec.task]);
+	rec.input = xstrdup(r->all[rec.task]);
 	if (rec.status == REC_OK || rec.status == REC_CANCELLED ||
 	    rec.attempt > r->pr.retries) {
 		if (rec.status != REC_CANCELLED)
@@ -498,15 +503,20 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 	r.res = res;
 	if (project_load(o->project_dir, &r.pr, cause) != 0)
 		return LOCAL_BAD_INPUT;
-	if (project_inputs(&r.pr, o->files, &r.inputs, &r.ninputs, cause) != 0)
+	if (project_inputs(&r.pr, o->files, &r.all, &r.nall, cause) != 0)
 		goto out;
-	for (i = 0; i < r.ninputs; i++) {
-		if (strchr(r.inputs[i], '\n') != NULL) {
+	for (i = 0; i < r.nall; i++) {
+		if (strchr(r.all[i], '\n') != NULL) {
 			xasprintf(cause, "input '%s' has a newline in its "
-			    "name; rename it", r.inputs[i]);
+			    "name; rename it", r.all[i]);
 			goto out;
 		}
 	}
+	if (rerun_plan(o->rerun, r.all, r.nall, r.pr.retries, &r.plan,
+	    cause) != 0)
+		goto out;
+	r.inputs = r.plan.inputs;
+	r.ninputs = r.plan.n;
 	if (o->results != NULL && report_check_dir(o->results, cause) != 0)
 		goto out;
 	if (o->host == NULL || o->user == NULL) {
@@ -581,7 +591,11 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 		goto fail_step_run;
 	}
 	free(q);
-	r.seen = xcalloc(r.ninputs, sizeof *r.seen);
+	/* The earlier run's records of the tasks not run again. */
+	if (o->rerun != NULL && rerun_carry(o->rerun, &r.plan,
+	    res->lr.results_dir, r.records, cause) < 0)
+		goto fail_step_run;
+	r.seen = xcalloc(r.ninputs + 1, sizeof *r.seen);
 	ri.setup = time_now() - ri.started;
 	ev.total = (long long)r.ninputs;
 	ev.workers = r.workers;
@@ -612,8 +626,8 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 	ri.ended = time_now();
 	ri.project = r.pr.name;
 	ri.engine = "bastion";
-	ri.inputs = r.inputs;
-	ri.ntasks = r.ninputs;
+	ri.inputs = r.all;
+	ri.ntasks = r.nall;
 	ri.workers = r.workers;
 	ri.nodes = o->nodes > 0 ? o->nodes : 1;
 	if (report_write_dir(res->lr.results_dir, &ri, &res->lr.perf,
@@ -651,7 +665,8 @@ out:
 	free(r.error);
 	free(r.ended_badly);
 	remote_worker_free(&r.worker);
-	project_inputs_free(r.inputs, r.ninputs);
+	rerun_plan_free(&r.plan);
+	project_inputs_free(r.all, r.nall);
 	project_free(&r.pr);
 	free(r.rd);
 	free(r.run);

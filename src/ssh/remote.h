@@ -14,6 +14,7 @@
 #include "run/local.h"
 
 struct record;
+struct rerun;
 struct sink;
 
 struct remote_opts {
@@ -46,6 +47,9 @@ struct remote_opts {
 					 * started again */
 	const char	*upload_cache;	/* local hash cache for this remote
 					 * (upload.h), or NULL */
+	const struct rerun *rerun;	/* NULL: every input; else the tasks
+					 * an earlier run left without a
+					 * result, merged with it (rerun.h) */
 	struct sink	*sink;		/* progress; polled for cancel */
 };
 
