@@ -60,3 +60,7 @@ tests_unit_test_runner_LDADD = $(TEST_LIBS)
 libfanout_a_SOURCES += src/cloud/aws-fleet.c src/cloud/ec2-fleet.c
 TESTS += tests/integration/aws-fleet.sh
 EXTRA_DIST += tests/integration/aws-fleet.sh
+# Runs that survive a lost machine: a bastion lost mid-run finished by
+# resume --unfinished; a slurm node whose instance is terminated.
+TESTS += tests/integration/aws-bastion-loss.sh
+EXTRA_DIST += tests/integration/aws-bastion-loss.sh

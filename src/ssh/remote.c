@@ -600,8 +600,19 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 	ev.total = (long long)r.ninputs;
 	ev.workers = r.workers;
 	event_emit(o->sink, &ev);
-	if (remote_watch(&r, cause) != 0)
-		goto fail_step_run;
+	if (remote_watch(&r, cause) != 0) {
+		if (!r.started)
+			goto fail_step_run;
+		/* The host is lost with the run on it (it died, or was
+		 * stopped): the records that came home make the results
+		 * folder, the rest is unfinished. */
+		res->lost = *cause;
+		*cause = NULL;
+		event_step(o->sink, EV_STEP_FAIL, "run", res->lost, 0);
+		fclose(r.records);
+		r.records = NULL;
+		goto report;
+	}
 	if (r.ended_badly != NULL)
 		event_step(o->sink, EV_STEP_FAIL, "run", r.ended_badly, 0);
 	else
@@ -623,6 +634,7 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 	} else
 		remote_step(&r, "download", t0);
 
+report:
 	ri.ended = time_now();
 	ri.project = r.pr.name;
 	ri.engine = "bastion";
@@ -637,6 +649,10 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 	if (res->lr.perf.unfinished == 0)
 		res->lr.cancelled = 0;
 	rv = LOCAL_OK;
+	if (res->lost != NULL) {
+		*cause = xstrdup(res->lost);
+		rv = LOCAL_FAILED;
+	}
 	goto out;
 
 fail_step_connect:
@@ -682,5 +698,6 @@ remote_result_free(struct remote_result *res)
 	free(res->fingerprint);
 	free(res->run_id);
 	free(res->remote_dir);
+	free(res->lost);
 	memset(res, 0, sizeof *res);
 }

@@ -65,6 +65,10 @@ struct remote_result {
 	long long	 wire_bytes;	/* upload bytes on the wire */
 	long long	 bytes_received; /* downloaded (tar of records, logs) */
 	int		 reconnects;
+	char		*lost;		/* the host was lost with the run on
+					 * it (LOCAL_FAILED): why; lr holds
+					 * the results folder made of what
+					 * came home, the rest unfinished */
 };
 
 /* Returns LOCAL_OK (ran; tasks may have failed), LOCAL_BAD_INPUT (the

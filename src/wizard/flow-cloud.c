@@ -699,9 +699,27 @@ wizard_resume(const char *id, struct sink *sink, struct local_result *out,
 	return wizard_resume_run(id, 1, sink, out, cause);
 }
 
+static int	resume_held(const char *, int, const struct rerun *,
+		    struct sink *, struct local_result *, char **);
+
 int
 wizard_resume_run(const char *id, int do_run, struct sink *sink,
     struct local_result *out, char **cause)
+{
+	return resume_held(id, do_run, NULL, sink, out, cause);
+}
+
+int
+wizard_resume_rerun(const char *id, const struct rerun *rr, struct sink *sink,
+    struct local_result *out, char **cause)
+{
+	return resume_held(id, 1, rr, sink, out, cause);
+}
+
+/* A resume; rr: only the tasks the last run left without a result. */
+static int
+resume_held(const char *id, int do_run, const struct rerun *rr,
+    struct sink *sink, struct local_result *out, char **cause)
 {
 	const struct provider *p;
 	struct cloud_run run;
@@ -721,6 +739,7 @@ wizard_resume_run(const char *id, int do_run, struct sink *sink,
 		return -1;
 	}
 	run_init(&run, p, s, rec, sink);
+	run.rerun = rr;
 	state = history_str(rec, "state", "");
 	if (strcmp(state, "deleted") == 0) {
 		xasprintf(cause, "run set %s was cleaned up; create a new one",
