@@ -451,6 +451,46 @@ sl_sleep_ms(int ms)
 		;
 }
 
+/* The end of the run says how a lost node was lost, as its cloud tells
+ * (a spot reclaim terminates its instance) and what became of its share
+ * (Slurm requeued it when the node was declared down). */
+static void
+sl_lost_say(struct sl_run *x, struct sl_node *nd)
+{
+	struct cloud_run *run = x->run;
+	const char *iid = history_str(nd->h.entry, "instance_id", NULL);
+	json_t *res, *found = NULL;
+	char *why = NULL;
+	size_t i;
+	int e = -1;
+
+	if (iid != NULL && run->provider != NULL &&
+	    run->provider->exists != NULL && run->session != NULL) {
+		pthread_mutex_lock(&run->lock);
+		json_array_foreach(json_object_get(run->rec, "resources"), i,
+		    res) {
+			if (strcmp(history_str(res, "id", ""), iid) == 0) {
+				found = json_incref(res);
+				break;
+			}
+		}
+		pthread_mutex_unlock(&run->lock);
+	}
+	if (found != NULL) {
+		e = run->provider->exists(run, found, &why);
+		free(why);
+		json_decref(found);
+	}
+	if (e == 0)
+		event_log(&x->sink, "run", "%s lost (instance %s terminated); "
+		    "%s", nd->h.name, iid, !sl_missing(x) ? "its share was "
+		    "requeued" : "its share was requeued, but tasks are "
+		    "still unfinished");
+	else
+		event_log(&x->sink, "run", "host %s was lost during the run",
+		    nd->h.name);
+}
+
 /* Until every element has ended (or the head is lost: -1, cause). */
 static int
 sl_follow(struct sl_run *x, struct ssh_session *hs, struct local_result *lr,
@@ -661,8 +701,7 @@ slurm_run(struct cloud_run *run, struct local_result *out, char **cause)
 		if (x.nodes[i].started)
 			pthread_join(x.nodes[i].thread, NULL);
 		if (x.nodes[i].lost) {
-			event_log(&x.sink, "run", "host %s was lost during "
-			    "the run", x.nodes[i].h.name);
+			sl_lost_say(&x, &x.nodes[i]);
 			lost++;
 		}
 	}
