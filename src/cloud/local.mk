@@ -62,5 +62,7 @@ TESTS += tests/integration/aws-fleet.sh
 EXTRA_DIST += tests/integration/aws-fleet.sh
 # Runs that survive a lost machine: a bastion lost mid-run finished by
 # resume --unfinished; a slurm node whose instance is terminated.
-TESTS += tests/integration/aws-bastion-loss.sh
-EXTRA_DIST += tests/integration/aws-bastion-loss.sh
+TESTS += tests/integration/aws-bastion-loss.sh \
+	tests/integration/slurm-spot-loss.sh
+EXTRA_DIST += tests/integration/aws-bastion-loss.sh \
+	tests/integration/slurm-spot-loss.sh
