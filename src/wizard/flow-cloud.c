@@ -416,6 +416,22 @@ nocancel_init(struct sink *out, struct sink *in)
  * cancel's answer wins over cleanup_after. made: every create step was
  * done (else a cancel cut the create short: what it made is kept, the
  * bastion stopped, the state left as it is). Returns the new rc. */
+/* Whether the run just made was lost with its machine (engine.h: a run
+ * entry in state "lost"), tasks left to finish with --unfinished. */
+static int
+run_lost(struct cloud_run *run)
+{
+	json_t *runs;
+	int lost;
+
+	pthread_mutex_lock(&run->lock);
+	runs = json_object_get(run->rec, "runs");
+	lost = strcmp(history_str(json_array_get(runs, json_array_size(runs) -
+	    1), "state", ""), "lost") == 0;
+	pthread_mutex_unlock(&run->lock);
+	return lost;
+}
+
 static int
 run_end(struct cloud_run *run, int ran, int cleanup_after, int made, int rc,
     char **cause)
@@ -426,6 +442,13 @@ run_end(struct cloud_run *run, int ran, int cleanup_after, int made, int rc,
 
 	nocancel_init(&quiet, outer);
 	run->sink = &quiet;
+	if (cancel == 0 && cleanup_after && ran && run_lost(run)) {
+		/* A lost machine left tasks unfinished: tearing down would
+		 * lose the way to finish them. */
+		event_log(&quiet, NULL, "run set %s is kept, not torn down: its "
+		    "run is unfinished", run->id);
+		cleanup_after = 0;
+	}
 	if (cancel == FLOW_CANCEL_TEARDOWN || (cancel == 0 && cleanup_after)) {
 		if (cancel != 0)
 			event_log(&quiet, NULL, "cancelled: tearing down run "

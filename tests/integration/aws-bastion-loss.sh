@@ -7,7 +7,8 @@
 # resume starts the bastion again and runs exactly the tasks without a
 # result; the merged results.csv is a clean run's. Then: nothing left to
 # run is one line and exit 0; changed inputs are refused (exit 2); cleanup
-# leaves nothing. moto_server + a loopback sshd standing in for the
+# leaves nothing; with --cleanup-after the lost run's set is kept all the
+# same. moto_server + a loopback sshd standing in for the
 # bastion.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/lib-aws.sh"
@@ -127,4 +128,23 @@ is 2 $? "--unfinished with --no-run exits 2"
 "$FANOUT" cleanup "$id" --yes >/dev/null 2>"$TEST_TMP/cleanup.err"
 is 0 $? "cleanup exits 0" || diag "$(tail -n 20 "$TEST_TMP/cleanup.err")"
 is "0 0 0" "$(tagged_counts)" "nothing tagged is left (instances, groups, key pairs)"
+
+# --cleanup-after: a lost run is kept all the same (its tasks unfinished).
+rm -rf "$FANOUT_BASTION_DIR/runs"
+"$FANOUT" create "$proj" --provider aws --region us-east-1 --cleanup-after \
+    --yes >"$TEST_TMP/id2" 2>"$TEST_TMP/create2.err" &
+cpid=$!
+at_exit "kill $cpid 2>/dev/null"
+wait_for 120 some_done
+ok $? "a second run has made records"
+id2=$(newest_id)
+sshd_stop
+kill -9 "$(cat "$FANOUT_BASTION_DIR"/runs/*/pid)" 2>/dev/null
+wait "$cpid"
+is 1 $? "create --cleanup-after whose bastion is lost exits 1"
+like "$(cat "$TEST_TMP/create2.err")" "run set $id2 is kept, not torn down: its run is unfinished" \
+    "it keeps the run set instead of tearing it down"
+check "stopped, to finish with resume --unfinished" state_is "$id2" stopped
+"$FANOUT" cleanup "$id2" --yes >/dev/null 2>&1
+is "0 0 0" "$(tagged_counts)" "cleanup leaves nothing"
 done_testing
