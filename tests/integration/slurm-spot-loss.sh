@@ -31,10 +31,16 @@ workers: 2
 timeout: 60
 retries: 0
 Y
-cat >"$proj/task.sh" <<'S'
+# Tasks wait while the test holds them, so that the loss comes before the
+# run can end however slow this machine is (/dev/shm: seen by every
+# namespace host, whose /tmp is its own).
+hold="/dev/shm/fanout-hold-$$"
+at_exit "rm -f '$hold'"
+cat >"$proj/task.sh" <<S
 #!/bin/sh
+while [ -e "$hold" ]; do sleep 0.05; done
 sleep 0.3
-printf '{"n": %d}\n' "$(sed 's/^0*//' "$1")"
+printf '{"n": %d}\\n' "\$(sed 's/^0*//' "\$1")"
 S
 chmod +x "$proj/task.sh"
 "$FANOUT" run --local "$proj" --results "$TEST_TMP/clean" >/dev/null 2>&1 ||
@@ -51,12 +57,14 @@ node2_busy() {
 }
 wait_for 300 node2_busy
 ok $? "node2 ran tasks" || diag "$(tail -n 20 "$TEST_TMP/create.err")"
+touch "$hold"
 id=$(newest_id)
 iid=$(rec_get "$id" '[x["id"] for x in r["resources"] if x["kind"] == "instance" and x["name"] == "node2"][0]')
 like "$iid" '^i-' "node2's instance is recorded ($iid)"
 # The spot reclaim: EC2 terminates the instance, the machine is gone.
 awsq ec2 terminate-instances --instance-ids "$iid" >/dev/null
 cluster_kill_node 2
+rm -f "$hold"
 wait "$cpid"
 rc=$?
 err=$(cat "$TEST_TMP/create.err")
