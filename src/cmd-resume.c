@@ -1,4 +1,6 @@
-/* fanout resume ID [--yes]: run again on an existing run set. */
+/* fanout resume ID [--yes] [--unfinished [--failed]]: run again on an
+ * existing run set, every task or only those its last run left without a
+ * result (merged with that run's results). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,8 +10,51 @@
 #include "cmd.h"
 #include "history/history.h"
 #include "run/local.h"
+#include "run/rerun.h"
 #include "sink-text.h"
+#include "util/fs.h"
+#include "util/xmalloc.h"
 #include "wizard/wizard.h"
+
+/* For --unfinished: the last run's results folder into rr (*from, caller
+ * frees) and -1 when some of its tasks lack a result; else what the
+ * command returns: nothing to run (one line, CMD_OK) or bad input. */
+static int
+cmd_resume_todo(const char *id, json_t *rec, struct rerun *rr, char **from)
+{
+	json_t *runs = json_object_get(rec, "runs"), *last;
+	const char *dir, *project;
+	char *cause = NULL;
+	size_t todo, total;
+
+	last = json_array_get(runs, json_array_size(runs) - 1);
+	dir = history_str(last, "results", NULL);
+	project = history_str(rec, "project_dir", NULL);
+	if (last == NULL || dir == NULL || project == NULL)
+		return cmd_error(CMD_USAGE, "resume: run set %s has no run to "
+		    "finish; run it with 'fanout resume %s'", id, id);
+	if (!fs_is_dir(dir))
+		return cmd_error(CMD_USAGE, "resume: the results folder of run "
+		    "set %s's last run (%s) is gone; run every task with "
+		    "'fanout resume %s'", id, dir, id);
+	rr->from = dir;
+	if (rerun_count(rr, project, (long)json_integer_value(json_object_get(
+	    json_object_get(rec, "answers"), "files")), &todo, &total,
+	    &cause) != 0) {
+		cmd_error(CMD_USAGE, "resume: %s", cause);
+		free(cause);
+		return CMD_USAGE;
+	}
+	if (todo == 0) {
+		printf("run set %s: every task of its last run (%s) has a "
+		    "result%s; nothing to run\n", id, dir, rr->failed ?
+		    " and none failed" : "");
+		return CMD_OK;
+	}
+	*from = xstrdup(dir);
+	rr->from = *from;
+	return -1;
+}
 
 static enum cmd_retval
 cmd_resume_exec(int argc, char **argv)
@@ -17,16 +62,20 @@ cmd_resume_exec(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "yes", no_argument, NULL, 'y' },
 		{ "no-run", no_argument, NULL, 'R' },
+		{ "unfinished", no_argument, NULL, 'u' },
+		{ "failed", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct local_result lr;
+	struct rerun rr = { 0 };
 	struct sink sink;
 	struct sink_text st;
 	char *cause = NULL, *why = NULL;
 	const char *id;
 	json_t *rec;
-	int c, yes = 0, do_run = 1, rc;
+	char *from = NULL;
+	int c, yes = 0, do_run = 1, unfinished = 0, rc;
 
 	optind = 1;
 	opterr = 0;
@@ -37,6 +86,13 @@ cmd_resume_exec(int argc, char **argv)
 			break;
 		case 'R':
 			do_run = 0;
+			break;
+		case 'u':
+			unfinished = 1;
+			break;
+		case 'F':
+			unfinished = 1;
+			rr.failed = true;
 			break;
 		case 'h':
 			printf("usage: fanout resume %s\n",
@@ -59,10 +115,25 @@ cmd_resume_exec(int argc, char **argv)
 		free(cause);
 		return CMD_USAGE;
 	}
-	json_decref(rec);
+	if (unfinished) {
+		if (!do_run) {
+			json_decref(rec);
+			return cmd_error(CMD_USAGE, "resume: --unfinished runs "
+			    "tasks; it does not go with --no-run");
+		}
+		rc = cmd_resume_todo(id, rec, &rr, &from);
+		json_decref(rec);
+		if (rc != -1)
+			return rc;
+	} else
+		json_decref(rec);
 	sink_text_init(&sink, &st, stderr, 0);
-	rc = wizard_resume_run(id, do_run, &sink, &lr, &cause) == 0 ?
-	    CMD_OK : CMD_FAILED;
+	if (unfinished)
+		rc = wizard_resume_rerun(id, &rr, &sink, &lr, &cause);
+	else
+		rc = wizard_resume_run(id, do_run, &sink, &lr, &cause);
+	free(from);
+	rc = rc == 0 ? CMD_OK : CMD_FAILED;
 	sink_text_end(&sink);
 	if (rc == CMD_OK) {
 		if (do_run)
@@ -90,7 +161,7 @@ cmd_resume_exec(int argc, char **argv)
 
 const struct cmd_entry cmd_resume_entry = {
 	.name = "resume",
-	.usage = "ID [--yes] [--no-run]",
+	.usage = "ID [--yes] [--no-run] [--unfinished [--failed]]",
 	.help = "check a run set, start its bastion, run again",
 	.exec = cmd_resume_exec,
 };

@@ -12,6 +12,7 @@
 #include "history/history.h"
 #include "run/local.h"
 #include "run/pool.h"
+#include "run/rerun.h"
 #include "sink-text.h"
 #include "engine/engine.h"
 #include "ssh/remote.h"
@@ -143,6 +144,7 @@ cmd_run_remote(const struct local_opts *lo, const char *address,
 	ro.workers = lo->workers;
 	ro.nodes = 1;
 	ro.results = lo->results;
+	ro.rerun = lo->rerun;
 	ro.sink = lo->sink;
 	if (user == NULL && getenv("USER") == NULL) {
 		xasprintf(cause, "--host %s: say which user logs in "
@@ -188,17 +190,22 @@ cmd_run_exec(int argc, char **argv)
 		{ "results", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "setup", no_argument, NULL, 's' },
+		{ "unfinished", no_argument, NULL, 'u' },
+		{ "failed", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct local_opts lo = { 0 };
+	struct rerun rr = { 0 };
 	struct local_result lr;
 	struct sink sink;
 	struct sink_text st;
 	char *cause = NULL, *table;
 	const char *host = NULL, *key = NULL;
+	char *from = NULL;
+	size_t todo, total;
 	long v;
-	int c, local = 0, json = 0;
+	int c, local = 0, json = 0, unfinished = 0;
 	enum local_status ls;
 
 	optind = 1;
@@ -235,6 +242,13 @@ cmd_run_exec(int argc, char **argv)
 		case 's':
 			lo.setup = true;
 			break;
+		case 'u':
+			unfinished = 1;
+			break;
+		case 'F':
+			unfinished = 1;
+			rr.failed = true;
+			break;
 		case 'h':
 			printf("usage: fanout run %s\n", cmd_run_entry.usage);
 			return CMD_OK;
@@ -257,6 +271,26 @@ cmd_run_exec(int argc, char **argv)
 		return cmd_error(CMD_USAGE, "run: give one project folder "
 		    "(usage: fanout run %s)", cmd_run_entry.usage);
 	lo.project_dir = argv[optind];
+	if (unfinished) {
+		/* The project's latest results: what they lack runs, and
+		 * the new folder has the whole run. */
+		if ((from = rerun_latest(lo.project_dir, &cause)) == NULL ||
+		    (rr.from = from, rerun_count(&rr, lo.project_dir,
+		    lo.files, &todo, &total, &cause)) != 0) {
+			cmd_error(CMD_USAGE, "run: %s", cause);
+			free(cause);
+			free(from);
+			return CMD_USAGE;
+		}
+		if (todo == 0) {
+			printf("%s: every task of the run in %s has a result%s; "
+			    "nothing to run\n", lo.project_dir, from,
+			    rr.failed ? " and none failed" : "");
+			free(from);
+			return CMD_OK;
+		}
+		lo.rerun = &rr;
+	}
 
 	sink_text_init(&sink, &st, stderr, json);
 	if (host != NULL)
@@ -273,6 +307,7 @@ cmd_run_exec(int argc, char **argv)
 		    cause);
 		free(cause);
 		local_result_free(&lr);
+		free(from);
 		return ls == LOCAL_BAD_INPUT ? CMD_USAGE : CMD_FAILED;
 	}
 	if (lr.history_warning != NULL)
@@ -289,13 +324,15 @@ cmd_run_exec(int argc, char **argv)
 	}
 	c = cmd_run_outcome(&lr);
 	local_result_free(&lr);
+	free(from);
 	return c;
 }
 
 const struct cmd_entry cmd_run_entry = {
 	.name = "run",
 	.usage = "--local [--setup]|--host [USER@]HOST[:PORT] [--key FILE] "
-	    "PROJECT [--files N] [--workers W] [--results DIR] [--json]",
+	    "PROJECT [--files N] [--workers W] [--results DIR] [--json] "
+	    "[--unfinished [--failed]]",
 	.help = "run a project on this machine, or on one of yours over SSH",
 	.exec = cmd_run_exec,
 };

@@ -375,8 +375,17 @@ aws_park_instance(struct cloud_run *run, json_t *res, char **cause)
 	const char *id = history_str(res, "id", NULL);
 	const char *step = history_str(res, "name", "bastion");
 	struct aws_instance in;
+	char *why = NULL;
 	int running;
 
+	/* Terminated already (a spot reclaim took a node): nothing to stop;
+	 * the cleanup finds it gone. */
+	if (aws_exists_instance(run, res, &why) == 0) {
+		event_log(run->sink, step, "%s was terminated: nothing to stop",
+		    id);
+		return 0;
+	}
+	free(why);
 	/* A pending instance cannot be stopped (IncorrectInstanceState):
 	 * one still booting (a create cut short) is waited for first. */
 	if (aws_wait_instance(run, step, id, "running stopping stopped", &in,

@@ -84,3 +84,9 @@ EXTRA_DIST += tests/integration/aws-spot.sh
 # workers: defaults to the machine's CPUs (run --local, run --host).
 TESTS += tests/integration/workers-default.sh
 EXTRA_DIST += tests/integration/workers-default.sh
+# Runs that survive a lost machine: a bastion lost mid-run finished by
+# resume --unfinished; a slurm node whose instance is terminated.
+TESTS += tests/integration/aws-bastion-loss.sh \
+	tests/integration/slurm-spot-loss.sh
+EXTRA_DIST += tests/integration/aws-bastion-loss.sh \
+	tests/integration/slurm-spot-loss.sh

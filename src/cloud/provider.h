@@ -43,6 +43,11 @@ struct cloud_run {
 	const char		*id;		/* run-set id */
 	const char		*project;	/* name for the tags */
 	void			*state;		/* provider's per-flow state */
+	const struct rerun	*rerun;		/* NULL: the engine runs every
+						 * input; else only the tasks
+						 * the last run left without a
+						 * result, merged with it
+						 * (run/rerun.h) */
 };
 
 /* One step of a flow: runs once all steps named in after are done. */

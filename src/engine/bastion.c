@@ -11,6 +11,7 @@
 #include "ssh/remote.h"
 #include "util/fs.h"
 #include "run/report.h"
+#include "run/rerun.h"
 #include "util/xmalloc.h"
 
 int
@@ -91,12 +92,22 @@ engine_run_entry(const char *engine, double t0, const struct local_result *lr,
 	return entry;
 }
 
+/* A run of the tasks an earlier run left without a result says which
+ * (its results are merged into this run's). */
+static void
+bastion_merged(json_t *entry, const struct rerun *rr)
+{
+	if (rr != NULL)
+		json_object_set_new(entry, "merged_from",
+		    json_string(rr->from));
+}
+
 /* Runs the project on the head of run (rec["hosts"]); keeps the host key
  * seen first and the run in the record, and hands how it went to out. */
 static int
 bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 {
-	json_t *head;
+	json_t *head, *entry;
 	char *known, *cache, *why = NULL;
 	struct remote_opts ro;
 	struct remote_result rr;
@@ -124,6 +135,7 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 	    "files"));
 	/* The bastion engine runs on the head alone: one node. */
 	ro.nodes = 1;
+	ro.rerun = run->rerun;
 	ro.sink = run->sink;
 	ls = engine_bastion_host(head, &ro, &rr, cause);
 	pthread_mutex_lock(&run->lock);
@@ -131,9 +143,27 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 	if (rr.fingerprint != NULL && ro.expected_fp == NULL)
 		json_object_set_new(head, "host_key",
 		    json_string(rr.fingerprint));
+	if (ls == LOCAL_FAILED && rr.lost != NULL &&
+	    rr.lr.results_dir != NULL) {
+		/* The bastion died (or was stopped: a spot interruption)
+		 * mid-run: the run is kept with what came home, and the run
+		 * set stays, to finish with a resume. */
+		entry = engine_run_entry("bastion", t0, &rr.lr, rr.files_sent,
+		    rr.bytes_sent);
+		json_object_set_new(entry, "state", json_string("lost"));
+		bastion_merged(entry, run->rerun);
+		history_add_run(run->rec, entry);
+		free(*cause);
+		xasprintf(cause, "the bastion was lost mid-run (%s): %zu of "
+		    "%zu tasks are unfinished; finish them with 'fanout "
+		    "resume %s --unfinished'", rr.lost, rr.lr.perf.unfinished,
+		    rr.lr.perf.tasks, run->id);
+	}
 	if (ls == LOCAL_OK) {
-		history_add_run(run->rec, engine_run_entry("bastion", t0,
-		    &rr.lr, rr.files_sent, rr.bytes_sent));
+		entry = engine_run_entry("bastion", t0, &rr.lr, rr.files_sent,
+		    rr.bytes_sent);
+		bastion_merged(entry, run->rerun);
+		history_add_run(run->rec, entry);
 		if (out != NULL) {
 			*out = rr.lr;
 			memset(&rr.lr, 0, sizeof rr.lr);

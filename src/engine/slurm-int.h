@@ -9,6 +9,7 @@
 
 #include "event.h"
 #include "run/project.h"
+#include "run/rerun.h"
 #include "ssh/session.h"
 
 struct cloud_run;
@@ -107,7 +108,11 @@ struct sl_run {
 	struct sink	 sink;		/* run->sink, never cancelled: the
 					 * sessions run to their end */
 	struct project	 pr;
-	char		**inputs;
+	char		**all;		/* the project's inputs */
+	size_t		 nall;
+	struct rerun_plan plan;		/* the tasks this run runs */
+	char		**inputs;	/* theirs (plan.inputs): task numbers
+					 * here are indices of these */
 	size_t		 ninputs;
 	int		 workers;
 	struct sl_elem	*el;

@@ -114,9 +114,9 @@ sl_record(struct sl_node *nd, struct sl_folder *f, const char *line)
 	    rec.attempt > x->pr.retries;
 	x->final[g] = (unsigned char)fin;
 	rec.attempt = ++x->attempts[g];
-	rec.task = (int)g;
+	rec.task = (int)x->plan.tasks[g];
 	free(rec.input);
-	rec.input = xstrdup(x->inputs[g]);
+	rec.input = xstrdup(x->all[rec.task]);
 	if (rec.log != NULL) {
 		log = xprintf("%s-%s", f->name, rec.log);
 		free(rec.log);
@@ -451,6 +451,46 @@ sl_sleep_ms(int ms)
 		;
 }
 
+/* The end of the run says how a lost node was lost, as its cloud tells
+ * (a spot reclaim terminates its instance) and what became of its share
+ * (Slurm requeued it when the node was declared down). */
+static void
+sl_lost_say(struct sl_run *x, struct sl_node *nd)
+{
+	struct cloud_run *run = x->run;
+	const char *iid = history_str(nd->h.entry, "instance_id", NULL);
+	json_t *res, *found = NULL;
+	char *why = NULL;
+	size_t i;
+	int e = -1;
+
+	if (iid != NULL && run->provider != NULL &&
+	    run->provider->exists != NULL && run->session != NULL) {
+		pthread_mutex_lock(&run->lock);
+		json_array_foreach(json_object_get(run->rec, "resources"), i,
+		    res) {
+			if (strcmp(history_str(res, "id", ""), iid) == 0) {
+				found = json_incref(res);
+				break;
+			}
+		}
+		pthread_mutex_unlock(&run->lock);
+	}
+	if (found != NULL) {
+		e = run->provider->exists(run, found, &why);
+		free(why);
+		json_decref(found);
+	}
+	if (e == 0)
+		event_log(&x->sink, "run", "%s lost (instance %s terminated); "
+		    "%s", nd->h.name, iid, !sl_missing(x) ? "its share was "
+		    "requeued" : "its share was requeued, but tasks are "
+		    "still unfinished");
+	else
+		event_log(&x->sink, "run", "host %s was lost during the run",
+		    nd->h.name);
+}
+
 /* Until every element has ended (or the head is lost: -1, cause). */
 static int
 sl_follow(struct sl_run *x, struct ssh_session *hs, struct local_result *lr,
@@ -514,15 +554,23 @@ sl_prepare(struct sl_run *x, char **cause)
 		return NULL;
 	files = (long)json_integer_value(json_object_get(run->answers,
 	    "files"));
-	if (project_inputs(&x->pr, files, &x->inputs, &x->ninputs,
-	    cause) != 0)
+	if (project_inputs(&x->pr, files, &x->all, &x->nall, cause) != 0)
 		return NULL;
-	for (i = 0; i < x->ninputs; i++) {
-		if (strchr(x->inputs[i], '\n') != NULL) {
+	for (i = 0; i < x->nall; i++) {
+		if (strchr(x->all[i], '\n') != NULL) {
 			xasprintf(cause, "input '%s' has a newline in its "
-			    "name; rename it", x->inputs[i]);
+			    "name; rename it", x->all[i]);
 			return NULL;
 		}
+	}
+	if (rerun_plan(run->rerun, x->all, x->nall, x->pr.retries, &x->plan,
+	    cause) != 0)
+		return NULL;
+	x->inputs = x->plan.inputs;
+	x->ninputs = x->plan.n;
+	if (x->ninputs == 0) {
+		xasprintf(cause, "run set %s: no task to run", run->id);
+		return NULL;
 	}
 	/* As slurm.conf's CPUs= of each node (sl_workers). */
 	if ((x->workers = sl_workers(run, cause)) < 1)
@@ -570,6 +618,7 @@ slurm_run(struct cloud_run *run, struct local_result *out, char **cause)
 	struct event ev = { .type = EV_TASKS_START };
 	struct ssh_session *hs = NULL;
 	struct local_result lr;
+	json_t *entry;
 	char *base = NULL, *path, *why = NULL, *ended_badly = NULL;
 	long long files_sent, bytes_sent;
 	size_t i, lost = 0;
@@ -607,6 +656,10 @@ slurm_run(struct cloud_run *run, struct local_result *out, char **cause)
 		goto out;
 	}
 	free(path);
+	/* The earlier run's records of the tasks not run again. */
+	if (run->rerun != NULL && rerun_carry(run->rerun, &x.plan, x.results,
+	    x.records, cause) < 0)
+		goto out;
 	x.nel = sl_elements(x.ninputs, x.nnodes, x.workers);
 	x.el = xcalloc(x.nel, sizeof *x.el);
 	for (i = 0; i < x.nel; i++) {
@@ -650,8 +703,7 @@ slurm_run(struct cloud_run *run, struct local_result *out, char **cause)
 		if (x.nodes[i].started)
 			pthread_join(x.nodes[i].thread, NULL);
 		if (x.nodes[i].lost) {
-			event_log(&x.sink, "run", "host %s was lost during "
-			    "the run", x.nodes[i].h.name);
+			sl_lost_say(&x, &x.nodes[i]);
 			lost++;
 		}
 	}
@@ -665,8 +717,8 @@ slurm_run(struct cloud_run *run, struct local_result *out, char **cause)
 	ri.ended = time_now();
 	ri.project = x.pr.name;
 	ri.engine = "slurm";
-	ri.inputs = x.inputs;
-	ri.ntasks = x.ninputs;
+	ri.inputs = x.all;
+	ri.ntasks = x.nall;
 	ri.workers = x.workers;
 	ri.nodes = (int)x.nnodes;
 	if (report_write_dir(x.results, &ri, &lr.perf, cause) != 0)
@@ -675,8 +727,12 @@ slurm_run(struct cloud_run *run, struct local_result *out, char **cause)
 		lr.cancelled = 0;
 	sl_sent_get(run->id, &files_sent, &bytes_sent);
 	pthread_mutex_lock(&run->lock);
-	history_add_run(run->rec, engine_run_entry("slurm", ri.started, &lr,
-	    files_sent, bytes_sent));
+	entry = engine_run_entry("slurm", ri.started, &lr, files_sent,
+	    bytes_sent);
+	if (run->rerun != NULL)
+		json_object_set_new(entry, "merged_from",
+		    json_string(run->rerun->from));
+	history_add_run(run->rec, entry);
 	if (history_save(run->rec, &why) != 0)
 		free(why);
 	pthread_mutex_unlock(&run->lock);
@@ -713,7 +769,8 @@ out:
 	free(x.run_id);
 	free(x.job);
 	free(base);
-	project_inputs_free(x.inputs, x.ninputs);
+	rerun_plan_free(&x.plan);
+	project_inputs_free(x.all, x.nall);
 	project_free(&x.pr);
 	local_result_free(&lr);
 	pthread_mutex_destroy(&x.lock);

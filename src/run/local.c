@@ -10,6 +10,7 @@
 #include "run/local.h"
 #include "run/pool.h"
 #include "run/setup.h"
+#include "run/rerun.h"
 #include "util/fs.h"
 #include "util/xmalloc.h"
 
@@ -57,6 +58,7 @@ local_run(const struct local_opts *o, struct local_result *lr, char **cause)
 	struct project pr;
 	struct run_info ri;
 	struct pool_opts po;
+	struct rerun_plan pl;
 	struct event ev = { .type = EV_TASKS_START };
 	char **inputs = NULL, *base = NULL, *logdir = NULL, *recpath, *prog;
 	size_t ninputs = 0;
@@ -65,9 +67,13 @@ local_run(const struct local_opts *o, struct local_result *lr, char **cause)
 	enum local_status rv = LOCAL_BAD_INPUT;
 
 	memset(lr, 0, sizeof *lr);
+	memset(&pl, 0, sizeof pl);
 	if (project_load(o->project_dir, &pr, cause) != 0)
 		return LOCAL_BAD_INPUT;
 	if (project_inputs(&pr, o->files, &inputs, &ninputs, cause) != 0)
+		goto out;
+	if (rerun_plan(o->rerun, inputs, ninputs, pr.retries, &pl,
+	    cause) != 0)
 		goto out;
 	if (o->results != NULL && report_check_dir(o->results, cause) != 0)
 		goto out;
@@ -121,11 +127,18 @@ local_run(const struct local_opts *o, struct local_result *lr, char **cause)
 		    lr->results_dir, strerror(errno));
 		goto out;
 	}
+	/* The earlier run's records of the tasks not run again. */
+	if (o->rerun != NULL && rerun_carry(o->rerun, &pl, lr->results_dir,
+	    rf, cause) < 0) {
+		fclose(rf);
+		goto out;
+	}
 
 	memset(&po, 0, sizeof po);
 	po.project = &pr;
-	po.inputs = inputs;
-	po.ninputs = ninputs;
+	po.inputs = pl.inputs;
+	po.ninputs = pl.n;
+	po.tasks = pl.tasks;
 	/* workers: not given: one per online CPU of this machine. */
 	if (o->workers > 0)
 		po.workers = o->workers;
@@ -143,7 +156,7 @@ local_run(const struct local_opts *o, struct local_result *lr, char **cause)
 	ri.workers = po.workers;
 	ri.nodes = 1;
 	ri.setup = time_now() - ri.started;
-	ev.total = (long long)ninputs;
+	ev.total = (long long)pl.n;
 	ev.workers = po.workers;
 	event_emit(o->sink, &ev);
 	if (pool_run(&po, NULL, &cancelled, cause) != 0) {
@@ -162,6 +175,7 @@ local_run(const struct local_opts *o, struct local_result *lr, char **cause)
 	    ri.workers, lr);
 	rv = LOCAL_OK;
 out:
+	rerun_plan_free(&pl);
 	project_inputs_free(inputs, ninputs);
 	project_free(&pr);
 	free(base);

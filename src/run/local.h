@@ -7,6 +7,7 @@
 
 #include "run/report.h"
 
+struct rerun;
 struct sink;
 
 struct local_opts {
@@ -17,6 +18,9 @@ struct local_opts {
 					 * <project>/results/<stamp> */
 	bool		 setup;		/* run the project's setup: here (else
 					 * skipped with a note) */
+	const struct rerun *rerun;	/* NULL: every input; else the tasks
+					 * an earlier run left without a
+					 * result, merged with it (rerun.h) */
 	struct sink	*sink;
 };
 

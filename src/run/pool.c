@@ -94,7 +94,7 @@ pool_done(void *arg, const struct tp_attempt *a)
 	char *line;
 
 	memset(&r, 0, sizeof r);
-	r.task = (int)a->task;
+	r.task = (int)(o->tasks != NULL ? o->tasks[a->task] : a->task);
 	r.input = o->inputs[a->task];
 	r.worker = a->worker;
 	r.host = (char *)a->host;

@@ -15,6 +15,8 @@ struct pool_opts {
 	const struct project	 *project;
 	char			**inputs;
 	size_t			  ninputs;
+	const size_t		 *tasks;   /* each input's task number, or
+					    * NULL: its position */
 	int			  workers;
 	const char		 *logdir;  /* the worker slots' logs: wN.out,
 					    * wN.err (record.h) */

@@ -15,6 +15,7 @@
 #include "event.h"
 #include "run/project.h"
 #include "run/report.h"
+#include "run/rerun.h"
 #include "ssh/remote-int.h"
 #include "ssh/remote.h"
 #include "ssh/session.h"
@@ -29,7 +30,10 @@ struct remote {
 	struct ssh_opts		  so;
 	struct ssh_session	 *ss;
 	struct project		  pr;
-	char			**inputs;
+	char			**all;		/* the project's inputs */
+	size_t			  nall;
+	struct rerun_plan	  plan;		/* the tasks this run runs */
+	char			**inputs;	/* theirs: plan.inputs */
 	size_t			  ninputs;
 	int			  workers;
 	char			 *rd;		/* remote_dir, shell-quoted */
@@ -351,9 +355,10 @@ remote_line(void *arg, int fd, const char *line)
 		return;
 	}
 	r->seen[rec.task] = (unsigned short)rec.attempt;
-	/* The input as this side knows it. */
+	/* The task and its input as this side knows them. */
+	rec.task = (int)r->plan.tasks[rec.task];
 	free(rec.input);
-	rec.input = xstrdup(r->inputs[rec.task]);
+	rec.input = xstrdup(r->all[rec.task]);
 	if (rec.status == REC_OK || rec.status == REC_CANCELLED ||
 	    rec.attempt > r->pr.retries) {
 		if (rec.status != REC_CANCELLED)
@@ -523,15 +528,20 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 	r.res = res;
 	if (project_load(o->project_dir, &r.pr, cause) != 0)
 		return LOCAL_BAD_INPUT;
-	if (project_inputs(&r.pr, o->files, &r.inputs, &r.ninputs, cause) != 0)
+	if (project_inputs(&r.pr, o->files, &r.all, &r.nall, cause) != 0)
 		goto out;
-	for (i = 0; i < r.ninputs; i++) {
-		if (strchr(r.inputs[i], '\n') != NULL) {
+	for (i = 0; i < r.nall; i++) {
+		if (strchr(r.all[i], '\n') != NULL) {
 			xasprintf(cause, "input '%s' has a newline in its "
-			    "name; rename it", r.inputs[i]);
+			    "name; rename it", r.all[i]);
 			goto out;
 		}
 	}
+	if (rerun_plan(o->rerun, r.all, r.nall, r.pr.retries, &r.plan,
+	    cause) != 0)
+		goto out;
+	r.inputs = r.plan.inputs;
+	r.ninputs = r.plan.n;
 	if (o->results != NULL && report_check_dir(o->results, cause) != 0)
 		goto out;
 	if (o->host == NULL || o->user == NULL) {
@@ -624,13 +634,28 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 		goto fail_step_run;
 	}
 	free(q);
-	r.seen = xcalloc(r.ninputs, sizeof *r.seen);
+	/* The earlier run's records of the tasks not run again. */
+	if (o->rerun != NULL && rerun_carry(o->rerun, &r.plan,
+	    res->lr.results_dir, r.records, cause) < 0)
+		goto fail_step_run;
+	r.seen = xcalloc(r.ninputs + 1, sizeof *r.seen);
 	ri.setup = time_now() - ri.started;
 	ev.total = (long long)r.ninputs;
 	ev.workers = r.workers;
 	event_emit(o->sink, &ev);
-	if (remote_watch(&r, cause) != 0)
-		goto fail_step_run;
+	if (remote_watch(&r, cause) != 0) {
+		if (!r.started)
+			goto fail_step_run;
+		/* The host is lost with the run on it (it died, or was
+		 * stopped): the records that came home make the results
+		 * folder, the rest is unfinished. */
+		res->lost = *cause;
+		*cause = NULL;
+		event_step(o->sink, EV_STEP_FAIL, "run", res->lost, 0);
+		fclose(r.records);
+		r.records = NULL;
+		goto report;
+	}
 	if (r.ended_badly != NULL)
 		event_step(o->sink, EV_STEP_FAIL, "run", r.ended_badly, 0);
 	else
@@ -652,11 +677,12 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 	} else
 		remote_step(&r, "download", t0);
 
+report:
 	ri.ended = time_now();
 	ri.project = r.pr.name;
 	ri.engine = "bastion";
-	ri.inputs = r.inputs;
-	ri.ntasks = r.ninputs;
+	ri.inputs = r.all;
+	ri.ntasks = r.nall;
 	ri.workers = r.workers;
 	ri.nodes = o->nodes > 0 ? o->nodes : 1;
 	if (report_write_dir(res->lr.results_dir, &ri, &res->lr.perf,
@@ -666,6 +692,10 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 	if (res->lr.perf.unfinished == 0)
 		res->lr.cancelled = 0;
 	rv = LOCAL_OK;
+	if (res->lost != NULL) {
+		*cause = xstrdup(res->lost);
+		rv = LOCAL_FAILED;
+	}
 	goto out;
 
 fail_step_connect:
@@ -697,7 +727,8 @@ out:
 	free(r.error);
 	free(r.ended_badly);
 	remote_worker_free(&r.worker);
-	project_inputs_free(r.inputs, r.ninputs);
+	rerun_plan_free(&r.plan);
+	project_inputs_free(r.all, r.nall);
 	project_free(&r.pr);
 	free(r.rd);
 	free(r.run);
@@ -713,5 +744,6 @@ remote_result_free(struct remote_result *res)
 	free(res->fingerprint);
 	free(res->run_id);
 	free(res->remote_dir);
+	free(res->lost);
 	memset(res, 0, sizeof *res);
 }

@@ -14,6 +14,7 @@
 #include "run/local.h"
 
 struct record;
+struct rerun;
 struct sink;
 
 struct remote_opts {
@@ -46,6 +47,9 @@ struct remote_opts {
 					 * started again */
 	const char	*upload_cache;	/* local hash cache for this remote
 					 * (upload.h), or NULL */
+	const struct rerun *rerun;	/* NULL: every input; else the tasks
+					 * an earlier run left without a
+					 * result, merged with it (rerun.h) */
 	struct sink	*sink;		/* progress; polled for cancel */
 };
 
@@ -61,6 +65,10 @@ struct remote_result {
 	long long	 wire_bytes;	/* upload bytes on the wire */
 	long long	 bytes_received; /* downloaded (tar of records, logs) */
 	int		 reconnects;
+	char		*lost;		/* the host was lost with the run on
+					 * it (LOCAL_FAILED): why; lr holds
+					 * the results folder made of what
+					 * came home, the rest unfinished */
 };
 
 /* Returns LOCAL_OK (ran; tasks may have failed), LOCAL_BAD_INPUT (the

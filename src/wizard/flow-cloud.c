@@ -432,6 +432,22 @@ nocancel_init(struct sink *out, struct sink *in)
  * cancel's answer wins over cleanup_after. made: every create step was
  * done (else a cancel cut the create short: what it made is kept, the
  * bastion stopped, the state left as it is). Returns the new rc. */
+/* Whether the run just made was lost with its machine (engine.h: a run
+ * entry in state "lost"), tasks left to finish with --unfinished. */
+static int
+run_lost(struct cloud_run *run)
+{
+	json_t *runs;
+	int lost;
+
+	pthread_mutex_lock(&run->lock);
+	runs = json_object_get(run->rec, "runs");
+	lost = strcmp(history_str(json_array_get(runs, json_array_size(runs) -
+	    1), "state", ""), "lost") == 0;
+	pthread_mutex_unlock(&run->lock);
+	return lost;
+}
+
 static int
 run_end(struct cloud_run *run, int ran, int cleanup_after, int made, int rc,
     char **cause)
@@ -442,6 +458,13 @@ run_end(struct cloud_run *run, int ran, int cleanup_after, int made, int rc,
 
 	nocancel_init(&quiet, outer);
 	run->sink = &quiet;
+	if (cancel == 0 && cleanup_after && ran && run_lost(run)) {
+		/* A lost machine left tasks unfinished: tearing down would
+		 * lose the way to finish them. */
+		event_log(&quiet, NULL, "run set %s is kept, not torn down: its "
+		    "run is unfinished", run->id);
+		cleanup_after = 0;
+	}
 	if (cancel == FLOW_CANCEL_TEARDOWN || (cancel == 0 && cleanup_after)) {
 		if (cancel != 0)
 			event_log(&quiet, NULL, "cancelled: tearing down run "
@@ -722,9 +745,27 @@ wizard_resume(const char *id, struct sink *sink, struct local_result *out,
 	return wizard_resume_run(id, 1, sink, out, cause);
 }
 
+static int	resume_held(const char *, int, const struct rerun *,
+		    struct sink *, struct local_result *, char **);
+
 int
 wizard_resume_run(const char *id, int do_run, struct sink *sink,
     struct local_result *out, char **cause)
+{
+	return resume_held(id, do_run, NULL, sink, out, cause);
+}
+
+int
+wizard_resume_rerun(const char *id, const struct rerun *rr, struct sink *sink,
+    struct local_result *out, char **cause)
+{
+	return resume_held(id, 1, rr, sink, out, cause);
+}
+
+/* A resume; rr: only the tasks the last run left without a result. */
+static int
+resume_held(const char *id, int do_run, const struct rerun *rr,
+    struct sink *sink, struct local_result *out, char **cause)
 {
 	const struct provider *p;
 	struct cloud_run run;
@@ -744,6 +785,7 @@ wizard_resume_run(const char *id, int do_run, struct sink *sink,
 		return -1;
 	}
 	run_init(&run, p, s, rec, sink);
+	run.rerun = rr;
 	state = history_str(rec, "state", "");
 	if (strcmp(state, "deleted") == 0) {
 		xasprintf(cause, "run set %s was cleaned up; create a new one",

@@ -15,6 +15,7 @@ struct provider;
 struct cloud_step;
 struct local_result;
 struct project;
+struct rerun;
 struct sink;
 
 /* A sink that takes a lock around another: while it is run->sink,
@@ -80,6 +81,10 @@ int	 wizard_resume(const char *id, struct sink *,
  * again only when do_run (else leaves the bastion running). */
 int	 wizard_resume_run(const char *id, int do_run, struct sink *,
 	     struct local_result *run, char **cause);
+/* The same, running only the tasks the last run left without a result
+ * (rr: run/rerun.h), into a results folder that merges with its. */
+int	 wizard_resume_rerun(const char *id, const struct rerun *rr,
+	     struct sink *, struct local_result *run, char **cause);
 int	 wizard_cleanup(const char *id, struct sink *, char **cause);
 /* Orphans in region (NULL: the configured one) of provider (NULL: aws). */
 json_t	*wizard_orphans_in(const char *provider, const char *region,
