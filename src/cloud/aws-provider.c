@@ -10,6 +10,8 @@
 #include "cloud/aws.h"
 #include "cloud/aws-internal.h"
 #include "cloud/ec2.h"
+#include "cloud/iam.h"
+#include "cloud/s3.h"
 #include "cloud/provider.h"
 #include "engine/engine.h"
 #include "event.h"
@@ -600,10 +602,14 @@ static const struct aws_kind {
 	    aws_destroy_template, NULL, NULL },
 	{ "instance", aws_recover_instance, aws_exists_instance,
 	    aws_destroy_instance, aws_park_instance, aws_revive_instance },
+	{ "iam_role", aws_recover_role, aws_exists_role, aws_destroy_role,
+	    NULL, NULL },
+	{ "instance_profile", aws_recover_profile, aws_exists_profile,
+	    aws_destroy_profile, NULL, NULL },
 };
 /* The same kinds, for provider.kinds. */
 static const char *const aws_kinds[] = { "key_pair", "security_group",
-    "launch_template", "instance", NULL };
+    "launch_template", "instance", "iam_role", "instance_profile", NULL };
 
 /* The table's entry for res's kind, or NULL with a cause. */
 static const struct aws_kind *
@@ -670,7 +676,15 @@ aws_provider_destroy(struct cloud_run *run, json_t *res, char **cause)
 static json_t *
 aws_provider_tagged(void *s, char **cause)
 {
-	return aws_ec2_tagged(s, cause);
+	json_t *out = aws_ec2_tagged(s, cause);
+
+	/* Profiles and roles last: the instances that use them go
+	 * first. */
+	if (out != NULL && aws_iam_tagged(s, out, cause) != 0) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
 }
 
 const struct provider provider_aws = {
@@ -682,7 +696,8 @@ const struct provider provider_aws = {
 	.plan = aws_provider_plan,
 	.blocks = { [CLOUD_BLOCK_BASE] = aws_base_steps,
 	    [CLOUD_BLOCK_HEAD] = aws_head_steps,
-	    [CLOUD_BLOCK_FLEET] = aws_fleet_steps },
+	    [CLOUD_BLOCK_FLEET] = aws_fleet_steps,
+	    [CLOUD_BLOCK_ROLE] = aws_role_steps },
 	.state_new = aws_state_new,
 	.state_free = aws_state_free,
 	.recover = aws_provider_recover,
@@ -696,4 +711,7 @@ const struct provider provider_aws = {
 	.instance_types = aws_provider_instance_types,
 	.default_instance_type = AWS_DEFAULT_TYPE,
 	.default_head_type = AWS_HEAD_TYPE,
+	.store_check = aws_store_check,
+	.store_fetch = aws_store_fetch,
+	.store_put = aws_store_put,
 };

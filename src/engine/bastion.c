@@ -7,7 +7,9 @@
 
 #include "cloud/provider.h"
 #include "engine/engine.h"
+#include "event.h"
 #include "history/history.h"
+#include "run/project.h"
 #include "ssh/remote.h"
 #include "util/fs.h"
 #include "run/report.h"
@@ -96,12 +98,16 @@ engine_run_entry(const char *engine, double t0, const struct local_result *lr,
 static int
 bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 {
-	json_t *head;
-	char *known, *cache, *why = NULL;
+	json_t *head, *entry;
+	char *known, *cache, *why = NULL, **paths = NULL, **names = NULL;
+	char *fetch = NULL, *put = NULL;
 	struct remote_opts ro;
 	struct remote_result rr;
+	struct project pr;
 	enum local_status ls;
 	double t0 = time_now();
+	size_t n = 0;
+	int rc = -1;
 
 	memset(&ro, 0, sizeof ro);
 	if (engine_ssh_wait(&ro.connect_timeout, &ro.auth_grace, cause) != 0)
@@ -116,12 +122,38 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 		json_decref(head);
 		return -1;
 	}
+	ro.files = (long)json_integer_value(json_object_get(run->answers,
+	    "files"));
+	/* Inputs in a bucket: listed here, fetched by the head itself (its
+	 * role); results to a bucket: copied there by the head. */
+	if (project_load(ro.project_dir, &pr, cause) != 0) {
+		json_decref(head);
+		return -1;
+	}
+	if ((pr.inputs_url != NULL || pr.results_url != NULL) &&
+	    run->provider->store_fetch == NULL) {
+		xasprintf(cause, "provider %s cannot read or write buckets",
+		    run->provider->name);
+		goto early;
+	}
+	if (pr.inputs_url != NULL) {
+		if (run->provider->store_fetch(run->session, &pr, ro.files,
+		    &paths, &names, &n, &fetch, cause) != 0)
+			goto early;
+		event_log(run->sink, "inputs", "%zu object(s) of %s, fetched "
+		    "by the head itself", n, pr.glob);
+		ro.task_inputs = paths;
+		ro.inputs = names;
+		ro.ninputs = n;
+		ro.fetch = fetch;
+	}
+	if (pr.results_url != NULL && (ro.results_put = put =
+	    run->provider->store_put(run->session, &pr, cause)) == NULL)
+		goto early;
 	known = history_file(run->id, ".known_hosts");
 	cache = history_file(run->id, ".upload-cache");
 	ro.known_hosts = known;
 	ro.upload_cache = cache;
-	ro.files = (long)json_integer_value(json_object_get(run->answers,
-	    "files"));
 	/* The bastion engine runs on the head alone: one node. */
 	ro.nodes = 1;
 	ro.sink = run->sink;
@@ -132,8 +164,15 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 		json_object_set_new(head, "host_key",
 		    json_string(rr.fingerprint));
 	if (ls == LOCAL_OK) {
-		history_add_run(run->rec, engine_run_entry("bastion", t0,
-		    &rr.lr, rr.files_sent, rr.bytes_sent));
+		entry = engine_run_entry("bastion", t0, &rr.lr, rr.files_sent,
+		    rr.bytes_sent);
+		if (rr.results_copy != NULL) {
+			json_object_set_new(entry, "results_url",
+			    json_string(rr.results_copy));
+			event_log(run->sink, NULL, "results copied to %s",
+			    rr.results_copy);
+		}
+		history_add_run(run->rec, entry);
 		if (out != NULL) {
 			*out = rr.lr;
 			memset(&rr.lr, 0, sizeof rr.lr);
@@ -143,10 +182,19 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 		free(why);
 	pthread_mutex_unlock(&run->lock);
 	remote_result_free(&rr);
-	json_decref(head);
 	free(known);
 	free(cache);
-	return ls == LOCAL_OK ? 0 : -1;
+	rc = ls == LOCAL_OK ? 0 : -1;
+early:
+	json_decref(head);
+	project_free(&pr);
+	if (paths != NULL) {
+		project_inputs_free(paths, n);
+		project_inputs_free(names, n);
+	}
+	free(fetch);
+	free(put);
+	return rc;
 }
 
 const struct engine engine_bastion = {
