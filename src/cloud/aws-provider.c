@@ -16,6 +16,7 @@
 #include "engine/engine.h"
 #include "event.h"
 #include "history/history.h"
+#include "run/project.h"
 #include "util/fs.h"
 #include "util/xmalloc.h"
 
@@ -161,6 +162,34 @@ aws_plan_machines(json_t *answers, json_t *res, char **cause)
 	return head + node * (double)n;
 }
 
+/* The instance role, when the project reads or writes a bucket. */
+static void
+aws_plan_role(json_t *answers, json_t *res)
+{
+	const char *dir = json_string_value(json_object_get(answers,
+	    "project"));
+	const struct store_url *in, *out;
+	struct project pr;
+	char *why = NULL;
+
+	if (dir == NULL || project_load(dir, &pr, &why) != 0) {
+		free(why);
+		return;
+	}
+	in = pr.inputs_url;
+	out = pr.results_url;
+	if (in != NULL || out != NULL)
+		json_array_append_new(res, json_pack("{s:s, s:s, s:s++++++++, "
+		    "s:f}", "kind", "iam_role", "name", "instance role",
+		    "detail", in != NULL ? "reads s3://" : "",
+		    in != NULL ? in->bucket : "", in != NULL ? "/" : "",
+		    in != NULL ? in->prefix : "", in != NULL && out != NULL ?
+		    "; " : "", out != NULL ? "writes s3://" : "",
+		    out != NULL ? out->bucket : "", out != NULL ? "/" : "",
+		    out != NULL ? out->prefix : "", "hourly_usd", 0.0));
+	project_free(&pr);
+}
+
 static json_t *
 aws_provider_plan(void *s, json_t *answers, char **cause)
 {
@@ -183,6 +212,7 @@ aws_provider_plan(void *s, json_t *answers, char **cause)
 	    ip != NULL ? "SSH (tcp 22) from your address only" :
 	    "SSH (tcp 22): your address is unknown", e != NULL && e->nodes ?
 	    "; the nodes' traffic" : "", "hourly_usd", 0.0));
+	aws_plan_role(answers, res);
 	if ((total = aws_plan_machines(answers, res, cause)) < 0) {
 		json_decref(res);
 		free(account);

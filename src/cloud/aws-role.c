@@ -88,7 +88,7 @@ step_role(struct cloud_run *run, char **cause)
 	    cause) != 0 || cloud_resource_set(run, res, "policy",
 	    json_string(AWS_ROLE_POLICY), cause) != 0)
 		goto out;
-	event_log(run->sink, "instance role", "%s: %s%s%s%s%s%s%s", name,
+	event_log(run->sink, "instance role", "%s: %s%s%s%s%s%s%s%s", name,
 	    pr.inputs_url != NULL ? "reads s3://" : "",
 	    pr.inputs_url != NULL ? pr.inputs_url->bucket : "",
 	    pr.inputs_url != NULL ? "/" : "",
@@ -96,7 +96,8 @@ step_role(struct cloud_run *run, char **cause)
 	    pr.results_url != NULL ? (pr.inputs_url != NULL ?
 	    "; writes s3://" : "writes s3://") : "",
 	    pr.results_url != NULL ? pr.results_url->bucket : "",
-	    pr.results_url != NULL ? "/" : "");
+	    pr.results_url != NULL ? "/" : "",
+	    pr.results_url != NULL ? pr.results_url->prefix : "");
 	rc = 0;
 out:
 	project_free(&pr);

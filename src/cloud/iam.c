@@ -34,7 +34,7 @@ aws_role_statements(const struct store_url *in, const struct store_url *out)
 
 	if (in != NULL) {
 		obj = iam_objects(in->prefix, 0);
-		json_array_append_new(st, json_pack("{s:s, s:s, s:s, s:s++, "
+		json_array_append_new(st, json_pack("{s:s, s:s, s:s, s:s+, "
 		    "s:{s:{s:[s]}}}", "Sid", "ListInputs", "Effect", "Allow",
 		    "Action", "s3:ListBucket", "Resource", "arn:aws:s3:::",
 		    in->bucket, "Condition", "StringLike", "s3:prefix", obj));

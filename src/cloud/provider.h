@@ -138,14 +138,16 @@ struct provider {
 	 * (relative to the project's tree on the host), their names for
 	 * the records (s3://...), and a shell script, run in the project's
 	 * folder on the host, that fetches them there with the host's own
-	 * credentials (the machines' role). store_put: a shell script, run
+	 * credentials (the machines' role), and a line for the log (how many,
+ * listed in how many pages). store_put: a shell script, run
 	 * in a run's folder on the head, that copies its results/ folder
 	 * to the project's results bucket, printing "#copied URL N". */
 	int		 (*store_check)(void *, const struct project *,
 			     long files, char **cause);
 	int		 (*store_fetch)(void *, const struct project *,
 			     long files, char ***paths, char ***names,
-			     size_t *n, char **script, char **cause);
+			     size_t *n, char **script, char **summary,
+			     char **cause);
 	char		*(*store_put)(void *, const struct project *,
 			     char **cause);
 };

@@ -594,7 +594,7 @@ aws_store_check(void *s, const struct project *pr, long files, char **cause)
 
 int
 aws_store_fetch(void *s, const struct project *pr, long files, char ***pathsp,
-    char ***namesp, size_t *np, char **script, char **cause)
+    char ***namesp, size_t *np, char **script, char **summary, char **cause)
 {
 	const struct store_url *u = pr->inputs_url;
 	struct s3_list l;
@@ -605,6 +605,7 @@ aws_store_fetch(void *s, const struct project *pr, long files, char ***pathsp,
 	*pathsp = *namesp = NULL;
 	*np = 0;
 	*script = NULL;
+	*summary = NULL;
 	if (s3_list_objects(s, u, files > 0 ? files : pr->limit,
 	    "inputs.glob", &l, cause) != 0)
 		return -1;
@@ -632,6 +633,8 @@ aws_store_fetch(void *s, const struct project *pr, long files, char ***pathsp,
 	}
 	strbuf_adds(&sb, "FANOUT_EOF_list\n");
 	*np = l.n;
+	xasprintf(summary, "%zu object(s) of s3://%s/%s (%d page(s) listed), "
+	    "fetched by the host itself", l.n, u->bucket, u->key, l.pages);
 	s3_list_free(&l);
 	if (s3_host_python(s, &sb, "s3-fetch.py", "store/fetch.list",
 	    cause) != 0) {
@@ -642,6 +645,8 @@ aws_store_fetch(void *s, const struct project *pr, long files, char ***pathsp,
 		free(paths);
 		free(names);
 		*np = 0;
+		free(*summary);
+		*summary = NULL;
 		strbuf_free(&sb);
 		return -1;
 	}

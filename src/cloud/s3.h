@@ -65,7 +65,7 @@ int	aws_store_check(void *, const struct project *, long files,
 	    char **cause);
 int	aws_store_fetch(void *, const struct project *, long files,
 	    char ***paths, char ***names, size_t *n, char **script,
-	    char **cause);
+	    char **summary, char **cause);
 char	*aws_store_put(void *, const struct project *, char **cause);
 
 #endif

@@ -100,7 +100,7 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 {
 	json_t *head, *entry;
 	char *known, *cache, *why = NULL, **paths = NULL, **names = NULL;
-	char *fetch = NULL, *put = NULL;
+	char *fetch = NULL, *put = NULL, *summary;
 	struct remote_opts ro;
 	struct remote_result rr;
 	struct project pr;
@@ -138,10 +138,10 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 	}
 	if (pr.inputs_url != NULL) {
 		if (run->provider->store_fetch(run->session, &pr, ro.files,
-		    &paths, &names, &n, &fetch, cause) != 0)
+		    &paths, &names, &n, &fetch, &summary, cause) != 0)
 			goto early;
-		event_log(run->sink, "inputs", "%zu object(s) of %s, fetched "
-		    "by the head itself", n, pr.glob);
+		event_log(run->sink, "inputs", "%s", summary);
+		free(summary);
 		ro.task_inputs = paths;
 		ro.inputs = names;
 		ro.ninputs = n;

@@ -490,6 +490,7 @@ remote_store_line(void *arg, int fd, const char *line)
 		free(r->res->results_copy);
 		r->res->results_copy = xstrndup(line + 8, strcspn(line + 8,
 		    " "));
+		return;		/* the engine says where */
 	}
 	event_log(r->o->sink, step, "%s", line);
 }
