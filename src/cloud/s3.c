@@ -594,7 +594,8 @@ aws_store_check(void *s, const struct project *pr, long files, char **cause)
 
 int
 aws_store_fetch(void *s, const struct project *pr, long files, char ***pathsp,
-    char ***namesp, size_t *np, char **script, char **summary, char **cause)
+    char ***namesp, size_t *np, char **list, char **script, char **summary,
+    char **cause)
 {
 	const struct store_url *u = pr->inputs_url;
 	struct s3_list l;
@@ -604,7 +605,7 @@ aws_store_fetch(void *s, const struct project *pr, long files, char ***pathsp,
 
 	*pathsp = *namesp = NULL;
 	*np = 0;
-	*script = NULL;
+	*script = *list = NULL;
 	*summary = NULL;
 	if (s3_list_objects(s, u, files > 0 ? files : pr->limit,
 	    "inputs.glob", &l, cause) != 0)
@@ -619,8 +620,6 @@ aws_store_fetch(void *s, const struct project *pr, long files, char ***pathsp,
 		}
 	}
 	strbuf_init(&sb);
-	strbuf_adds(&sb, "mkdir -p store || exit 1\n"
-	    "cat > store/fetch.list <<'FANOUT_EOF_list'\n");
 	paths = xcalloc(l.n + 1, sizeof *paths);
 	names = xcalloc(l.n + 1, sizeof *names);
 	for (i = 0; i < l.n; i++) {
@@ -631,12 +630,13 @@ aws_store_fetch(void *s, const struct project *pr, long files, char ***pathsp,
 		paths[i] = xprintf("../store/%s/%s", u->bucket, l.v[i].key);
 		names[i] = xprintf("s3://%s/%s", u->bucket, l.v[i].key);
 	}
-	strbuf_adds(&sb, "FANOUT_EOF_list\n");
+	*list = strbuf_detach(&sb);
+	strbuf_init(&sb);
 	*np = l.n;
 	xasprintf(summary, "%zu object(s) of s3://%s/%s (%d page(s) listed), "
 	    "fetched by the host itself", l.n, u->bucket, u->key, l.pages);
 	s3_list_free(&l);
-	if (s3_host_python(s, &sb, "s3-fetch.py", "store/fetch.list",
+	if (s3_host_python(s, &sb, "s3-fetch.py", "\"$fetch_list\"",
 	    cause) != 0) {
 		for (i = 0; i < *np; i++) {
 			free(paths[i]);
@@ -647,6 +647,8 @@ aws_store_fetch(void *s, const struct project *pr, long files, char ***pathsp,
 		*np = 0;
 		free(*summary);
 		*summary = NULL;
+		free(*list);
+		*list = NULL;
 		strbuf_free(&sb);
 		return -1;
 	}

@@ -64,8 +64,8 @@ int	s3_local_inputs(const struct project *, long limit, struct sink *,
 int	aws_store_check(void *, const struct project *, long files,
 	    char **cause);
 int	aws_store_fetch(void *, const struct project *, long files,
-	    char ***paths, char ***names, size_t *n, char **script,
-	    char **summary, char **cause);
+	    char ***paths, char ***names, size_t *n, char **list,
+	    char **script, char **summary, char **cause);
 char	*aws_store_put(void *, const struct project *, char **cause);
 
 #endif
