@@ -85,6 +85,7 @@ try:
 except (OSError, ValueError):
     index = {}
 index.update(ours)
+os.makedirs(os.path.dirname(INDEX), exist_ok=True)
 tmp = "%s.%d" % (INDEX, os.getpid())
 with open(tmp, "w") as f:
     json.dump(index, f)
