@@ -4,7 +4,7 @@ libfanout_a_SOURCES += \
 	src/cloud/http.c src/cloud/http.h \
 	src/cloud/xml.c src/cloud/xml.h \
 	src/cloud/aws.c src/cloud/aws.h \
-	src/cloud/s3.c src/cloud/s3.h \
+	src/cloud/s3.c src/cloud/s3-store.c src/cloud/s3.h \
 	src/cloud/iam.c src/cloud/iam.h src/cloud/aws-role.c \
 	src/cloud/ec2.c src/cloud/ec2.h \
 	src/cloud/provider.c src/cloud/provider.h \

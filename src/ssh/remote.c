@@ -16,8 +16,6 @@
 #include "ssh/remote-int.h"
 #include "ssh/remote.h"
 #include "ssh/session.h"
-#include "ssh/tar.h"
-#include "ssh/tree.h"
 #include "ssh/upload.h"
 #include "util/fs.h"
 #include "util/strbuf.h"
@@ -465,129 +463,39 @@ remote_download(struct remote *r, char **cause)
 	return rc;
 }
 
-/* A line of a bucket script (fetch, results copy): logged; "#error"
- * kept as the cause, "#copied URL N" as where the results went. */
-static void
-remote_store_line(void *arg, int fd, const char *line)
-{
-	struct remote *r = arg;
-	const char *step = r->started ? "results copy" : "fetch";
-
-	(void)fd;
-	if (strncmp(line, "#error ", 7) == 0) {
-		free(r->error);
-		r->error = xstrdup(line + 7);
-	} else if (strncmp(line, "#fetched ", 9) == 0) {
-		long long n = 0, bytes = 0, kept = 0;
-
-		if (sscanf(line + 9, "%lld %lld %lld", &n, &bytes,
-		    &kept) == 3)
-			event_log(r->o->sink, step, "%s fetched %lld object(s) "
-			    "(%lld bytes) from the bucket itself; %lld there "
-			    "already", r->o->host, n, bytes, kept);
-		return;
-	} else if (strncmp(line, "#copied ", 8) == 0) {
-		free(r->res->results_copy);
-		r->res->results_copy = xstrndup(line + 8, strcspn(line + 8,
-		    " "));
-		return;		/* the engine says where */
-	}
-	event_log(r->o->sink, step, "%s", line);
-}
-
-/* Runs script (in dir, relative to the remote dir) on the host. */
-static int
-remote_store_script(struct remote *r, const char *dir, const char *script,
-    const char *what, char **cause)
-{
-	struct strbuf sb;
-	struct remote_feed feed = { &sb, 0 };
-	struct ssh_exec x;
-	int rc, status;
-
-	strbuf_init(&sb);
-	strbuf_addf(&sb, "cd %s%s%s || exit 1\n%s", r->rd, dir != NULL ?
-	    "/" : "", dir != NULL ? dir : "", script);
-	memset(&x, 0, sizeof x);
-	x.command = "sh -s";
-	x.input = remote_feed_fn;
-	x.input_arg = &feed;
-	x.line = remote_store_line;
-	x.line_arg = r;
-	free(r->error);
-	r->error = NULL;
-	rc = ssh_exec_run(r->ss, &x, &status, cause);
-	strbuf_free(&sb);
-	if (rc == 0 && status != 0) {
-		xasprintf(cause, "%s on %s failed: %s", what, r->o->host,
-		    r->error != NULL ? r->error : "see the lines above");
-		rc = -1;
-	}
-	free(r->error);
-	r->error = NULL;
-	return rc;
-}
-
+/* Step "fetch": the host fetches the bucket's inputs itself. */
 static int
 remote_fetch(struct remote *r, char **cause)
 {
-	return remote_store_script(r, NULL, r->o->fetch,
-	    "fetching the inputs", cause);
+	return remote_store_script(r->ss, r->rd, NULL, r->o->fetch,
+	    r->o->host, "fetch", "fetching the inputs", r->o->sink, NULL,
+	    cause);
 }
 
-/* The results folder built here goes to runs/ID/results on the host (a
- * tar stream), and the host copies it to the bucket. */
+/* Step "results copy": the results folder built here goes to
+ * runs/ID/results on the host, and the host copies it to the bucket. */
 static int
 remote_results_put(struct remote *r, char **cause)
 {
-	struct tree t;
-	struct strbuf sb;
-	char *path, *data, *cmd;
-	size_t i, len;
+	char *dest = xprintf("%s/%s/results", r->rd, r->run);
 	int rc;
 
-	r->started = 1;
-	if (tree_scan(r->res->lr.results_dir, false, &t, cause) != 0)
-		return -1;
-	strbuf_init(&sb);
-	for (i = 0; i < t.n; i++) {
-		path = fs_join(r->res->lr.results_dir, t.v[i].path);
-		data = fs_read_file(path, &len, cause);
-		free(path);
-		if (data == NULL) {
-			strbuf_free(&sb);
-			tree_free(&t);
-			return -1;
-		}
-		tar_entry(&sb, t.v[i].path, (long long)len,
-		    (long long)time(NULL) * 1000000000LL, 0644);
-		strbuf_add(&sb, data, len);
-		tar_pad(&sb, (long long)len);
-		free(data);
-	}
-	tree_free(&t);
-	for (i = 0; i < 1024; i++)
-		strbuf_addc(&sb, '\0');
-	cmd = xprintf("cd %s/%s && rm -rf results && mkdir results && "
-	    "tar xf - -C results", r->rd, r->run);
-	rc = ssh_exec_input(r->ss, cmd, sb.buf, sb.len, cause);
-	free(cmd);
-	strbuf_free(&sb);
+	rc = remote_send_dir(r->ss, dest, r->res->lr.results_dir, cause);
+	free(dest);
 	if (rc != 0)
 		return -1;
 	free(r->res->results_copy);
 	r->res->results_copy = NULL;
-	path = xprintf("%s", r->run);
-	/* r->run is shell-quoted: the script cds there itself. */
-	rc = remote_store_script(r, path, r->o->results_put,
-	    "copying the results", cause);
-	free(path);
-	if (rc == 0 && r->res->results_copy == NULL) {
+	if (remote_store_script(r->ss, r->rd, r->run, r->o->results_put,
+	    r->o->host, "results copy", "copying the results", r->o->sink,
+	    &r->res->results_copy, cause) != 0)
+		return -1;
+	if (r->res->results_copy == NULL) {
 		xasprintf(cause, "copying the results on %s said nothing of "
 		    "where they went", r->o->host);
-		rc = -1;
+		return -1;
 	}
-	return rc;
+	return 0;
 }
 
 char *
