@@ -70,3 +70,5 @@ TESTS += tests/integration/s3-inputs.sh tests/integration/s3-bastion.sh \
 EXTRA_DIST += tests/integration/s3-inputs.sh tests/integration/s3-bastion.sh \
 	tests/integration/s3-bad-input.sh tests/integration/s3-role.sh \
 	tests/fakes/imds.py
+check_PROGRAMS += tests/unit/test-iam-policy
+tests_unit_test_iam_policy_LDADD = $(TEST_LIBS)
