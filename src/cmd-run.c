@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cloud/s3.h"
 #include "cmd.h"
 #include "history/history.h"
 #include "run/local.h"
@@ -300,7 +301,7 @@ cmd_run_exec(int argc, char **argv)
 	if (host != NULL)
 		ls = cmd_run_remote(&lo, host, key, &lr, &cause);
 	else
-		ls = local_run(&lo, &lr, &cause);
+		ls = s3_run_local(&lo, &lr, &cause);
 	sink_text_end(&sink);
 	if (ls != LOCAL_OK) {
 		cmd_error(ls == LOCAL_BAD_INPUT ? CMD_USAGE : CMD_FAILED, "%s",

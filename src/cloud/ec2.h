@@ -50,6 +50,7 @@ struct aws_run_spec {
 	const char	*subnet_id;
 	const char	*user_data;	/* plain text; encoded here */
 	const char	*token;		/* ClientToken */
+	const char	*profile;	/* IamInstanceProfile.Name, or NULL */
 	struct aws_tags	 tags;
 	const struct aws_spot *spot;	/* spot capacity, or NULL: on-demand */
 };
@@ -120,6 +121,7 @@ struct aws_template_spec {
 	const char	*key_name;
 	const char	*group_id;	/* the compute group */
 	const char	*token;		/* ClientToken */
+	const char	*profile;	/* IamInstanceProfile.Name, or NULL */
 	struct aws_tags	 tags;		/* the template's own */
 	struct aws_tags	 launch;	/* its instances' and volumes' */
 	const struct aws_spot *spot;	/* its instances' spot capacity, or

@@ -9,6 +9,7 @@
 #define FANOUT_CLOUD_HTTP_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 struct http_response {
 	long	 status;	/* HTTP status; 0 when no answer came */
@@ -22,7 +23,8 @@ struct http_response {
 };
 
 struct http_request {
-	const char	 *method;	/* "GET", "POST", or another without
+	const char	 *method;	/* "GET", "POST", "PUT" (body as
+					 * POST's), "HEAD", or another without
 					 * a body ("DELETE") */
 	const char	 *url;
 	const char	 *body;		/* POST body or NULL */
@@ -36,6 +38,10 @@ struct http_request {
 	/* Non-zero when an answer that came is transient and worth another
 	 * attempt (e.g. an AWS throttling code). May be NULL. */
 	int		(*transient)(const struct http_response *);
+	/* When not NULL, an answer's body goes to this file (emptied
+	 * before each attempt) instead of resp->body; an answer of status
+	 * >= 300 is read back into resp->body (it is an error text). */
+	FILE		 *out;
 };
 
 /* Initialises libcurl once (call before starting threads). */

@@ -4,6 +4,8 @@ libfanout_a_SOURCES += \
 	src/cloud/http.c src/cloud/http.h \
 	src/cloud/xml.c src/cloud/xml.h \
 	src/cloud/aws.c src/cloud/aws.h \
+	src/cloud/s3.c src/cloud/s3-store.c src/cloud/s3.h \
+	src/cloud/iam.c src/cloud/iam.h src/cloud/aws-role.c \
 	src/cloud/ec2.c src/cloud/ec2.h \
 	src/cloud/provider.c src/cloud/provider.h \
 	src/cloud/aws-provider.c src/cloud/aws-steps.c src/cloud/aws-internal.h \
@@ -13,7 +15,8 @@ libfanout_a_SOURCES += \
 	src/engine/bastion.c src/engine/slurm.c \
 	src/engine/slurm-run.c src/engine/slurm-job.c src/engine/slurm-int.h
 
-TEMPLATE_FILES += templates/user-data.sh
+TEMPLATE_FILES += templates/user-data.sh templates/s3-fetch.py \
+	templates/s3-put.py
 
 check_PROGRAMS += tests/slurm-driver
 tests_slurm_driver_LDADD = $(TEST_LIBS)
@@ -90,3 +93,11 @@ TESTS += tests/integration/aws-bastion-loss.sh \
 	tests/integration/slurm-spot-loss.sh
 EXTRA_DIST += tests/integration/aws-bastion-loss.sh \
 	tests/integration/slurm-spot-loss.sh
+# Inputs and results in a bucket (s3.c), the instance role (iam.c).
+TESTS += tests/integration/s3-inputs.sh tests/integration/s3-bastion.sh \
+	tests/integration/s3-bad-input.sh tests/integration/s3-role.sh
+EXTRA_DIST += tests/integration/s3-inputs.sh tests/integration/s3-bastion.sh \
+	tests/integration/s3-bad-input.sh tests/integration/s3-role.sh \
+	tests/fakes/imds.py
+check_PROGRAMS += tests/unit/test-iam-policy
+tests_unit_test_iam_policy_LDADD = $(TEST_LIBS)

@@ -7,7 +7,9 @@
 
 #include "cloud/provider.h"
 #include "engine/engine.h"
+#include "event.h"
 #include "history/history.h"
+#include "run/project.h"
 #include "ssh/remote.h"
 #include "util/fs.h"
 #include "run/report.h"
@@ -108,11 +110,15 @@ static int
 bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 {
 	json_t *head, *entry;
-	char *known, *cache, *why = NULL;
+	char *known, *cache, *why = NULL, **paths = NULL, **names = NULL;
+	char *fetch = NULL, *put = NULL, *summary, *list, *script;
 	struct remote_opts ro;
 	struct remote_result rr;
+	struct project pr;
 	enum local_status ls;
 	double t0 = time_now();
+	size_t n = 0;
+	int rc = -1;
 
 	memset(&ro, 0, sizeof ro);
 	if (engine_ssh_wait(&ro.connect_timeout, &ro.auth_grace, cause) != 0)
@@ -127,12 +133,44 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 		json_decref(head);
 		return -1;
 	}
+	ro.files = (long)json_integer_value(json_object_get(run->answers,
+	    "files"));
+	/* Inputs in a bucket: listed here, fetched by the head itself (its
+	 * role); results to a bucket: copied there by the head. */
+	if (project_load(ro.project_dir, &pr, cause) != 0) {
+		json_decref(head);
+		return -1;
+	}
+	if ((pr.inputs_url != NULL || pr.results_url != NULL) &&
+	    run->provider->store_fetch == NULL) {
+		xasprintf(cause, "provider %s cannot read or write buckets",
+		    run->provider->name);
+		goto early;
+	}
+	if (pr.inputs_url != NULL) {
+		if (run->provider->store_fetch(run->session, &pr, ro.files,
+		    &paths, &names, &n, &list, &script, &summary,
+		    cause) != 0)
+			goto early;
+		xasprintf(&fetch, "mkdir -p store || exit 1\ncat > "
+		    "store/fetch.list <<'FANOUT_EOF_list'\n%sFANOUT_EOF_list\n"
+		    "fetch_list=store/fetch.list\n%s", list, script);
+		free(list);
+		free(script);
+		event_log(run->sink, "inputs", "%s", summary);
+		free(summary);
+		ro.task_inputs = paths;
+		ro.inputs = names;
+		ro.ninputs = n;
+		ro.fetch = fetch;
+	}
+	if (pr.results_url != NULL && (ro.results_put = put =
+	    run->provider->store_put(run->session, &pr, cause)) == NULL)
+		goto early;
 	known = history_file(run->id, ".known_hosts");
 	cache = history_file(run->id, ".upload-cache");
 	ro.known_hosts = known;
 	ro.upload_cache = cache;
-	ro.files = (long)json_integer_value(json_object_get(run->answers,
-	    "files"));
 	/* The bastion engine runs on the head alone: one node. */
 	ro.nodes = 1;
 	ro.rerun = run->rerun;
@@ -163,6 +201,12 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 		entry = engine_run_entry("bastion", t0, &rr.lr, rr.files_sent,
 		    rr.bytes_sent);
 		bastion_merged(entry, run->rerun);
+		if (rr.results_copy != NULL) {
+			json_object_set_new(entry, "results_url",
+			    json_string(rr.results_copy));
+			event_log(run->sink, NULL, "results copied to %s",
+			    rr.results_copy);
+		}
 		history_add_run(run->rec, entry);
 		if (out != NULL) {
 			*out = rr.lr;
@@ -173,10 +217,19 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 		free(why);
 	pthread_mutex_unlock(&run->lock);
 	remote_result_free(&rr);
-	json_decref(head);
 	free(known);
 	free(cache);
-	return ls == LOCAL_OK ? 0 : -1;
+	rc = ls == LOCAL_OK ? 0 : -1;
+early:
+	json_decref(head);
+	project_free(&pr);
+	if (paths != NULL) {
+		project_inputs_free(paths, n);
+		project_inputs_free(names, n);
+	}
+	free(fetch);
+	free(put);
+	return rc;
 }
 
 const struct engine engine_bastion = {

@@ -108,11 +108,22 @@ struct sl_run {
 	struct sink	 sink;		/* run->sink, never cancelled: the
 					 * sessions run to their end */
 	struct project	 pr;
-	char		**all;		/* the project's inputs */
+	char		**all;		/* the project's inputs, as the
+					 * records name them */
+	char		**allpaths;	/* as the tasks get them (a bucket's
+					 * objects fetched on the node), or
+					 * NULL: all */
 	size_t		 nall;
 	struct rerun_plan plan;		/* the tasks this run runs */
 	char		**inputs;	/* theirs (plan.inputs): task numbers
 					 * here are indices of these */
+	char		**paths;	/* their allpaths (strings not
+					 * owned), or NULL: inputs */
+	char		*fetch_list;	/* the bucket's objects of these
+					 * tasks, a line each (provider.h
+					 * store_fetch), or NULL */
+	char		*fetch;		/* the script that fetches a list's
+					 * objects on a node */
 	size_t		 ninputs;
 	int		 workers;
 	struct sl_elem	*el;

@@ -554,7 +554,26 @@ sl_prepare(struct sl_run *x, char **cause)
 		return NULL;
 	files = (long)json_integer_value(json_object_get(run->answers,
 	    "files"));
-	if (project_inputs(&x->pr, files, &x->all, &x->nall, cause) != 0)
+	/* Inputs in a bucket: each element fetches its own share on its
+	 * node, with the nodes' role, before its tasks (a requeued share
+	 * is fetched by the node that takes it; no node fetches what it
+	 * does not run). */
+	if (x->pr.inputs_url != NULL) {
+		char *summary = NULL;
+
+		if (run->provider->store_fetch == NULL) {
+			xasprintf(cause, "provider %s cannot read buckets",
+			    run->provider->name);
+			return NULL;
+		}
+		if (run->provider->store_fetch(run->session, &x->pr, files,
+		    &x->allpaths, &x->all, &x->nall, &x->fetch_list, &x->fetch,
+		    &summary, cause) != 0)
+			return NULL;
+		event_log(run->sink, "inputs", "%s", summary);
+		free(summary);
+	} else if (project_inputs(&x->pr, files, &x->all, &x->nall,
+	    cause) != 0)
 		return NULL;
 	for (i = 0; i < x->nall; i++) {
 		if (strchr(x->all[i], '\n') != NULL) {
@@ -568,6 +587,30 @@ sl_prepare(struct sl_run *x, char **cause)
 		return NULL;
 	x->inputs = x->plan.inputs;
 	x->ninputs = x->plan.n;
+	if (x->allpaths != NULL) {
+		/* The paths and fetch-list lines of the tasks run. */
+		char **lines = xcalloc(x->nall + 1, sizeof *lines), *l, *nl;
+		char *list = x->fetch_list;
+		struct strbuf sb;
+
+		for (i = 0, l = list; i < x->nall && l != NULL && *l != '\0';
+		    i++, l = nl) {
+			lines[i] = l;
+			if ((nl = strchr(l, '\n')) != NULL)
+				*nl++ = '\0';
+		}
+		x->paths = xcalloc(x->ninputs + 1, sizeof *x->paths);
+		strbuf_init(&sb);
+		for (i = 0; i < x->ninputs; i++) {
+			x->paths[i] = x->allpaths[x->plan.tasks[i]];
+			if (lines[x->plan.tasks[i]] != NULL)
+				strbuf_addf(&sb, "%s\n",
+				    lines[x->plan.tasks[i]]);
+		}
+		x->fetch_list = strbuf_detach(&sb);
+		free(lines);
+		free(list);
+	}
 	if (x->ninputs == 0) {
 		xasprintf(cause, "run set %s: no task to run", run->id);
 		return NULL;
@@ -771,6 +814,11 @@ out:
 	free(base);
 	rerun_plan_free(&x.plan);
 	project_inputs_free(x.all, x.nall);
+	if (x.allpaths != NULL)
+		project_inputs_free(x.allpaths, x.nall);
+	free(x.paths);
+	free(x.fetch_list);
+	free(x.fetch);
 	project_free(&x.pr);
 	local_result_free(&lr);
 	pthread_mutex_destroy(&x.lock);

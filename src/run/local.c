@@ -61,7 +61,8 @@ local_run(const struct local_opts *o, struct local_result *lr, char **cause)
 	struct rerun_plan pl;
 	struct event ev = { .type = EV_TASKS_START };
 	char **inputs = NULL, *base = NULL, *logdir = NULL, *recpath, *prog;
-	size_t ninputs = 0;
+	char **names, **paths = NULL;
+	size_t ninputs = 0, i;
 	FILE *rf;
 	int cancelled = 0;
 	enum local_status rv = LOCAL_BAD_INPUT;
@@ -70,11 +71,22 @@ local_run(const struct local_opts *o, struct local_result *lr, char **cause)
 	memset(&pl, 0, sizeof pl);
 	if (project_load(o->project_dir, &pr, cause) != 0)
 		return LOCAL_BAD_INPUT;
-	if (project_inputs(&pr, o->files, &inputs, &ninputs, cause) != 0)
-		goto out;
-	if (rerun_plan(o->rerun, inputs, ninputs, pr.retries, &pl,
+	if (o->task_inputs != NULL) {
+		inputs = xcalloc(o->ninputs + 1, sizeof *inputs);
+		for (ninputs = 0; ninputs < o->ninputs; ninputs++)
+			inputs[ninputs] = xstrdup(o->task_inputs[ninputs]);
+	} else if (project_inputs(&pr, o->files, &inputs, &ninputs,
 	    cause) != 0)
 		goto out;
+	/* The plan is of the inputs as records name them (a bucket's
+	 * objects: their URLs); the tasks get their paths. */
+	names = o->task_inputs != NULL ? (char **)o->inputs : inputs;
+	if (rerun_plan(o->rerun, names, ninputs, pr.retries, &pl,
+	    cause) != 0)
+		goto out;
+	paths = xcalloc(pl.n + 1, sizeof *paths);
+	for (i = 0; i < pl.n; i++)
+		paths[i] = inputs[pl.tasks[i]];
 	if (o->results != NULL && report_check_dir(o->results, cause) != 0)
 		goto out;
 
@@ -136,7 +148,8 @@ local_run(const struct local_opts *o, struct local_result *lr, char **cause)
 
 	memset(&po, 0, sizeof po);
 	po.project = &pr;
-	po.inputs = pl.inputs;
+	po.inputs = paths;
+	po.names = o->task_inputs != NULL ? pl.inputs : NULL;
 	po.ninputs = pl.n;
 	po.tasks = pl.tasks;
 	/* workers: not given: one per online CPU of this machine. */
@@ -151,7 +164,7 @@ local_run(const struct local_opts *o, struct local_result *lr, char **cause)
 	po.sink = o->sink;
 	ri.project = pr.name;
 	ri.engine = "local";
-	ri.inputs = inputs;
+	ri.inputs = o->task_inputs != NULL ? (char **)o->inputs : inputs;
 	ri.ntasks = ninputs;
 	ri.workers = po.workers;
 	ri.nodes = 1;
@@ -175,6 +188,7 @@ local_run(const struct local_opts *o, struct local_result *lr, char **cause)
 	    ri.workers, lr);
 	rv = LOCAL_OK;
 out:
+	free(paths);
 	rerun_plan_free(&pl);
 	project_inputs_free(inputs, ninputs);
 	project_free(&pr);

@@ -8,7 +8,7 @@ libfanout_a_SOURCES += \
 	src/ssh/tree.c src/ssh/tree.h \
 	src/ssh/upload.c src/ssh/upload.h \
 	src/ssh/remote.c src/ssh/remote.h src/ssh/remote-int.h \
-	src/ssh/remote-worker.c \
+	src/ssh/remote-worker.c src/ssh/remote-store.c \
 	src/ssh/remote-setup.c
 
 TEMPLATE_FILES += templates/bastion-setup.sh

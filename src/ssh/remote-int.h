@@ -43,4 +43,18 @@ int	remote_worker_install(struct ssh_session *, const char *rd,
 	    const char *host, struct remote_worker *, const char *probe,
 	    struct sink *, char **cause);
 
+/* Bucket scripts (remote-store.c). Runs script on the host after
+ * "cd rd[/dir]" (both shell-quoted), its lines logged under step:
+ * "#error TEXT" makes the cause ("what on host failed: TEXT") when it
+ * exits non-zero, "#fetched N BYTES KEPT" is told in words, "#copied URL
+ * N" sets *copied (when not NULL). */
+int	remote_store_script(struct ssh_session *, const char *rd,
+	    const char *dir, const char *script, const char *host,
+	    const char *step, const char *what, struct sink *, char **copied,
+	    char **cause);
+/* Puts the files under local_dir into dest on the host (a shell-quoted
+ * path, emptied first), as one tar stream. */
+int	remote_send_dir(struct ssh_session *, const char *dest,
+	    const char *local_dir, char **cause);
+
 #endif

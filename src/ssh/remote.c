@@ -30,10 +30,18 @@ struct remote {
 	struct ssh_opts		  so;
 	struct ssh_session	 *ss;
 	struct project		  pr;
-	char			**all;		/* the project's inputs */
+	char			**all;		/* the project's inputs, as
+						 * the records name them */
+	char			**allpaths;	/* as the tasks get them (a
+						 * bucket's objects fetched
+						 * on the host), or NULL:
+						 * all */
 	size_t			  nall;
 	struct rerun_plan	  plan;		/* the tasks this run runs */
 	char			**inputs;	/* theirs: plan.inputs */
+	char			**paths;	/* their allpaths (the
+						 * strings not owned), or
+						 * NULL */
 	size_t			  ninputs;
 	int			  workers;
 	char			 *rd;		/* remote_dir, shell-quoted */
@@ -393,7 +401,8 @@ remote_watch_once(struct remote *r, char **cause)
 		    r->run);
 		strbuf_adds(&sb, "cat > inputs.new <<'FANOUT_EOF_7f3a'\n");
 		for (i = 0; i < r->ninputs; i++)
-			strbuf_addf(&sb, "%s\n", r->inputs[i]);
+			strbuf_addf(&sb, "%s\n", r->paths != NULL ?
+			    r->paths[i] : r->inputs[i]);
 		strbuf_adds(&sb, "FANOUT_EOF_7f3a\nmv -f inputs.new inputs\n"
 		    "fi\n");
 		remote_env_exports(&sb, &r->pr);
@@ -489,6 +498,41 @@ remote_download(struct remote *r, char **cause)
 	return rc;
 }
 
+/* Step "fetch": the host fetches the bucket's inputs itself. */
+static int
+remote_fetch(struct remote *r, char **cause)
+{
+	return remote_store_script(r->ss, r->rd, NULL, r->o->fetch,
+	    r->o->host, "fetch", "fetching the inputs", r->o->sink, NULL,
+	    cause);
+}
+
+/* Step "results copy": the results folder built here goes to
+ * runs/ID/results on the host, and the host copies it to the bucket. */
+static int
+remote_results_put(struct remote *r, char **cause)
+{
+	char *dest = xprintf("%s/%s/results", r->rd, r->run);
+	int rc;
+
+	rc = remote_send_dir(r->ss, dest, r->res->lr.results_dir, cause);
+	free(dest);
+	if (rc != 0)
+		return -1;
+	free(r->res->results_copy);
+	r->res->results_copy = NULL;
+	if (remote_store_script(r->ss, r->rd, r->run, r->o->results_put,
+	    r->o->host, "results copy", "copying the results", r->o->sink,
+	    &r->res->results_copy, cause) != 0)
+		return -1;
+	if (r->res->results_copy == NULL) {
+		xasprintf(cause, "copying the results on %s said nothing of "
+		    "where they went", r->o->host);
+		return -1;
+	}
+	return 0;
+}
+
 char *
 remote_new_id(void)
 {
@@ -528,10 +572,19 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 	r.res = res;
 	if (project_load(o->project_dir, &r.pr, cause) != 0)
 		return LOCAL_BAD_INPUT;
-	if (project_inputs(&r.pr, o->files, &r.all, &r.nall, cause) != 0)
+	if (o->task_inputs != NULL) {
+		r.all = xcalloc(o->ninputs + 1, sizeof *r.all);
+		r.allpaths = xcalloc(o->ninputs + 1, sizeof *r.allpaths);
+		for (r.nall = 0; r.nall < o->ninputs; r.nall++) {
+			r.all[r.nall] = xstrdup(o->inputs[r.nall]);
+			r.allpaths[r.nall] = xstrdup(o->task_inputs[r.nall]);
+		}
+	} else if (project_inputs(&r.pr, o->files, &r.all, &r.nall,
+	    cause) != 0)
 		goto out;
 	for (i = 0; i < r.nall; i++) {
-		if (strchr(r.all[i], '\n') != NULL) {
+		if (strchr(r.all[i], '\n') != NULL || (r.allpaths != NULL &&
+		    strchr(r.allpaths[i], '\n') != NULL)) {
 			xasprintf(cause, "input '%s' has a newline in its "
 			    "name; rename it", r.all[i]);
 			goto out;
@@ -542,6 +595,11 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 		goto out;
 	r.inputs = r.plan.inputs;
 	r.ninputs = r.plan.n;
+	if (r.allpaths != NULL) {
+		r.paths = xcalloc(r.ninputs + 1, sizeof *r.paths);
+		for (i = 0; i < r.ninputs; i++)
+			r.paths[i] = r.allpaths[r.plan.tasks[i]];
+	}
 	if (o->results != NULL && report_check_dir(o->results, cause) != 0)
 		goto out;
 	if (o->host == NULL || o->user == NULL) {
@@ -611,6 +669,14 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 	}
 	if (r.pr.setup != NULL)
 		remote_step(&r, "project setup", t0);
+
+	if (o->fetch != NULL) {
+		t0 = time_mono();
+		event_step(o->sink, EV_STEP_START, "fetch", NULL, 0);
+		if (remote_retry(&r, remote_fetch, cause) != 0)
+			goto fail_step_fetch;
+		remote_step(&r, "fetch", t0);
+	}
 
 	t0 = time_mono();
 	event_step(o->sink, EV_STEP_START, "run", NULL, 0);
@@ -691,6 +757,16 @@ report:
 	/* A cancel that came after the last task ended stopped nothing. */
 	if (res->lr.perf.unfinished == 0)
 		res->lr.cancelled = 0;
+	if (o->results_put != NULL && !res->lr.cancelled) {
+		t0 = time_mono();
+		event_step(o->sink, EV_STEP_START, "results copy", NULL, 0);
+		if (remote_retry(&r, remote_results_put, cause) != 0) {
+			event_step(o->sink, EV_STEP_FAIL, "results copy",
+			    *cause, 0);
+			goto out;
+		}
+		remote_step(&r, "results copy", t0);
+	}
 	rv = LOCAL_OK;
 	if (res->lost != NULL) {
 		*cause = xstrdup(res->lost);
@@ -710,6 +786,9 @@ fail_step_upload:
 fail_step_psetup:
 	why = xstrdup("project setup");
 	goto fail;
+fail_step_fetch:
+	why = xstrdup("fetch");
+	goto fail;
 fail_step_run:
 	why = xstrdup("run");
 	goto fail;
@@ -728,6 +807,9 @@ out:
 	free(r.ended_badly);
 	remote_worker_free(&r.worker);
 	rerun_plan_free(&r.plan);
+	free(r.paths);
+	if (r.allpaths != NULL)
+		project_inputs_free(r.allpaths, r.nall);
 	project_inputs_free(r.all, r.nall);
 	project_free(&r.pr);
 	free(r.rd);
@@ -745,5 +827,6 @@ remote_result_free(struct remote_result *res)
 	free(res->run_id);
 	free(res->remote_dir);
 	free(res->lost);
+	free(res->results_copy);
 	memset(res, 0, sizeof *res);
 }

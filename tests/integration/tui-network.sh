@@ -87,7 +87,8 @@ tmux_expect "Keys of the history" "the history answers keys" 2
 tmux_keys Escape
 tmux_keys o
 tmux_expect "looking for orphans" "o again" 2
-tmux_expect "no orphans" "this time it answers" 30
+# Six list calls at 6 s each (EC2's four, IAM's roles and profiles).
+tmux_expect "no orphans" "this time it answers" 50
 tmux_keys Escape
 tmux_expect "Run on this machine" "Esc: the main menu"
 tmux_keys q

@@ -1,0 +1,320 @@
+/* Buckets in runs (s3.h): the provider's bucket ops (the lists and
+ * scripts the hosts run to fetch inputs and put results, with their own
+ * credentials) and run --local with bucket inputs and results. */
+#include <sys/stat.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cloud/aws.h"
+#include "cloud/s3.h"
+#include "event.h"
+#include "run/local.h"
+#include "run/project.h"
+#include "util/fs.h"
+#include "util/strbuf.h"
+#include "util/xmalloc.h"
+
+/* 'text' for sh. */
+static void
+s3_sh_quote(struct strbuf *sb, const char *s)
+{
+	strbuf_addc(sb, '\'');
+	for (; *s != '\0'; s++) {
+		if (*s == '\'')
+			strbuf_adds(sb, "'\\''");
+		else
+			strbuf_addc(sb, *s);
+	}
+	strbuf_addc(sb, '\'');
+}
+
+/* The start of a host's script: python3 with boto3 (installed when this
+ * user may), then "ENV=... python3 - " with the endpoint overrides and
+ * the region (never a credential) and the template text after. */
+static int
+s3_host_python(struct aws *a, struct strbuf *sb, const char *tmpl,
+    const char *args, char **cause)
+{
+	char *rel = xprintf("templates/%s", tmpl), *path, *text, *ep, *pub;
+
+	path = fs_data_path(rel);
+	if (path == NULL) {
+		xasprintf(cause, "%s not found; set FANOUT_DATA_DIR to "
+		    "fanout's data folder", rel);
+		free(rel);
+		return -1;
+	}
+	free(rel);
+	text = fs_read_file(path, NULL, cause);
+	free(path);
+	if (text == NULL)
+		return -1;
+	strbuf_adds(sb,
+	    "if ! python3 -c 'import boto3' >/dev/null 2>&1; then\n"
+	    "\ts=; [ \"$(id -u)\" = 0 ] || s='sudo -n'\n"
+	    "\tif command -v dnf >/dev/null 2>&1; then\n"
+	    "\t\t$s dnf install -y -q python3-boto3 >/dev/null 2>&1\n"
+	    "\telif command -v apt-get >/dev/null 2>&1; then\n"
+	    "\t\t$s apt-get install -y -qq python3-boto3 >/dev/null 2>&1\n"
+	    "\tfi\n"
+	    "fi\n"
+	    "python3 -c 'import boto3' >/dev/null 2>&1 || { echo '#error "
+	    "this host has no python3 with boto3, which fetches and puts "
+	    "bucket objects; install python3-boto3 there'; exit 1; }\n");
+	ep = aws_endpoint(a, "s3");
+	pub = xprintf("https://s3.%s.amazonaws.com/", a->region);
+	if (strcmp(ep, pub) != 0) {
+		strbuf_adds(sb, "AWS_ENDPOINT_URL_S3=");
+		s3_sh_quote(sb, ep);
+		strbuf_adds(sb, " ");
+	}
+	free(ep);
+	free(pub);
+	strbuf_adds(sb, "AWS_DEFAULT_REGION=");
+	s3_sh_quote(sb, a->region);
+	strbuf_addf(sb, " python3 - %s <<'FANOUT_EOF_py'\n%s\nFANOUT_EOF_py\n",
+	    args, text);
+	free(text);
+	return 0;
+}
+
+int
+aws_store_check(void *s, const struct project *pr, long files, char **cause)
+{
+	struct s3_list l;
+
+	if (pr->inputs_url != NULL) {
+		if (strcmp(pr->inputs_url->scheme, "s3") != 0) {
+			xasprintf(cause, "inputs.glob %s: AWS reads s3:// "
+			    "buckets; nothing was created", pr->glob);
+			return -1;
+		}
+		if (s3_list_objects(s, pr->inputs_url, files > 0 ? files :
+		    pr->limit, "inputs.glob", &l, cause) != 0)
+			return -1;
+		s3_list_free(&l);
+	}
+	if (pr->results_url != NULL) {
+		if (strcmp(pr->results_url->scheme, "s3") != 0) {
+			xasprintf(cause, "results s3://%s: AWS writes to s3:// "
+			    "buckets; nothing was created",
+			    pr->results_url->bucket);
+			return -1;
+		}
+		if (s3_check_bucket(s, pr->results_url, "results", cause) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+aws_store_fetch(void *s, const struct project *pr, long files, char ***pathsp,
+    char ***namesp, size_t *np, char **list, char **script, char **summary,
+    char **cause)
+{
+	const struct store_url *u = pr->inputs_url;
+	struct s3_list l;
+	struct strbuf sb;
+	char **paths, **names;
+	size_t i;
+
+	*pathsp = *namesp = NULL;
+	*np = 0;
+	*script = *list = NULL;
+	*summary = NULL;
+	if (s3_list_objects(s, u, files > 0 ? files : pr->limit,
+	    "inputs.glob", &l, cause) != 0)
+		return -1;
+	for (i = 0; i < l.n; i++) {
+		if (strpbrk(l.v[i].key, "\t\n") != NULL) {
+			xasprintf(cause, "s3://%s/%s: a key with a tab or a "
+			    "newline cannot be an input; rename it", u->bucket,
+			    l.v[i].key);
+			s3_list_free(&l);
+			return -1;
+		}
+	}
+	strbuf_init(&sb);
+	paths = xcalloc(l.n + 1, sizeof *paths);
+	names = xcalloc(l.n + 1, sizeof *names);
+	for (i = 0; i < l.n; i++) {
+		strbuf_addf(&sb, "%s\t%s\t%lld\t%s\tstore/%s/%s\n", u->bucket,
+		    l.v[i].key, l.v[i].size, l.v[i].etag, u->bucket,
+		    l.v[i].key);
+		/* The tasks run in the project's tree beside store/. */
+		paths[i] = xprintf("../store/%s/%s", u->bucket, l.v[i].key);
+		names[i] = xprintf("s3://%s/%s", u->bucket, l.v[i].key);
+	}
+	*list = strbuf_detach(&sb);
+	strbuf_init(&sb);
+	*np = l.n;
+	xasprintf(summary, "%zu object(s) of s3://%s/%s (%d page(s) listed), "
+	    "fetched by the host itself", l.n, u->bucket, u->key, l.pages);
+	s3_list_free(&l);
+	if (s3_host_python(s, &sb, "s3-fetch.py", "\"$fetch_list\"",
+	    cause) != 0) {
+		for (i = 0; i < *np; i++) {
+			free(paths[i]);
+			free(names[i]);
+		}
+		free(paths);
+		free(names);
+		*np = 0;
+		free(*summary);
+		*summary = NULL;
+		free(*list);
+		*list = NULL;
+		strbuf_free(&sb);
+		return -1;
+	}
+	*pathsp = paths;
+	*namesp = names;
+	*script = strbuf_detach(&sb);
+	return 0;
+}
+
+char *
+aws_store_put(void *s, const struct project *pr, char **cause)
+{
+	struct strbuf sb, args;
+	char *text;
+
+	strbuf_init(&sb);
+	strbuf_init(&args);
+	strbuf_adds(&args, "results ");
+	s3_sh_quote(&args, pr->results_url->bucket);
+	strbuf_addc(&args, ' ');
+	s3_sh_quote(&args, pr->results_url->prefix);
+	if (s3_host_python(s, &sb, "s3-put.py", args.buf, cause) != 0) {
+		strbuf_free(&sb);
+		strbuf_free(&args);
+		return NULL;
+	}
+	strbuf_free(&args);
+	text = strbuf_detach(&sb);
+	return text;
+}
+
+/* Puts every file under dir/rel into bucket under key prefix dest. */
+static int
+s3_put_tree(struct aws *a, const char *bucket, const char *dest,
+    const char *dir, const char *rel, size_t *n, char **cause)
+{
+	char *path = *rel != '\0' ? fs_join(dir, rel) : xstrdup(dir), *sub;
+	char *key;
+	struct dirent *de;
+	struct stat sb;
+	DIR *d;
+	int rc = 0;
+
+	if ((d = opendir(path)) == NULL) {
+		xasprintf(cause, "cannot read %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name,
+		    "..") == 0)
+			continue;
+		sub = *rel != '\0' ? xprintf("%s/%s", rel, de->d_name) :
+		    xstrdup(de->d_name);
+		free(path);
+		path = fs_join(dir, sub);
+		if (lstat(path, &sb) != 0)
+			;	/* gone meanwhile */
+		else if (S_ISDIR(sb.st_mode))
+			rc = s3_put_tree(a, bucket, dest, dir, sub, n, cause);
+		else if (S_ISREG(sb.st_mode)) {
+			key = xprintf("%s%s", dest, sub);
+			if ((rc = s3_put_object(a, bucket, key, path,
+			    cause)) == 0)
+				(*n)++;
+			free(key);
+		}
+		free(sub);
+	}
+	closedir(d);
+	free(path);
+	return rc;
+}
+
+enum local_status
+s3_run_local(struct local_opts *lo, struct local_result *lr, char **cause)
+{
+	struct project pr;
+	struct aws *a = NULL;
+	char **paths = NULL, **names = NULL, *dest, *why;
+	const char *stamp;
+	size_t n = 0, i, put = 0;
+	enum local_status ls;
+	int rc;
+
+	memset(lr, 0, sizeof *lr);
+	if (project_load(lo->project_dir, &pr, cause) != 0)
+		return LOCAL_BAD_INPUT;
+	if (pr.inputs_url == NULL && pr.results_url == NULL) {
+		project_free(&pr);
+		return local_run(lo, lr, cause);
+	}
+	if ((pr.inputs_url != NULL && strcmp(pr.inputs_url->scheme,
+	    "s3") != 0) || (pr.results_url != NULL &&
+	    strcmp(pr.results_url->scheme, "s3") != 0)) {
+		xasprintf(cause, "%s: gs:// buckets are not supported yet; use "
+		    "s3:// or local files", pr.file);
+		project_free(&pr);
+		return LOCAL_BAD_INPUT;
+	}
+	/* The results bucket is checked before anything runs. */
+	if (pr.results_url != NULL && ((a = aws_open(NULL, cause)) == NULL ||
+	    s3_check_bucket(a, pr.results_url, "results", cause) != 0)) {
+		aws_free(a);
+		project_free(&pr);
+		return LOCAL_BAD_INPUT;
+	}
+	if (pr.inputs_url != NULL) {
+		rc = s3_local_inputs(&pr, lo->files, lo->sink, &paths, &names,
+		    &n, cause);
+		if (rc != 0) {
+			aws_free(a);
+			project_free(&pr);
+			return rc == -2 ? LOCAL_BAD_INPUT : LOCAL_FAILED;
+		}
+		lo->task_inputs = paths;
+		lo->inputs = names;
+		lo->ninputs = n;
+	}
+	ls = local_run(lo, lr, cause);
+	if (ls == LOCAL_OK && a != NULL && !lr->cancelled) {
+		/* Into PREFIX/<the results folder's name>/. */
+		stamp = strrchr(lr->results_dir, '/') != NULL ?
+		    strrchr(lr->results_dir, '/') + 1 : lr->results_dir;
+		dest = xprintf("%s%s%s/", pr.results_url->prefix,
+		    *pr.results_url->prefix != '\0' && pr.results_url->prefix[
+		    strlen(pr.results_url->prefix) - 1] != '/' ? "/" : "",
+		    stamp);
+		if (s3_put_tree(a, pr.results_url->bucket, dest,
+		    lr->results_dir, "", &put, cause) != 0) {
+			why = *cause;
+			xasprintf(cause, "the results are in %s; copying them to "
+			    "s3://%s/%s failed: %s", lr->results_dir,
+			    pr.results_url->bucket, dest, why);
+			free(why);
+			ls = LOCAL_FAILED;
+		} else
+			event_log(lo->sink, NULL, "results copied to s3://%s/%s "
+			    "(%zu files)", pr.results_url->bucket, dest, put);
+		free(dest);
+	}
+	for (i = 0; i < n; i++) {
+		free(paths[i]);
+		free(names[i]);
+	}
+	free(paths);
+	free(names);
+	aws_free(a);
+	project_free(&pr);
+	return ls;
+}
