@@ -13,6 +13,12 @@ libfanout_a_SOURCES += \
 	src/engine/bastion.c src/engine/slurm.c \
 	src/engine/slurm-run.c src/engine/slurm-job.c src/engine/slurm-int.h
 
+# Detached runs: the head's supervisor and teardown, S3 reads, fetch.
+libfanout_a_SOURCES += src/cloud/detach-s3.c src/cloud/detach-s3.h \
+	src/wizard/detach.c
+fanout_SOURCES += src/cmd-fetch.c
+TEMPLATE_FILES += templates/detach-supervise.sh templates/detach-teardown.sh
+
 TEMPLATE_FILES += templates/user-data.sh
 
 check_PROGRAMS += tests/slurm-driver

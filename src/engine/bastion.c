@@ -8,6 +8,7 @@
 #include "cloud/provider.h"
 #include "engine/engine.h"
 #include "history/history.h"
+#include "run/project.h"
 #include "ssh/remote.h"
 #include "util/fs.h"
 #include "run/report.h"
@@ -91,13 +92,55 @@ engine_run_entry(const char *engine, double t0, const struct local_result *lr,
 	return entry;
 }
 
+/* A detached run's place in the bucket, "s3://BUCKET/KEY/ID" (the
+ * results: URL of the project, then the run set's id), and the
+ * supervisor's arguments (templates/detach-supervise.sh) in args[0..5];
+ * -1 with a cause when the project has no results: bucket. */
+static int
+bastion_detach_args(struct cloud_run *run, const char *dir, char **args,
+    json_t **where, char **cause)
+{
+	struct project pr;
+	const struct store_url *u;
+	char *key;
+	size_t n;
+
+	memset(&pr, 0, sizeof pr);
+	if (project_load(dir, &pr, cause) != 0)
+		return -1;
+	if ((u = pr.results_url) == NULL || strcmp(u->scheme, "s3") != 0) {
+		xasprintf(cause, "a detached run needs results: s3://BUCKET/"
+		    "PREFIX in %s", pr.file);
+		project_free(&pr);
+		return -1;
+	}
+	n = strlen(u->key);
+	while (n > 0 && u->key[n - 1] == '/')
+		n--;
+	key = n > 0 ? xprintf("%.*s/%s", (int)n, u->key, run->id) :
+	    xstrdup(run->id);
+	args[0] = xstrdup(run->id);
+	args[1] = xprintf("s3://%s/%s", u->bucket, key);
+	args[2] = xstrdup(history_str(run->rec, "region", ""));
+	args[3] = xstrdup(json_is_true(json_object_get(run->answers,
+	    "cleanup_after")) ? "terminate" : "stop");
+	args[4] = xprintf("%d", pr.retries);
+	args[5] = NULL;
+	*where = json_pack("{s:s, s:s, s:s, s:s}", "url", args[1], "bucket",
+	    u->bucket, "prefix", key, "action", args[3]);
+	free(key);
+	project_free(&pr);
+	return 0;
+}
+
 /* Runs the project on the head of run (rec["hosts"]); keeps the host key
  * seen first and the run in the record, and hands how it went to out. */
 static int
 bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 {
-	json_t *head;
-	char *known, *cache, *why = NULL;
+	json_t *head, *where = NULL, *entry;
+	char *known, *cache, *why = NULL, *dargs[6] = { NULL };
+	size_t i;
 	struct remote_opts ro;
 	struct remote_result rr;
 	enum local_status ls;
@@ -116,6 +159,14 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 		json_decref(head);
 		return -1;
 	}
+	if (json_is_true(json_object_get(run->answers, "detach"))) {
+		if (bastion_detach_args(run, ro.project_dir, dargs, &where,
+		    cause) != 0) {
+			json_decref(head);
+			return -1;
+		}
+		ro.detach = (const char *const *)dargs;
+	}
 	known = history_file(run->id, ".known_hosts");
 	cache = history_file(run->id, ".upload-cache");
 	ro.known_hosts = known;
@@ -131,7 +182,22 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 	if (rr.fingerprint != NULL && ro.expected_fp == NULL)
 		json_object_set_new(head, "host_key",
 		    json_string(rr.fingerprint));
-	if (ls == LOCAL_OK) {
+	if (ls == LOCAL_OK && where != NULL) {
+		/* Started and left to the head: fanout status and fetch
+		 * find it in the bucket. */
+		entry = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:O}",
+		    "started", (why = history_timestamp(t0)), "engine",
+		    "bastion", "state", "detached", "tasks",
+		    (json_int_t)rr.lr.perf.tasks, "files_sent",
+		    (json_int_t)rr.files_sent, "bytes_sent",
+		    (json_int_t)rr.bytes_sent, "remote_run", rr.run_id,
+		    "detached", where);
+		free(why);
+		why = NULL;
+		history_add_run(run->rec, entry);
+		if (out != NULL)
+			memset(out, 0, sizeof *out);
+	} else if (ls == LOCAL_OK) {
 		history_add_run(run->rec, engine_run_entry("bastion", t0,
 		    &rr.lr, rr.files_sent, rr.bytes_sent));
 		if (out != NULL) {
@@ -144,6 +210,9 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 	pthread_mutex_unlock(&run->lock);
 	remote_result_free(&rr);
 	json_decref(head);
+	json_decref(where);
+	for (i = 0; i < 5; i++)
+		free(dargs[i]);
 	free(known);
 	free(cache);
 	return ls == LOCAL_OK ? 0 : -1;

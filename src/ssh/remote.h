@@ -47,6 +47,14 @@ struct remote_opts {
 	const char	*upload_cache;	/* local hash cache for this remote
 					 * (upload.h), or NULL */
 	struct sink	*sink;		/* progress; polled for cancel */
+	const char *const *detach;	/* a detached run: the arguments of
+					 * templates/detach-supervise.sh,
+					 * NULL-ended. The run is started,
+					 * the supervisor started beside it
+					 * (it outlives the login) and
+					 * remote_run returns: no records,
+					 * no results folder here. NULL:
+					 * follow the run to its end */
 };
 
 struct remote_result {

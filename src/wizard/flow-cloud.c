@@ -543,8 +543,14 @@ wizard_create(json_t *answers, struct sink *sink, char **id,
 			event_log(sink, NULL, "run set %s is ready, its "
 			    "machines running; run the project with 'fanout "
 			    "resume %s'", run.id, run.id);
-		rc = run_end(&run, do_run, json_is_true(json_object_get(
-		    run.answers, "cleanup_after")), 1, rc, cause);
+		/* A detached run is the head's to finish (detach.c). */
+		if (rc == 0 && do_run && run_cancel(sink) == 0 &&
+		    json_is_true(json_object_get(run.answers, "detach")))
+			rc = wizard_detached(&run, cause);
+		else
+			rc = run_end(&run, do_run, json_is_true(
+			    json_object_get(run.answers, "cleanup_after")), 1,
+			    rc, cause);
 	} else if (record_exists(run.id)) {
 		/* Something may have been made: keep the record for cleanup;
 		 * a cancel tears it down, or keeps it with the bastion
