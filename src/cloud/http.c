@@ -1,12 +1,15 @@
 /* HTTP over libcurl with SigV4 and botocore-style retries (http.h). */
 #include <curl/curl.h>
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cloud/http.h"
 #include "util/strbuf.h"
@@ -84,6 +87,32 @@ http_write(char *ptr, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+static size_t
+http_write_file(char *ptr, size_t size, size_t n, void *arg)
+{
+	return fwrite(ptr, size, n, arg) * size;
+}
+
+char *
+http_header(const struct http_response *resp, const char *name)
+{
+	const char *p, *e, *v;
+	char *found = NULL;
+	size_t n = strlen(name);
+
+	for (p = resp->headers; p != NULL && *p != '\0'; p = e) {
+		e = strchr(p, '\n');
+		e = e != NULL ? e + 1 : p + strlen(p);
+		if (strncasecmp(p, name, n) != 0 || p[n] != ':')
+			continue;
+		for (v = p + n + 1; *v == ' ' || *v == '\t'; v++)
+			;
+		free(found);
+		found = xstrndup(v, strcspn(v, "\r\n"));
+	}
+	return found;
+}
+
 /* Non-zero when a transfer that failed with cc may work another time:
  * the network, the name service or the server, not the request. */
 static int
@@ -108,13 +137,26 @@ http_transient(CURLcode cc)
 	}
 }
 
+/* An error answer written to out, back into body (the first 64 kB). */
+static void
+http_read_back(FILE *out, struct strbuf *body)
+{
+	char buf[4096];
+	size_t n;
+
+	if (fseek(out, 0, SEEK_SET) != 0)
+		return;
+	while (body->len < 65536 && (n = fread(buf, 1, sizeof buf, out)) > 0)
+		strbuf_add(body, buf, n);
+}
+
 /* One attempt. Returns 0 with an answer, -1 without (resp->error). */
 static int
 http_once_perform(const struct http_request *req, struct http_response *resp)
 {
 	char errbuf[CURL_ERROR_SIZE], *userpwd = NULL;
 	struct curl_slist *hdrs = NULL;
-	struct strbuf body;
+	struct strbuf body, head;
 	CURLcode cc;
 	CURL *c;
 	size_t i;
@@ -125,19 +167,45 @@ http_once_perform(const struct http_request *req, struct http_response *resp)
 		return -1;
 	}
 	strbuf_init(&body);
+	strbuf_init(&head);
 	errbuf[0] = '\0';
+	if (req->out != NULL) {
+		fflush(req->out);
+		if (ftruncate(fileno(req->out), 0) != 0 ||
+		    fseek(req->out, 0, SEEK_SET) != 0) {
+			resp->error = xprintf("cannot empty the output file: "
+			    "%s", strerror(errno));
+			resp->final = 1;
+			strbuf_free(&body);
+			strbuf_free(&head);
+			curl_easy_cleanup(c);
+			return -1;
+		}
+	}
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT,
 	    req->timeout > 0 ? req->timeout : 60L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+	if (req->out != NULL) {
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_write_file);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, req->out);
+	} else {
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_write);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+	}
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, http_write);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &head);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "fanout/" PACKAGE_VERSION);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (req->method != NULL && strcmp(req->method, "POST") == 0) {
+	if (req->method != NULL && strcmp(req->method, "HEAD") == 0)
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	if (req->method != NULL && (strcmp(req->method, "POST") == 0 ||
+	    strcmp(req->method, "PUT") == 0)) {
 		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		if (strcmp(req->method, "PUT") == 0)
+			curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT");
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS,
 		    req->body != NULL ? req->body : "");
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE,
@@ -160,8 +228,14 @@ http_once_perform(const struct http_request *req, struct http_response *resp)
 		rc = -1;
 	} else
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+	if (req->out != NULL) {
+		fflush(req->out);
+		if (rc == 0 && resp->status >= 300)
+			http_read_back(req->out, &body);
+	}
 	resp->len = body.len;
 	resp->body = strbuf_detach(&body);
+	resp->headers = strbuf_detach(&head);
 	if (userpwd != NULL) {
 		explicit_bzero(userpwd, strlen(userpwd));
 		free(userpwd);
@@ -227,8 +301,10 @@ http_response_free(struct http_response *resp)
 {
 	free(resp->body);
 	free(resp->error);
+	free(resp->headers);
 	resp->body = NULL;
 	resp->error = NULL;
+	resp->headers = NULL;
 	resp->len = 0;
 	resp->status = 0;
 }

@@ -9,6 +9,7 @@
 #define FANOUT_CLOUD_HTTP_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 struct http_response {
 	long	 status;	/* HTTP status; 0 when no answer came */
@@ -19,10 +20,13 @@ struct http_response {
 				 * help (a bad URL, a refused certificate):
 				 * not retried */
 	int	 attempts;	/* attempts made */
+	char	*headers;	/* the answer's header lines as they came
+				 * ("Name: value\r\n"...), or NULL */
 };
 
 struct http_request {
-	const char	 *method;	/* "GET" or "POST" */
+	const char	 *method;	/* "GET", "POST", "PUT" (body as
+					 * POST's) or "HEAD" */
 	const char	 *url;
 	const char	 *body;		/* POST body or NULL */
 	size_t		  body_len;
@@ -35,6 +39,10 @@ struct http_request {
 	/* Non-zero when an answer that came is transient and worth another
 	 * attempt (e.g. an AWS throttling code). May be NULL. */
 	int		(*transient)(const struct http_response *);
+	/* When not NULL, an answer's body goes to this file (emptied
+	 * before each attempt) instead of resp->body; an answer of status
+	 * >= 300 is read back into resp->body (it is an error text). */
+	FILE		 *out;
 };
 
 /* Initialises libcurl once (call before starting threads). */
@@ -48,5 +56,8 @@ void	http_response_free(struct http_response *);
 double	http_backoff(int attempt);
 /* Percent-encodes a query value (RFC 3986 unreserved kept). */
 char	*http_escape(const char *);
+/* The value of header name (case-insensitive) in resp->headers, or
+ * NULL; the last one wins (after redirects). Caller frees. */
+char	*http_header(const struct http_response *, const char *name);
 
 #endif

@@ -4,6 +4,7 @@ libfanout_a_SOURCES += \
 	src/cloud/http.c src/cloud/http.h \
 	src/cloud/xml.c src/cloud/xml.h \
 	src/cloud/aws.c src/cloud/aws.h \
+	src/cloud/s3.c src/cloud/s3.h \
 	src/cloud/ec2.c src/cloud/ec2.h \
 	src/cloud/provider.c src/cloud/provider.h \
 	src/cloud/aws-provider.c src/cloud/aws-steps.c src/cloud/aws-internal.h \
@@ -66,3 +67,7 @@ tests_unit_test_runner_LDADD = $(TEST_LIBS)
 libfanout_a_SOURCES += src/cloud/aws-fleet.c src/cloud/ec2-fleet.c
 TESTS += tests/integration/aws-fleet.sh
 EXTRA_DIST += tests/integration/aws-fleet.sh
+
+# Inputs and results in a bucket (s3.c), the instance role (iam.c).
+TESTS += tests/integration/s3-inputs.sh
+EXTRA_DIST += tests/integration/s3-inputs.sh

@@ -65,7 +65,12 @@ local_run(const struct local_opts *o, struct local_result *lr, char **cause)
 	memset(lr, 0, sizeof *lr);
 	if (project_load(o->project_dir, &pr, cause) != 0)
 		return LOCAL_BAD_INPUT;
-	if (project_inputs(&pr, o->files, &inputs, &ninputs, cause) != 0)
+	if (o->task_inputs != NULL) {
+		inputs = xcalloc(o->ninputs + 1, sizeof *inputs);
+		for (ninputs = 0; ninputs < o->ninputs; ninputs++)
+			inputs[ninputs] = xstrdup(o->task_inputs[ninputs]);
+	} else if (project_inputs(&pr, o->files, &inputs, &ninputs,
+	    cause) != 0)
 		goto out;
 	if (o->results != NULL && report_check_dir(o->results, cause) != 0)
 		goto out;
@@ -100,6 +105,7 @@ local_run(const struct local_opts *o, struct local_result *lr, char **cause)
 	memset(&po, 0, sizeof po);
 	po.project = &pr;
 	po.inputs = inputs;
+	po.names = o->task_inputs != NULL ? o->inputs : NULL;
 	po.ninputs = ninputs;
 	po.workers = o->workers > 0 ? o->workers : pr.workers;
 	po.logdir = logdir;
@@ -107,7 +113,7 @@ local_run(const struct local_opts *o, struct local_result *lr, char **cause)
 	po.sink = o->sink;
 	ri.project = pr.name;
 	ri.engine = "local";
-	ri.inputs = inputs;
+	ri.inputs = o->task_inputs != NULL ? (char **)o->inputs : inputs;
 	ri.ntasks = ninputs;
 	ri.workers = po.workers;
 	ri.nodes = 1;

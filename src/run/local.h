@@ -14,6 +14,12 @@ struct local_opts {
 	const char	*results;	/* exact results folder, or NULL for
 					 * <project>/results/<stamp> */
 	struct sink	*sink;
+	/* Inputs the caller found (a bucket's objects, fetched): what each
+	 * task gets (task_inputs, relative to the project folder) and what
+	 * the records name (inputs); NULL: the project's own inputs. */
+	char *const	*task_inputs;
+	char *const	*inputs;
+	size_t		 ninputs;
 };
 
 struct local_result {

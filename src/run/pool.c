@@ -95,7 +95,7 @@ pool_done(void *arg, const struct tp_attempt *a)
 
 	memset(&r, 0, sizeof r);
 	r.task = (int)a->task;
-	r.input = o->inputs[a->task];
+	r.input = o->names != NULL ? o->names[a->task] : o->inputs[a->task];
 	r.worker = a->worker;
 	r.host = (char *)a->host;
 	r.pid = a->pid;

@@ -14,6 +14,9 @@ struct sink;
 struct pool_opts {
 	const struct project	 *project;
 	char			**inputs;
+	char *const		 *names;   /* what the records call each
+					    * input (a bucket URL), or NULL:
+					    * inputs */
 	size_t			  ninputs;
 	int			  workers;
 	const char		 *logdir;  /* the worker slots' logs: wN.out,

@@ -298,7 +298,10 @@ tree_scan(const char *dir, bool hash, struct tree *t, char **cause)
 	int rc = -1;
 
 	memset(t, 0, sizeof *t);
-	ignore_add_text(&ig, ".git/\n/results/\n", "built-in", cause);
+	/* .fanout/: run --local's cache of bucket inputs (s3.h), which
+	 * hosts fetch themselves. */
+	ignore_add_text(&ig, ".git/\n/results/\n/.fanout/\n", "built-in",
+	    cause);
 	file = fs_join(dir, ".fanoutignore");
 	if (fs_is_file(file)) {
 		if ((text = fs_read_file(file, NULL, cause)) == NULL)
