@@ -68,12 +68,15 @@ for t in $(ec2 describe-launch-templates --filters "$tag" \
 	ec2 delete-launch-template --launch-template-id "$t" >/dev/null || exit 1
 done
 for k in $(ec2 describe-key-pairs --filters "$tag" \
-    --query 'KeyPairs[].KeyPairId'); do
+    --query 'KeyPairs[].KeyName'); do
 	say "delete key pair $k"
-	ec2 delete-key-pair --key-pair-id "$k" >/dev/null || exit 1
+	ec2 delete-key-pair --key-name "$k" >/dev/null || exit 1
 done
-mine=$(ec2 describe-instances --instance-ids "$self" \
-    --query 'Reservations[].Instances[].SecurityGroups[].GroupId')
+# The head's own groups (on the instance, or on its network interface)
+# stay: in use until it is gone.
+mine=$(ec2 describe-instances --instance-ids "$self" --query \
+    'Reservations[].Instances[].[SecurityGroups[].GroupId, NetworkInterfaces[].Groups[].GroupId]') ||
+    exit 1
 for g in $(ec2 describe-security-groups --filters "$tag" \
     --query 'SecurityGroups[].GroupId'); do
 	case " $(echo $mine) " in *" $g "*) continue ;; esac

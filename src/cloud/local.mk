@@ -15,10 +15,12 @@ libfanout_a_SOURCES += \
 	src/engine/slurm-run.c src/engine/slurm-job.c src/engine/slurm-int.h
 
 # Detached runs: the head's supervisor and teardown, S3 reads, fetch.
-libfanout_a_SOURCES += src/cloud/detach-s3.c src/cloud/detach-s3.h \
+libfanout_a_SOURCES += src/cloud/detach-policy.c src/cloud/detach-policy.h \
 	src/wizard/detach.c
 fanout_SOURCES += src/cmd-fetch.c
 TEMPLATE_FILES += templates/detach-supervise.sh templates/detach-teardown.sh
+TESTS += tests/integration/detach.sh
+EXTRA_DIST += tests/integration/detach.sh tests/fakes/imds-head.py
 
 TEMPLATE_FILES += templates/user-data.sh
 

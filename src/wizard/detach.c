@@ -12,10 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cloud/aws.h"
-#include "cloud/detach-s3.h"
 #include "cloud/provider.h"
+#include "cloud/s3.h"
 #include "event.h"
 #include "history/history.h"
 #include "run/project.h"
@@ -127,6 +128,43 @@ detach_aws(json_t *rec, char **cause)
 	return aws_open(history_str(rec, "region", NULL), cause);
 }
 
+/* Reads s3://bucket/key into memory (through a temporary file beside
+ * the record): 0 with the text, CLOUD_ENOTFOUND when there is no such
+ * object (listed first: S3 says NoSuchKey), or an enum cloud_err. */
+static int
+detach_read(struct aws *a, const char *bucket, const char *key,
+    char **body, size_t *len, char **cause)
+{
+	struct store_url u;
+	struct s3_list l;
+	char *tmp, *name;
+	int rc;
+
+	*body = NULL;
+	memset(&u, 0, sizeof u);
+	u.scheme = (char *)"s3";
+	u.bucket = (char *)bucket;
+	u.key = u.prefix = (char *)key;
+	rc = s3_list_objects(a, &u, 1, "results", &l, cause);
+	if (rc != 0)
+		return rc;
+	rc = l.n == 1 && strcmp(l.v[0].key, key) == 0;
+	s3_list_free(&l);
+	if (!rc) {
+		xasprintf(cause, "s3://%s/%s: no such object", bucket, key);
+		return CLOUD_ENOTFOUND;
+	}
+	name = xprintf(".fetch-%ld", (long)getpid());
+	tmp = history_file(name, ".tmp");
+	free(name);
+	if ((rc = s3_get_object(a, bucket, key, tmp, cause)) == 0 &&
+	    (*body = fs_read_file(tmp, len, cause)) == NULL)
+		rc = CLOUD_ERR;
+	unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
 int
 wizard_detach_status(json_t *rec, json_t **status, char **cause)
 {
@@ -147,7 +185,7 @@ wizard_detach_status(json_t *rec, json_t **status, char **cause)
 	if ((a = detach_aws(rec, cause)) == NULL)
 		return -1;
 	key = xprintf("%s/status.json", history_str(where, "prefix", ""));
-	rc = detach_s3_get(a, history_str(where, "bucket", ""), key, &body,
+	rc = detach_read(a, history_str(where, "bucket", ""), key, &body,
 	    &len, cause);
 	aws_free(a);
 	if (rc == CLOUD_ENOTFOUND) {
@@ -221,21 +259,6 @@ detach_log_name(const char *name)
 	    strlen(name) < 200;
 }
 
-/* Downloads prefix/NAME to dir/NAME. */
-static int
-detach_get_file(struct aws *a, const char *bucket, const char *key,
-    const char *path, char **body, size_t *len, char **cause)
-{
-	if (detach_s3_get(a, bucket, key, body, len, cause) != 0)
-		return -1;
-	if (path != NULL && fs_write_atomic(path, *body, *len, 0644, cause) != 0) {
-		free(*body);
-		*body = NULL;
-		return -1;
-	}
-	return 0;
-}
-
 /* The head's records (as fanout-worker wrote them) checked against its
  * inputs, with each input as written there, into dir/records.jsonl, the
  * way an attached run writes them home (remote.c). */
@@ -298,10 +321,12 @@ wizard_detach_fetch(json_t *rec, json_t *status, const char *results,
 	struct perf perf;
 	struct aws *a = NULL;
 	const char *bucket, *prefix, *name;
-	char **keys = NULL, *dir = NULL, *base, *key, *body = NULL, *path;
+	struct store_url u;
+	struct s3_list l;
+	char *dir = NULL, *base, *key, *body = NULL, *path;
 	char **inputs = NULL, *p, *logs;
-	size_t nkeys = 0, len, ninputs = 0, i;
-	int rc = -1;
+	size_t len, ninputs = 0, i;
+	int rc = -1, c;
 
 	*dirp = NULL;
 	memset(&pr, 0, sizeof pr);
@@ -315,7 +340,7 @@ wizard_detach_fetch(json_t *rec, json_t *status, const char *results,
 		goto out;
 	/* The inputs first: the records are checked against them. */
 	key = xprintf("%s/inputs", prefix);
-	rc = detach_get_file(a, bucket, key, NULL, &body, &len, cause);
+	rc = detach_read(a, bucket, key, &body, &len, cause);
 	free(key);
 	if (rc != 0)
 		goto out;
@@ -346,7 +371,7 @@ wizard_detach_fetch(json_t *rec, json_t *status, const char *results,
 	event_log(sink, "fetch", "bringing s3://%s/%s home to %s", bucket,
 	    prefix, dir);
 	key = xprintf("%s/records.jsonl", prefix);
-	if (detach_get_file(a, bucket, key, NULL, &body, &len, cause) != 0) {
+	if (detach_read(a, bucket, key, &body, &len, cause) != 0) {
 		free(key);
 		goto out;
 	}
@@ -355,38 +380,38 @@ wizard_detach_fetch(json_t *rec, json_t *status, const char *results,
 		goto out;
 	free(body);
 	body = NULL;
-	/* The workers' logs: logs/wN.out|err. */
+	/* The workers' logs: logs/wN.out|err (none: a run of no output). */
 	key = xprintf("%s/logs/", prefix);
-	if (detach_s3_list(a, bucket, key, &keys, &nkeys, cause) != 0) {
+	memset(&u, 0, sizeof u);
+	u.scheme = (char *)"s3";
+	u.bucket = (char *)bucket;
+	u.key = u.prefix = key;
+	memset(&l, 0, sizeof l);
+	c = s3_list_objects(a, &u, 0, "results", &l, cause);
+	if (c == CLOUD_ENOTFOUND) {
+		free(*cause);
+		*cause = NULL;
+	} else if (c != 0) {
 		free(key);
 		goto out;
 	}
 	logs = fs_join(dir, "logs");
-	if (fs_mkdir_p(logs, 0755, cause) != 0) {
-		free(logs);
-		free(key);
-		goto out;
-	}
-	for (i = 0; i < nkeys; i++) {
-		name = keys[i] + strlen(key);
-		if (strncmp(keys[i], key, strlen(key)) != 0 ||
+	if (fs_mkdir_p(logs, 0755, cause) != 0)
+		c = -1;
+	for (i = 0; c == 0 && i < l.n; i++) {
+		name = l.v[i].key + strlen(key);
+		if (strncmp(l.v[i].key, key, strlen(key)) != 0 ||
 		    !detach_log_name(name))
 			continue;
 		path = fs_join(logs, name);
-		rc = detach_get_file(a, bucket, keys[i], path, &body, &len,
-		    cause);
+		c = s3_get_object(a, bucket, l.v[i].key, path, cause);
 		free(path);
-		free(body);
-		body = NULL;
-		if (rc != 0) {
-			free(logs);
-			free(key);
-			goto out;
-		}
-		rc = -1;
 	}
+	s3_list_free(&l);
 	free(logs);
 	free(key);
+	if (c != 0)
+		goto out;
 	ri.project = pr.name;
 	ri.engine = "bastion";
 	ri.inputs = inputs;
@@ -423,9 +448,6 @@ wizard_detach_fetch(json_t *rec, json_t *status, const char *results,
 	dir = NULL;
 	rc = 0;
 out:
-	for (i = 0; i < nkeys; i++)
-		free(keys[i]);
-	free(keys);
 	for (i = 0; i < ninputs; i++)
 		free(inputs[i]);
 	free(inputs);

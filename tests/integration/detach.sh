@@ -1,0 +1,165 @@
+#!/bin/bash
+# Detached runs (create --detach) against moto_server (EC2, S3) and a real
+# OpenSSH sshd on loopback standing in for the head: the create returns
+# once the run has started; the head's supervisor (templates/
+# detach-supervise.sh, run by the sshd's shell as on a real head) writes
+# its status object and the run's records to the bucket, then its
+# teardown script tears the run set down by tag, the head last — its aws
+# CLI calls reach moto through AWS_ENDPOINT_URL and take the role's
+# credentials from a fake IMDS (tests/fakes/imds-head.py), never the
+# user's; `fanout fetch` then brings the results home, equal to a local
+# run's, and removes what the head could not (its own group). A head that
+# dies before its teardown leaves a run set `fanout cleanup` removes
+# whole. --detach without results: is refused before anything is made.
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/lib-aws.sh"
+. "$top_srcdir/tests/integration/lib-sshd.sh"
+plan_lazy
+
+proj=$(example sleep)
+mkdir -p "$FANOUT_HISTORY_DIR"
+
+# --detach without results: in fanout.yaml: one line, exit 2, nothing made.
+"$FANOUT" create "$proj" --provider aws --region us-east-1 --files 4 \
+    --detach --yes >"$TEST_TMP/out" 2>"$TEST_TMP/noresults.err"
+is 2 $? "create --detach without results: exits 2"
+like "$(cat "$TEST_TMP/noresults.err")" "--detach needs results: s3://BUCKET/PREFIX in .*fanout.yaml" \
+    "the message names the missing results: setting and the file"
+is 1 "$(wc -l <"$TEST_TMP/noresults.err")" "in one line"
+is "0 0 0" "$(tagged_counts)" "nothing was made in EC2"
+is 0 "$(ls "$FANOUT_HISTORY_DIR" | wc -l)" "and no run set was recorded"
+
+sshd_setup 127.0.0.1
+sshd_start
+sshd_as_bastion
+
+bucket=fanout-detach-results
+awsq s3 mb "s3://$bucket" >/dev/null || bail "cannot make the bucket in moto"
+printf 'results: s3://%s/runs/\n' "$bucket" >>"$proj/fanout.yaml"
+
+# The head's metadata service, and the head's own settings (what a real
+# head has from EC2: no user credentials, the role through IMDS).
+IMDS_PORT=$(free_port)
+IMDS_LOG="$TEST_TMP/imds.log"
+python3 "$top_srcdir/tests/fakes/imds-head.py" "$IMDS_PORT" "$MOTO_URL" \
+    --role fanout-head --log "$IMDS_LOG" 2>"$TEST_TMP/imds.err" &
+at_exit "kill $! 2>/dev/null"
+wait_port "$IMDS_PORT" 20 || bail "the fake IMDS did not start"
+mkdir -p "$FANOUT_BASTION_DIR" "$TEST_TMP/headhome"
+{
+	echo "unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE"
+	echo "export HOME='$TEST_TMP/headhome'"
+	echo "export AWS_CONFIG_FILE='$TEST_TMP/headhome/none'"
+	echo "export AWS_SHARED_CREDENTIALS_FILE='$TEST_TMP/headhome/none'"
+	echo "export AWS_ENDPOINT_URL='$MOTO_URL'"
+	echo "export AWS_EC2_METADATA_SERVICE_ENDPOINT='http://127.0.0.1:$IMDS_PORT/'"
+	echo "export PATH='$(dirname "$(command -v aws)"):$PATH'"
+	echo "export FANOUT_DETACH_POLL=0.2"
+} >"$FANOUT_BASTION_DIR/head.env"
+
+head_status() { # head_status ID KEY: a field of the head's status.json
+	aws --endpoint-url "$MOTO_URL" s3 cp "s3://$bucket/runs/$1/status.json" - 2>/dev/null |
+	    python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2" 2>/dev/null
+}
+head_state_is() { [ "$(head_status "$1" state)" = "$2" ]; }
+
+"$FANOUT" create "$proj" --provider aws --region us-east-1 --files 4 \
+    --cleanup-after --detach --yes >"$TEST_TMP/id" 2>"$TEST_TMP/create.err"
+rc=$?
+is 0 "$rc" "create --detach exits 0 once the run has started"
+[ "$rc" -eq 0 ] || diag "$(tail -20 "$TEST_TMP/create.err")"
+id=$(cat "$TEST_TMP/id")
+like "$id" '^fo-[0-9]{8}-[a-z0-9]{4}$' "it prints the run-set id"
+is detached "$(rec_get "$id" 'r["state"]')" "the run set's state is detached"
+ok "$([ ! -e "$proj/results" ]; echo $?)" "no results folder was made at home (the head has the run)"
+like "$(cat "$TEST_TMP/create.err")" "fanout fetch $id" "the output says how to bring the results home"
+is "s3://$bucket/runs/$id" "$(rec_get "$id" 'r["runs"][-1]["detached"]["url"]')" \
+    "the run records where the head writes: the results prefix, then the run set"
+
+# The head runs, writes its status, copies the records, tears down.
+wait_for 120 head_state_is "$id" torn-down
+ok $? "the head's status object reaches torn-down"
+[ "$(head_status "$id" state)" = torn-down ] || diag "$(cat "$FANOUT_BASTION_DIR"/runs/*/supervise.log)"
+is "4 4 0" "$(head_status "$id" done) $(head_status "$id" total) $(head_status "$id" failed)" \
+    "it says 4 of 4 tasks done, none failed"
+is "done 0" "$(head_status "$id" outcome)" "and the run's outcome"
+like "$("$FANOUT" status "$id")" "detached: 4/4 done, torn-down" "fanout status shows the detached run's progress and outcome"
+like "$("$FANOUT" history)" "detached: 4/4 done, torn-down" "fanout history shows it too"
+like "$("$FANOUT" history --json)" '"detached": "detached: 4/4 done, torn-down"' "and history --json"
+is "terminated 1 0" "$(set_of "$id")" \
+    "the head terminated itself and deleted its key pair; only its own group is left"
+like "$(cat "$IMDS_LOG")" "GET /latest/meta-data/iam/security-credentials/fanout-head 200" \
+    "the head's aws CLI took the role's credentials from the metadata service"
+if grep -rqF "$AWS_SECRET_ACCESS_KEY" "$FANOUT_BASTION_DIR" 2>/dev/null; then
+	ok 1 "no user secret on the head"
+else
+	ok 0 "no user secret on the head"
+fi
+
+# fetch: the results folder from the bucket, equal to a local run's.
+"$FANOUT" fetch "$id" >"$TEST_TMP/fetch.out" 2>"$TEST_TMP/fetch.err"
+rc=$?
+is 0 "$rc" "fetch exits 0"
+[ "$rc" -eq 0 ] || diag "$(tail -20 "$TEST_TMP/fetch.err")"
+r1=$(cat "$TEST_TMP/fetch.out")
+for f in results.csv errors.csv logs.csv performance.txt records.jsonl runtime.png; do
+	check "fetched results: $f" test -s "$r1/$f"
+done
+"$FANOUT" run --local "$proj" --files 4 --results "$TEST_TMP/local" >/dev/null 2>&1
+same_records() {
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+def final(d):
+    out = {}
+    for line in open(d + "/records.jsonl"):
+        if line.strip():
+            r = json.loads(line)
+            if r["task"] not in out or r["attempt"] >= out[r["task"]]["attempt"]:
+                out[r["task"]] = r
+    return {t: (r["input"], r["status"], json.dumps(r["result"], sort_keys=True))
+            for t, r in out.items()}
+a, b = final(sys.argv[1]), final(sys.argv[2])
+if a != b:
+    print("# local:  %s\n# fetched: %s" % (a, b))
+sys.exit(0 if a == b and len(a) == 4 else 1)
+PY
+}
+same_records "$TEST_TMP/local" "$r1"
+ok $? "the fetched records match a local run's (tasks, inputs, results)"
+is "$(cat "$TEST_TMP/local/results.csv")" "$(cat "$r1/results.csv")" "results.csv is the same"
+is "$(ls "$TEST_TMP/local/logs" | grep -c '^w')" "$(ls "$r1/logs" | grep -c '^w')" \
+    "the workers' logs came home"
+is "done" "$(rec_get "$id" 'r["runs"][-1]["state"]')" "the run's entry is done"
+is 4 "$(rec_get "$id" 'r["runs"][-1]["ok"]')" "with its 4 tasks ok"
+is "terminated 0 0" "$(set_of "$id")" \
+    "fetch removed the group the head could not delete: nothing of the run set is left"
+is deleted "$(rec_get "$id" 'r["state"]')" "the run set is recorded deleted"
+
+# A head that dies before its teardown: cleanup still removes everything.
+proj2="$TEST_TMP/sleep2"
+cp -R "$top_srcdir/examples/sleep" "$proj2"
+chmod -R u+w "$proj2"
+rm -rf "$proj2/results"
+printf '600\n' >"$proj2/data/task-01.txt"
+printf 'results: s3://%s/runs/\n' "$bucket" >>"$proj2/fanout.yaml"
+"$FANOUT" create "$proj2" --provider aws --region us-east-1 --files 1 \
+    --cleanup-after --detach --yes >"$TEST_TMP/id2" 2>"$TEST_TMP/create2.err"
+is 0 $? "a second detached create exits 0"
+id2=$(cat "$TEST_TMP/id2")
+run2="$FANOUT_BASTION_DIR/runs/$(rec_get "$id2" 'r["runs"][-1]["remote_run"]')"
+wait_for 60 head_state_is "$id2" running
+ok $? "its head says running"
+like "$("$FANOUT" status "$id2")" "detached: 0/1 done" "status shows the run going on"
+# The head dies: its supervisor at once; the run is stopped (its pool
+# ends its task), with no one left to tell the bucket.
+kill -9 "$(cat "$run2/supervise.pid")"
+kill -TERM "$(cat "$run2/pid")"
+wait_for 30 test -e "$run2/done"
+"$FANOUT" fetch "$id2" >/dev/null 2>"$TEST_TMP/fetch2.err"
+is 1 $? "fetch of a run that is not over exits 1"
+like "$(cat "$TEST_TMP/fetch2.err")" "not done yet \(detached: 0/1 done\)" "saying how far it got"
+"$FANOUT" cleanup "$id2" --yes >/dev/null 2>"$TEST_TMP/cleanup2.err"
+is 0 $? "cleanup of a run set whose head died exits 0"
+is "terminated 0 0" "$(set_of "$id2")" "and leaves nothing of it"
+is deleted "$(rec_get "$id2" 'r["state"]')" "the run set is recorded deleted"
+done_testing
