@@ -316,14 +316,26 @@ cmd_create_exec(int argc, char **argv)
 		project_free(&pr);
 		goto out;
 	}
-	project_free(&pr);
 	prov = provider_find(json_string_value(json_object_get(answers,
 	    "provider")));
 	if ((s = prov->open(json_string_value(json_object_get(answers,
 	    "region")), &cause)) == NULL) {
+		project_free(&pr);
 		cmd_error(CMD_USAGE, "%s", cause);
 		goto out;
 	}
+	/* Inputs or results in a bucket: listed and checked before anything
+	 * is made or recorded. */
+	if ((pr.inputs_url != NULL || pr.results_url != NULL) &&
+	    prov->store_check != NULL && prov->store_check(s, &pr,
+	    (long)json_integer_value(json_object_get(answers, "files")),
+	    &cause) != 0) {
+		project_free(&pr);
+		prov->close(s);
+		cmd_error(CMD_USAGE, "%s", cause);
+		goto out;
+	}
+	project_free(&pr);
 	prov->close(s);
 
 	rc = CMD_FAILED;

@@ -44,6 +44,8 @@ struct aws_state {
 	char	*compute_group_id;	/* the nodes' group (fleet) */
 	char	*template_id;	/* the nodes' launch template */
 	json_t	*node_ids;	/* the nodes' instance ids, node1 first */
+	char	*profile;	/* the instance profile the machines get
+				 * (role block), or NULL */
 };
 
 /* Makes security group name in the run's VPC, or finds it when an
@@ -54,6 +56,19 @@ int	 aws_group_make(struct cloud_run *, const char *name,
 extern const struct cloud_step aws_base_steps[];
 extern const struct cloud_step aws_head_steps[];
 extern const struct cloud_step aws_fleet_steps[];
+extern const struct cloud_step aws_role_steps[];
+
+/* The role block (aws-role.c). The statements of run's instance role
+ * for project pr: its buckets' (aws_role_statements, iam.h); the place
+ * to add statements of other needs (a new array). */
+struct project;
+json_t	*aws_run_role_statements(struct cloud_run *, const struct project *);
+int	 aws_recover_role(struct cloud_run *, json_t *, char **, char **);
+int	 aws_exists_role(struct cloud_run *, json_t *, char **);
+int	 aws_destroy_role(struct cloud_run *, json_t *, char **);
+int	 aws_recover_profile(struct cloud_run *, json_t *, char **, char **);
+int	 aws_exists_profile(struct cloud_run *, json_t *, char **);
+int	 aws_destroy_profile(struct cloud_run *, json_t *, char **);
 /* The login user of the default image (Amazon Linux 2023): a record
  * whose resources do not say (made before "login_user"). */
 #define AWS_LOGIN_USER	"ec2-user"

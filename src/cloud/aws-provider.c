@@ -10,10 +10,13 @@
 #include "cloud/aws.h"
 #include "cloud/aws-internal.h"
 #include "cloud/ec2.h"
+#include "cloud/iam.h"
+#include "cloud/s3.h"
 #include "cloud/provider.h"
 #include "engine/engine.h"
 #include "event.h"
 #include "history/history.h"
+#include "run/project.h"
 #include "util/fs.h"
 #include "util/xmalloc.h"
 
@@ -159,6 +162,34 @@ aws_plan_machines(json_t *answers, json_t *res, char **cause)
 	return head + node * (double)n;
 }
 
+/* The instance role, when the project reads or writes a bucket. */
+static void
+aws_plan_role(json_t *answers, json_t *res)
+{
+	const char *dir = json_string_value(json_object_get(answers,
+	    "project"));
+	const struct store_url *in, *out;
+	struct project pr;
+	char *why = NULL;
+
+	if (dir == NULL || project_load(dir, &pr, &why) != 0) {
+		free(why);
+		return;
+	}
+	in = pr.inputs_url;
+	out = pr.results_url;
+	if (in != NULL || out != NULL)
+		json_array_append_new(res, json_pack("{s:s, s:s, s:s++++++++, "
+		    "s:f}", "kind", "iam_role", "name", "instance role",
+		    "detail", in != NULL ? "reads s3://" : "",
+		    in != NULL ? in->bucket : "", in != NULL ? "/" : "",
+		    in != NULL ? in->prefix : "", in != NULL && out != NULL ?
+		    "; " : "", out != NULL ? "writes s3://" : "",
+		    out != NULL ? out->bucket : "", out != NULL ? "/" : "",
+		    out != NULL ? out->prefix : "", "hourly_usd", 0.0));
+	project_free(&pr);
+}
+
 static json_t *
 aws_provider_plan(void *s, json_t *answers, char **cause)
 {
@@ -181,6 +212,7 @@ aws_provider_plan(void *s, json_t *answers, char **cause)
 	    ip != NULL ? "SSH (tcp 22) from your address only" :
 	    "SSH (tcp 22): your address is unknown", e != NULL && e->nodes ?
 	    "; the nodes' traffic" : "", "hourly_usd", 0.0));
+	aws_plan_role(answers, res);
 	if ((total = aws_plan_machines(answers, res, cause)) < 0) {
 		json_decref(res);
 		free(account);
@@ -600,10 +632,14 @@ static const struct aws_kind {
 	    aws_destroy_template, NULL, NULL },
 	{ "instance", aws_recover_instance, aws_exists_instance,
 	    aws_destroy_instance, aws_park_instance, aws_revive_instance },
+	{ "iam_role", aws_recover_role, aws_exists_role, aws_destroy_role,
+	    NULL, NULL },
+	{ "instance_profile", aws_recover_profile, aws_exists_profile,
+	    aws_destroy_profile, NULL, NULL },
 };
 /* The same kinds, for provider.kinds. */
 static const char *const aws_kinds[] = { "key_pair", "security_group",
-    "launch_template", "instance", NULL };
+    "launch_template", "instance", "iam_role", "instance_profile", NULL };
 
 /* The table's entry for res's kind, or NULL with a cause. */
 static const struct aws_kind *
@@ -670,7 +706,15 @@ aws_provider_destroy(struct cloud_run *run, json_t *res, char **cause)
 static json_t *
 aws_provider_tagged(void *s, char **cause)
 {
-	return aws_ec2_tagged(s, cause);
+	json_t *out = aws_ec2_tagged(s, cause);
+
+	/* Profiles and roles last: the instances that use them go
+	 * first. */
+	if (out != NULL && aws_iam_tagged(s, out, cause) != 0) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
 }
 
 const struct provider provider_aws = {
@@ -682,7 +726,8 @@ const struct provider provider_aws = {
 	.plan = aws_provider_plan,
 	.blocks = { [CLOUD_BLOCK_BASE] = aws_base_steps,
 	    [CLOUD_BLOCK_HEAD] = aws_head_steps,
-	    [CLOUD_BLOCK_FLEET] = aws_fleet_steps },
+	    [CLOUD_BLOCK_FLEET] = aws_fleet_steps,
+	    [CLOUD_BLOCK_ROLE] = aws_role_steps },
 	.state_new = aws_state_new,
 	.state_free = aws_state_free,
 	.recover = aws_provider_recover,
@@ -696,4 +741,7 @@ const struct provider provider_aws = {
 	.instance_types = aws_provider_instance_types,
 	.default_instance_type = AWS_DEFAULT_TYPE,
 	.default_head_type = AWS_HEAD_TYPE,
+	.store_check = aws_store_check,
+	.store_fetch = aws_store_fetch,
+	.store_put = aws_store_put,
 };

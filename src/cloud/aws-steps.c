@@ -63,6 +63,7 @@ aws_state_free(void *p)
 	free(st->compute_group_id);
 	free(st->template_id);
 	json_decref(st->node_ids);
+	free(st->profile);
 	free(st);
 }
 
@@ -381,9 +382,12 @@ step_bastion(struct cloud_run *run, char **cause)
 {
 	static const char *const deps[] = { "key_pair", "security_group",
 	    NULL };
+	static const char *const deps_role[] = { "key_pair",
+	    "security_group", "instance_profile", NULL };
 	struct aws_state *st = state_of(run);
 	struct aws_run_spec spec;
-	char *token = xprintf("fanout-%s-bastion", run->id), *ud;
+	struct aws_poll w;
+	char *token = xprintf("fanout-%s-bastion", run->id), *ud, *why;
 	json_t *res, *keep;
 	int rc = -1;
 
@@ -406,8 +410,9 @@ step_bastion(struct cloud_run *run, char **cause)
 	spec.tags = aws_tags_of(run, "fanout-bastion");
 	spec.tags.role = "head";
 	spec.tags.token = token;
-	if ((res = cloud_intent(run, "instance", "bastion", token, deps,
-	    cause)) == NULL)
+	spec.profile = st->profile;
+	if ((res = cloud_intent(run, "instance", "bastion", token,
+	    st->profile != NULL ? deps_role : deps, cause)) == NULL)
 		goto out;
 	if (cloud_resource_set(run, res, "instance_type",
 	    json_string(spec.type), cause) != 0 ||
@@ -419,9 +424,19 @@ step_bastion(struct cloud_run *run, char **cause)
 	    (aws_price(spec.type) > 0 ? aws_price(spec.type) : 0) +
 	    AWS_EBS_HOURLY + AWS_IPV4_HOURLY), cause) != 0)
 		goto out;
-	if (aws_ec2_run_instance(aws_of(run), &spec, &st->instance_id,
-	    cause) != 0)
-		goto out;
+	/* A new instance profile may be refused for a while (IAM is
+	 * eventually consistent): the same call (same token) again. */
+	aws_poll_init(&w);
+	while (aws_ec2_run_instance(aws_of(run), &spec, &st->instance_id,
+	    cause) != 0) {
+		if (spec.profile == NULL || strstr(*cause,
+		    "nstanceProfile") == NULL || aws_poll_next(run, &w,
+		    &why) != 0)
+			goto out;
+		event_log(run->sink, "bastion", "%s; trying again", *cause);
+		free(*cause);
+		*cause = NULL;
+	}
 	rc = cloud_created(run, res, st->instance_id, cause);
 	if (rc == 0) {
 		keep = json_pack("[s]", st->instance_id);
@@ -647,7 +662,7 @@ step_bastion_running(struct cloud_run *run, char **cause)
 static const char *const after_wave1[] = { "identity", "public address",
     "network", "image", NULL };
 static const char *const after_keys[] = { "key pair", "security group",
-    NULL };
+    "instance profile", NULL };
 static const char *const after_bastion[] = { "bastion", NULL };
 
 /* CLOUD_BLOCK_BASE: who and where, then the key pair and the head's

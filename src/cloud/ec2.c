@@ -434,6 +434,8 @@ aws_ec2_run_instance(struct aws *a, const struct aws_run_spec *s, char **id,
 	aws_param(&p, "MaxCount", "1");
 	aws_param(&p, "KeyName", "%s", s->key_name);
 	aws_param(&p, "ClientToken", "%s", s->token);
+	if (s->profile != NULL)
+		aws_param(&p, "IamInstanceProfile.Name", "%s", s->profile);
 	aws_param(&p, "NetworkInterface.1.DeviceIndex", "0");
 	aws_param(&p, "NetworkInterface.1.SubnetId", "%s", s->subnet_id);
 	aws_param(&p, "NetworkInterface.1.AssociatePublicIpAddress", "true");

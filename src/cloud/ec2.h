@@ -40,6 +40,7 @@ struct aws_run_spec {
 	const char	*subnet_id;
 	const char	*user_data;	/* plain text; encoded here */
 	const char	*token;		/* ClientToken */
+	const char	*profile;	/* IamInstanceProfile.Name, or NULL */
 	struct aws_tags	 tags;
 };
 

@@ -5,6 +5,7 @@ libfanout_a_SOURCES += \
 	src/cloud/xml.c src/cloud/xml.h \
 	src/cloud/aws.c src/cloud/aws.h \
 	src/cloud/s3.c src/cloud/s3.h \
+	src/cloud/iam.c src/cloud/iam.h src/cloud/aws-role.c \
 	src/cloud/ec2.c src/cloud/ec2.h \
 	src/cloud/provider.c src/cloud/provider.h \
 	src/cloud/aws-provider.c src/cloud/aws-steps.c src/cloud/aws-internal.h \
@@ -20,9 +21,10 @@ libfanout_a_SOURCES += src/cloud/detach-policy.c src/cloud/detach-policy.h \
 fanout_SOURCES += src/cmd-fetch.c
 TEMPLATE_FILES += templates/detach-supervise.sh templates/detach-teardown.sh
 TESTS += tests/integration/detach.sh
-EXTRA_DIST += tests/integration/detach.sh tests/fakes/imds-head.py
+EXTRA_DIST += tests/integration/detach.sh
 
-TEMPLATE_FILES += templates/user-data.sh
+TEMPLATE_FILES += templates/user-data.sh templates/s3-fetch.py \
+	templates/s3-put.py
 
 check_PROGRAMS += tests/slurm-driver
 tests_slurm_driver_LDADD = $(TEST_LIBS)
@@ -71,5 +73,8 @@ TESTS += tests/integration/aws-fleet.sh
 EXTRA_DIST += tests/integration/aws-fleet.sh
 
 # Inputs and results in a bucket (s3.c), the instance role (iam.c).
-TESTS += tests/integration/s3-inputs.sh
-EXTRA_DIST += tests/integration/s3-inputs.sh
+TESTS += tests/integration/s3-inputs.sh tests/integration/s3-bastion.sh \
+	tests/integration/s3-bad-input.sh
+EXTRA_DIST += tests/integration/s3-inputs.sh tests/integration/s3-bastion.sh \
+	tests/integration/s3-bad-input.sh \
+	tests/fakes/imds.py

@@ -11,6 +11,7 @@
 #include <pthread.h>
 
 struct engine;
+struct project;
 struct sink;
 struct provider;
 
@@ -66,6 +67,11 @@ enum cloud_block {
 	CLOUD_BLOCK_FLEET,	/* N compute VMs (answers "nodes") from one
 				 * template in a group of their own: ends with
 				 * step "nodes running" */
+	CLOUD_BLOCK_ROLE,	/* the machines' own identity for the
+				 * project's buckets (AWS: an IAM role and its
+				 * instance profile): made when the project
+				 * reads or writes a bucket, whatever the
+				 * engine; the machines' steps wait for it */
 	CLOUD_BLOCKS
 };
 
@@ -123,6 +129,27 @@ struct provider {
 	json_t		*(*instance_types)(char **cause);
 	const char	*default_instance_type;
 	const char	*default_head_type;
+	/* Inputs and results in the provider's buckets (NULL: it has
+	 * none). store_check, before anything is made: lists the project's
+	 * inputs (the first files; 0: its limit) and checks its results
+	 * bucket, with the user's credentials; -1 with a one-line cause
+	 * naming the fix (no such bucket, denied, nothing matches).
+	 * store_fetch: the inputs as the hosts get them: their paths there
+	 * (relative to the project's tree on the host), their names for
+	 * the records (s3://...), and a shell script, run in the project's
+	 * folder on the host, that fetches them there with the host's own
+	 * credentials (the machines' role), and a line for the log (how many,
+ * listed in how many pages). store_put: a shell script, run
+	 * in a run's folder on the head, that copies its results/ folder
+	 * to the project's results bucket, printing "#copied URL N". */
+	int		 (*store_check)(void *, const struct project *,
+			     long files, char **cause);
+	int		 (*store_fetch)(void *, const struct project *,
+			     long files, char ***paths, char ***names,
+			     size_t *n, char **script, char **summary,
+			     char **cause);
+	char		*(*store_put)(void *, const struct project *,
+			     char **cause);
 };
 
 extern const struct provider provider_aws;

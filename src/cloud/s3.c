@@ -498,3 +498,182 @@ out:
 	aws_free(a);
 	return rc;
 }
+
+/* 'text' for sh. */
+static void
+s3_sh_quote(struct strbuf *sb, const char *s)
+{
+	strbuf_addc(sb, '\'');
+	for (; *s != '\0'; s++) {
+		if (*s == '\'')
+			strbuf_adds(sb, "'\\''");
+		else
+			strbuf_addc(sb, *s);
+	}
+	strbuf_addc(sb, '\'');
+}
+
+/* The start of a host's script: python3 with boto3 (installed when this
+ * user may), then "ENV=... python3 - " with the endpoint overrides and
+ * the region (never a credential) and the template text after. */
+static int
+s3_host_python(struct aws *a, struct strbuf *sb, const char *tmpl,
+    const char *args, char **cause)
+{
+	char *rel = xprintf("templates/%s", tmpl), *path, *text, *ep, *pub;
+
+	path = fs_data_path(rel);
+	if (path == NULL) {
+		xasprintf(cause, "%s not found; set FANOUT_DATA_DIR to "
+		    "fanout's data folder", rel);
+		free(rel);
+		return -1;
+	}
+	free(rel);
+	text = fs_read_file(path, NULL, cause);
+	free(path);
+	if (text == NULL)
+		return -1;
+	strbuf_adds(sb,
+	    "if ! python3 -c 'import boto3' >/dev/null 2>&1; then\n"
+	    "\ts=; [ \"$(id -u)\" = 0 ] || s='sudo -n'\n"
+	    "\tif command -v dnf >/dev/null 2>&1; then\n"
+	    "\t\t$s dnf install -y -q python3-boto3 >/dev/null 2>&1\n"
+	    "\telif command -v apt-get >/dev/null 2>&1; then\n"
+	    "\t\t$s apt-get install -y -qq python3-boto3 >/dev/null 2>&1\n"
+	    "\tfi\n"
+	    "fi\n"
+	    "python3 -c 'import boto3' >/dev/null 2>&1 || { echo '#error "
+	    "this host has no python3 with boto3, which fetches and puts "
+	    "bucket objects; install python3-boto3 there'; exit 1; }\n");
+	ep = aws_endpoint(a, "s3");
+	pub = xprintf("https://s3.%s.amazonaws.com/", a->region);
+	if (strcmp(ep, pub) != 0) {
+		strbuf_adds(sb, "AWS_ENDPOINT_URL_S3=");
+		s3_sh_quote(sb, ep);
+		strbuf_adds(sb, " ");
+	}
+	free(ep);
+	free(pub);
+	strbuf_adds(sb, "AWS_DEFAULT_REGION=");
+	s3_sh_quote(sb, a->region);
+	strbuf_addf(sb, " python3 - %s <<'FANOUT_EOF_py'\n%s\nFANOUT_EOF_py\n",
+	    args, text);
+	free(text);
+	return 0;
+}
+
+int
+aws_store_check(void *s, const struct project *pr, long files, char **cause)
+{
+	struct s3_list l;
+
+	if (pr->inputs_url != NULL) {
+		if (strcmp(pr->inputs_url->scheme, "s3") != 0) {
+			xasprintf(cause, "inputs.glob %s: AWS reads s3:// "
+			    "buckets; nothing was created", pr->glob);
+			return -1;
+		}
+		if (s3_list_objects(s, pr->inputs_url, files > 0 ? files :
+		    pr->limit, "inputs.glob", &l, cause) != 0)
+			return -1;
+		s3_list_free(&l);
+	}
+	if (pr->results_url != NULL) {
+		if (strcmp(pr->results_url->scheme, "s3") != 0) {
+			xasprintf(cause, "results s3://%s: AWS writes to s3:// "
+			    "buckets; nothing was created",
+			    pr->results_url->bucket);
+			return -1;
+		}
+		if (s3_check_bucket(s, pr->results_url, "results", cause) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+aws_store_fetch(void *s, const struct project *pr, long files, char ***pathsp,
+    char ***namesp, size_t *np, char **script, char **summary, char **cause)
+{
+	const struct store_url *u = pr->inputs_url;
+	struct s3_list l;
+	struct strbuf sb;
+	char **paths, **names;
+	size_t i;
+
+	*pathsp = *namesp = NULL;
+	*np = 0;
+	*script = NULL;
+	*summary = NULL;
+	if (s3_list_objects(s, u, files > 0 ? files : pr->limit,
+	    "inputs.glob", &l, cause) != 0)
+		return -1;
+	for (i = 0; i < l.n; i++) {
+		if (strpbrk(l.v[i].key, "\t\n") != NULL) {
+			xasprintf(cause, "s3://%s/%s: a key with a tab or a "
+			    "newline cannot be an input; rename it", u->bucket,
+			    l.v[i].key);
+			s3_list_free(&l);
+			return -1;
+		}
+	}
+	strbuf_init(&sb);
+	strbuf_adds(&sb, "mkdir -p store || exit 1\n"
+	    "cat > store/fetch.list <<'FANOUT_EOF_list'\n");
+	paths = xcalloc(l.n + 1, sizeof *paths);
+	names = xcalloc(l.n + 1, sizeof *names);
+	for (i = 0; i < l.n; i++) {
+		strbuf_addf(&sb, "%s\t%s\t%lld\t%s\tstore/%s/%s\n", u->bucket,
+		    l.v[i].key, l.v[i].size, l.v[i].etag, u->bucket,
+		    l.v[i].key);
+		/* The tasks run in the project's tree beside store/. */
+		paths[i] = xprintf("../store/%s/%s", u->bucket, l.v[i].key);
+		names[i] = xprintf("s3://%s/%s", u->bucket, l.v[i].key);
+	}
+	strbuf_adds(&sb, "FANOUT_EOF_list\n");
+	*np = l.n;
+	xasprintf(summary, "%zu object(s) of s3://%s/%s (%d page(s) listed), "
+	    "fetched by the host itself", l.n, u->bucket, u->key, l.pages);
+	s3_list_free(&l);
+	if (s3_host_python(s, &sb, "s3-fetch.py", "store/fetch.list",
+	    cause) != 0) {
+		for (i = 0; i < *np; i++) {
+			free(paths[i]);
+			free(names[i]);
+		}
+		free(paths);
+		free(names);
+		*np = 0;
+		free(*summary);
+		*summary = NULL;
+		strbuf_free(&sb);
+		return -1;
+	}
+	*pathsp = paths;
+	*namesp = names;
+	*script = strbuf_detach(&sb);
+	return 0;
+}
+
+char *
+aws_store_put(void *s, const struct project *pr, char **cause)
+{
+	struct strbuf sb, args;
+	char *text;
+
+	strbuf_init(&sb);
+	strbuf_init(&args);
+	strbuf_adds(&args, "results ");
+	s3_sh_quote(&args, pr->results_url->bucket);
+	strbuf_addc(&args, ' ');
+	s3_sh_quote(&args, pr->results_url->prefix);
+	if (s3_host_python(s, &sb, "s3-put.py", args.buf, cause) != 0) {
+		strbuf_free(&sb);
+		strbuf_free(&args);
+		return NULL;
+	}
+	strbuf_free(&args);
+	text = strbuf_detach(&sb);
+	return text;
+}

@@ -7,6 +7,7 @@
 
 #include "cloud/provider.h"
 #include "engine/engine.h"
+#include "event.h"
 #include "history/history.h"
 #include "run/project.h"
 #include "ssh/remote.h"
@@ -138,13 +139,17 @@ bastion_detach_args(struct cloud_run *run, const char *dir, char **args,
 static int
 bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 {
-	json_t *head, *where = NULL, *entry;
-	char *known, *cache, *why = NULL, *dargs[6] = { NULL };
+	json_t *head, *entry, *where = NULL;
+	char *known, *cache, *why = NULL, **paths = NULL, **names = NULL;
+	char *fetch = NULL, *put = NULL, *summary, *dargs[6] = { NULL };
 	size_t i;
 	struct remote_opts ro;
 	struct remote_result rr;
+	struct project pr;
 	enum local_status ls;
 	double t0 = time_now();
+	size_t n = 0;
+	int rc = -1;
 
 	memset(&ro, 0, sizeof ro);
 	if (engine_ssh_wait(&ro.connect_timeout, &ro.auth_grace, cause) != 0)
@@ -159,20 +164,46 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 		json_decref(head);
 		return -1;
 	}
-	if (json_is_true(json_object_get(run->answers, "detach"))) {
-		if (bastion_detach_args(run, ro.project_dir, dargs, &where,
-		    cause) != 0) {
-			json_decref(head);
-			return -1;
-		}
-		ro.detach = (const char *const *)dargs;
+	ro.files = (long)json_integer_value(json_object_get(run->answers,
+	    "files"));
+	/* Inputs in a bucket: listed here, fetched by the head itself (its
+	 * role); results to a bucket: copied there by the head. */
+	if (project_load(ro.project_dir, &pr, cause) != 0) {
+		json_decref(head);
+		return -1;
 	}
+	if ((pr.inputs_url != NULL || pr.results_url != NULL) &&
+	    run->provider->store_fetch == NULL) {
+		xasprintf(cause, "provider %s cannot read or write buckets",
+		    run->provider->name);
+		goto early;
+	}
+	if (pr.inputs_url != NULL) {
+		if (run->provider->store_fetch(run->session, &pr, ro.files,
+		    &paths, &names, &n, &fetch, &summary, cause) != 0)
+			goto early;
+		event_log(run->sink, "inputs", "%s", summary);
+		free(summary);
+		ro.task_inputs = paths;
+		ro.inputs = names;
+		ro.ninputs = n;
+		ro.fetch = fetch;
+	}
+	if (json_is_true(json_object_get(run->answers, "detach"))) {
+		/* The head copies the run's records to the bucket itself
+		 * (its supervisor), and the results folder is built at
+		 * home by fanout fetch. */
+		if (bastion_detach_args(run, ro.project_dir, dargs, &where,
+		    cause) != 0)
+			goto early;
+		ro.detach = (const char *const *)dargs;
+	} else if (pr.results_url != NULL && (ro.results_put = put =
+	    run->provider->store_put(run->session, &pr, cause)) == NULL)
+		goto early;
 	known = history_file(run->id, ".known_hosts");
 	cache = history_file(run->id, ".upload-cache");
 	ro.known_hosts = known;
 	ro.upload_cache = cache;
-	ro.files = (long)json_integer_value(json_object_get(run->answers,
-	    "files"));
 	/* The bastion engine runs on the head alone: one node. */
 	ro.nodes = 1;
 	ro.sink = run->sink;
@@ -198,8 +229,15 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 		if (out != NULL)
 			memset(out, 0, sizeof *out);
 	} else if (ls == LOCAL_OK) {
-		history_add_run(run->rec, engine_run_entry("bastion", t0,
-		    &rr.lr, rr.files_sent, rr.bytes_sent));
+		entry = engine_run_entry("bastion", t0, &rr.lr, rr.files_sent,
+		    rr.bytes_sent);
+		if (rr.results_copy != NULL) {
+			json_object_set_new(entry, "results_url",
+			    json_string(rr.results_copy));
+			event_log(run->sink, NULL, "results copied to %s",
+			    rr.results_copy);
+		}
+		history_add_run(run->rec, entry);
 		if (out != NULL) {
 			*out = rr.lr;
 			memset(&rr.lr, 0, sizeof rr.lr);
@@ -209,13 +247,22 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 		free(why);
 	pthread_mutex_unlock(&run->lock);
 	remote_result_free(&rr);
+	free(known);
+	free(cache);
+	rc = ls == LOCAL_OK ? 0 : -1;
+early:
 	json_decref(head);
 	json_decref(where);
 	for (i = 0; i < 5; i++)
 		free(dargs[i]);
-	free(known);
-	free(cache);
-	return ls == LOCAL_OK ? 0 : -1;
+	project_free(&pr);
+	if (paths != NULL) {
+		project_inputs_free(paths, n);
+		project_inputs_free(names, n);
+	}
+	free(fetch);
+	free(put);
+	return rc;
 }
 
 const struct engine engine_bastion = {

@@ -80,6 +80,8 @@ static const struct check_field check_resource[] = {
 	{ "role", CHECK_STRING, 0 },		/* head, compute */
 	{ "login_user", CHECK_STRING, 0 },	/* its image's */
 	{ "image", CHECK_TEXT_NULL, 0 },	/* a launch template's */
+	{ "policy", CHECK_STRING, 0 },		/* an iam_role's inline one */
+	{ "role_name", CHECK_STRING, 0 },	/* an instance_profile's */
 	{ NULL, 0, 0 }
 };
 
@@ -105,6 +107,7 @@ static const struct check_field check_run[] = {
 	{ "workers", CHECK_COUNT, 0 },
 	{ "files_sent", CHECK_COUNT, 0 },
 	{ "bytes_sent", CHECK_COUNT, 0 },
+	{ "results_url", CHECK_TEXT_NULL, 0 },	/* where results went */
 	{ "efficiency", CHECK_NUMBER, 0 },
 	{ "serial_s", CHECK_NUMBER, 0 },
 	{ "setup_s", CHECK_NUMBER, 0 },

@@ -16,6 +16,8 @@
 #include "ssh/remote-int.h"
 #include "ssh/remote.h"
 #include "ssh/session.h"
+#include "ssh/tar.h"
+#include "ssh/tree.h"
 #include "ssh/upload.h"
 #include "util/fs.h"
 #include "util/strbuf.h"
@@ -27,7 +29,10 @@ struct remote {
 	struct ssh_opts		  so;
 	struct ssh_session	 *ss;
 	struct project		  pr;
-	char			**inputs;
+	char			**inputs;	/* as the records name
+						 * them */
+	char			**paths;	/* as the tasks get them,
+						 * when not inputs */
 	size_t			  ninputs;
 	int			  workers;
 	char			 *rd;		/* remote_dir, shell-quoted */
@@ -386,7 +391,8 @@ remote_watch_once(struct remote *r, char **cause)
 		    r->run);
 		strbuf_adds(&sb, "cat > inputs.new <<'FANOUT_EOF_7f3a'\n");
 		for (i = 0; i < r->ninputs; i++)
-			strbuf_addf(&sb, "%s\n", r->inputs[i]);
+			strbuf_addf(&sb, "%s\n", r->paths != NULL ?
+			    r->paths[i] : r->inputs[i]);
 		strbuf_adds(&sb, "FANOUT_EOF_7f3a\nmv -f inputs.new inputs\n"
 		    "fi\n");
 		for (i = 0; i < r->pr.nenv; i++) {
@@ -502,6 +508,131 @@ remote_download(struct remote *r, char **cause)
 	return rc;
 }
 
+/* A line of a bucket script (fetch, results copy): logged; "#error"
+ * kept as the cause, "#copied URL N" as where the results went. */
+static void
+remote_store_line(void *arg, int fd, const char *line)
+{
+	struct remote *r = arg;
+	const char *step = r->started ? "results copy" : "fetch";
+
+	(void)fd;
+	if (strncmp(line, "#error ", 7) == 0) {
+		free(r->error);
+		r->error = xstrdup(line + 7);
+	} else if (strncmp(line, "#fetched ", 9) == 0) {
+		long long n = 0, bytes = 0, kept = 0;
+
+		if (sscanf(line + 9, "%lld %lld %lld", &n, &bytes,
+		    &kept) == 3)
+			event_log(r->o->sink, step, "%s fetched %lld object(s) "
+			    "(%lld bytes) from the bucket itself; %lld there "
+			    "already", r->o->host, n, bytes, kept);
+		return;
+	} else if (strncmp(line, "#copied ", 8) == 0) {
+		free(r->res->results_copy);
+		r->res->results_copy = xstrndup(line + 8, strcspn(line + 8,
+		    " "));
+		return;		/* the engine says where */
+	}
+	event_log(r->o->sink, step, "%s", line);
+}
+
+/* Runs script (in dir, relative to the remote dir) on the host. */
+static int
+remote_store_script(struct remote *r, const char *dir, const char *script,
+    const char *what, char **cause)
+{
+	struct strbuf sb;
+	struct remote_feed feed = { &sb, 0 };
+	struct ssh_exec x;
+	int rc, status;
+
+	strbuf_init(&sb);
+	strbuf_addf(&sb, "cd %s%s%s || exit 1\n%s", r->rd, dir != NULL ?
+	    "/" : "", dir != NULL ? dir : "", script);
+	memset(&x, 0, sizeof x);
+	x.command = "sh -s";
+	x.input = remote_feed_fn;
+	x.input_arg = &feed;
+	x.line = remote_store_line;
+	x.line_arg = r;
+	free(r->error);
+	r->error = NULL;
+	rc = ssh_exec_run(r->ss, &x, &status, cause);
+	strbuf_free(&sb);
+	if (rc == 0 && status != 0) {
+		xasprintf(cause, "%s on %s failed: %s", what, r->o->host,
+		    r->error != NULL ? r->error : "see the lines above");
+		rc = -1;
+	}
+	free(r->error);
+	r->error = NULL;
+	return rc;
+}
+
+static int
+remote_fetch(struct remote *r, char **cause)
+{
+	return remote_store_script(r, NULL, r->o->fetch,
+	    "fetching the inputs", cause);
+}
+
+/* The results folder built here goes to runs/ID/results on the host (a
+ * tar stream), and the host copies it to the bucket. */
+static int
+remote_results_put(struct remote *r, char **cause)
+{
+	struct tree t;
+	struct strbuf sb;
+	char *path, *data, *cmd;
+	size_t i, len;
+	int rc;
+
+	r->started = 1;
+	if (tree_scan(r->res->lr.results_dir, false, &t, cause) != 0)
+		return -1;
+	strbuf_init(&sb);
+	for (i = 0; i < t.n; i++) {
+		path = fs_join(r->res->lr.results_dir, t.v[i].path);
+		data = fs_read_file(path, &len, cause);
+		free(path);
+		if (data == NULL) {
+			strbuf_free(&sb);
+			tree_free(&t);
+			return -1;
+		}
+		tar_entry(&sb, t.v[i].path, (long long)len,
+		    (long long)time(NULL) * 1000000000LL, 0644);
+		strbuf_add(&sb, data, len);
+		tar_pad(&sb, (long long)len);
+		free(data);
+	}
+	tree_free(&t);
+	for (i = 0; i < 1024; i++)
+		strbuf_addc(&sb, '\0');
+	cmd = xprintf("cd %s/%s && rm -rf results && mkdir results && "
+	    "tar xf - -C results", r->rd, r->run);
+	rc = ssh_exec_input(r->ss, cmd, sb.buf, sb.len, cause);
+	free(cmd);
+	strbuf_free(&sb);
+	if (rc != 0)
+		return -1;
+	free(r->res->results_copy);
+	r->res->results_copy = NULL;
+	path = xprintf("%s", r->run);
+	/* r->run is shell-quoted: the script cds there itself. */
+	rc = remote_store_script(r, path, r->o->results_put,
+	    "copying the results", cause);
+	free(path);
+	if (rc == 0 && r->res->results_copy == NULL) {
+		xasprintf(cause, "copying the results on %s said nothing of "
+		    "where they went", r->o->host);
+		rc = -1;
+	}
+	return rc;
+}
+
 char *
 remote_new_id(void)
 {
@@ -541,10 +672,20 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 	r.res = res;
 	if (project_load(o->project_dir, &r.pr, cause) != 0)
 		return LOCAL_BAD_INPUT;
-	if (project_inputs(&r.pr, o->files, &r.inputs, &r.ninputs, cause) != 0)
+	if (o->task_inputs != NULL) {
+		r.inputs = xcalloc(o->ninputs + 1, sizeof *r.inputs);
+		r.paths = xcalloc(o->ninputs + 1, sizeof *r.paths);
+		for (r.ninputs = 0; r.ninputs < o->ninputs; r.ninputs++) {
+			r.inputs[r.ninputs] = xstrdup(o->inputs[r.ninputs]);
+			r.paths[r.ninputs] = xstrdup(
+			    o->task_inputs[r.ninputs]);
+		}
+	} else if (project_inputs(&r.pr, o->files, &r.inputs, &r.ninputs,
+	    cause) != 0)
 		goto out;
 	for (i = 0; i < r.ninputs; i++) {
-		if (strchr(r.inputs[i], '\n') != NULL) {
+		if (strchr(r.inputs[i], '\n') != NULL || (r.paths != NULL &&
+		    strchr(r.paths[i], '\n') != NULL)) {
 			xasprintf(cause, "input '%s' has a newline in its "
 			    "name; rename it", r.inputs[i]);
 			goto out;
@@ -601,6 +742,14 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 	event_log(o->sink, "upload", "%lld of %lld files sent (%lld bytes)",
 	    res->files_sent, res->files, res->bytes_sent);
 	remote_step(&r, "upload", t0);
+
+	if (o->fetch != NULL) {
+		t0 = time_mono();
+		event_step(o->sink, EV_STEP_START, "fetch", NULL, 0);
+		if (remote_retry(&r, remote_fetch, cause) != 0)
+			goto fail_step_fetch;
+		remote_step(&r, "fetch", t0);
+	}
 
 	if (o->detach != NULL) {
 		/* Started, and left to the supervisor on the host. */
@@ -677,6 +826,16 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 	/* A cancel that came after the last task ended stopped nothing. */
 	if (res->lr.perf.unfinished == 0)
 		res->lr.cancelled = 0;
+	if (o->results_put != NULL && !res->lr.cancelled) {
+		t0 = time_mono();
+		event_step(o->sink, EV_STEP_START, "results copy", NULL, 0);
+		if (remote_retry(&r, remote_results_put, cause) != 0) {
+			event_step(o->sink, EV_STEP_FAIL, "results copy",
+			    *cause, 0);
+			goto out;
+		}
+		remote_step(&r, "results copy", t0);
+	}
 	rv = LOCAL_OK;
 	goto out;
 
@@ -688,6 +847,9 @@ fail_step_setup:
 	goto fail;
 fail_step_upload:
 	why = xstrdup("upload");
+	goto fail;
+fail_step_fetch:
+	why = xstrdup("fetch");
 	goto fail;
 fail_step_run:
 	why = xstrdup("run");
@@ -706,6 +868,8 @@ out:
 	free(r.error);
 	free(r.ended_badly);
 	remote_worker_free(&r.worker);
+	if (r.paths != NULL)
+		project_inputs_free(r.paths, r.ninputs);
 	project_inputs_free(r.inputs, r.ninputs);
 	project_free(&r.pr);
 	free(r.rd);
@@ -722,5 +886,6 @@ remote_result_free(struct remote_result *res)
 	free(res->fingerprint);
 	free(res->run_id);
 	free(res->remote_dir);
+	free(res->results_copy);
 	memset(res, 0, sizeof *res);
 }

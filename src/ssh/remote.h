@@ -55,6 +55,22 @@ struct remote_opts {
 					 * remote_run returns: no records,
 					 * no results folder here. NULL:
 					 * follow the run to its end */
+	/* Inputs the caller found (a bucket's objects): what each task
+	 * gets (task_inputs, relative to the project's tree on the host)
+	 * and what the records name (inputs); NULL: the project's own. */
+	char *const	*task_inputs;
+	char *const	*inputs;
+	size_t		 ninputs;
+	const char	*fetch;		/* shell script run in remote_dir
+					 * after the upload, before the tasks
+					 * (step "fetch": the host fetches
+					 * the inputs itself), or NULL */
+	const char	*results_put;	/* shell script run in runs/ID on the
+					 * host once the results folder is
+					 * built and sent there (into
+					 * runs/ID/results): copies it to a
+					 * bucket, printing "#copied URL N";
+					 * or NULL */
 };
 
 struct remote_result {
@@ -69,6 +85,8 @@ struct remote_result {
 	long long	 wire_bytes;	/* upload bytes on the wire */
 	long long	 bytes_received; /* downloaded (tar of records, logs) */
 	int		 reconnects;
+	char		*results_copy;	/* where results_put copied the
+					 * results folder, or NULL */
 };
 
 /* Returns LOCAL_OK (ran; tasks may have failed), LOCAL_BAD_INPUT (the

@@ -49,10 +49,11 @@ flow_steps_add(struct flow_steps *fs, const struct cloud_step *t)
  * engine's set-up (setup_only: the set-up alone, as a resume runs it,
  * its "after" names of steps not in the table dropped; setup 0: none, the
  * machines alone, as --no-run makes them: the run that comes later sets
- * them up). */
+ * them up). extra: blocks the project needs besides the engine's (the
+ * role block for buckets). */
 static void
 flow_steps_make(struct flow_steps *fs, const struct provider *p,
-    const struct engine *e, int setup_only, int setup)
+    const struct engine *e, int setup_only, int setup, unsigned extra)
 {
 	const char **after;
 	size_t i, j, k;
@@ -60,7 +61,7 @@ flow_steps_make(struct flow_steps *fs, const struct provider *p,
 
 	memset(fs, 0, sizeof *fs);
 	for (b = 0; b < CLOUD_BLOCKS && !setup_only; b++) {
-		if (e->blocks & (1u << b))
+		if ((e->blocks | extra) & (1u << b))
 			flow_steps_add(fs, p->blocks[b]);
 	}
 	if (setup)
@@ -490,6 +491,7 @@ wizard_create(json_t *answers, struct sink *sink, char **id,
 	char *why = NULL;
 	json_t *rec, *copy;
 	void *s;
+	unsigned extra = 0;
 	int rc, lock;
 
 	*id = NULL;
@@ -503,6 +505,24 @@ wizard_create(json_t *answers, struct sink *sink, char **id,
 	    NULL) {
 		project_free(&pr);
 		return -1;
+	}
+	/* Buckets: checked before anything is made; the machines get a
+	 * role of their own for them. */
+	if (pr.inputs_url != NULL || pr.results_url != NULL) {
+		if (p->store_check == NULL || p->blocks[CLOUD_BLOCK_ROLE] ==
+		    NULL) {
+			xasprintf(cause, "provider %s cannot read or write "
+			    "buckets yet; nothing was created", p->name);
+			rc = -1;
+		} else
+			rc = p->store_check(s, &pr, (long)json_integer_value(
+			    json_object_get(answers, "files")), cause);
+		if (rc != 0) {
+			project_free(&pr);
+			p->close(s);
+			return -1;
+		}
+		extra = 1u << CLOUD_BLOCK_ROLE;
 	}
 	copy = json_deep_copy(answers);
 	json_object_set_new(copy, "project", json_string(pr.dir));
@@ -528,7 +548,7 @@ wizard_create(json_t *answers, struct sink *sink, char **id,
 	run.state = p->state_new();
 	event_log(sink, NULL, "run set %s in %s", run.id, p->region(s));
 	flow_steps_make(&steps, p, run.engine, 0,
-	    !json_is_false(json_object_get(run.answers, "run")));
+	    !json_is_false(json_object_get(run.answers, "run")), extra);
 	rc = wizard_run_steps(&run, steps.steps, cause);
 	flow_steps_free(&steps);
 	if (rc == 0)
@@ -781,7 +801,7 @@ wizard_resume_run(const char *id, int do_run, struct sink *sink,
 	free(all);
 	if (e != 0)
 		goto out;
-	flow_steps_make(&steps, p, run.engine, 1, do_run);
+	flow_steps_make(&steps, p, run.engine, 1, do_run, 0);
 	e = steps.n > 0 ? wizard_run_steps(&run, steps.steps, cause) : 0;
 	flow_steps_free(&steps);
 	if (e != 0 || run_state(&run, "active", cause) != 0)

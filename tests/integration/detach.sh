@@ -6,7 +6,7 @@
 # its status object and the run's records to the bucket, then its
 # teardown script tears the run set down by tag, the head last — its aws
 # CLI calls reach moto through AWS_ENDPOINT_URL and take the role's
-# credentials from a fake IMDS (tests/fakes/imds-head.py), never the
+# credentials from a fake IMDS (tests/fakes/imds.py), never the
 # user's; `fanout fetch` then brings the results home, equal to a local
 # run's, and removes what the head could not (its own group). A head that
 # dies before its teardown leaves a run set `fanout cleanup` removes
@@ -41,8 +41,8 @@ printf 'results: s3://%s/runs/\n' "$bucket" >>"$proj/fanout.yaml"
 # head has from EC2: no user credentials, the role through IMDS).
 IMDS_PORT=$(free_port)
 IMDS_LOG="$TEST_TMP/imds.log"
-python3 "$top_srcdir/tests/fakes/imds-head.py" "$IMDS_PORT" "$MOTO_URL" \
-    --role fanout-head --log "$IMDS_LOG" 2>"$TEST_TMP/imds.err" &
+python3 "$top_srcdir/tests/fakes/imds.py" "$IMDS_PORT" "$MOTO_URL" \
+    --log "$IMDS_LOG" 2>"$TEST_TMP/imds.err" &
 at_exit "kill $! 2>/dev/null"
 wait_port "$IMDS_PORT" 20 || bail "the fake IMDS did not start"
 mkdir -p "$FANOUT_BASTION_DIR" "$TEST_TMP/headhome"
@@ -76,6 +76,29 @@ like "$(cat "$TEST_TMP/create.err")" "fanout fetch $id" "the output says how to 
 is "s3://$bucket/runs/$id" "$(rec_get "$id" 'r["runs"][-1]["detached"]["url"]')" \
     "the run records where the head writes: the results prefix, then the run set"
 
+# The head's instance role may delete only inside its own run set.
+aws --endpoint-url "$MOTO_URL" --region us-east-1 --output json iam get-role-policy \
+    --role-name "fanout-$id" --policy-name fanout-buckets >"$TEST_TMP/policy.json"
+ok $? "the head's role has its inline policy (aws iam get-role-policy)"
+python3 - "$TEST_TMP/policy.json" "$id" >"$TEST_TMP/policy.txt" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))["PolicyDocument"]
+if isinstance(doc, str):
+    doc = json.loads(doc)
+for s in doc["Statement"]:
+    acts = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
+    for a in acts:
+        if a.startswith("ec2:"):
+            cond = s.get("Condition", {}).get("StringEquals", {})
+            print(a, cond.get("aws:ResourceTag/fanout:run-set", "-"))
+PY
+like "$(cat "$TEST_TMP/policy.txt")" "ec2:TerminateInstances $id" \
+    "it may terminate instances tagged fanout:run-set=$id (aws:ResourceTag)"
+is "" "$(grep -E '^ec2:(Terminate|Stop|Delete)' "$TEST_TMP/policy.txt" | grep -v " $id\$")" \
+    "and no ec2 Terminate/Stop/Delete action without that tag condition"
+is 5 "$(grep -cE "^ec2:(TerminateInstances|StopInstances|DeleteLaunchTemplate|DeleteKeyPair|DeleteSecurityGroup) $id\$" "$TEST_TMP/policy.txt")" \
+    "the teardown's five actions are all scoped to the run set"
+
 # The head runs, writes its status, copies the records, tears down.
 wait_for 120 head_state_is "$id" torn-down
 ok $? "the head's status object reaches torn-down"
@@ -88,8 +111,8 @@ like "$("$FANOUT" history)" "detached: 4/4 done, torn-down" "fanout history show
 like "$("$FANOUT" history --json)" '"detached": "detached: 4/4 done, torn-down"' "and history --json"
 is "terminated 1 0" "$(set_of "$id")" \
     "the head terminated itself and deleted its key pair; only its own group is left"
-like "$(cat "$IMDS_LOG")" "GET /latest/meta-data/iam/security-credentials/fanout-head 200" \
-    "the head's aws CLI took the role's credentials from the metadata service"
+like "$(cat "$IMDS_LOG")" "^fanout-$id ASIA" \
+    "the head's aws CLI took its instance role's credentials from the metadata service"
 if grep -rqF "$AWS_SECRET_ACCESS_KEY" "$FANOUT_BASTION_DIR" 2>/dev/null; then
 	ok 1 "no user secret on the head"
 else
@@ -133,6 +156,8 @@ is "done" "$(rec_get "$id" 'r["runs"][-1]["state"]')" "the run's entry is done"
 is 4 "$(rec_get "$id" 'r["runs"][-1]["ok"]')" "with its 4 tasks ok"
 is "terminated 0 0" "$(set_of "$id")" \
     "fetch removed the group the head could not delete: nothing of the run set is left"
+like "$(aws --endpoint-url "$MOTO_URL" iam get-role --role-name "fanout-$id" 2>&1)" "NoSuchEntity" \
+    "and its instance role (the head cannot delete its own) is gone too"
 is deleted "$(rec_get "$id" 'r["state"]')" "the run set is recorded deleted"
 
 # A head that dies before its teardown: cleanup still removes everything.
@@ -161,5 +186,7 @@ like "$(cat "$TEST_TMP/fetch2.err")" "not done yet \(detached: 0/1 done\)" "sayi
 "$FANOUT" cleanup "$id2" --yes >/dev/null 2>"$TEST_TMP/cleanup2.err"
 is 0 $? "cleanup of a run set whose head died exits 0"
 is "terminated 0 0" "$(set_of "$id2")" "and leaves nothing of it"
+like "$(aws --endpoint-url "$MOTO_URL" iam get-role --role-name "fanout-$id2" 2>&1)" "NoSuchEntity" \
+    "not its instance role either"
 is deleted "$(rec_get "$id2" 'r["state"]')" "the run set is recorded deleted"
 done_testing
