@@ -24,6 +24,14 @@ fi
 poll=${FANOUT_DETACH_POLL:-15}
 echo $$ >supervise.pid
 
+# The aws CLI (Debian's awscli) when the head lacks it.
+if ! command -v aws >/dev/null 2>&1; then
+	sudo=
+	[ "$(id -u)" = 0 ] || sudo="sudo -n"
+	$sudo apt-get install -y -qq awscli >/dev/null 2>&1 ||
+	    $sudo dnf install -y -q awscli >/dev/null 2>&1 || true
+fi
+
 now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 started=$(now)
 

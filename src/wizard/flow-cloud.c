@@ -758,6 +758,12 @@ wizard_resume_run(const char *id, int do_run, struct sink *sink,
 		    "finish it with 'fanout cleanup %s'", id, id);
 		goto out;
 	}
+	if (strcmp(state, "detached") == 0) {
+		xasprintf(cause, "run set %s runs detached on its head; follow "
+		    "it with 'fanout status %s', bring its results home with "
+		    "'fanout fetch %s'", id, id, id);
+		goto out;
+	}
 	json_array_foreach(json_object_get(rec, "resources"), i, res) {
 		state = history_str(res, "state", "");
 		kind = history_str(res, "kind", "");

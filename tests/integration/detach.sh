@@ -175,6 +175,10 @@ run2="$FANOUT_BASTION_DIR/runs/$(rec_get "$id2" 'r["runs"][-1]["remote_run"]')"
 wait_for 60 head_state_is "$id2" running
 ok $? "its head says running"
 like "$("$FANOUT" status "$id2")" "detached: 0/1 done" "status shows the run going on"
+"$FANOUT" resume "$id2" >/dev/null 2>"$TEST_TMP/resume2.err"
+ok "$([ $? -ne 0 ]; echo $?)" "resume of a run set that runs detached is refused"
+like "$(cat "$TEST_TMP/resume2.err")" "runs detached on its head.*fanout fetch $id2" \
+    "saying where to follow it"
 # The head dies: its supervisor at once; the run is stopped (its pool
 # ends its task), with no one left to tell the bucket.
 kill -9 "$(cat "$run2/supervise.pid")"
