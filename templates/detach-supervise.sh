@@ -2,25 +2,32 @@
 # fanout's supervisor of a detached run (`fanout create --detach`), started
 # by fanout in the run folder (runs/ID) right after the run, in a session
 # of its own, so that it outlives the login and the laptop:
-#   sh detach-supervise.sh RUNSET URL REGION ACTION RETRIES
+#   sh detach-supervise.sh RUNSET URL REGION ACTION RETRIES [AWS_ENDPOINT_URL...=URL]...
 # URL is s3://BUCKET/PREFIX/RUNSET, where it keeps status.json up to date
 # (what `fanout status ID` and `fanout history` show) while the run goes
-# on; when the run is over it copies records.jsonl, inputs, worker.log and
-# logs/ there (what `fanout fetch ID` brings home), then runs
+# on; when the run is over it copies records.jsonl, inputs (and names:
+# the bucket objects the inputs were fetched from), worker.log and logs/
+# there (what `fanout fetch ID` brings home), then runs
 # detach-teardown.sh RUNSET REGION ACTION: ACTION terminate tears the run
 # set down, stop stops it (the create's cleanup answer). When the copy
 # fails the head is stopped instead of terminated, so that the results
 # stay on its disk. Everything runs with the head's instance role (the aws
 # CLI finds it through the instance metadata service); no user credential
-# is here. ../../head.env, when present, is sourced first: the host's own
-# settings (tests point the aws CLI at moto and a fake IMDS there).
+# is here. The AWS_ENDPOINT_URL* assignments after RETRIES are the
+# endpoint overrides of the laptop's settings (a private endpoint; tests'
+# moto), exported for the aws CLI here and in the teardown.
 set -u
 
 runset=$1 url=${2%/} region=$3 action=$4 retries=$5
+shift 5
+for kv in "$@"; do
+	case $kv in
+	AWS_ENDPOINT_URL=*|AWS_ENDPOINT_URL_S3=*|AWS_ENDPOINT_URL_EC2=*)
+		export "$kv" ;;
+	*)	echo "detach-supervise: ignored argument '$kv'" >&2 ;;
+	esac
+done
 total=$(wc -l <inputs | tr -d ' ')
-if [ -f ../../head.env ]; then
-	. ../../head.env
-fi
 poll=${FANOUT_DETACH_POLL:-15}
 echo $$ >supervise.pid
 
@@ -94,7 +101,7 @@ done
 
 put_status uploading "$outcome"
 err=
-for f in records.jsonl inputs worker.log; do
+for f in records.jsonl inputs names worker.log; do
 	[ -f "$f" ] || continue
 	aws --region "$region" s3 cp --only-show-errors "$f" "$url/$f" ||
 	    err="cannot copy $f to $url"

@@ -17,9 +17,6 @@ set -u
 runset=$1 region=$2 action=$3 phase=$4
 tag="Name=tag:fanout:run-set,Values=$runset"
 live="Name=instance-state-name,Values=pending,running,stopping,stopped"
-if [ -f ../../head.env ]; then
-	. ../../head.env
-fi
 ec2() { aws --region "$region" --output text ec2 "$@"; }
 say() { echo "teardown: $*" >&2; }
 

@@ -95,12 +95,17 @@ engine_run_entry(const char *engine, double t0, const struct local_result *lr,
 
 /* A detached run's place in the bucket, "s3://BUCKET/KEY/ID" (the
  * results: URL of the project, then the run set's id), and the
- * supervisor's arguments (templates/detach-supervise.sh) in args[0..5];
- * -1 with a cause when the project has no results: bucket. */
+ * supervisor's arguments (templates/detach-supervise.sh) in args (9
+ * slots), NULL-ended; -1 with a cause when the project has no results:
+ * bucket. */
 static int
 bastion_detach_args(struct cloud_run *run, const char *dir, char **args,
     json_t **where, char **cause)
 {
+	static const char *const endpoints[] = { "AWS_ENDPOINT_URL",
+	    "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_EC2" };
+	const char *v;
+	size_t i;
 	struct project pr;
 	const struct store_url *u;
 	char *key;
@@ -126,7 +131,13 @@ bastion_detach_args(struct cloud_run *run, const char *dir, char **args,
 	args[3] = xstrdup(json_is_true(json_object_get(run->answers,
 	    "cleanup_after")) ? "terminate" : "stop");
 	args[4] = xprintf("%d", pr.retries);
-	args[5] = NULL;
+	/* This machine's endpoint overrides go to the head too (a private
+	 * endpoint; tests' moto). */
+	for (i = 0, n = 5; i < sizeof endpoints / sizeof endpoints[0]; i++) {
+		if ((v = getenv(endpoints[i])) != NULL && *v != '\0')
+			args[n++] = xprintf("%s=%s", endpoints[i], v);
+	}
+	args[n] = NULL;
 	*where = json_pack("{s:s, s:s, s:s, s:s}", "url", args[1], "bucket",
 	    u->bucket, "prefix", key, "action", args[3]);
 	free(key);
@@ -141,7 +152,7 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 {
 	json_t *head, *entry, *where = NULL;
 	char *known, *cache, *why = NULL, **paths = NULL, **names = NULL;
-	char *fetch = NULL, *put = NULL, *summary, *dargs[6] = { NULL };
+	char *fetch = NULL, *put = NULL, *summary, *dargs[9] = { NULL };
 	size_t i;
 	struct remote_opts ro;
 	struct remote_result rr;
@@ -253,7 +264,7 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 early:
 	json_decref(head);
 	json_decref(where);
-	for (i = 0; i < 5; i++)
+	for (i = 0; dargs[i] != NULL; i++)
 		free(dargs[i]);
 	project_free(&pr);
 	if (paths != NULL) {

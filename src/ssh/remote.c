@@ -350,6 +350,14 @@ remote_detach_lines(struct remote *r, struct strbuf *sb, char **cause)
 	size_t i;
 
 	strbuf_adds(sb, "if [ ! -e supervise.started ]; then\n");
+	/* Inputs fetched from a bucket: the records name the objects
+	 * (fanout fetch reads names, as an attached run names them). */
+	if (r->paths != NULL) {
+		strbuf_adds(sb, "cat > names <<'FANOUT_EOF_7f3a'\n");
+		for (i = 0; i < r->ninputs; i++)
+			strbuf_addf(sb, "%s\n", r->inputs[i]);
+		strbuf_adds(sb, "FANOUT_EOF_7f3a\n");
+	}
 	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
 		if ((text = remote_template(names[i], cause)) == NULL)
 			return -1;

@@ -338,10 +338,19 @@ wizard_detach_fetch(json_t *rec, json_t *status, const char *results,
 		return -1;
 	if ((a = detach_aws(rec, cause)) == NULL)
 		goto out;
-	/* The inputs first: the records are checked against them. */
-	key = xprintf("%s/inputs", prefix);
+	/* The inputs first: the records are checked against them, and
+	 * name them as the head's names file says (objects of a bucket),
+	 * else as its inputs. */
+	key = xprintf("%s/names", prefix);
 	rc = detach_read(a, bucket, key, &body, &len, cause);
 	free(key);
+	if (rc == CLOUD_ENOTFOUND) {
+		free(*cause);
+		*cause = NULL;
+		key = xprintf("%s/inputs", prefix);
+		rc = detach_read(a, bucket, key, &body, &len, cause);
+		free(key);
+	}
 	if (rc != 0)
 		goto out;
 	rc = -1;

@@ -29,33 +29,25 @@ is 1 "$(wc -l <"$TEST_TMP/noresults.err")" "in one line"
 is "0 0 0" "$(tagged_counts)" "nothing was made in EC2"
 is 0 "$(ls "$FANOUT_HISTORY_DIR" | wc -l)" "and no run set was recorded"
 
-sshd_setup 127.0.0.1
-sshd_start
-sshd_as_bastion
-
 bucket=fanout-detach-results
 awsq s3 mb "s3://$bucket" >/dev/null || bail "cannot make the bucket in moto"
 printf 'results: s3://%s/runs/\n' "$bucket" >>"$proj/fanout.yaml"
 
-# The head's metadata service, and the head's own settings (what a real
-# head has from EC2: no user credentials, the role through IMDS).
+# The head's metadata service (the role's credentials, its instance id)
+# and what a real head's sessions have: no AWS file of this machine's
+# user, the aws CLI on the PATH. The endpoint (moto) comes from fanout.
 IMDS_PORT=$(free_port)
 IMDS_LOG="$TEST_TMP/imds.log"
 python3 "$top_srcdir/tests/fakes/imds.py" "$IMDS_PORT" "$MOTO_URL" \
     --log "$IMDS_LOG" 2>"$TEST_TMP/imds.err" &
 at_exit "kill $! 2>/dev/null"
 wait_port "$IMDS_PORT" 20 || bail "the fake IMDS did not start"
-mkdir -p "$FANOUT_BASTION_DIR" "$TEST_TMP/headhome"
-{
-	echo "unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE"
-	echo "export HOME='$TEST_TMP/headhome'"
-	echo "export AWS_CONFIG_FILE='$TEST_TMP/headhome/none'"
-	echo "export AWS_SHARED_CREDENTIALS_FILE='$TEST_TMP/headhome/none'"
-	echo "export AWS_ENDPOINT_URL='$MOTO_URL'"
-	echo "export AWS_EC2_METADATA_SERVICE_ENDPOINT='http://127.0.0.1:$IMDS_PORT/'"
-	echo "export PATH='$(dirname "$(command -v aws)"):$PATH'"
-	echo "export FANOUT_DETACH_POLL=0.2"
-} >"$FANOUT_BASTION_DIR/head.env"
+sshd_setup 127.0.0.1
+cat >>"$SSHD_DIR/sshd_config" <<EOF2
+SetEnv AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$IMDS_PORT/ AWS_SHARED_CREDENTIALS_FILE=$TEST_TMP/head-no-credentials AWS_CONFIG_FILE=$TEST_TMP/head-no-config PATH=$(dirname "$(command -v aws)"):/usr/local/bin:/usr/bin:/bin FANOUT_DETACH_POLL=0.2
+EOF2
+sshd_start
+sshd_as_bastion
 
 head_status() { # head_status ID KEY: a field of the head's status.json
 	aws --endpoint-url "$MOTO_URL" s3 cp "s3://$bucket/runs/$1/status.json" - 2>/dev/null |
