@@ -152,6 +152,48 @@ like "$(aws --endpoint-url "$MOTO_URL" iam get-role --role-name "fanout-$id" 2>&
     "and its instance role (the head cannot delete its own) is gone too"
 is deleted "$(rec_get "$id" 'r["state"]')" "the run set is recorded deleted"
 
+# Inputs in a bucket, and --keep: the head fetches the objects itself,
+# then stops the run set instead of tearing it down; the fetched records
+# name the objects as a local run's do.
+awsq s3 mb s3://fanout-detach-in >/dev/null
+for i in 1 2 3; do
+	printf '0.%s\n' "$i" | awsq s3 cp --quiet - "s3://fanout-detach-in/data/t$i.txt"
+done
+proj3="$TEST_TMP/sleep3"
+cp -R "$top_srcdir/examples/sleep" "$proj3"
+chmod -R u+w "$proj3"
+rm -rf "$proj3/results" "$proj3/data"
+sed -i 's#glob: data/\*.txt#glob: s3://fanout-detach-in/data/*.txt#' "$proj3/fanout.yaml"
+printf 'results: s3://%s/kept\n' "$bucket" >>"$proj3/fanout.yaml"
+"$FANOUT" create "$proj3" --provider aws --region us-east-1 --keep --detach --yes \
+    >"$TEST_TMP/id3" 2>"$TEST_TMP/create3.err"
+rc=$?
+is 0 "$rc" "a detached create with inputs in a bucket and --keep exits 0"
+[ "$rc" -eq 0 ] || diag "$(tail -20 "$TEST_TMP/create3.err")"
+id3=$(cat "$TEST_TMP/id3")
+head3() { aws --endpoint-url "$MOTO_URL" s3 cp "s3://$bucket/kept/$id3/status.json" - 2>/dev/null |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])' 2>/dev/null; }
+head3_stopped() { [ "$(head3)" = stopped ]; }
+wait_for 120 head3_stopped
+ok $? "the head's status says stopped"
+is "stopped 1 1" "$(set_of "$id3")" "the head stopped itself; its key pair and group are kept"
+"$FANOUT" fetch "$id3" >"$TEST_TMP/fetch3.out" 2>"$TEST_TMP/fetch3.err"
+is 0 $? "fetch exits 0"
+"$FANOUT" run --local "$proj3" --results "$TEST_TMP/local3" >/dev/null 2>&1
+python3 - "$TEST_TMP/local3" "$(cat "$TEST_TMP/fetch3.out")" <<'PY'
+import json, sys
+def final(d):
+    return sorted((r["input"], r["status"], json.dumps(r["result"], sort_keys=True))
+                  for r in map(json.loads, open(d + "/records.jsonl")) if r)
+a, b = final(sys.argv[1]), final(sys.argv[2])
+print("# local:   %s\n# fetched: %s" % (a, b))
+sys.exit(0 if a == b and len(a) == 3 and a[0][0].startswith("s3://") else 1)
+PY
+ok $? "the fetched records name the bucket's objects and match a local run's"
+is stopped "$(rec_get "$id3" 'r["state"]')" "the run set is recorded stopped (resume or cleanup it)"
+"$FANOUT" cleanup "$id3" --yes >/dev/null 2>&1
+is "terminated 0 0" "$(set_of "$id3")" "cleanup removes the kept run set"
+
 # A head that dies before its teardown: cleanup still removes everything.
 proj2="$TEST_TMP/sleep2"
 cp -R "$top_srcdir/examples/sleep" "$proj2"
