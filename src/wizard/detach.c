@@ -231,7 +231,9 @@ wizard_detach_text(json_t *entry, json_t *status)
 	total = json_integer_value(json_object_get(status, "total"));
 	fail = failed > 0 ? xprintf(", %lld failed", failed) : xstrdup("");
 	if (strcmp(state, "running") == 0)
-		s = xprintf("detached: %lld/%lld done%s", done, total, fail);
+		s = xprintf("detached: %lld/%lld done%s (the head's last word: "
+		    "%s)", done, total, fail, history_str(status, "updated",
+		    "?"));
 	else
 		s = xprintf("detached: %lld/%lld done%s, %s%s%s%s", done,
 		    total, fail, strcmp(outcome, "dead") == 0 ?

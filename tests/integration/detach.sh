@@ -220,7 +220,18 @@ kill -TERM "$(cat "$run2/pid")"
 wait_for 30 test -e "$run2/done"
 "$FANOUT" fetch "$id2" >/dev/null 2>"$TEST_TMP/fetch2.err"
 is 1 $? "fetch of a run that is not over exits 1"
-like "$(cat "$TEST_TMP/fetch2.err")" "not done yet \(detached: 0/1 done\)" "saying how far it got"
+like "$(cat "$TEST_TMP/fetch2.err")" "not done yet \(detached: 0/1 done \(the head's last word: 20[0-9-]+T[0-9:]+Z\)\)" \
+    "saying how far it got, and when the head last wrote"
+# What the bucket holds is checked before use: a damaged status object.
+printf '{"state": "exploded", "done": -1}' |
+    aws --endpoint-url "$MOTO_URL" s3 cp - "s3://$bucket/runs/$id2/status.json" >/dev/null
+"$FANOUT" status "$id2" >"$TEST_TMP/status2.out" 2>&1
+is 0 $? "status with a damaged status object still exits 0"
+like "$(cat "$TEST_TMP/status2.out")" "cannot read the head's status \(s3://$bucket/runs/$id2/status.json is damaged: its state 'exploded' is not one fanout knows\)" \
+    "and names the object and what is wrong with it"
+"$FANOUT" fetch "$id2" >/dev/null 2>"$TEST_TMP/fetch2b.err"
+is 1 $? "fetch refuses it (exit 1)"
+is 1 "$(wc -l <"$TEST_TMP/fetch2b.err")" "with one line"
 "$FANOUT" cleanup "$id2" --yes >/dev/null 2>"$TEST_TMP/cleanup2.err"
 is 0 $? "cleanup of a run set whose head died exits 0"
 is "terminated 0 0" "$(set_of "$id2")" "and leaves nothing of it"
