@@ -177,49 +177,6 @@ out:
 	return ls;
 }
 
-/* run --local: a project whose inputs are in a bucket has them listed
- * and fetched here first, with the user's own credentials (s3.h). */
-static enum local_status
-cmd_run_local(struct local_opts *lo, struct local_result *lr, char **cause)
-{
-	struct project pr;
-	char **paths = NULL, **names = NULL;
-	size_t n = 0, i;
-	enum local_status ls;
-	int rc;
-
-	memset(lr, 0, sizeof *lr);
-	if (project_load(lo->project_dir, &pr, cause) != 0)
-		return LOCAL_BAD_INPUT;
-	if (pr.inputs_url == NULL) {
-		project_free(&pr);
-		return local_run(lo, lr, cause);
-	}
-	if (strcmp(pr.inputs_url->scheme, "s3") != 0) {
-		xasprintf(cause, "%s: inputs in a %s:// bucket are not "
-		    "supported yet; use s3:// or local files", pr.file,
-		    pr.inputs_url->scheme);
-		project_free(&pr);
-		return LOCAL_BAD_INPUT;
-	}
-	rc = s3_local_inputs(&pr, lo->files, lo->sink, &paths, &names, &n,
-	    cause);
-	project_free(&pr);
-	if (rc != 0)
-		return rc == -2 ? LOCAL_BAD_INPUT : LOCAL_FAILED;
-	lo->task_inputs = paths;
-	lo->inputs = names;
-	lo->ninputs = n;
-	ls = local_run(lo, lr, cause);
-	for (i = 0; i < n; i++) {
-		free(paths[i]);
-		free(names[i]);
-	}
-	free(paths);
-	free(names);
-	return ls;
-}
-
 static enum cmd_retval
 cmd_run_exec(int argc, char **argv)
 {
@@ -303,7 +260,7 @@ cmd_run_exec(int argc, char **argv)
 	if (host != NULL)
 		ls = cmd_run_remote(&lo, host, key, &lr, &cause);
 	else
-		ls = cmd_run_local(&lo, &lr, &cause);
+		ls = s3_run_local(&lo, &lr, &cause);
 	sink_text_end(&sink);
 	if (ls != LOCAL_OK) {
 		cmd_error(ls == LOCAL_BAD_INPUT ? CMD_USAGE : CMD_FAILED, "%s",

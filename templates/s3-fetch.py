@@ -6,6 +6,9 @@
 # current folder) is kept when its size and recorded ETag match (the
 # record is store/index.json). Endpoint overrides as the SDKs read them
 # (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL): path-style addressing then.
+# Several may run at once on a host (a cluster's elements, each its
+# share): the index is merged as well as it can be, at worst an object is
+# fetched again.
 # Prints "#fetched N BYTES KEPT", or "#error ..." and exits 1.
 import concurrent.futures
 import json
@@ -73,7 +76,17 @@ with concurrent.futures.ThreadPoolExecutor(16) as ex:
             total += n
         else:
             kept += 1
-tmp = INDEX + ".new"
+ours = {o[4]: index[o[4]] for o in objs if o[4] in index}
+try:
+    with open(INDEX) as f:
+        index = json.load(f)
+    if not isinstance(index, dict):
+        index = {}
+except (OSError, ValueError):
+    index = {}
+index.update(ours)
+os.makedirs(os.path.dirname(INDEX), exist_ok=True)
+tmp = "%s.%d" % (INDEX, os.getpid())
 with open(tmp, "w") as f:
     json.dump(index, f)
 os.replace(tmp, INDEX)

@@ -136,6 +136,8 @@ step_launch_template(struct cloud_run *run, char **cause)
 {
 	static const char *const deps[] = { "key_pair", "security_group",
 	    NULL };
+	static const char *const deps_role[] = { "key_pair",
+	    "security_group", "instance_profile", NULL };
 	struct aws_state *st = state_of(run);
 	struct aws_template_spec spec;
 	char *name = xprintf("fanout-%s-compute", run->id), *why = NULL;
@@ -153,8 +155,9 @@ step_launch_template(struct cloud_run *run, char **cause)
 	spec.tags = aws_tags_of(run, name);
 	spec.launch = aws_tags_of(run, "fanout-node");
 	spec.launch.role = "compute";
-	if ((res = cloud_intent(run, "launch_template", name, token, deps,
-	    cause)) == NULL)
+	spec.profile = st->profile;
+	if ((res = cloud_intent(run, "launch_template", name, token,
+	    st->profile != NULL ? deps_role : deps, cause)) == NULL)
 		goto out;
 	if (cloud_resource_set(run, res, "instance_type",
 	    json_string(spec.type), cause) != 0 ||
@@ -310,7 +313,7 @@ step_nodes_running(struct cloud_run *run, char **cause)
 static const char *const after_group[] = { "network", "security group",
     NULL };
 static const char *const after_template[] = { "image", "key pair",
-    "compute group", NULL };
+    "compute group", "instance profile", NULL };
 static const char *const after_nodes[] = { "network", "launch template",
     NULL };
 static const char *const after_running[] = { "nodes", NULL };

@@ -64,6 +64,9 @@ aws_ec2_create_launch_template(struct aws *a,
 	aws_param(&p, "LaunchTemplateData.ImageId", "%s", s->ami);
 	aws_param(&p, "LaunchTemplateData.InstanceType", "%s", s->type);
 	aws_param(&p, "LaunchTemplateData.KeyName", "%s", s->key_name);
+	if (s->profile != NULL)
+		aws_param(&p, "LaunchTemplateData.IamInstanceProfile.Name",
+		    "%s", s->profile);
 	aws_param(&p, "LaunchTemplateData.SecurityGroupId.1", "%s",
 	    s->group_id);
 	aws_param(&p, "LaunchTemplateData.InstanceInitiatedShutdownBehavior",

@@ -110,6 +110,7 @@ struct aws_template_spec {
 	const char	*key_name;
 	const char	*group_id;	/* the compute group */
 	const char	*token;		/* ClientToken */
+	const char	*profile;	/* IamInstanceProfile.Name, or NULL */
 	struct aws_tags	 tags;		/* the template's own */
 	struct aws_tags	 launch;	/* its instances' and volumes' */
 };

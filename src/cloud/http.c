@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -93,26 +92,6 @@ http_write_file(char *ptr, size_t size, size_t n, void *arg)
 	return fwrite(ptr, size, n, arg) * size;
 }
 
-char *
-http_header(const struct http_response *resp, const char *name)
-{
-	const char *p, *e, *v;
-	char *found = NULL;
-	size_t n = strlen(name);
-
-	for (p = resp->headers; p != NULL && *p != '\0'; p = e) {
-		e = strchr(p, '\n');
-		e = e != NULL ? e + 1 : p + strlen(p);
-		if (strncasecmp(p, name, n) != 0 || p[n] != ':')
-			continue;
-		for (v = p + n + 1; *v == ' ' || *v == '\t'; v++)
-			;
-		free(found);
-		found = xstrndup(v, strcspn(v, "\r\n"));
-	}
-	return found;
-}
-
 /* Non-zero when a transfer that failed with cc may work another time:
  * the network, the name service or the server, not the request. */
 static int
@@ -156,7 +135,7 @@ http_once_perform(const struct http_request *req, struct http_response *resp)
 {
 	char errbuf[CURL_ERROR_SIZE], *userpwd = NULL;
 	struct curl_slist *hdrs = NULL;
-	struct strbuf body, head;
+	struct strbuf body;
 	CURLcode cc;
 	CURL *c;
 	size_t i;
@@ -167,7 +146,6 @@ http_once_perform(const struct http_request *req, struct http_response *resp)
 		return -1;
 	}
 	strbuf_init(&body);
-	strbuf_init(&head);
 	errbuf[0] = '\0';
 	if (req->out != NULL) {
 		fflush(req->out);
@@ -177,7 +155,6 @@ http_once_perform(const struct http_request *req, struct http_response *resp)
 			    "%s", strerror(errno));
 			resp->final = 1;
 			strbuf_free(&body);
-			strbuf_free(&head);
 			curl_easy_cleanup(c);
 			return -1;
 		}
@@ -195,8 +172,6 @@ http_once_perform(const struct http_request *req, struct http_response *resp)
 		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_write);
 		curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
 	}
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, http_write);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &head);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "fanout/" PACKAGE_VERSION);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (req->method != NULL && strcmp(req->method, "HEAD") == 0)
@@ -235,7 +210,6 @@ http_once_perform(const struct http_request *req, struct http_response *resp)
 	}
 	resp->len = body.len;
 	resp->body = strbuf_detach(&body);
-	resp->headers = strbuf_detach(&head);
 	if (userpwd != NULL) {
 		explicit_bzero(userpwd, strlen(userpwd));
 		free(userpwd);
@@ -301,10 +275,8 @@ http_response_free(struct http_response *resp)
 {
 	free(resp->body);
 	free(resp->error);
-	free(resp->headers);
 	resp->body = NULL;
 	resp->error = NULL;
-	resp->headers = NULL;
 	resp->len = 0;
 	resp->status = 0;
 }

@@ -20,8 +20,6 @@ struct http_response {
 				 * help (a bad URL, a refused certificate):
 				 * not retried */
 	int	 attempts;	/* attempts made */
-	char	*headers;	/* the answer's header lines as they came
-				 * ("Name: value\r\n"...), or NULL */
 };
 
 struct http_request {
@@ -56,8 +54,5 @@ void	http_response_free(struct http_response *);
 double	http_backoff(int attempt);
 /* Percent-encodes a query value (RFC 3986 unreserved kept). */
 char	*http_escape(const char *);
-/* The value of header name (case-insensitive) in resp->headers, or
- * NULL; the last one wins (after redirects). Caller frees. */
-char	*http_header(const struct http_response *, const char *name);
 
 #endif

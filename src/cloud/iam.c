@@ -371,6 +371,7 @@ aws_iam_delete_instance_profile(struct aws *a, const char *name,
 	if ((rc = aws_iam_get_instance_profile(a, name, &id, &role,
 	    cause)) <= 0)
 		return rc;
+	rc = 0;
 	if (role != NULL) {
 		aws_params_init(&p, "RemoveRoleFromInstanceProfile",
 		    IAM_VERSION);

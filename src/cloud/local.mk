@@ -74,7 +74,7 @@ EXTRA_DIST += tests/integration/aws-fleet.sh
 
 # Inputs and results in a bucket (s3.c), the instance role (iam.c).
 TESTS += tests/integration/s3-inputs.sh tests/integration/s3-bastion.sh \
-	tests/integration/s3-bad-input.sh
+	tests/integration/s3-bad-input.sh tests/integration/s3-role.sh
 EXTRA_DIST += tests/integration/s3-inputs.sh tests/integration/s3-bastion.sh \
-	tests/integration/s3-bad-input.sh \
+	tests/integration/s3-bad-input.sh tests/integration/s3-role.sh \
 	tests/fakes/imds.py

@@ -136,18 +136,22 @@ struct provider {
 	 * naming the fix (no such bucket, denied, nothing matches).
 	 * store_fetch: the inputs as the hosts get them: their paths there
 	 * (relative to the project's tree on the host), their names for
-	 * the records (s3://...), and a shell script, run in the project's
-	 * folder on the host, that fetches them there with the host's own
-	 * credentials (the machines' role), and a line for the log (how many,
- * listed in how many pages). store_put: a shell script, run
-	 * in a run's folder on the head, that copies its results/ folder
+	 * the records (s3://...), the fetch list (a line per object, in the
+	 * inputs' order: a host may fetch a share, lines A to B), a shell
+	 * script, run in the project's folder on the host, that fetches
+	 * the objects of the list file named by the shell variable
+	 * fetch_list into store/ there with the host's own credentials
+	 * (the machines' role), exiting 1 after an "#error" line when it
+	 * cannot; and a line for the log (how many, listed in how many
+	 * pages). store_put: a shell script, run in a run's folder on the
+	 * head, that copies its results/ folder
 	 * to the project's results bucket, printing "#copied URL N". */
 	int		 (*store_check)(void *, const struct project *,
 			     long files, char **cause);
 	int		 (*store_fetch)(void *, const struct project *,
 			     long files, char ***paths, char ***names,
-			     size_t *n, char **script, char **summary,
-			     char **cause);
+			     size_t *n, char **list, char **script,
+			     char **summary, char **cause);
 	char		*(*store_put)(void *, const struct project *,
 			     char **cause);
 };

@@ -1,4 +1,5 @@
 /* S3 REST calls (s3.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "cloud/s3.h"
 #include "cloud/xml.h"
 #include "event.h"
+#include "run/local.h"
 #include "run/project.h"
 #include "util/fs.h"
 #include "util/strbuf.h"
@@ -84,7 +86,7 @@ s3_request(struct aws *a, const char *method, const char *url,
     char **code, char **cause)
 {
 	struct http_request req;
-	const char *headers[4];
+	const char *headers[5];
 	unsigned char md[SHA256_DIGEST_LENGTH];
 	char *sig, *tok = NULL, *sha, hex[2 * SHA256_DIGEST_LENGTH + 1];
 	char *msg = NULL;
@@ -101,6 +103,9 @@ s3_request(struct aws *a, const char *method, const char *url,
 	} else
 		sha = xprintf("x-amz-content-sha256: %s", S3_EMPTY_SHA256);
 	headers[n++] = sha;
+	/* Not curl's form type for a POST body (a server may parse it). */
+	if (body != NULL)
+		headers[n++] = "Content-Type: application/octet-stream";
 	if (a->session_token != NULL) {
 		tok = xprintf("X-Amz-Security-Token: %s", a->session_token);
 		headers[n++] = tok;
@@ -594,7 +599,8 @@ aws_store_check(void *s, const struct project *pr, long files, char **cause)
 
 int
 aws_store_fetch(void *s, const struct project *pr, long files, char ***pathsp,
-    char ***namesp, size_t *np, char **script, char **summary, char **cause)
+    char ***namesp, size_t *np, char **list, char **script, char **summary,
+    char **cause)
 {
 	const struct store_url *u = pr->inputs_url;
 	struct s3_list l;
@@ -604,7 +610,7 @@ aws_store_fetch(void *s, const struct project *pr, long files, char ***pathsp,
 
 	*pathsp = *namesp = NULL;
 	*np = 0;
-	*script = NULL;
+	*script = *list = NULL;
 	*summary = NULL;
 	if (s3_list_objects(s, u, files > 0 ? files : pr->limit,
 	    "inputs.glob", &l, cause) != 0)
@@ -619,8 +625,6 @@ aws_store_fetch(void *s, const struct project *pr, long files, char ***pathsp,
 		}
 	}
 	strbuf_init(&sb);
-	strbuf_adds(&sb, "mkdir -p store || exit 1\n"
-	    "cat > store/fetch.list <<'FANOUT_EOF_list'\n");
 	paths = xcalloc(l.n + 1, sizeof *paths);
 	names = xcalloc(l.n + 1, sizeof *names);
 	for (i = 0; i < l.n; i++) {
@@ -631,12 +635,13 @@ aws_store_fetch(void *s, const struct project *pr, long files, char ***pathsp,
 		paths[i] = xprintf("../store/%s/%s", u->bucket, l.v[i].key);
 		names[i] = xprintf("s3://%s/%s", u->bucket, l.v[i].key);
 	}
-	strbuf_adds(&sb, "FANOUT_EOF_list\n");
+	*list = strbuf_detach(&sb);
+	strbuf_init(&sb);
 	*np = l.n;
 	xasprintf(summary, "%zu object(s) of s3://%s/%s (%d page(s) listed), "
 	    "fetched by the host itself", l.n, u->bucket, u->key, l.pages);
 	s3_list_free(&l);
-	if (s3_host_python(s, &sb, "s3-fetch.py", "store/fetch.list",
+	if (s3_host_python(s, &sb, "s3-fetch.py", "\"$fetch_list\"",
 	    cause) != 0) {
 		for (i = 0; i < *np; i++) {
 			free(paths[i]);
@@ -647,6 +652,8 @@ aws_store_fetch(void *s, const struct project *pr, long files, char ***pathsp,
 		*np = 0;
 		free(*summary);
 		*summary = NULL;
+		free(*list);
+		*list = NULL;
 		strbuf_free(&sb);
 		return -1;
 	}
@@ -676,4 +683,125 @@ aws_store_put(void *s, const struct project *pr, char **cause)
 	strbuf_free(&args);
 	text = strbuf_detach(&sb);
 	return text;
+}
+
+/* Puts every file under dir/rel into bucket under key prefix dest. */
+static int
+s3_put_tree(struct aws *a, const char *bucket, const char *dest,
+    const char *dir, const char *rel, size_t *n, char **cause)
+{
+	char *path = *rel != '\0' ? fs_join(dir, rel) : xstrdup(dir), *sub;
+	char *key;
+	struct dirent *de;
+	struct stat sb;
+	DIR *d;
+	int rc = 0;
+
+	if ((d = opendir(path)) == NULL) {
+		xasprintf(cause, "cannot read %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name,
+		    "..") == 0)
+			continue;
+		sub = *rel != '\0' ? xprintf("%s/%s", rel, de->d_name) :
+		    xstrdup(de->d_name);
+		free(path);
+		path = fs_join(dir, sub);
+		if (lstat(path, &sb) != 0)
+			;	/* gone meanwhile */
+		else if (S_ISDIR(sb.st_mode))
+			rc = s3_put_tree(a, bucket, dest, dir, sub, n, cause);
+		else if (S_ISREG(sb.st_mode)) {
+			key = xprintf("%s%s", dest, sub);
+			if ((rc = s3_put_object(a, bucket, key, path,
+			    cause)) == 0)
+				(*n)++;
+			free(key);
+		}
+		free(sub);
+	}
+	closedir(d);
+	free(path);
+	return rc;
+}
+
+enum local_status
+s3_run_local(struct local_opts *lo, struct local_result *lr, char **cause)
+{
+	struct project pr;
+	struct aws *a = NULL;
+	char **paths = NULL, **names = NULL, *dest, *why;
+	const char *stamp;
+	size_t n = 0, i, put = 0;
+	enum local_status ls;
+	int rc;
+
+	memset(lr, 0, sizeof *lr);
+	if (project_load(lo->project_dir, &pr, cause) != 0)
+		return LOCAL_BAD_INPUT;
+	if (pr.inputs_url == NULL && pr.results_url == NULL) {
+		project_free(&pr);
+		return local_run(lo, lr, cause);
+	}
+	if ((pr.inputs_url != NULL && strcmp(pr.inputs_url->scheme,
+	    "s3") != 0) || (pr.results_url != NULL &&
+	    strcmp(pr.results_url->scheme, "s3") != 0)) {
+		xasprintf(cause, "%s: gs:// buckets are not supported yet; use "
+		    "s3:// or local files", pr.file);
+		project_free(&pr);
+		return LOCAL_BAD_INPUT;
+	}
+	/* The results bucket is checked before anything runs. */
+	if (pr.results_url != NULL && ((a = aws_open(NULL, cause)) == NULL ||
+	    s3_check_bucket(a, pr.results_url, "results", cause) != 0)) {
+		aws_free(a);
+		project_free(&pr);
+		return LOCAL_BAD_INPUT;
+	}
+	if (pr.inputs_url != NULL) {
+		rc = s3_local_inputs(&pr, lo->files, lo->sink, &paths, &names,
+		    &n, cause);
+		if (rc != 0) {
+			aws_free(a);
+			project_free(&pr);
+			return rc == -2 ? LOCAL_BAD_INPUT : LOCAL_FAILED;
+		}
+		lo->task_inputs = paths;
+		lo->inputs = names;
+		lo->ninputs = n;
+	}
+	ls = local_run(lo, lr, cause);
+	if (ls == LOCAL_OK && a != NULL && !lr->cancelled) {
+		/* Into PREFIX/<the results folder's name>/. */
+		stamp = strrchr(lr->results_dir, '/') != NULL ?
+		    strrchr(lr->results_dir, '/') + 1 : lr->results_dir;
+		dest = xprintf("%s%s%s/", pr.results_url->prefix,
+		    *pr.results_url->prefix != '\0' && pr.results_url->prefix[
+		    strlen(pr.results_url->prefix) - 1] != '/' ? "/" : "",
+		    stamp);
+		if (s3_put_tree(a, pr.results_url->bucket, dest,
+		    lr->results_dir, "", &put, cause) != 0) {
+			why = *cause;
+			xasprintf(cause, "the results are in %s; copying them to "
+			    "s3://%s/%s failed: %s", lr->results_dir,
+			    pr.results_url->bucket, dest, why);
+			free(why);
+			ls = LOCAL_FAILED;
+		} else
+			event_log(lo->sink, NULL, "results copied to s3://%s/%s "
+			    "(%zu files)", pr.results_url->bucket, dest, put);
+		free(dest);
+	}
+	for (i = 0; i < n; i++) {
+		free(paths[i]);
+		free(names[i]);
+	}
+	free(paths);
+	free(names);
+	aws_free(a);
+	project_free(&pr);
+	return ls;
 }

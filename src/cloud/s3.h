@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include "run/local.h"
+
 struct aws;
 struct store_url;
 struct project;
@@ -59,13 +61,19 @@ int	s3_put_object(struct aws *, const char *bucket, const char *key,
 int	s3_local_inputs(const struct project *, long limit, struct sink *,
 	    char ***paths, char ***names, size_t *n, char **cause);
 
+/* A run on this machine (local_run) whose project may read its inputs
+ * from a bucket: s3_local_inputs first, then the run on the fetched
+ * files. */
+enum local_status s3_run_local(struct local_opts *, struct local_result *,
+		      char **cause);
+
 /* The provider's bucket ops (provider.h store_check, store_fetch,
  * store_put) for a session of aws_open. */
 int	aws_store_check(void *, const struct project *, long files,
 	    char **cause);
 int	aws_store_fetch(void *, const struct project *, long files,
-	    char ***paths, char ***names, size_t *n, char **script,
-	    char **summary, char **cause);
+	    char ***paths, char ***names, size_t *n, char **list,
+	    char **script, char **summary, char **cause);
 char	*aws_store_put(void *, const struct project *, char **cause);
 
 #endif

@@ -152,7 +152,8 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 {
 	json_t *head, *entry, *where = NULL;
 	char *known, *cache, *why = NULL, **paths = NULL, **names = NULL;
-	char *fetch = NULL, *put = NULL, *summary, *dargs[9] = { NULL };
+	char *fetch = NULL, *put = NULL, *summary, *list, *script;
+	char *dargs[9] = { NULL };
 	size_t i;
 	struct remote_opts ro;
 	struct remote_result rr;
@@ -191,8 +192,14 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 	}
 	if (pr.inputs_url != NULL) {
 		if (run->provider->store_fetch(run->session, &pr, ro.files,
-		    &paths, &names, &n, &fetch, &summary, cause) != 0)
+		    &paths, &names, &n, &list, &script, &summary,
+		    cause) != 0)
 			goto early;
+		xasprintf(&fetch, "mkdir -p store || exit 1\ncat > "
+		    "store/fetch.list <<'FANOUT_EOF_list'\n%sFANOUT_EOF_list\n"
+		    "fetch_list=store/fetch.list\n%s", list, script);
+		free(list);
+		free(script);
 		event_log(run->sink, "inputs", "%s", summary);
 		free(summary);
 		ro.task_inputs = paths;

@@ -107,7 +107,15 @@ struct sl_run {
 	struct sink	 sink;		/* run->sink, never cancelled: the
 					 * sessions run to their end */
 	struct project	 pr;
-	char		**inputs;
+	char		**inputs;	/* as the records name them */
+	char		**paths;	/* as the tasks get them (a bucket's
+					 * objects fetched on the node), or
+					 * NULL: inputs */
+	char		*fetch_list;	/* the bucket's objects, a line per
+					 * input (provider.h store_fetch), or
+					 * NULL */
+	char		*fetch;		/* the script that fetches a list's
+					 * objects on a node */
 	size_t		 ninputs;
 	int		 workers;
 	struct sl_elem	*el;

@@ -57,9 +57,15 @@ sl_script_text(struct sl_run *x)
 	    x->run_id, x->ninputs, x->nel, x->ninputs, x->nel);
 	free(q);
 	for (i = 0; i < x->ninputs; i++)
-		strbuf_addf(&sb, "%s\n", x->inputs[i]);
+		strbuf_addf(&sb, "%s\n", x->paths != NULL ? x->paths[i] :
+		    x->inputs[i]);
 	strbuf_adds(&sb, "FANOUT_EOF_7f3a\nmv -f \"$d/inputs.new\" "
 	    "\"$d/inputs\" || exit 1\n");
+	/* Inputs in a bucket: the element's share fetched here first. */
+	if (x->fetch_list != NULL)
+		strbuf_addf(&sb, "sed -n \"$((a + 1)),${b}p\" >\"$d/fetch.list"
+		    "\" <<'FANOUT_EOF_list' || exit 1\n%sFANOUT_EOF_list\n"
+		    "fetch_list=$d/fetch.list\n%s", x->fetch_list, x->fetch);
 	for (i = 0; i < x->pr.nenv; i++) {
 		char *k;
 

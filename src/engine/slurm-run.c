@@ -514,7 +514,25 @@ sl_prepare(struct sl_run *x, char **cause)
 		return NULL;
 	files = (long)json_integer_value(json_object_get(run->answers,
 	    "files"));
-	if (project_inputs(&x->pr, files, &x->inputs, &x->ninputs,
+	/* Inputs in a bucket: each element fetches its own share on its
+	 * node, with the nodes' role, before its tasks (a requeued share
+	 * is fetched by the node that takes it; no node fetches what it
+	 * does not run). */
+	if (x->pr.inputs_url != NULL) {
+		char *summary = NULL;
+
+		if (run->provider->store_fetch == NULL) {
+			xasprintf(cause, "provider %s cannot read buckets",
+			    run->provider->name);
+			return NULL;
+		}
+		if (run->provider->store_fetch(run->session, &x->pr, files,
+		    &x->paths, &x->inputs, &x->ninputs, &x->fetch_list,
+		    &x->fetch, &summary, cause) != 0)
+			return NULL;
+		event_log(run->sink, "inputs", "%s", summary);
+		free(summary);
+	} else if (project_inputs(&x->pr, files, &x->inputs, &x->ninputs,
 	    cause) != 0)
 		return NULL;
 	for (i = 0; i < x->ninputs; i++) {
@@ -712,6 +730,10 @@ out:
 	free(x.job);
 	free(base);
 	project_inputs_free(x.inputs, x.ninputs);
+	if (x.paths != NULL)
+		project_inputs_free(x.paths, x.ninputs);
+	free(x.fetch_list);
+	free(x.fetch);
 	project_free(&x.pr);
 	local_result_free(&lr);
 	pthread_mutex_destroy(&x.lock);

@@ -312,8 +312,14 @@ confirm_local_summary(json_t *answers)
 		free(cause);
 		return out;
 	}
-	if (project_inputs(&pr, (long)json_integer_value(json_object_get(
-	    answers, "files")), &inputs, &n, &cause) != 0) {
+	if (pr.inputs_url != NULL)
+		out = xprintf("The inputs in %s are listed and fetched with "
+		    "your credentials when the run starts; %lld worker(s) on "
+		    "this machine; results go to %s/results.", pr.glob,
+		    (long long)json_integer_value(json_object_get(answers,
+		    "workers")), pr.dir);
+	else if (project_inputs(&pr, (long)json_integer_value(
+	    json_object_get(answers, "files")), &inputs, &n, &cause) != 0) {
 		out = xprintf("Cannot run: %s", cause);
 		free(cause);
 	} else {

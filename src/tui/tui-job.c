@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cloud/s3.h"
 #include "flows.h"
 #include "history/history.h"
 #include "tui/tui-int.h"
@@ -26,7 +27,7 @@ tui_job_local(struct tui_job *job)
 	lo.workers = (int)json_integer_value(json_object_get(a, "workers"));
 	lo.sink = &job->sink;
 	event_step(&job->sink, EV_STEP_START, "run on this machine", NULL, 0);
-	job->rv = local_run(&lo, &job->local, &job->cause);
+	job->rv = s3_run_local(&lo, &job->local, &job->cause);
 	if (job->rv == LOCAL_OK)
 		event_step(&job->sink, EV_STEP_DONE, "run on this machine",
 		    NULL, job->local.perf.total);

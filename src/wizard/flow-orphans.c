@@ -90,8 +90,9 @@ static int
 orphan_search(const struct provider *p, const char *region, int from_record,
     json_t *tagged, struct sink *sink, char **cause)
 {
-	json_t *found;
+	json_t *found, *item, *seen;
 	char *why = NULL;
+	size_t i, j;
 	void *s;
 
 	if ((s = p->open(region, &why)) == NULL) {
@@ -114,7 +115,18 @@ orphan_search(const struct provider *p, const char *region, int from_record,
 		free(why);
 		return -1;
 	}
-	json_array_extend(tagged, found);
+	/* A global resource (an IAM role) is listed in every region: once
+	 * here. */
+	json_array_foreach(found, i, item) {
+		json_array_foreach(tagged, j, seen) {
+			if (strcmp(history_str(seen, "kind", ""), history_str(
+			    item, "kind", "")) == 0 && strcmp(history_str(seen,
+			    "id", ""), history_str(item, "id", "?")) == 0)
+				break;
+		}
+		if (j == json_array_size(tagged))
+			json_array_append(tagged, item);
+	}
 	json_decref(found);
 	return 0;
 }

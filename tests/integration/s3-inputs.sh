@@ -68,6 +68,23 @@ like "$(cat "$TEST_TMP/s3c.err")" "1 downloaded \([0-9]+ bytes\), 2 from the cac
 is 3 "$(tail -n +2 "$TEST_TMP/res-s3c/results.csv" | wc -l)" "--files 3: the first three objects"
 like "$(grep f002 "$TEST_TMP/res-s3c/results.csv")" '"?changed' "the changed object's new content is read"
 
+# results: s3://... copies the results folder with the user's credentials.
+awsq s3 mb s3://fanout-out >/dev/null
+printf 'results: s3://fanout-out/local\n' >>"$sp/fanout.yaml"
+"$FANOUT" run --local "$sp" --files 5 --results "$TEST_TMP/res-s3d" >/dev/null 2>"$TEST_TMP/s3d.err"
+ok $? "run --local with results: in a bucket runs"
+like "$(cat "$TEST_TMP/s3d.err")" "results copied to s3://fanout-out/local/res-s3d/ \([0-9]+ files\)" \
+	"it says where the results went"
+awsq s3 cp s3://fanout-out/local/res-s3d/results.csv "$TEST_TMP/copied.csv" >/dev/null
+is "$(cat "$TEST_TMP/res-s3d/results.csv")" "$(cat "$TEST_TMP/copied.csv")" "the bucket's results.csv is the run's"
+like "$(awsq s3 ls --recursive s3://fanout-out/local/res-s3d/)" "local/res-s3d/logs/" "the logs folder too"
+printf 'name: s3-demo\nentrypoint: ./entrypoint\ninputs:\n  glob: s3://fanout-in/data/*.csv\nresults: s3://no-such-out-3/x\n' >"$sp/fanout.yaml"
+"$FANOUT" run --local "$sp" --results "$TEST_TMP/res-s3e" >/dev/null 2>"$TEST_TMP/s3e.err"
+is 2 $? "a results bucket that does not exist: exit 2"
+like "$(cat "$TEST_TMP/s3e.err")" "^fanout: results s3://no-such-out-3/x: bucket 'no-such-out-3' does not exist" \
+	"a results bucket that does not exist: said before anything runs"
+check "a results bucket that does not exist: nothing ran" test ! -e "$TEST_TMP/res-s3e"
+
 # The user's credentials are not in the project's cache or results.
 is 0 "$(grep -rl "$AWS_SECRET_ACCESS_KEY" "$sp" "$TEST_TMP/res-s3" | wc -l)" "no secret in the project or its results"
 
