@@ -2,7 +2,7 @@
  *        [--region R] [--engine E] [--nodes N] [--files N]
  *        [--cleanup-after | --keep] [--no-run] [--ssh-anywhere]
  *        [--instance-type T] [--head-instance-type T] [--cpus N]
- *        [--memory GIB] [--spot] [--name NAME] [--json]
+ *        [--memory GIB] [--spot] [--name NAME] [--detach] [--json]
  * The options and the answers file answer the questions of
  * menus/create.yaml and go through its checks (src/wizard/answers.c), as
  * the form's answers do: the same rules, defaults and messages. */
@@ -102,6 +102,13 @@ create_help(void)
 	    "tasks\n"
 	    "  --ssh-anywhere     open SSH to 0.0.0.0/0 when your address is "
 	    "unknown\n"
+	    "  --detach           return once the run has started; the head "
+	    "writes the\n"
+	    "                     results to fanout.yaml's results: bucket, "
+	    "then tears\n"
+	    "                     the run set down (--keep: stops it); see "
+	    "'fanout status ID',\n"
+	    "                     'fanout fetch ID'\n"
 	    "  --yes              create without asking; --json: the id as "
 	    "JSON\n",
 	    def != NULL && strcmp(def, "yes") == 0 ? " (the default)" : "",
@@ -220,6 +227,7 @@ cmd_create_exec(int argc, char **argv)
 		{ "spot", no_argument, NULL, 'A' },
 		{ "ssh-anywhere", no_argument, NULL, 's' },
 		{ "no-run", no_argument, NULL, 'R' },
+		{ "detach", no_argument, NULL, 'D' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -233,6 +241,7 @@ cmd_create_exec(int argc, char **argv)
 	char *cause = NULL, *id = NULL, *where;
 	const char *answers_file = NULL, *text;
 	int c, li, yes = 0, json = 0, ssh_anywhere = 0, no_run = 0, rc;
+	int detach = 0;
 	size_t i;
 	void *s;
 
@@ -275,6 +284,9 @@ cmd_create_exec(int argc, char **argv)
 		case 'R':
 			no_run = 1;
 			break;
+		case 'D':
+			detach = 1;
+			break;
 		case 'j':
 			json = 1;
 			break;
@@ -308,9 +320,16 @@ cmd_create_exec(int argc, char **argv)
 		json_object_set_new(answers, "ssh_anywhere", json_true());
 	if (no_run)
 		json_object_set_new(answers, "run", json_false());
+	if (detach)
+		json_object_set_new(answers, "detach", json_true());
 	memset(&pr, 0, sizeof pr);
 	if (wizard_check(answers, &pr, &cause) != 0) {
 		cmd_error(CMD_USAGE, "%s", cause);
+		goto out;
+	}
+	if (detach && wizard_detach_check(answers, &pr, &cause) != 0) {
+		cmd_error(CMD_USAGE, "%s", cause);
+		project_free(&pr);
 		goto out;
 	}
 	prov = provider_find(json_string_value(json_object_get(answers,
@@ -399,7 +418,7 @@ const struct cmd_entry cmd_create_entry = {
 	    "[--region R] [--engine E] [--nodes N] [--files N] "
 	    "[--cleanup-after | --keep] [--no-run] [--ssh-anywhere] "
 	    "[--instance-type T] [--head-instance-type T] [--cpus N] "
-	    "[--memory GIB] [--spot] [--name NAME] [--json]",
+	    "[--memory GIB] [--spot] [--name NAME] [--detach] [--json]",
 	.help = "make a run set in the cloud, run the project on it, tear "
 	    "it down (--keep keeps it)",
 	.exec = cmd_create_exec,

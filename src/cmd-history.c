@@ -6,8 +6,31 @@
 
 #include "cmd-cloud.h"
 #include "cmd.h"
+#include "util/xmalloc.h"
 #include "history/history.h"
 #include "util/fs.h"
+#include "wizard/wizard.h"
+
+/* A detached run set's progress from its head's status object, or NULL
+ * (not detached; caller frees). */
+static char *
+history_detached(json_t *rec)
+{
+	json_t *status = NULL, *entry = wizard_detach_entry(rec);
+	char *cause = NULL, *text;
+
+	if (entry == NULL || strcmp(history_str(rec, "state", ""),
+	    "detached") != 0)
+		return NULL;
+	if (wizard_detach_status(rec, &status, &cause) != 0) {
+		text = xprintf("detached: cannot read the head's status (%s)",
+		    cause);
+		free(cause);
+	} else
+		text = wizard_detach_text(entry, status);
+	json_decref(status);
+	return text;
+}
 
 /* Resources not yet deleted. */
 static int
@@ -48,8 +71,8 @@ cmd_history_summary(json_t *rec)
 static enum cmd_retval
 cmd_history_exec(int argc, char **argv)
 {
-	json_t *list, *rec, *out, *damaged;
-	char *cause = NULL, age[32];
+	json_t *list, *rec, *out, *damaged, *line;
+	char *cause = NULL, age[32], *det;
 	size_t i;
 	enum cmd_retval rv;
 	int json = 0;
@@ -67,8 +90,14 @@ cmd_history_exec(int argc, char **argv)
 	}
 	if (json) {
 		out = json_array();
-		json_array_foreach(list, i, rec)
-			json_array_append_new(out, cmd_history_summary(rec));
+		json_array_foreach(list, i, rec) {
+			line = cmd_history_summary(rec);
+			if ((det = history_detached(rec)) != NULL)
+				json_object_set_new(line, "detached",
+				    json_string(det));
+			free(det);
+			json_array_append_new(out, line);
+		}
 		cmd_print_json(out);
 		json_decref(out);
 	} else if (json_array_size(list) == 0)
@@ -88,6 +117,9 @@ cmd_history_exec(int argc, char **argv)
 			    history_str(rec, "state", ""),
 			    history_str(rec, "region", "-"), age,
 			    history_live_count(rec), cmd_record_cost(rec));
+			if ((det = history_detached(rec)) != NULL)
+				printf("%-18s %s\n", "", det);
+			free(det);
 		}
 	}
 	cmd_print_damaged(damaged, "are not shown");

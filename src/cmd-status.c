@@ -6,7 +6,43 @@
 
 #include "cmd-cloud.h"
 #include "cmd.h"
+#include "util/xmalloc.h"
 #include "history/history.h"
+#include "wizard/wizard.h"
+
+/* A detached run's progress and outcome, from the status object its head
+ * keeps in the bucket: a line for the text, or "detached" for --json. */
+static void
+status_detached(json_t *rec, int json)
+{
+	json_t *status = NULL, *entry = wizard_detach_entry(rec);
+	char *cause = NULL, *text;
+
+	if (entry == NULL || strcmp(history_str(rec, "state", ""),
+	    "detached") != 0)
+		return;
+	if (wizard_detach_status(rec, &status, &cause) != 0) {
+		text = xprintf("detached: cannot read the head's status (%s)",
+		    cause);
+		free(cause);
+	} else
+		text = wizard_detach_text(entry, status);
+	if (json)
+		json_object_set_new(rec, "detached", json_pack("{s:s, s:O?}",
+		    "text", text, "status", status));
+	else {
+		printf("Run:     %s\n", text);
+		if (wizard_detach_over(status))
+			printf("         bring the results home with 'fanout "
+			    "fetch %s'%s\n", history_str(rec, "id", ""),
+			    strcmp(history_str(status, "state", ""),
+			    "torn-down") == 0 ? " (it also removes the head's "
+			    "security group and role, which the head cannot "
+			    "delete itself)" : "");
+	}
+	free(text);
+	json_decref(status);
+}
 
 static enum cmd_retval
 cmd_status_exec(int argc, char **argv)
@@ -27,6 +63,7 @@ cmd_status_exec(int argc, char **argv)
 		free(cause);
 		return CMD_USAGE;
 	}
+	status_detached(rec, json);
 	if (json) {
 		cmd_print_json(rec);
 		json_decref(rec);

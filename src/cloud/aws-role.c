@@ -9,6 +9,7 @@
 
 #include "cloud/aws.h"
 #include "cloud/aws-internal.h"
+#include "cloud/detach-policy.h"
 #include "cloud/iam.h"
 #include "cloud/provider.h"
 #include "event.h"
@@ -42,8 +43,15 @@ role_project(struct cloud_run *run, struct project *pr, char **cause)
 json_t *
 aws_run_role_statements(struct cloud_run *run, const struct project *pr)
 {
-	(void)run;
-	return aws_role_statements(pr->inputs_url, pr->results_url);
+	json_t *st = aws_role_statements(pr->inputs_url, pr->results_url), *d;
+
+	/* A detached run's head tears its own run set down (by tag). */
+	if (json_is_true(json_object_get(run->answers, "detach"))) {
+		d = detach_policy_statements(run->id);
+		json_array_extend(st, d);
+		json_decref(d);
+	}
+	return st;
 }
 
 static int

@@ -15,6 +15,14 @@ libfanout_a_SOURCES += \
 	src/engine/bastion.c src/engine/slurm.c \
 	src/engine/slurm-run.c src/engine/slurm-job.c src/engine/slurm-int.h
 
+# Detached runs: the head's supervisor and teardown, S3 reads, fetch.
+libfanout_a_SOURCES += src/cloud/detach-policy.c src/cloud/detach-policy.h \
+	src/wizard/detach.c
+fanout_SOURCES += src/cmd-fetch.c
+TEMPLATE_FILES += templates/detach-supervise.sh templates/detach-teardown.sh
+TESTS += tests/integration/detach.sh
+EXTRA_DIST += tests/integration/detach.sh
+
 TEMPLATE_FILES += templates/user-data.sh templates/s3-fetch.py \
 	templates/s3-put.py
 

@@ -104,14 +104,68 @@ bastion_merged(json_t *entry, const struct rerun *rr)
 		    json_string(rr->from));
 }
 
+/* A detached run's place in the bucket, "s3://BUCKET/KEY/ID" (the
+ * results: URL of the project, then the run set's id), and the
+ * supervisor's arguments (templates/detach-supervise.sh) in args (9
+ * slots), NULL-ended; -1 with a cause when the project has no results:
+ * bucket. */
+static int
+bastion_detach_args(struct cloud_run *run, const char *dir, char **args,
+    json_t **where, char **cause)
+{
+	static const char *const endpoints[] = { "AWS_ENDPOINT_URL",
+	    "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_EC2" };
+	const char *v;
+	size_t i;
+	struct project pr;
+	const struct store_url *u;
+	char *key;
+	size_t n;
+
+	memset(&pr, 0, sizeof pr);
+	if (project_load(dir, &pr, cause) != 0)
+		return -1;
+	if ((u = pr.results_url) == NULL || strcmp(u->scheme, "s3") != 0) {
+		xasprintf(cause, "a detached run needs results: s3://BUCKET/"
+		    "PREFIX in %s", pr.file);
+		project_free(&pr);
+		return -1;
+	}
+	n = strlen(u->key);
+	while (n > 0 && u->key[n - 1] == '/')
+		n--;
+	key = n > 0 ? xprintf("%.*s/%s", (int)n, u->key, run->id) :
+	    xstrdup(run->id);
+	args[0] = xstrdup(run->id);
+	args[1] = xprintf("s3://%s/%s", u->bucket, key);
+	args[2] = xstrdup(history_str(run->rec, "region", ""));
+	args[3] = xstrdup(json_is_true(json_object_get(run->answers,
+	    "cleanup_after")) ? "terminate" : "stop");
+	args[4] = xprintf("%d", pr.retries);
+	/* This machine's endpoint overrides go to the head too (a private
+	 * endpoint; tests' moto). */
+	for (i = 0, n = 5; i < sizeof endpoints / sizeof endpoints[0]; i++) {
+		if ((v = getenv(endpoints[i])) != NULL && *v != '\0')
+			args[n++] = xprintf("%s=%s", endpoints[i], v);
+	}
+	args[n] = NULL;
+	*where = json_pack("{s:s, s:s, s:s, s:s}", "url", args[1], "bucket",
+	    u->bucket, "prefix", key, "action", args[3]);
+	free(key);
+	project_free(&pr);
+	return 0;
+}
+
 /* Runs the project on the head of run (rec["hosts"]); keeps the host key
  * seen first and the run in the record, and hands how it went to out. */
 static int
 bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 {
-	json_t *head, *entry;
+	json_t *head, *entry, *where = NULL;
 	char *known, *cache, *why = NULL, **paths = NULL, **names = NULL;
 	char *fetch = NULL, *put = NULL, *summary, *list, *script;
+	char *dargs[9] = { NULL };
+	size_t i;
 	struct remote_opts ro;
 	struct remote_result rr;
 	struct project pr;
@@ -164,7 +218,15 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 		ro.ninputs = n;
 		ro.fetch = fetch;
 	}
-	if (pr.results_url != NULL && (ro.results_put = put =
+	if (json_is_true(json_object_get(run->answers, "detach"))) {
+		/* The head copies the run's records to the bucket itself
+		 * (its supervisor), and the results folder is built at
+		 * home by fanout fetch. */
+		if (bastion_detach_args(run, ro.project_dir, dargs, &where,
+		    cause) != 0)
+			goto early;
+		ro.detach = (const char *const *)dargs;
+	} else if (pr.results_url != NULL && (ro.results_put = put =
 	    run->provider->store_put(run->session, &pr, cause)) == NULL)
 		goto early;
 	known = history_file(run->id, ".known_hosts");
@@ -197,7 +259,22 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 		    "resume %s --unfinished'", rr.lost, rr.lr.perf.unfinished,
 		    rr.lr.perf.tasks, run->id);
 	}
-	if (ls == LOCAL_OK) {
+	if (ls == LOCAL_OK && where != NULL) {
+		/* Started and left to the head: fanout status and fetch
+		 * find it in the bucket. */
+		entry = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:O}",
+		    "started", (why = history_timestamp(t0)), "engine",
+		    "bastion", "state", "detached", "tasks",
+		    (json_int_t)rr.lr.perf.tasks, "files_sent",
+		    (json_int_t)rr.files_sent, "bytes_sent",
+		    (json_int_t)rr.bytes_sent, "remote_run", rr.run_id,
+		    "detached", where);
+		free(why);
+		why = NULL;
+		history_add_run(run->rec, entry);
+		if (out != NULL)
+			memset(out, 0, sizeof *out);
+	} else if (ls == LOCAL_OK) {
 		entry = engine_run_entry("bastion", t0, &rr.lr, rr.files_sent,
 		    rr.bytes_sent);
 		bastion_merged(entry, run->rerun);
@@ -222,6 +299,9 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 	rc = ls == LOCAL_OK ? 0 : -1;
 early:
 	json_decref(head);
+	json_decref(where);
+	for (i = 0; dargs[i] != NULL; i++)
+		free(dargs[i]);
 	project_free(&pr);
 	if (paths != NULL) {
 		project_inputs_free(paths, n);

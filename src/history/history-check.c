@@ -155,11 +155,12 @@ static const struct check_field check_answers[] = {
 	{ "files", CHECK_COUNT, 0 },
 	{ "cleanup_after", CHECK_BOOL, 0 },
 	{ "run", CHECK_BOOL, 0 },
+	{ "detach", CHECK_BOOL, 0 },
 	{ NULL, 0, 0 }
 };
 
 static const char *const check_cloud_states[] = { "creating", "active",
-    "stopped", "failed", "deleting", "deleted", NULL };
+    "stopped", "failed", "deleting", "deleted", "detached", NULL };
 static const char *const check_resource_states[] = { "intent", "created",
     "deleted", NULL };
 static const char *const check_kinds[] = { "local", "remote", "cloud",

@@ -344,7 +344,7 @@ remote_line(void *arg, int fd, const char *line)
 		r->error = xstrdup(line + 7);
 		return;
 	}
-	if (*line != '{')
+	if (*line != '{' || r->records == NULL)
 		return;		/* not ours (a chatty login shell) */
 	r->offset += (long long)strlen(line) + 1;
 	if (record_from_json(line, &rec, &why) != 0) {
@@ -379,6 +379,47 @@ remote_line(void *arg, int fd, const char *line)
 	record_free(&rec);
 }
 
+/* A detached run's lines after the start (in the run folder): the
+ * supervisor and the teardown script written beside the run, the
+ * supervisor started in a session of its own (once: a login after a
+ * dropped one finds it started), then "#state detached". */
+static int
+remote_detach_lines(struct remote *r, struct strbuf *sb, char **cause)
+{
+	static const char *const names[] = { "detach-supervise.sh",
+	    "detach-teardown.sh" };
+	const char *const *a;
+	char *text, *q;
+	size_t i;
+
+	strbuf_adds(sb, "if [ ! -e supervise.started ]; then\n");
+	/* Inputs fetched from a bucket: the records name the objects
+	 * (fanout fetch reads names, as an attached run names them). */
+	if (r->paths != NULL) {
+		strbuf_adds(sb, "cat > names <<'FANOUT_EOF_7f3a'\n");
+		for (i = 0; i < r->ninputs; i++)
+			strbuf_addf(sb, "%s\n", r->inputs[i]);
+		strbuf_adds(sb, "FANOUT_EOF_7f3a\n");
+	}
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if ((text = remote_template(names[i], cause)) == NULL)
+			return -1;
+		strbuf_addf(sb, "cat > %s <<'FANOUT_EOF_7f3a'\n%s%s"
+		    "FANOUT_EOF_7f3a\n", names[i], text, *text != '\0' &&
+		    text[strlen(text) - 1] != '\n' ? "\n" : "");
+		free(text);
+	}
+	strbuf_adds(sb, ": > supervise.started\n(setsid sh detach-supervise.sh");
+	for (a = r->o->detach; *a != NULL; a++) {
+		q = ssh_quote(*a);
+		strbuf_addf(sb, " %s", q);
+		free(q);
+	}
+	strbuf_adds(sb, " </dev/null >supervise.log 2>&1 &)\nfi\n"
+	    "echo '#state detached'\n");
+	return 0;
+}
+
 /* One login: the first time, writes the inputs and starts the worker
  * detached (unless "started" shows it was: never twice); then, and after
  * a reconnect alone, the worker's watch streams the records from the
@@ -395,7 +436,7 @@ remote_watch_once(struct remote *r, char **cause)
 
 	strbuf_init(&sb);
 	memset(&x, 0, sizeof x);
-	if (!r->started) {
+	if (!r->started || r->o->detach != NULL) {
 		strbuf_addf(&sb, "cd %s || exit 1\nmkdir -p %s && cd %s || "
 		    "exit 1\nif [ ! -e started ]; then\n", r->rd, r->run,
 		    r->run);
@@ -409,8 +450,15 @@ remote_watch_once(struct remote *r, char **cause)
 		strbuf_addf(&sb, "../../%s start . ../../tree",
 		    r->worker.path);
 		remote_worker_args(&sb, &r->pr, r->workers);
-		strbuf_addf(&sb, " || exit 1\nexec ../../%s watch . %lld\n",
-		    r->worker.path, r->offset);
+		strbuf_adds(&sb, " || exit 1\n");
+		if (r->o->detach != NULL) {
+			if (remote_detach_lines(r, &sb, cause) != 0) {
+				strbuf_free(&sb);
+				return -1;
+			}
+		} else
+			strbuf_addf(&sb, "exec ../../%s watch . %lld\n",
+			    r->worker.path, r->offset);
 		x.command = "sh -s";
 		x.input = remote_feed_fn;
 		x.input_arg = &feed;
@@ -426,10 +474,13 @@ remote_watch_once(struct remote *r, char **cause)
 	if (rc != 0)
 		return -1;
 	if (r->state == NULL) {
-		xasprintf(cause, "watching the run on %s failed (exit %d)",
+		xasprintf(cause, "%s the run on %s failed (exit %d)",
+		    r->o->detach != NULL ? "detaching" : "watching",
 		    r->o->host, status);
 		return -1;
 	}
+	if (r->o->detach != NULL)
+		return 0;
 	/* A run that ended badly on the host is over, not lost: no
 	 * reconnect; what it finished is reported, the rest unfinished. */
 	free(r->ended_badly);
@@ -676,6 +727,18 @@ remote_run(const struct remote_opts *o, struct remote_result *res,
 		if (remote_retry(&r, remote_fetch, cause) != 0)
 			goto fail_step_fetch;
 		remote_step(&r, "fetch", t0);
+	}
+
+	if (o->detach != NULL) {
+		/* Started, and left to the supervisor on the host. */
+		t0 = time_mono();
+		event_step(o->sink, EV_STEP_START, "detach", NULL, 0);
+		if (remote_retry(&r, remote_watch_once, cause) != 0)
+			goto fail_step_run;
+		remote_step(&r, "detach", t0);
+		res->lr.perf.tasks = r.ninputs;
+		rv = LOCAL_OK;
+		goto out;
 	}
 
 	t0 = time_mono();

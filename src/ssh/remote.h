@@ -51,6 +51,14 @@ struct remote_opts {
 					 * an earlier run left without a
 					 * result, merged with it (rerun.h) */
 	struct sink	*sink;		/* progress; polled for cancel */
+	const char *const *detach;	/* a detached run: the arguments of
+					 * templates/detach-supervise.sh,
+					 * NULL-ended. The run is started,
+					 * the supervisor started beside it
+					 * (it outlives the login) and
+					 * remote_run returns: no records,
+					 * no results folder here. NULL:
+					 * follow the run to its end */
 	/* Inputs the caller found (a bucket's objects): what each task
 	 * gets (task_inputs, relative to the project's tree on the host)
 	 * and what the records name (inputs); NULL: the project's own. */

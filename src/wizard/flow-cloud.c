@@ -609,8 +609,14 @@ wizard_create(json_t *answers, struct sink *sink, char **id,
 			event_log(sink, NULL, "run set %s is ready, its "
 			    "machines running; run the project with 'fanout "
 			    "resume %s'", run.id, run.id);
-		rc = run_end(&run, do_run, json_is_true(json_object_get(
-		    run.answers, "cleanup_after")), 1, rc, cause);
+		/* A detached run is the head's to finish (detach.c). */
+		if (rc == 0 && do_run && run_cancel(sink) == 0 &&
+		    json_is_true(json_object_get(run.answers, "detach")))
+			rc = wizard_detached(&run, cause);
+		else
+			rc = run_end(&run, do_run, json_is_true(
+			    json_object_get(run.answers, "cleanup_after")), 1,
+			    rc, cause);
 	} else if (record_exists(run.id)) {
 		/* Something may have been made: keep the record for cleanup;
 		 * a cancel tears it down, or keeps it with the bastion
@@ -815,6 +821,12 @@ resume_held(const char *id, int do_run, const struct rerun *rr,
 	if (strcmp(state, "deleting") == 0) {
 		xasprintf(cause, "a cleanup of run set %s did not finish; "
 		    "finish it with 'fanout cleanup %s'", id, id);
+		goto out;
+	}
+	if (strcmp(state, "detached") == 0) {
+		xasprintf(cause, "run set %s runs detached on its head; follow "
+		    "it with 'fanout status %s', bring its results home with "
+		    "'fanout fetch %s'", id, id, id);
 		goto out;
 	}
 	json_array_foreach(json_object_get(rec, "resources"), i, res) {

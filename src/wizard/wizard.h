@@ -86,6 +86,33 @@ int	 wizard_resume_run(const char *id, int do_run, struct sink *,
 int	 wizard_resume_rerun(const char *id, const struct rerun *rr,
 	     struct sink *, struct local_result *run, char **cause);
 int	 wizard_cleanup(const char *id, struct sink *, char **cause);
+
+/* Detached runs (detach.c). Checks a create --detach: a results: s3://
+ * bucket in the project, the bastion engine, a run; -1 with a cause. */
+int	 wizard_detach_check(json_t *answers, struct project *, char **cause);
+/* After the engine started a detached run: the record's state
+ * "detached", and a line saying where to follow it. */
+int	 wizard_detached(struct cloud_run *, char **cause);
+/* The record's last run when it is a detached one (it has "detached":
+ * {"url", "bucket", "prefix", "action"}), else NULL. Borrowed. */
+json_t	*wizard_detach_entry(json_t *rec);
+/* The head's status.json of rec's detached run, read from the bucket and
+ * checked: 0 with *status (NULL when the head has not written it yet),
+ * or -1 with a cause. */
+int	 wizard_detach_status(json_t *rec, json_t **status, char **cause);
+/* "detached: 120/150 done", or with the outcome once it is over; caller
+ * frees. status may be NULL (not written yet). */
+char	*wizard_detach_text(json_t *entry, json_t *status);
+/* Non-zero when the head is done with its run set (tore it down, stopped
+ * it, or failed after the run): its results are in the bucket. */
+int	 wizard_detach_over(json_t *status);
+/* Brings a detached run's results home: the head's records, inputs and
+ * logs from the bucket into results (NULL: a new folder under the
+ * project's results/), the report built from them as an attached run's;
+ * the run's entry in rec updated (the caller saves rec). *dir gets the
+ * folder. -1 with a cause. */
+int	 wizard_detach_fetch(json_t *rec, json_t *status, const char *results,
+	     struct sink *, char **dir, char **cause);
 /* Orphans in region (NULL: the configured one) of provider (NULL: aws). */
 json_t	*wizard_orphans_in(const char *provider, const char *region,
 	     struct sink *, char **cause);

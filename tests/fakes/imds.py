@@ -7,6 +7,8 @@ credentials from it, as on a VM.
 PUT /latest/api/token gives a token (X-aws-ec2-metadata-token-ttl-seconds
 required); every GET needs it (401 without). The instance is the newest
 running one in moto tagged Name=NAME (--name, default fanout-bastion).
+/latest/meta-data/instance-id is that instance's id (a detached run's
+head tears itself down last by it).
 /latest/meta-data/iam/security-credentials/ lists the role of the
 instance profile it was launched with (404 when it has none, or the
 profile holds no role: then a fetch fails); .../ROLE gives credentials
@@ -38,15 +40,22 @@ tokens = set()
 lock = threading.Lock()
 
 
-def role_of_instance():
-    """The role name of the newest running instance's profile, or None."""
+def the_instance():
+    """The newest running instance named args.name, or None."""
     res = ec2.describe_instances(Filters=[
         {"Name": "tag:Name", "Values": [args.name]},
         {"Name": "instance-state-name", "Values": ["running", "pending"]}])
     insts = [i for r in res["Reservations"] for i in r["Instances"]]
     if not insts:
         return None
-    inst = sorted(insts, key=lambda i: i["LaunchTime"])[-1]
+    return sorted(insts, key=lambda i: i["LaunchTime"])[-1]
+
+
+def role_of_instance():
+    """The role name of the newest running instance's profile, or None."""
+    inst = the_instance()
+    if inst is None:
+        return None
     arn = inst.get("IamInstanceProfile", {}).get("Arn")
     if not arn:
         return None
@@ -85,6 +94,11 @@ class H(http.server.BaseHTTPRequestHandler):
             ok = self.headers.get("X-aws-ec2-metadata-token") in tokens
         if not ok:
             return self.reply(401, "no token")
+        if self.path == "/latest/meta-data/instance-id":
+            inst = the_instance()
+            if inst is None:
+                return self.reply(404, "no instance")
+            return self.reply(200, inst["InstanceId"])
         base = "/latest/meta-data/iam/security-credentials/"
         if not self.path.startswith(base):
             return self.reply(404, "not here")
