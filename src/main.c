@@ -19,6 +19,7 @@ static const struct cmd_entry *cmd_table[] = {
 	&cmd_resume_entry,
 	&cmd_cleanup_entry,
 	&cmd_logs_entry,
+	&cmd_ssh_entry,
 	NULL
 };
 

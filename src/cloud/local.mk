@@ -60,3 +60,8 @@ tests_unit_test_runner_LDADD = $(TEST_LIBS)
 libfanout_a_SOURCES += src/cloud/aws-fleet.c src/cloud/ec2-fleet.c
 TESTS += tests/integration/aws-fleet.sh
 EXTRA_DIST += tests/integration/aws-fleet.sh
+
+# fanout ssh and logs from a run set's head; idle stop (issue 11, ops).
+fanout_SOURCES += src/cmd-ssh.c src/cmd-ssh.h
+TESTS += tests/integration/ops-ssh-logs.sh
+EXTRA_DIST += tests/integration/ops-ssh-logs.sh

@@ -10,6 +10,7 @@
 #include "history/history.h"
 #include "ssh/remote.h"
 #include "util/fs.h"
+#include "run/project.h"
 #include "run/report.h"
 #include "util/xmalloc.h"
 
@@ -100,8 +101,10 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 	char *known, *cache, *why = NULL;
 	struct remote_opts ro;
 	struct remote_result rr;
+	struct project pr;
 	enum local_status ls;
 	double t0 = time_now();
+	char *run_id = NULL, *rdir = NULL, *ts;
 
 	memset(&ro, 0, sizeof ro);
 	if (engine_ssh_wait(&ro.connect_timeout, &ro.auth_grace, cause) != 0)
@@ -125,6 +128,29 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 	/* The bastion engine runs on the head alone: one node. */
 	ro.nodes = 1;
 	ro.sink = run->sink;
+	/* Where the run lives on the head, in the record before it starts:
+	 * `fanout logs` reads it there while it runs ("live_run"; the run's
+	 * entry in "runs" gets the same run_id once it is home). */
+	if (project_load(ro.project_dir, &pr, &why) == 0) {
+		ro.run_id = run_id = remote_new_id();
+		ro.remote_dir = rdir = remote_dir_for(pr.name);
+		project_free(&pr);
+		ts = history_timestamp(t0);
+		pthread_mutex_lock(&run->lock);
+		json_object_set_new(run->rec, "live_run", json_pack("{s:s, "
+		    "s:s, s:s, s:s}", "engine", "bastion", "run_id", run_id,
+		    "remote_dir", rdir, "started", ts));
+		if (history_save(run->rec, &why) != 0) {
+			free(why);
+			why = NULL;
+		}
+		pthread_mutex_unlock(&run->lock);
+		free(ts);
+	} else {
+		/* remote_run says what is wrong with the project. */
+		free(why);
+		why = NULL;
+	}
 	ls = engine_bastion_host(head, &ro, &rr, cause);
 	pthread_mutex_lock(&run->lock);
 	/* The host key seen first is kept. */
@@ -134,6 +160,11 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 	if (ls == LOCAL_OK) {
 		history_add_run(run->rec, engine_run_entry("bastion", t0,
 		    &rr.lr, rr.files_sent, rr.bytes_sent));
+		if (rr.run_id != NULL)
+			json_object_set_new(json_array_get(json_object_get(
+			    run->rec, "runs"), json_array_size(json_object_get(
+			    run->rec, "runs")) - 1), "run_id",
+			    json_string(rr.run_id));
 		if (out != NULL) {
 			*out = rr.lr;
 			memset(&rr.lr, 0, sizeof rr.lr);
@@ -146,6 +177,8 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 	json_decref(head);
 	free(known);
 	free(cache);
+	free(run_id);
+	free(rdir);
 	return ls == LOCAL_OK ? 0 : -1;
 }
 
