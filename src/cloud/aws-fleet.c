@@ -218,6 +218,8 @@ fleet_intents(struct cloud_run *run, int n, const char *token, json_t **res,
 		json_object_set_new(res[i], "hourly_usd", json_real(
 		    (price > 0 ? price : 0) + AWS_EBS_HOURLY +
 		    AWS_IPV4_HOURLY));
+		json_object_set_new(res[i], "stopped_hourly_usd",
+		    json_real(AWS_STOPPED_HOURLY));
 	}
 	rc = history_save(run->rec, cause);
 	pthread_mutex_unlock(&run->lock);

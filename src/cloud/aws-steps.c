@@ -417,7 +417,9 @@ step_bastion(struct cloud_run *run, char **cause)
 	    json_string(st->os->user), cause) != 0 ||
 	    cloud_resource_set(run, res, "hourly_usd", json_real(
 	    (aws_price(spec.type) > 0 ? aws_price(spec.type) : 0) +
-	    AWS_EBS_HOURLY + AWS_IPV4_HOURLY), cause) != 0)
+	    AWS_EBS_HOURLY + AWS_IPV4_HOURLY), cause) != 0 ||
+	    cloud_resource_set(run, res, "stopped_hourly_usd",
+	    json_real(AWS_STOPPED_HOURLY), cause) != 0)
 		goto out;
 	if (aws_ec2_run_instance(aws_of(run), &spec, &st->instance_id,
 	    cause) != 0)

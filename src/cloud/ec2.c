@@ -469,6 +469,7 @@ ec2_instance_read(xmlNodePtr it, struct aws_instance *in)
 	in->public_ip = xml_child_text(it, "ipAddress");
 	in->private_ip = xml_child_text(it, "privateIpAddress");
 	in->http_tokens = xml_text(it, "metadataOptions/httpTokens");
+	in->reason = xml_child_text(it, "reason");
 }
 
 int
@@ -606,6 +607,7 @@ aws_instance_free(struct aws_instance *in)
 	free(in->public_ip);
 	free(in->private_ip);
 	free(in->http_tokens);
+	free(in->reason);
 	memset(in, 0, sizeof *in);
 }
 

@@ -30,6 +30,8 @@ struct aws_instance {
 	char	*public_ip;	/* or NULL */
 	char	*private_ip;	/* in its subnet, or NULL */
 	char	*http_tokens;	/* metadata options: "required" */
+	char	*reason;	/* StateTransitionReason ("User initiated
+				 * (2026-11-30 17:00:00 GMT)"), or NULL */
 };
 
 struct aws_run_spec {

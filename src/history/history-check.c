@@ -80,6 +80,8 @@ static const struct check_field check_resource[] = {
 	{ "role", CHECK_STRING, 0 },		/* head, compute */
 	{ "login_user", CHECK_STRING, 0 },	/* its image's */
 	{ "image", CHECK_TEXT_NULL, 0 },	/* a launch template's */
+	{ "stopped_hourly_usd", CHECK_NUMBER, 0 },	/* a machine's */
+	{ "power", CHECK_ARRAY, 0 },		/* its stops and starts */
 	{ NULL, 0, 0 }
 };
 

@@ -77,6 +77,13 @@ int	 wizard_resume(const char *id, struct sink *,
 int	 wizard_resume_run(const char *id, int do_run, struct sink *,
 	     struct local_result *run, char **cause);
 int	 wizard_cleanup(const char *id, struct sink *, char **cause);
+/* Asks the cloud about a kept run set's machines (one DescribeInstances
+ * each; nothing for a record torn down, local, or held by another
+ * command) and notes in the record what changed: a machine stopped by
+ * itself (idle stop) with when (the cloud's transition time, else now),
+ * and the run set "stopped" once all are. 0, or -1 with *note (caller
+ * frees) saying the cloud did not answer and the state is as recorded. */
+int	 wizard_refresh(const char *id, char **note);
 /* Orphans in region (NULL: the configured one) of provider (NULL: aws). */
 json_t	*wizard_orphans_in(const char *provider, const char *region,
 	     struct sink *, char **cause);
