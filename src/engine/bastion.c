@@ -127,6 +127,7 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 	    "files"));
 	/* The bastion engine runs on the head alone: one node. */
 	ro.nodes = 1;
+	ro.idle_stop = engine_idle_stop(run->answers);
 	ro.sink = run->sink;
 	/* Where the run lives on the head, in the record before it starts:
 	 * `fanout logs` reads it there while it runs ("live_run"; the run's

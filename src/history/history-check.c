@@ -153,6 +153,7 @@ static const struct check_field check_answers[] = {
 	{ "files", CHECK_COUNT, 0 },
 	{ "cleanup_after", CHECK_BOOL, 0 },
 	{ "run", CHECK_BOOL, 0 },
+	{ "idle_stop", CHECK_COUNT, 0 },
 	{ NULL, 0, 0 }
 };
 
