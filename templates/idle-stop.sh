@@ -17,8 +17,9 @@
 # a Slurm job step's tasks: their working folders are there) and no SSH
 # session is open (a child of the sshd: a login, or fanout connected).
 # After MIN idle checks in a row the machine is powered off. The watcher
-# writes DIR/idle-stop.state ("idle N of MIN", "busy: WHY") after each
-# check and logs to DIR/idle-stop.log.
+# writes DIR/idle-stop.state after each check ("check N: idle I of MIN",
+# "check N: busy: WHY") and logs to
+# DIR/idle-stop.log.
 #
 # Test hooks (fanout passes them on from its own environment):
 #   FANOUT_IDLE_TICK      seconds a "minute" lasts (default 60)
@@ -71,7 +72,7 @@ busy() {
 		esac
 		if [ -n "$_sshd" ] && [ "$_pid" != "$_sshd" ]; then
 			# Field 4 of stat is the parent (after "(comm)").
-			_st=$(cat "$_p/stat" 2>/dev/null) || continue
+			read -r _st <"$_p/stat" 2>/dev/null || continue
 			_st=${_st##*) }
 			set -- $_st
 			if [ "${2:-}" = "$_sshd" ]; then
@@ -95,15 +96,18 @@ watch() {
 	min=$1
 	dir=$2
 	idle=0
+	n=0
 	cd /
 	while :; do
 		sleep "$FANOUT_IDLE_TICK"
+		n=$((n + 1))
 		if why=$(busy "$dir"); then
 			idle=0
-			echo "busy: $why" >"$dir/idle-stop.state.new"
+			echo "check $n: busy: $why" >"$dir/idle-stop.state.new"
 		else
 			idle=$((idle + 1))
-			echo "idle $idle of $min" >"$dir/idle-stop.state.new"
+			echo "check $n: idle $idle of $min" \
+			    >"$dir/idle-stop.state.new"
 		fi
 		mv -f "$dir/idle-stop.state.new" "$dir/idle-stop.state"
 		if [ "$idle" -ge "$min" ]; then

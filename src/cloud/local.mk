@@ -64,5 +64,6 @@ EXTRA_DIST += tests/integration/aws-fleet.sh
 # fanout ssh and logs from a run set's head; idle stop (issue 11, ops).
 fanout_SOURCES += src/cmd-ssh.c src/cmd-ssh.h
 libfanout_a_SOURCES += src/wizard/flow-power.c
-TESTS += tests/integration/ops-ssh-logs.sh
-EXTRA_DIST += tests/integration/ops-ssh-logs.sh
+TESTS += tests/integration/ops-ssh-logs.sh tests/integration/ops-idle-stop.sh
+EXTRA_DIST += tests/integration/ops-ssh-logs.sh \
+	tests/integration/ops-idle-stop.sh
