@@ -125,7 +125,12 @@ watch() {
 stop_watcher() {
 	dir=$1
 	if [ -f "$dir/idle-stop.pid" ]; then
-		kill "$(cat "$dir/idle-stop.pid")" 2>/dev/null
+		# Its session (setsid): the shell and the sleep it waits for.
+		_w=$(cat "$dir/idle-stop.pid")
+		case $_w in
+		'' | *[!0-9]*) ;;
+		*) kill -TERM -- "-$_w" 2>/dev/null || kill "$_w" 2>/dev/null ;;
+		esac
 		rm -f "$dir/idle-stop.pid"
 	fi
 	if [ -z "$FANOUT_IDLE_POWEROFF" ] && [ -d /run/systemd/system ] &&

@@ -58,8 +58,8 @@ wait_for 30 sh -c "ps -o pid= --ppid $SSHD_PID | grep -q ."
 FANOUT_IDLE_TICK=0.2 FANOUT_IDLE_POWEROFF="$TEST_TMP/poweroff.sh" \
     sh "$dir/idle-stop.sh" start 3 "$dir" >/dev/null
 at_exit "kill \$(cat '$dir/idle-stop.pid' 2>/dev/null) 2>/dev/null"
-ok "$([ "$(cat "/proc/$watcher/cmdline" 2>/dev/null)" = "" ]; echo $?)" \
-    "starting it again replaces the watcher that was running"
+wait_for 30 sh -c "[ -z \"\$(tr -d '\\0' </proc/$watcher/cmdline 2>/dev/null)\" ]"
+ok $? "starting it again replaces the watcher that was running"
 
 # check N of the state file, once it is at least N: wait for N checks.
 checks_at_least() {

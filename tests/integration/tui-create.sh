@@ -113,6 +113,8 @@ tmux_expect "Clean up everything after the run +yes" "Enter takes the default: c
 tmux_keys Escape
 tmux_expect "> Clean up everything after the run" "Esc goes back to the last question"
 tmux_keys n Enter
+tmux_expect "> Stop when idle \(minutes\) +30" "kept: the idle stop is asked, 30 minutes by default"
+tmux_keys Enter
 
 tmux_expect "Check the answers" "the confirmation screen"
 screen=$(tmux_screen)
@@ -122,6 +124,7 @@ like "$screen" "Engine +one machine \(bastion\)" "answer: engine, by its label"
 like "$screen" "Instance type +c7i\.2xlarge" "answer: instance type"
 like "$screen" "Number of inputs +2" "answer: inputs"
 like "$screen" "Clean up everything after the run +no" "answer: clean up"
+like "$screen" "Stop when idle \(minutes\) +30" "answer: idle stop"
 tmux_absent "Number of nodes" "no node count on the confirmation either"
 like "$screen" "Resources that will be made" "the resources part"
 if [ "$cloud" = 0 ]; then
@@ -136,9 +139,9 @@ fi
 
 # Esc walks back through the questions, keeping the answers.
 tmux_keys Escape
-tmux_expect "> Clean up everything after the run" "Esc goes back to the last question"
-tmux_keys Escape Escape Escape
-tmux_expect "> Engine +one machine" "Esc three times more: the engine (no node count between)"
+tmux_expect "> Stop when idle" "Esc goes back to the last question"
+tmux_keys Escape Escape Escape Escape
+tmux_expect "> Engine +one machine" "Esc four times more: the engine (no node count between)"
 # A cluster: the node count (default 2, 1 to 100), the nodes' type and
 # the head's.
 tmux_keys Right Enter
@@ -159,7 +162,7 @@ tmux_keys Tab
 tmux_expect "> Head instance type +t3\.medium *$" "Tab takes the next type offered"
 tmux_keys Enter
 tmux_expect "> Number of inputs +2" "then the inputs, as answered"
-tmux_keys Enter Enter
+tmux_keys Enter Enter Enter
 tmux_expect "Check the answers" "the confirmation screen, for a cluster"
 screen=$(tmux_screen)
 like "$screen" "Engine +cluster \(slurm\)" "answer: engine cluster (slurm)"
@@ -167,15 +170,15 @@ like "$screen" "Number of nodes +3" "answer: 3 nodes"
 like "$screen" "Instance type +c7i\.2xlarge" "answer: the nodes' type"
 like "$screen" "Head instance type +t3\.medium" "answer: the head's type"
 # Back to one machine: the node count and the head's type go.
-tmux_keys Escape Escape Escape Escape Escape Escape
+tmux_keys Escape Escape Escape Escape Escape Escape Escape
 tmux_expect "> Engine +one machine" "Esc back to the engine"
 tmux_keys Left Enter
 tmux_expect "> Instance type +c7i\.2xlarge" "one machine again: its type next, no node count"
-tmux_keys Enter Enter Enter
+tmux_keys Enter Enter Enter Enter
 tmux_expect "Check the answers" "the confirmation screen"
 tmux_absent "Number of nodes" "no node count for one machine"
 tmux_absent "Head instance type" "nor a head's type"
-tmux_keys Escape Escape Escape Escape
+tmux_keys Escape Escape Escape Escape Escape
 tmux_expect "> Engine +one machine" "Esc back to the engine"
 tmux_keys Escape Escape Escape Escape Escape
 tmux_expect "Run on this machine" "Esc on the first question leaves the form"
