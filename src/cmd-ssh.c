@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cmd-cloud.h"
 #include "cmd-ssh.h"
 #include "cmd.h"
 #include "engine/engine.h"
@@ -55,43 +56,6 @@ cmd_ssh_unreachable(json_t *rec, const char *id)
 	return NULL;
 }
 
-/* The head's host key, checked against the pinned fingerprint over
- * libssh2, as a known_hosts key ("TYPE BASE64"); NULL with a cause. */
-static char *
-cmd_ssh_pinned_key(const char *id, json_t *head, const char *user,
-    const char *addr, int port, const char *key_file, char **cause)
-{
-	struct ssh_opts so;
-	struct ssh_session *ss;
-	enum ssh_error err;
-	double wait, grace;
-	char *line;
-
-	if (engine_ssh_wait(&wait, &grace, cause) != 0)
-		return NULL;
-	memset(&so, 0, sizeof so);
-	so.host = addr;
-	so.port = port;
-	so.user = user;
-	so.key_file = key_file;
-	so.expected_fp = history_str(head, "host_key", NULL);
-	so.connect_timeout = wait > 0 ? wait : 30;
-	so.name = "head";
-	if ((ss = ssh_connect(&so, NULL, &err, cause)) == NULL) {
-		if (err != SSH_ERR_HOSTKEY) {
-			line = *cause;
-			xasprintf(cause, "%s (is run set %s running? see "
-			    "'fanout status %s')", line, id, id);
-			free(line);
-		}
-		return NULL;
-	}
-	if ((line = ssh_host_key_line(ss)) == NULL)
-		*cause = xstrdup("the head's host key cannot be read");
-	ssh_close(ss);
-	return line;
-}
-
 /* What cmd_ssh_head's session points at. */
 struct cmd_ssh_opts {
 	struct ssh_opts	 so;
@@ -108,6 +72,7 @@ cmd_ssh_head(json_t *rec, const char *id, void **opts, char **cause)
 	enum ssh_error err;
 	json_t *head = engine_host(rec, "head");
 	double wait, grace;
+	char *line;
 	int port = 0;
 
 	*opts = o;
@@ -139,9 +104,32 @@ cmd_ssh_head(json_t *rec, const char *id, void **opts, char **cause)
 	}
 	o->so.connect_timeout = wait > 0 ? wait : 30;
 	o->so.name = "head";
-	if ((ss = ssh_connect(&o->so, NULL, &err, cause)) == NULL)
-		return NULL;
+	if ((ss = ssh_connect(&o->so, NULL, &err, cause)) == NULL &&
+	    err != SSH_ERR_HOSTKEY) {
+		line = *cause;
+		xasprintf(cause, "%s (is run set %s running? see 'fanout "
+		    "status %s')", line, id, id);
+		free(line);
+	}
 	return ss;
+}
+
+/* The head's host key, checked against the pinned fingerprint over
+ * libssh2, as a known_hosts key ("TYPE BASE64"); NULL with a cause. */
+static char *
+cmd_ssh_pinned_key(json_t *rec, const char *id, char **cause)
+{
+	struct ssh_session *ss;
+	void *opts = NULL;
+	char *line = NULL;
+
+	if ((ss = cmd_ssh_head(rec, id, &opts, cause)) != NULL) {
+		if ((line = ssh_host_key_line(ss)) == NULL)
+			*cause = xstrdup("the head's host key cannot be read");
+		ssh_close(ss);
+	}
+	cmd_ssh_head_free(opts);
+	return line;
 }
 
 /* Frees what cmd_ssh_head made. */
@@ -216,6 +204,8 @@ cmd_ssh_exec(int argc, char **argv)
 		    cmd_ssh_entry.usage);
 	id = argv[1];
 	first = 3;
+	/* A head stopped by itself (idle stop) is refused as stopped. */
+	cmd_refresh(id);
 	if ((rec = history_load(id, &cause)) == NULL) {
 		cmd_error(CMD_USAGE, "%s", cause);
 		free(cause);
@@ -241,8 +231,7 @@ cmd_ssh_exec(int argc, char **argv)
 		    "missing", id, key_file != NULL ? key_file : "(none)");
 		goto out;
 	}
-	if ((key = cmd_ssh_pinned_key(id, head, user, addr, port, key_file,
-	    &cause)) == NULL) {
+	if ((key = cmd_ssh_pinned_key(rec, id, &cause)) == NULL) {
 		rc = cmd_error(CMD_FAILED, "%s", cause);
 		goto out;
 	}
