@@ -13,6 +13,8 @@
 #   idle-stop.sh busy DIR        says why the host is busy now (exit 0),
 #                                or exits 1 when it is idle
 #
+# The watcher ends (without powering off) once DIR is gone.
+#
 # Idle: no process works inside DIR (fanout-worker and the tasks it runs,
 # a Slurm job step's tasks: their working folders are there) and no SSH
 # session is open (a child of the sshd: a login, or fanout connected).
@@ -100,6 +102,11 @@ watch() {
 	cd /
 	while :; do
 		sleep "$FANOUT_IDLE_TICK"
+		# fanout's folder removed: nothing of fanout's is kept here.
+		if [ ! -d "$dir" ]; then
+			echo "idle-stop: $dir is gone; the watcher ends" >&2
+			exit 0
+		fi
 		n=$((n + 1))
 		if why=$(busy "$dir"); then
 			idle=0
