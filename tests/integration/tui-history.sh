@@ -60,10 +60,11 @@ tmux_expect "$gone .*deleted" "history lists the three run sets"
 select_row "$kept" "r resume  d tear down" || diag "the footer for $kept did not come"
 like "$(footer)" "r resume +d tear down" "kept: r and d are offered"
 tmux_keys Enter
-tmux_expect "Resources \\(3\\)" "Enter: its details"
+tmux_expect "Run set +$kept" "Enter: its details"
 like "$(tmux_screen)" "Where +aws/us-east-1" "the region reads whole"
 tmux_absent "^ *(st-1|n)$" "no word is cut at the edge"
 tmux_keys G
+tmux_expect "Resources \\(3\\)" "G: its resources, at the end"
 tmux_expect "instance +bastion +i-[0-9a-f]+ +created" "G: a resource's row reads whole"
 tmux_absent "^ *(st-1|n)$" "no word is cut at the edge there either"
 tmux_keys Escape
