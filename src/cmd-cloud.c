@@ -9,6 +9,7 @@
 #include "cmd.h"
 #include "history/history.h"
 #include "util/fs.h"
+#include "wizard/wizard.h"
 
 int
 cmd_interactive(void)
@@ -46,6 +47,38 @@ cmd_time(json_t *o, const char *key, double def)
 	return t < 0 ? def : t;
 }
 
+/* One resource's cost from start to end: at its running price, and
+ * (a machine) at its stopped price while its "power" notes say it was
+ * stopped (a record without a stopped price: the running one). */
+static double
+cmd_resource_cost(json_t *res, double start, double end)
+{
+	double hourly = json_number_value(json_object_get(res, "hourly_usd"));
+	double stopped = hourly, price = hourly, t = start, at, sum = 0;
+	const char *state;
+	json_t *p;
+	size_t i;
+
+	if (json_is_number(json_object_get(res, "stopped_hourly_usd")))
+		stopped = json_number_value(json_object_get(res,
+		    "stopped_hourly_usd"));
+	json_array_foreach(json_object_get(res, "power"), i, p) {
+		state = history_str(p, "state", NULL);
+		if (state == NULL || (at = cmd_time(p, "at", -1)) < 0)
+			continue;
+		if (at > end)
+			at = end;
+		if (at > t) {
+			sum += price * (at - t) / 3600;
+			t = at;
+		}
+		price = strcmp(state, "stopped") == 0 ? stopped : hourly;
+	}
+	if (end > t)
+		sum += price * (end - t) / 3600;
+	return sum;
+}
+
 double
 cmd_record_cost(json_t *rec)
 {
@@ -60,10 +93,19 @@ cmd_record_cost(json_t *rec)
 		end = cmd_time(res, "deleted_at", cmd_time(rec, "deleted_at",
 		    now));
 		if (end > start)
-			sum += json_number_value(json_object_get(res,
-			    "hourly_usd")) * (end - start) / 3600;
+			sum += cmd_resource_cost(res, start, end);
 	}
 	return sum;
+}
+
+void
+cmd_refresh(const char *id)
+{
+	char *note = NULL;
+
+	if (wizard_refresh(id, &note) != 0 && note != NULL)
+		fprintf(stderr, "fanout: note: %s\n", note);
+	free(note);
 }
 
 double

@@ -22,8 +22,12 @@ int	 cmd_json_option(const struct cmd_entry *, int argc, char **argv,
  * run to stderr (nothing when it has no run). */
 void	 cmd_print_last_run(const char *id);
 /* Estimated cost so far of a record, in USD (hourly prices recorded with
- * its resources, from creation to deletion or now). */
+ * its resources, from creation to deletion or now; a machine's stopped
+ * intervals, from its "power" notes, at its stopped price). */
 double	 cmd_record_cost(json_t *rec);
+/* Refreshes a kept run set's state from the cloud (wizard_refresh); a
+ * cloud that does not answer leaves it, with a note on stderr. */
+void	 cmd_refresh(const char *id);
 /* Seconds since the record was created. */
 double	 cmd_record_age(json_t *rec);
 /* Warns on stderr about history records that do not load (history_scan's

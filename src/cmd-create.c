@@ -2,7 +2,8 @@
  *        [--region R] [--engine E] [--nodes N] [--files N]
  *        [--cleanup-after | --keep] [--no-run] [--ssh-anywhere]
  *        [--instance-type T] [--head-instance-type T] [--cpus N]
- *        [--memory GIB] [--spot] [--name NAME] [--detach] [--json]
+ *        [--memory GIB] [--spot] [--name NAME] [--idle-stop MIN]
+ *        [--detach] [--json]
  * The options and the answers file answer the questions of
  * menus/create.yaml and go through its checks (src/wizard/answers.c), as
  * the form's answers do: the same rules, defaults and messages. */
@@ -43,6 +44,7 @@ static const struct {
 	{ "name", "name", NULL },
 	{ "cleanup-after", "cleanup_after", "yes" },
 	{ "keep", "cleanup_after", "no" },
+	{ "idle-stop", "idle_stop", NULL },
 };
 
 /* fanout create --help: the usage, then what each option does, the
@@ -51,7 +53,7 @@ static void
 create_help(void)
 {
 	struct menu *mu;
-	char *cause = NULL, **engines, **nodes, *def;
+	char *cause = NULL, **engines, **nodes, *def, *idle;
 	size_t i;
 
 	printf("usage: fanout create %s\n\n", cmd_create_entry.usage);
@@ -63,6 +65,7 @@ create_help(void)
 	engines = menu_list("engines", NULL, &cause);
 	nodes = menu_list("engine.nodes", NULL, &cause);
 	def = question_default(menu_question(mu, "cleanup_after"), NULL);
+	idle = question_default(menu_question(mu, "idle_stop"), NULL);
 	printf("Answers the questions of the menu's create form (same keys, "
 	    "checks and\nmessages): from the options, else from --answers "
 	    "FILE, else the defaults.\n"
@@ -100,6 +103,10 @@ create_help(void)
 	    "is picked\n"
 	    "  --spot             spot capacity for the machines that run "
 	    "tasks\n"
+	    "  --idle-stop MIN    a kept machine stops itself after MIN idle "
+	    "minutes\n"
+	    "                     (no task, no SSH session; default %s, 0 "
+	    "never)\n"
 	    "  --ssh-anywhere     open SSH to 0.0.0.0/0 when your address is "
 	    "unknown\n"
 	    "  --detach           return once the run has started; the head "
@@ -112,10 +119,12 @@ create_help(void)
 	    "  --yes              create without asking; --json: the id as "
 	    "JSON\n",
 	    def != NULL && strcmp(def, "yes") == 0 ? " (the default)" : "",
-	    def != NULL && strcmp(def, "no") == 0 ? " (the default)" : "");
+	    def != NULL && strcmp(def, "no") == 0 ? " (the default)" : "",
+	    idle != NULL ? idle : "none");
 	question_alts_free(engines);
 	question_alts_free(nodes);
 	free(def);
+	free(idle);
 	free(cause);
 	menu_free(mu);
 }
@@ -163,7 +172,7 @@ out:
 }
 
 static void
-create_show_plan(json_t *plan)
+create_show_plan(json_t *plan, json_t *answers)
 {
 	json_t *r;
 	char *name;
@@ -204,6 +213,14 @@ create_show_plan(json_t *plan)
 	fprintf(stderr, "Estimated run: %s\n", history_str(
 	    json_object_get(plan, "estimate"), "text",
 	    "no estimate before the first run"));
+	if (json_integer_value(json_object_get(answers, "idle_stop")) > 0)
+		fprintf(stderr, "Idle stop: a kept machine stops itself after "
+		    "%lld idle minute(s) (--idle-stop MIN; 0 never)\n",
+		    (long long)json_integer_value(json_object_get(answers,
+		    "idle_stop")));
+	else
+		fprintf(stderr, "Idle stop: never (a kept machine left running "
+		    "costs its hourly price until stopped)\n");
 }
 
 static enum cmd_retval
@@ -225,6 +242,7 @@ cmd_create_exec(int argc, char **argv)
 		{ "cpus", required_argument, NULL, 'A' },
 		{ "memory", required_argument, NULL, 'A' },
 		{ "spot", no_argument, NULL, 'A' },
+		{ "idle-stop", required_argument, NULL, 'A' },
 		{ "ssh-anywhere", no_argument, NULL, 's' },
 		{ "no-run", no_argument, NULL, 'R' },
 		{ "detach", no_argument, NULL, 'D' },
@@ -366,7 +384,7 @@ cmd_create_exec(int argc, char **argv)
 		cmd_error(CMD_FAILED, "%s", cause);
 		goto out;
 	}
-	create_show_plan(plan);
+	create_show_plan(plan, answers);
 	if (!json_is_string(json_object_get(plan, "ssh_from")) &&
 	    !json_is_true(json_object_get(answers, "ssh_anywhere"))) {
 		fprintf(stderr, "%s\n", json_string_value(json_object_get(plan,
@@ -418,7 +436,8 @@ const struct cmd_entry cmd_create_entry = {
 	    "[--region R] [--engine E] [--nodes N] [--files N] "
 	    "[--cleanup-after | --keep] [--no-run] [--ssh-anywhere] "
 	    "[--instance-type T] [--head-instance-type T] [--cpus N] "
-	    "[--memory GIB] [--spot] [--name NAME] [--detach] [--json]",
+	    "[--memory GIB] [--spot] [--name NAME] [--idle-stop MIN] "
+	    "[--detach] [--json]",
 	.help = "make a run set in the cloud, run the project on it, tear "
 	    "it down (--keep keeps it)",
 	.exec = cmd_create_exec,

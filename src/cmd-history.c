@@ -82,6 +82,16 @@ cmd_history_exec(int argc, char **argv)
 	if (optind != argc)
 		return cmd_error(CMD_USAGE, "history: no arguments expected "
 		    "(usage: fanout history %s)", cmd_history_entry.usage);
+	/* Kept run sets as the cloud sees them now (idle stops). */
+	damaged = NULL;
+	if ((list = history_scan(&damaged, &cause)) != NULL) {
+		json_array_foreach(list, i, rec)
+			cmd_refresh(history_str(rec, "id", ""));
+		json_decref(list);
+	}
+	json_decref(damaged);
+	free(cause);
+	cause = NULL;
 	if ((list = history_scan(&damaged, &cause)) == NULL) {
 		json_decref(damaged);
 		cmd_error(CMD_FAILED, "%s", cause);

@@ -58,6 +58,7 @@ cmd_status_exec(int argc, char **argv)
 	if (optind != argc - 1)
 		return cmd_error(CMD_USAGE, "status: give one run-set id (see "
 		    "fanout history)");
+	cmd_refresh(argv[optind]);
 	if ((rec = history_load(argv[optind], &cause)) == NULL) {
 		cmd_error(CMD_USAGE, "%s", cause);
 		free(cause);

@@ -41,5 +41,6 @@ extern const struct cmd_entry cmd_resume_entry;
 extern const struct cmd_entry cmd_cleanup_entry;
 extern const struct cmd_entry cmd_logs_entry;
 extern const struct cmd_entry cmd_fetch_entry;
+extern const struct cmd_entry cmd_ssh_entry;
 
 #endif

@@ -20,6 +20,7 @@ static const struct cmd_entry *cmd_table[] = {
 	&cmd_cleanup_entry,
 	&cmd_logs_entry,
 	&cmd_fetch_entry,
+	&cmd_ssh_entry,
 	NULL
 };
 

@@ -227,6 +227,8 @@ fleet_intents(struct cloud_run *run, int n, const char *token, json_t **res,
 		if (spot != NULL)
 			json_object_set_new(res[i], "spot", json_string(
 			    spot->persistent ? "persistent" : "one-time"));
+		json_object_set_new(res[i], "stopped_hourly_usd",
+		    json_real(AWS_STOPPED_HOURLY));
 	}
 	rc = history_save(run->rec, cause);
 	pthread_mutex_unlock(&run->lock);

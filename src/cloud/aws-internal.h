@@ -25,6 +25,9 @@
 #define AWS_WAIT_SECONDS 600.0	/* default deadline of a wait */
 #define AWS_EBS_HOURLY (30 * 0.08 / 730)	/* 30 GB gp3 */
 #define AWS_IPV4_HOURLY 0.005			/* public IPv4 address */
+/* A stopped instance: its disk only (its public IPv4 address is released,
+ * no instance hours). */
+#define AWS_STOPPED_HOURLY AWS_EBS_HOURLY
 
 /* A system the VMs run (engine.os), and where its image is found. */
 struct aws_os {

@@ -377,6 +377,24 @@ aws_exists_instance(struct cloud_run *run, json_t *res, char **cause)
 	return rc;
 }
 
+/* The time in an instance's StateTransitionReason ("User initiated
+ * (2026-11-30 17:00:00 GMT)"), or -1. */
+static double
+aws_reason_time(const char *reason)
+{
+	const char *p = reason != NULL ? strchr(reason, '(') : NULL;
+	struct tm tm;
+
+	memset(&tm, 0, sizeof tm);
+	if (p == NULL || sscanf(p + 1, "%d-%d-%d %d:%d:%d", &tm.tm_year,
+	    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6 ||
+	    tm.tm_year < 2000 || tm.tm_mon < 1 || tm.tm_mon > 12)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (double)timegm(&tm);
+}
+
 static int
 aws_revive_instance(struct cloud_run *run, json_t *res, char **cause)
 {
@@ -389,12 +407,23 @@ aws_revive_instance(struct cloud_run *run, json_t *res, char **cause)
 	    cause) != 0)
 		return -1;
 	if (strcmp(in.state, "stopped") == 0) {
+		/* Stopped by itself (idle) since the record last looked. */
+		if (cloud_power_note(run, res, "stopped",
+		    aws_reason_time(in.reason), "noticed", cause) != 0) {
+			aws_instance_free(&in);
+			return -1;
+		}
 		aws_instance_free(&in);
 		event_log(run->sink, step, "starting %s", id);
 		if (aws_ec2_start_instance(aws_of(run), id, cause) != 0 ||
 		    aws_wait_instance(run, step, id, "running", &in,
 		    cause) != 0)
 			return -1;
+	}
+	if (cloud_power_note(run, res, "running", time_now(), "fanout",
+	    cause) != 0) {
+		aws_instance_free(&in);
+		return -1;
 	}
 	rc = aws_record_address(run, res, &in, cause);
 	aws_instance_free(&in);
@@ -408,6 +437,7 @@ aws_park_instance(struct cloud_run *run, json_t *res, char **cause)
 	const char *step = history_str(res, "name", "bastion");
 	struct aws_instance in;
 	char *why = NULL;
+	double since;
 	int running;
 
 	/* Terminated already (a spot reclaim took a node): nothing to stop;
@@ -424,13 +454,38 @@ aws_park_instance(struct cloud_run *run, json_t *res, char **cause)
 	    cause) != 0)
 		return -1;
 	running = strcmp(in.state, "running") == 0;
+	since = running ? -1 : aws_reason_time(in.reason);
 	aws_instance_free(&in);
 	if (running) {
 		event_log(run->sink, step, "stopping %s", id);
 		if (aws_ec2_stop_instance(aws_of(run), id, cause) != 0)
 			return -1;
 	}
-	return aws_wait_instance(run, step, id, "stopped", NULL, cause);
+	if (aws_wait_instance(run, step, id, "stopped", NULL, cause) != 0)
+		return -1;
+	return cloud_power_note(run, res, "stopped", since >= 0 ? since :
+	    time_now(), running ? "fanout" : "noticed", cause);
+}
+
+static int
+aws_power_instance(struct cloud_run *run, json_t *res, char **state,
+    double *since, char **cause)
+{
+	struct aws_instance in;
+	int rc;
+
+	*state = NULL;
+	*since = -1;
+	rc = aws_ec2_describe_instance(aws_of(run), history_str(res, "id", ""),
+	    &in, cause);
+	if (rc < 0)
+		return -1;
+	*state = xstrdup(rc == 0 || in.state == NULL ? "terminated" :
+	    in.state);
+	if (rc == 1)
+		*since = aws_reason_time(in.reason);
+	aws_instance_free(&in);
+	return 0;
 }
 
 /* The instances that carry token's tag and that no resource of the
@@ -750,6 +805,18 @@ aws_provider_park(struct cloud_run *run, json_t *res, char **cause)
 }
 
 static int
+aws_provider_power(struct cloud_run *run, json_t *res, char **state,
+    double *since, char **cause)
+{
+	if (strcmp(history_str(res, "kind", ""), "instance") != 0) {
+		xasprintf(cause, "%s %s has no power state",
+		    history_str(res, "kind", ""), history_str(res, "name", ""));
+		return -1;
+	}
+	return aws_power_instance(run, res, state, since, cause);
+}
+
+static int
 aws_provider_destroy(struct cloud_run *run, json_t *res, char **cause)
 {
 	const struct aws_kind *k = aws_kind_of(res, cause);
@@ -788,6 +855,7 @@ const struct provider provider_aws = {
 	.exists = aws_provider_exists,
 	.revive = aws_provider_revive,
 	.park = aws_provider_park,
+	.power = aws_provider_power,
 	.destroy = aws_provider_destroy,
 	.tagged = aws_provider_tagged,
 	.regions = aws_regions,

@@ -426,7 +426,9 @@ step_bastion(struct cloud_run *run, char **cause)
 	    json_string(st->os->user), cause) != 0 ||
 	    cloud_resource_set(run, res, "hourly_usd", json_real(
 	    (price > 0 ? price : 0) + AWS_EBS_HOURLY + AWS_IPV4_HOURLY),
-	    cause) != 0)
+	    cause) != 0 ||
+	    cloud_resource_set(run, res, "stopped_hourly_usd",
+	    json_real(AWS_STOPPED_HOURLY), cause) != 0)
 		goto out;
 	if (spec.spot != NULL && cloud_resource_set(run, res, "spot",
 	    json_string(spec.spot->persistent ? "persistent" : "one-time"),

@@ -477,6 +477,7 @@ ec2_instance_read(xmlNodePtr it, struct aws_instance *in)
 	in->private_ip = xml_child_text(it, "privateIpAddress");
 	in->http_tokens = xml_text(it, "metadataOptions/httpTokens");
 	in->spot_request = xml_child_text(it, "spotInstanceRequestId");
+	in->reason = xml_child_text(it, "reason");
 }
 
 int
@@ -615,6 +616,7 @@ aws_instance_free(struct aws_instance *in)
 	free(in->private_ip);
 	free(in->http_tokens);
 	free(in->spot_request);
+	free(in->reason);
 	memset(in, 0, sizeof *in);
 }
 

@@ -31,6 +31,8 @@ struct aws_instance {
 	char	*private_ip;	/* in its subnet, or NULL */
 	char	*http_tokens;	/* metadata options: "required" */
 	char	*spot_request;	/* its spot request (sir-...), or NULL */
+	char	*reason;	/* StateTransitionReason ("User initiated
+				 * (2026-11-30 17:00:00 GMT)"), or NULL */
 };
 
 /* Spot capacity asked of RunInstances (InstanceMarketOptions). */

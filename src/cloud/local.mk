@@ -109,3 +109,9 @@ EXTRA_DIST += tests/integration/s3-inputs.sh tests/integration/s3-bastion.sh \
 	tests/fakes/imds.py
 check_PROGRAMS += tests/unit/test-iam-policy
 tests_unit_test_iam_policy_LDADD = $(TEST_LIBS)
+# fanout ssh and logs from a run set's head; idle stop (issue 11, ops).
+fanout_SOURCES += src/cmd-ssh.c src/cmd-ssh.h
+libfanout_a_SOURCES += src/wizard/flow-power.c
+TESTS += tests/integration/ops-ssh-logs.sh tests/integration/ops-idle-stop.sh
+EXTRA_DIST += tests/integration/ops-ssh-logs.sh \
+	tests/integration/ops-idle-stop.sh

@@ -119,6 +119,32 @@ cloud_record_set(struct cloud_run *run, const char *key, json_t *value,
 }
 
 int
+cloud_power_note(struct cloud_run *run, json_t *res, const char *state,
+    double at, const char *by, char **cause)
+{
+	json_t *power, *last;
+	char *ts;
+	int rc = 0;
+
+	pthread_mutex_lock(&run->lock);
+	power = json_object_get(res, "power");
+	if (!json_is_array(power)) {
+		power = json_array();
+		json_object_set_new(res, "power", power);
+	}
+	last = json_array_get(power, json_array_size(power) - 1);
+	if (strcmp(history_str(last, "state", "running"), state) != 0) {
+		ts = history_timestamp(at);
+		json_array_append_new(power, json_pack("{s:s, s:s, s:s}",
+		    "state", state, "at", ts, "by", by));
+		free(ts);
+		rc = cloud_save_locked(run, cause);
+	}
+	pthread_mutex_unlock(&run->lock);
+	return rc;
+}
+
+int
 cloud_resource_set(struct cloud_run *run, json_t *res, const char *key,
     json_t *value, char **cause)
 {

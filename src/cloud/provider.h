@@ -114,6 +114,12 @@ struct provider {
 	 * nothing. */
 	int		 (*park)(struct cloud_run *, json_t *res,
 			     char **cause);
+	/* A machine's power state as the cloud sees it now: *state
+	 * ("running", "stopped", ..., caller frees) and *since, when the
+	 * cloud says when it got there (else -1). 0, or -1 with a cause.
+	 * NULL: the provider cannot tell. */
+	int		 (*power)(struct cloud_run *, json_t *res, char **state,
+			     double *since, char **cause);
 	/* Deletes one resource; gone counts as done. Waits as needed. */
 	int		 (*destroy)(struct cloud_run *, json_t *res,
 			     char **cause);
@@ -190,6 +196,14 @@ int	 cloud_record_set(struct cloud_run *, const char *key, json_t *value,
 /* res[key] = value (stolen), saved. */
 int	 cloud_resource_set(struct cloud_run *, json_t *res, const char *key,
 	    json_t *value, char **cause);
+
+/* Notes a machine's power change in res["power"] (an array of
+ * {"state": "running"|"stopped", "at": time, "by": "fanout"|"noticed"};
+ * none: running since created_at), when it differs from the last noted
+ * one. Saved. The cost so far counts each interval at its price
+ * ("hourly_usd" running, "stopped_hourly_usd" stopped). */
+int	 cloud_power_note(struct cloud_run *, json_t *res, const char *state,
+	    double at, const char *by, char **cause);
 
 /* Records a host the run can reach (rec["hosts"], see engine.h): the
  * entry of that name is replaced or added, keeping its "host_key"; its

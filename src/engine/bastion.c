@@ -173,6 +173,7 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 	double t0 = time_now();
 	size_t n = 0;
 	int rc = -1;
+	char *run_id = NULL, *rdir = NULL, *ts;
 
 	memset(&ro, 0, sizeof ro);
 	if (engine_ssh_wait(&ro.connect_timeout, &ro.auth_grace, cause) != 0)
@@ -236,7 +237,24 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 	/* The bastion engine runs on the head alone: one node. */
 	ro.nodes = 1;
 	ro.rerun = run->rerun;
+	ro.idle_stop = engine_idle_stop(run->answers);
 	ro.sink = run->sink;
+	/* Where the run lives on the head, in the record before it starts:
+	 * `fanout logs` reads it there while it runs ("live_run"; the run's
+	 * entry in "runs" gets the same run_id once it is home). */
+	ro.run_id = run_id = remote_new_id();
+	ro.remote_dir = rdir = remote_dir_for(pr.name);
+	ts = history_timestamp(t0);
+	pthread_mutex_lock(&run->lock);
+	json_object_set_new(run->rec, "live_run", json_pack("{s:s, s:s, s:s, "
+	    "s:s}", "engine", "bastion", "run_id", run_id, "remote_dir", rdir,
+	    "started", ts));
+	if (history_save(run->rec, &why) != 0) {
+		free(why);
+		why = NULL;
+	}
+	pthread_mutex_unlock(&run->lock);
+	free(ts);
 	ls = engine_bastion_host(head, &ro, &rr, cause);
 	pthread_mutex_lock(&run->lock);
 	/* The host key seen first is kept. */
@@ -251,6 +269,9 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 		entry = engine_run_entry("bastion", t0, &rr.lr, rr.files_sent,
 		    rr.bytes_sent);
 		json_object_set_new(entry, "state", json_string("lost"));
+		if (rr.run_id != NULL)
+			json_object_set_new(entry, "run_id",
+			    json_string(rr.run_id));
 		bastion_merged(entry, run->rerun);
 		history_add_run(run->rec, entry);
 		free(*cause);
@@ -278,6 +299,9 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 		entry = engine_run_entry("bastion", t0, &rr.lr, rr.files_sent,
 		    rr.bytes_sent);
 		bastion_merged(entry, run->rerun);
+		if (rr.run_id != NULL)
+			json_object_set_new(entry, "run_id",
+			    json_string(rr.run_id));
 		if (rr.results_copy != NULL) {
 			json_object_set_new(entry, "results_url",
 			    json_string(rr.results_copy));
@@ -309,6 +333,8 @@ early:
 	}
 	free(fetch);
 	free(put);
+	free(run_id);
+	free(rdir);
 	return rc;
 }
 

@@ -52,6 +52,19 @@ engine_of(json_t *answers)
 	return e != NULL && e->cloud ? e : NULL;
 }
 
+int
+engine_idle_stop(json_t *answers)
+{
+	json_t *v = json_object_get(answers, "idle_stop");
+
+	if (!json_is_integer(v))
+		return 0;
+	if (json_integer_value(v) <= 0)
+		return -1;
+	return json_integer_value(v) > 100000 ? 100000 :
+	    (int)json_integer_value(v);
+}
+
 json_t *
 engine_host(json_t *rec, const char *role)
 {

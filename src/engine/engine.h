@@ -63,6 +63,11 @@ const struct engine	*engine_at(size_t i);
  * NULL when the record names one this build lacks. */
 const struct engine	*engine_of(json_t *answers);
 
+/* The idle stop a create asked for (answers "idle_stop", minutes): as
+ * remote_opts.idle_stop, < 0 never, 0 none asked (a record from before
+ * idle stop: its hosts are left alone). */
+int		 engine_idle_stop(json_t *answers);
+
 /* Hosts of a record (rec["hosts"]: an array of {"role": "head"|
  * "compute", "name", "instance_id", "host", "private_ip", "port", "user",
  * "key_file", "host_key"}); the first of role, or NULL. */

@@ -423,12 +423,20 @@ sl_head_setup(struct cloud_run *run, char **cause)
 {
 	struct sl_host h;
 	struct ssh_session *ss;
+	char *rd;
 	int rc;
 
 	if ((ss = sl_head(run, &h, cause)) == NULL)
 		return -1;
 	rc = sl_script_retry(ss, run->sink, "head setup", h.name, NULL, "head",
 	    NULL, cause);
+	if (rc == 0 && engine_idle_stop(run->answers) != 0) {
+		rd = remote_dir_for(run->project != NULL ? run->project :
+		    "fanout");
+		rc = remote_idle_stop(ss, rd, engine_idle_stop(run->answers),
+		    cause);
+		free(rd);
+	}
 	ssh_close(ss);
 	sl_host_free(&h);
 	return rc;
@@ -636,6 +644,9 @@ sl_node_once(struct sl_node_job *j, struct sl_host *h,
 	rc = sl_script_retry(ss, sink, "nodes setup", h->name, j->conf_vars,
 	    args, NULL, &j->cause);
 	free(args);
+	if (rc == 0)
+		rc = remote_idle_stop(ss, j->remote_dir,
+		    engine_idle_stop(j->run->answers), &j->cause);
 	return rc;
 }
 

@@ -83,6 +83,8 @@ static const struct check_field check_resource[] = {
 	{ "spot", CHECK_STRING, 0 },		/* persistent, one-time */
 	{ "policy", CHECK_STRING, 0 },		/* an iam_role's inline one */
 	{ "role_name", CHECK_STRING, 0 },	/* an instance_profile's */
+	{ "stopped_hourly_usd", CHECK_NUMBER, 0 },	/* a machine's */
+	{ "power", CHECK_ARRAY, 0 },		/* its stops and starts */
 	{ NULL, 0, 0 }
 };
 
@@ -156,6 +158,7 @@ static const struct check_field check_answers[] = {
 	{ "cleanup_after", CHECK_BOOL, 0 },
 	{ "run", CHECK_BOOL, 0 },
 	{ "detach", CHECK_BOOL, 0 },
+	{ "idle_stop", CHECK_COUNT, 0 },
 	{ NULL, 0, 0 }
 };
 

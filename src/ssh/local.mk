@@ -50,3 +50,7 @@ EXTRA_DIST += tests/integration/ssh-run-host.sh \
 # A host whose disk fills, and one whose login shell prints text.
 TESTS += tests/integration/ssh-disk-full.sh tests/integration/ssh-chatty.sh
 EXTRA_DIST += tests/integration/ssh-disk-full.sh tests/integration/ssh-chatty.sh
+
+# Idle stop: the watcher the host set-up starts (issue 11, ops).
+libfanout_a_SOURCES += src/ssh/idle.c
+TEMPLATE_FILES += templates/idle-stop.sh

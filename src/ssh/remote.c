@@ -234,8 +234,11 @@ remote_host_setup_q(struct ssh_session *ss, const char *rd, const char *host,
 static int
 remote_setup(struct remote *r, char **cause)
 {
-	return remote_host_setup_q(r->ss, r->rd, r->o->host, &r->worker,
-	    r->o->sink, cause);
+	if (remote_host_setup_q(r->ss, r->rd, r->o->host, &r->worker,
+	    r->o->sink, cause) != 0)
+		return -1;
+	return remote_idle_stop(r->ss, r->res->remote_dir, r->o->idle_stop,
+	    cause);
 }
 
 int

@@ -50,6 +50,10 @@ struct remote_opts {
 	const struct rerun *rerun;	/* NULL: every input; else the tasks
 					 * an earlier run left without a
 					 * result, merged with it (rerun.h) */
+	int		 idle_stop;	/* minutes idle before the host powers
+					 * off (remote_idle_stop: < 0 never,
+					 * 0 leaves the host alone: run
+					 * --host) */
 	struct sink	*sink;		/* progress; polled for cancel */
 	const char *const *detach;	/* a detached run: the arguments of
 					 * templates/detach-supervise.sh,
@@ -141,6 +145,13 @@ int		  remote_project_setup(struct ssh_session *,
 		      const char *remote_dir, const char *host,
 		      const struct project *, struct sink *, const char *step,
 		      char **cause);
+/* Idle stop on a host (cloud heads and nodes): templates/idle-stop.sh
+ * put into remote_dir and started there with minutes (its watcher powers
+ * the machine off after that many idle minutes); minutes < 0 stops a
+ * watcher (never), 0 does nothing. FANOUT_IDLE_TICK, FANOUT_IDLE_POWEROFF
+ * and FANOUT_IDLE_SSHD_PID (test hooks, see the script) are passed on. */
+int		  remote_idle_stop(struct ssh_session *, const char *remote_dir,
+		      int minutes, char **cause);
 
 /* Splits "[user@]host[:port]" (FANOUT_BASTION_ADDRESS, --host) into
  * newly allocated parts; user is NULL when absent, port 0. */

@@ -50,6 +50,30 @@ ssh_fingerprint(const unsigned char *blob, size_t len)
 }
 
 char *
+ssh_host_key_line(struct ssh_session *ss)
+{
+	const unsigned char *key;
+	char *b64, *line;
+	size_t len;
+	unsigned long n;
+	int type;
+
+	if (ss->s == NULL || (key = (const unsigned char *)
+	    libssh2_session_hostkey(ss->s, &len, &type)) == NULL || len < 4)
+		return NULL;
+	/* The blob starts with its type's name: uint32 length, bytes. */
+	n = (unsigned long)key[0] << 24 | (unsigned long)key[1] << 16 |
+	    (unsigned long)key[2] << 8 | key[3];
+	if (n == 0 || n > 64 || n > len - 4 || len > 8192)
+		return NULL;
+	b64 = xmalloc(4 * ((len + 2) / 3) + 1);
+	EVP_EncodeBlock((unsigned char *)b64, key, (int)len);
+	line = xprintf("%.*s %s", (int)n, (const char *)key + 4, b64);
+	free(b64);
+	return line;
+}
+
+char *
 ssh_quote(const char *s)
 {
 	struct strbuf sb;

@@ -116,6 +116,9 @@ int	ssh_exec_input(struct ssh_session *, const char *command,
 
 /* A "SHA256:<base64 without padding>" fingerprint of a key blob. */
 char	*ssh_fingerprint(const unsigned char *blob, size_t len);
+/* The host key of a connected session as a known_hosts line's key part,
+ * "TYPE BASE64" (e.g. "ssh-ed25519 AAAA..."), or NULL. Caller frees. */
+char	*ssh_host_key_line(struct ssh_session *);
 /* Single-quotes s for a POSIX shell. Caller frees. */
 char	*ssh_quote(const char *s);
 

@@ -68,6 +68,9 @@ hooks_list(const char *name, const json_t *answers, char **cause)
 		}
 		return list;
 	}
+	/* A run set that is kept: what idle stop applies to. */
+	if (strcmp(name, "cleanup_after.keep") == 0)
+		return hooks_add(list, &n, "no");
 	if (strcmp(name, "provider.instance_types") == 0) {
 		if ((p = hooks_provider(answers, cause)) == NULL ||
 		    (types = hooks_types(p, cause)) == NULL) {

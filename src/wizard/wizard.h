@@ -113,6 +113,13 @@ int	 wizard_detach_over(json_t *status);
  * folder. -1 with a cause. */
 int	 wizard_detach_fetch(json_t *rec, json_t *status, const char *results,
 	     struct sink *, char **dir, char **cause);
+/* Asks the cloud about a kept run set's machines (one DescribeInstances
+ * each; nothing for a record torn down, local, or held by another
+ * command) and notes in the record what changed: a machine stopped by
+ * itself (idle stop) with when (the cloud's transition time, else now),
+ * and the run set "stopped" once all are. 0, or -1 with *note (caller
+ * frees) saying the cloud did not answer and the state is as recorded. */
+int	 wizard_refresh(const char *id, char **note);
 /* Orphans in region (NULL: the configured one) of provider (NULL: aws). */
 json_t	*wizard_orphans_in(const char *provider, const char *region,
 	     struct sink *, char **cause);

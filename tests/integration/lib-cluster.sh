@@ -163,6 +163,9 @@ cluster_setup() {
 	export FANOUT_BASTION_ADDRESS="$_map"
 	export FANOUT_BASTION_DIR="$CLUSTER_WORK"
 	export FANOUT_SSH_WAIT=30
+	# The idle stop's watcher runs in the test's hosts, on this machine:
+	# it must never power it off.
+	export FANOUT_IDLE_POWEROFF="${FANOUT_IDLE_POWEROFF:-echo idle-stop: would power off}"
 	export CLUSTER_N CLUSTER_NET CLUSTER_HEAD_ADDR CLUSTER_HEAD_PRIVATE \
 	    CLUSTER_DIR CLUSTER_KEY CLUSTER_SSH_CONFIG
 }

@@ -115,6 +115,10 @@ sshd_as_bastion() {
 	at_exit "kill $! 2>/dev/null"
 	export FANOUT_BASTION_ADDRESS="$SSHD_USER@$SSHD_ADDR:$SSHD_PORT"
 	export FANOUT_BASTION_DIR="$TEST_TMP/bastion"
+	# The idle stop's watcher (templates/idle-stop.sh) runs on this
+	# machine here: it must never power it off. A test that wants the
+	# stop sets its own command.
+	export FANOUT_IDLE_POWEROFF="${FANOUT_IDLE_POWEROFF:-echo idle-stop: would power off}"
 	export FANOUT_SSH_WAIT=30
 }
 

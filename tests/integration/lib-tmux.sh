@@ -16,6 +16,10 @@ tmux_start() {
 	_ts_cmd=$(printf 'env -u NO_COLOR TERM=xterm-256color FANOUT_HISTORY_DIR=%q FANOUT_DATA_DIR=%q HOME=%q HISTFILE= PS1=%q' \
 	    "$FANOUT_HISTORY_DIR" "${FANOUT_DATA_DIR:-$top_srcdir}" \
 	    "$TEST_TMP" 'shell$ ')
+	# The idle stop's watcher a create starts on a test host runs on
+	# this machine: never a real power-off (lib-sshd.sh, lib-cluster.sh).
+	_ts_cmd="$_ts_cmd $(printf 'FANOUT_IDLE_POWEROFF=%q' \
+	    "${FANOUT_IDLE_POWEROFF:-echo idle-stop: would power off}")"
 	# TMUX_PASS_ENV: more variables (names) to hand to the pane.
 	for _v in ${TMUX_PASS_ENV:-}; do
 		_ts_cmd="$_ts_cmd $(printf '%s=%q' "$_v" "${!_v}")"

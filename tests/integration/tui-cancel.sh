@@ -36,6 +36,8 @@ create_until_ssh() {
 	tmux_keys Enter Enter Enter Enter Enter Enter Enter Enter Enter Enter
 	tmux_expect "> Clean up everything after the run" "the last question"
 	tmux_keys "$1" Enter
+	# A kept run set: the idle stop is asked too (its default taken).
+	[ "$1" = y ] || tmux_keys Enter
 	tmux_expect "Press Enter to start" "the confirmation, with the plan" 20
 	sshd_stop
 	tmux_keys Enter

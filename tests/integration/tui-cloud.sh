@@ -35,6 +35,7 @@ tmux_keys Enter Enter Enter Enter Enter Enter Enter Enter Enter Enter
 tmux_expect "> Clean up everything after the run" "the last question"
 tmux_expect 'costs about \$[0-9.]+ an hour' "it tells the hourly cost of keeping everything"
 tmux_keys n Enter
+tmux_keys Enter	# the idle stop's default (a kept run set)
 tmux_expect "Check the answers" "the confirmation"
 tmux_expect "Press Enter to start" "once the provider's plan has come" 20
 tmux_keys G
@@ -104,6 +105,7 @@ tmux_type "$ex"
 tmux_keys Enter Enter Enter Enter Enter Enter Enter Enter Enter Enter
 tmux_expect "> Clean up everything after the run" "the last question again"
 tmux_keys n Enter
+tmux_keys Enter	# the idle stop's default (a kept run set)
 tmux_expect "Check the answers" "the confirmation again" 20
 tmux_expect "Press Enter to start" "with the plan" 20
 tmux_keys G

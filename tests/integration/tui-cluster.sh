@@ -48,6 +48,7 @@ tmux_expect "> Head instance type +t3\.small" "the head's instance type, a head'
 tmux_keys Enter Enter Enter
 tmux_expect "> Clean up everything after the run" "the last question"
 tmux_keys n Enter
+tmux_keys Enter	# the idle stop's default (a kept run set)
 tmux_expect "Check the answers" "the confirmation"
 tmux_expect "Press Enter to start" "once the provider's plan has come" 30
 screen=$(tmux_screen)

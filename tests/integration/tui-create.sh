@@ -123,6 +123,8 @@ tmux_expect "Clean up everything after the run +yes" "Enter takes the default: c
 tmux_keys Escape
 tmux_expect "> Clean up everything after the run" "Esc goes back to the last question"
 tmux_keys n Enter
+tmux_expect "> Stop when idle \(minutes\) +30" "kept: the idle stop is asked, 30 minutes by default"
+tmux_keys Enter
 
 tmux_expect "Check the answers" "the confirmation screen"
 screen=$(tmux_screen)
@@ -133,6 +135,7 @@ like "$screen" "Instance type +c7i\.2xlarge" "answer: instance type"
 like "$screen" "Spot capacity +no" "answer: spot"
 like "$screen" "Number of inputs +2" "answer: inputs"
 like "$screen" "Clean up everything after the run +no" "answer: clean up"
+like "$screen" "Stop when idle \(minutes\) +30" "answer: idle stop"
 tmux_absent "Number of nodes" "no node count on the confirmation either"
 like "$screen" "Resources that will be made" "the resources part"
 if [ "$cloud" = 0 ]; then
@@ -147,9 +150,9 @@ fi
 
 # Esc walks back through the questions, keeping the answers.
 tmux_keys Escape
-tmux_expect "> Clean up everything after the run" "Esc goes back to the last question"
-tmux_keys Escape Escape Escape Escape Escape Escape
-tmux_expect "> Engine +one machine" "Esc six times more: the engine (no node count between)"
+tmux_expect "> Stop when idle" "Esc goes back to the last question"
+tmux_keys Escape Escape Escape Escape Escape Escape Escape
+tmux_expect "> Engine +one machine" "Esc seven times more: the engine (no node count between)"
 # A cluster: the node count (default 2, 1 to 100), the nodes' type and
 # the head's.
 tmux_keys Right Enter
@@ -170,7 +173,7 @@ tmux_keys Tab
 tmux_expect "> Head instance type +t3\.medium *$" "Tab takes the next type offered"
 tmux_keys Enter Enter
 tmux_expect "> Number of inputs +2" "then spot and the inputs, as answered"
-tmux_keys Enter Enter
+tmux_keys Enter Enter Enter
 tmux_expect "Check the answers" "the confirmation screen, for a cluster"
 screen=$(tmux_screen)
 like "$screen" "Engine +cluster \(slurm\)" "answer: engine cluster (slurm)"
@@ -178,15 +181,15 @@ like "$screen" "Number of nodes +3" "answer: 3 nodes"
 like "$screen" "Instance type +c7i\.2xlarge" "answer: the nodes' type"
 like "$screen" "Head instance type +t3\.medium" "answer: the head's type"
 # Back to one machine: the node count and the head's type go.
-tmux_keys Escape Escape Escape Escape Escape Escape Escape Escape Escape
+tmux_keys Escape Escape Escape Escape Escape Escape Escape Escape Escape Escape
 tmux_expect "> Engine +one machine" "Esc back to the engine"
 tmux_keys Left Enter Enter Enter
 tmux_expect "> Instance type +c7i\.2xlarge" "one machine again: its type next, no node count"
-tmux_keys Enter Enter Enter Enter
+tmux_keys Enter Enter Enter Enter Enter
 tmux_expect "Check the answers" "the confirmation screen"
 tmux_absent "Number of nodes" "no node count for one machine"
 tmux_absent "Head instance type" "nor a head's type"
-tmux_keys Escape Escape Escape Escape Escape Escape Escape
+tmux_keys Escape Escape Escape Escape Escape Escape Escape Escape
 tmux_expect "> Engine +one machine" "Esc back to the engine"
 tmux_keys Escape Escape Escape Escape Escape
 tmux_expect "Run on this machine" "Esc on the first question leaves the form"

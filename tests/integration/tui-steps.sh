@@ -71,6 +71,7 @@ tmux_type "$ex"
 tmux_keys Enter Enter Enter Enter Enter Enter Enter Enter Enter Enter
 tmux_expect "> Clean up everything after the run" "the last question"
 tmux_keys n Enter
+tmux_keys Enter	# the idle stop's default (a kept run set)
 tmux_expect "Press Enter to start" "the confirmation, with the plan" 20
 tmux_resize 80 18
 tmux_keys Enter

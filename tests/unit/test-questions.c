@@ -80,7 +80,8 @@ test_menus(void)
 {
 	static const char *create_keys[] = { "project", "name", "provider",
 	    "region", "engine", "nodes", "cpus", "memory", "instance_type",
-	    "head_instance_type", "spot", "files", "cleanup_after" };
+	    "head_instance_type", "spot", "files", "cleanup_after",
+	    "idle_stop" };
 	static const char *actions[] = { "create", "resume", "cleanup",
 	    "local", "history", "quit" };
 	const struct question *q;
@@ -105,15 +106,15 @@ test_menus(void)
 	ok(mu != NULL, "menus/create.yaml loads");
 	if (mu == NULL)
 		bail("%s", cause);
-	is_int(13, (long long)mu->nquestions, "create asks 13 questions");
-	for (i = 0; i < 13 && i < mu->nquestions; i++)
+	is_int(14, (long long)mu->nquestions, "create asks 14 questions");
+	for (i = 0; i < 14 && i < mu->nquestions; i++)
 		is_string(create_keys[i], mu->questions[i].key,
 		    "create question %zu has the flows.h key %s", i + 1,
 		    create_keys[i]);
 	keys = menu_keys(mu);
 	is_string("project, name, provider, region, engine, nodes, cpus, "
 	    "memory, instance_type, head_instance_type, spot, files, "
-	    "cleanup_after", keys,
+	    "cleanup_after, idle_stop", keys,
 	    "menu_keys lists them");
 	free(keys);
 	q = menu_question(mu, "engine");
@@ -381,7 +382,15 @@ test_answers(const struct menu *mu, const char *proj, const char *tmp)
 	    json_integer_value(json_object_get(a, "files")) == 2 &&
 	    strcmp(json_string_value(json_object_get(a, "name")), "other") ==
 	    0, "a JSON answers file is read the same way");
+	is_int(30, json_integer_value(json_object_get(a, "idle_stop")),
+	    "a kept run set stops when idle: idle_stop defaults to 30");
 	json_decref(a);
+
+	text = xprintf("{\"project\": \"%s\", \"idle_stop\": 5}", proj);
+	answers_refused(mu, tmp, "i.json", text, "'idle_stop' does not apply "
+	    "to cleanup_after 'yes'", "idle_stop is refused for a run set "
+	    "torn down after its run");
+	free(text);
 
 	text = xprintf("project: %s\ncolour: blue\n", proj);
 	answers_refused(mu, tmp, "b.yaml", text, "unknown key 'colour' (the "
