@@ -5,6 +5,10 @@
 : "${FANOUT:=$(pwd)/fanout}"
 : "${top_srcdir:=$(pwd)}"
 export FANOUT top_srcdir
+# Every test's hosts are this machine (loopback sshd, namespace hosts): an
+# idle-stop watcher (templates/idle-stop.sh) a test's run set starts there
+# must never power it off.
+export FANOUT_IDLE_POWEROFF="${FANOUT_IDLE_POWEROFF:-echo idle-stop: would power off}"
 
 tap_n=0
 tap_failed=0
