@@ -67,7 +67,10 @@ tmux_keys h
 tmux_expect "$id +sleep-demo +aws/us-east-1 +stopped" "history lists the run set, stopped"
 like "$(tmux_screen)" "$id.*\\\$[0-9]+\\.[0-9]{2}" "with its cost so far"
 tmux_keys Enter
-tmux_expect "Resources \\(3\\)" "Enter: its three resources"
+tmux_expect "Answers" "Enter: its details"
+tmux_keys G
+# The answers may fill the first page: the resources follow them.
+tmux_expect "Resources \\(3\\)" "G: its three resources"
 tmux_keys Escape
 
 # r: run again on the kept run set. The bastion is started, the project
