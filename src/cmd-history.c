@@ -11,27 +11,6 @@
 #include "util/fs.h"
 #include "wizard/wizard.h"
 
-/* A detached run set's progress from its head's status object, or NULL
- * (not detached; caller frees). */
-static char *
-history_detached(json_t *rec)
-{
-	json_t *status = NULL, *entry = wizard_detach_entry(rec);
-	char *cause = NULL, *text;
-
-	if (entry == NULL || strcmp(history_str(rec, "state", ""),
-	    "detached") != 0)
-		return NULL;
-	if (wizard_detach_status(rec, &status, &cause) != 0) {
-		text = xprintf("detached: cannot read the head's status (%s)",
-		    cause);
-		free(cause);
-	} else
-		text = wizard_detach_text(entry, status);
-	json_decref(status);
-	return text;
-}
-
 /* Resources not yet deleted. */
 static int
 history_live_count(json_t *rec)
@@ -102,7 +81,7 @@ cmd_history_exec(int argc, char **argv)
 		out = json_array();
 		json_array_foreach(list, i, rec) {
 			line = cmd_history_summary(rec);
-			if ((det = history_detached(rec)) != NULL)
+			if ((det = wizard_detach_line(rec, NULL)) != NULL)
 				json_object_set_new(line, "detached",
 				    json_string(det));
 			free(det);
@@ -127,7 +106,7 @@ cmd_history_exec(int argc, char **argv)
 			    history_str(rec, "state", ""),
 			    history_str(rec, "region", "-"), age,
 			    history_live_count(rec), cmd_record_cost(rec));
-			if ((det = history_detached(rec)) != NULL)
+			if ((det = wizard_detach_line(rec, NULL)) != NULL)
 				printf("%-18s %s\n", "", det);
 			free(det);
 		}

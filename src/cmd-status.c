@@ -15,18 +15,11 @@
 static void
 status_detached(json_t *rec, int json)
 {
-	json_t *status = NULL, *entry = wizard_detach_entry(rec);
-	char *cause = NULL, *text;
+	json_t *status;
+	char *text;
 
-	if (entry == NULL || strcmp(history_str(rec, "state", ""),
-	    "detached") != 0)
+	if ((text = wizard_detach_line(rec, &status)) == NULL)
 		return;
-	if (wizard_detach_status(rec, &status, &cause) != 0) {
-		text = xprintf("detached: cannot read the head's status (%s)",
-		    cause);
-		free(cause);
-	} else
-		text = wizard_detach_text(entry, status);
 	if (json)
 		json_object_set_new(rec, "detached", json_pack("{s:s, s:O?}",
 		    "text", text, "status", status));

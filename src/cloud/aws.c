@@ -549,3 +549,22 @@ aws_json(struct aws *a, const char *service, const char *target,
 	free(th);
 	return rc;
 }
+
+int
+aws_query_gone(struct aws *a, const char *service, struct aws_params *p,
+    int gone_ok, xmlDocPtr *doc, char **cause)
+{
+	char *why = NULL;
+	int rc;
+
+	rc = aws_query(a, service, p, doc, &why);
+	aws_params_free(p);
+	if (rc == 0)
+		return 0;
+	if (gone_ok && rc == CLOUD_ENOTFOUND) {
+		free(why);
+		return 0;
+	}
+	*cause = why;
+	return rc;
+}

@@ -62,6 +62,11 @@ void	aws_params_free(struct aws_params *);
  * NULL. Frees nothing of p. */
 int		 aws_query(struct aws *, const char *service,
 		     struct aws_params *, xmlDocPtr *doc, char **cause);
+/* aws_query that frees p, for EC2 and IAM calls: NotFound, when gone_ok,
+ * is no error: 0 with *doc NULL. */
+int		 aws_query_gone(struct aws *, const char *service,
+		     struct aws_params *, int gone_ok, xmlDocPtr *doc,
+		     char **cause);
 /* Calls a JSON API (target "AmazonSSM.GetParameter"): as aws_query, the
  * answer in *out (caller json_decref's). */
 int		 aws_json(struct aws *, const char *service,

@@ -247,19 +247,7 @@ int
 aws_ec2_query(struct aws *a, struct aws_params *p, int gone_ok, xmlDocPtr *doc,
     char **cause)
 {
-	char *why = NULL;
-	int rc;
-
-	rc = aws_query(a, "ec2", p, doc, &why);
-	aws_params_free(p);
-	if (rc == 0)
-		return 0;
-	if (gone_ok && rc == CLOUD_ENOTFOUND) {
-		free(why);
-		return 0;
-	}
-	*cause = why;
-	return rc;
+	return aws_query_gone(a, "ec2", p, gone_ok, doc, cause);
 }
 
 int

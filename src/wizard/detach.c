@@ -243,6 +243,30 @@ wizard_detach_text(json_t *entry, json_t *status)
 	return s;
 }
 
+char *
+wizard_detach_line(json_t *rec, json_t **statusp)
+{
+	json_t *status = NULL, *entry = wizard_detach_entry(rec);
+	char *cause = NULL, *text;
+
+	if (statusp != NULL)
+		*statusp = NULL;
+	if (entry == NULL || strcmp(history_str(rec, "state", ""),
+	    "detached") != 0)
+		return NULL;
+	if (wizard_detach_status(rec, &status, &cause) != 0) {
+		text = xprintf("detached: cannot read the head's status (%s)",
+		    cause);
+		free(cause);
+	} else
+		text = wizard_detach_text(entry, status);
+	if (statusp != NULL)
+		*statusp = status;
+	else
+		json_decref(status);
+	return text;
+}
+
 int
 wizard_detach_over(json_t *status)
 {

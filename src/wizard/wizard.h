@@ -103,6 +103,12 @@ int	 wizard_detach_status(json_t *rec, json_t **status, char **cause);
 /* "detached: 120/150 done", or with the outcome once it is over; caller
  * frees. status may be NULL (not written yet). */
 char	*wizard_detach_text(json_t *entry, json_t *status);
+/* A run set's line for history and status: its detached run's text from
+ * the head's status object ("detached: cannot read the head's status
+ * (...)" when it cannot be read), or NULL when its last run is not a
+ * detached one still out there. *statusp (may be NULL) gets the status
+ * object (NULL when not written or not read; caller decrefs). */
+char	*wizard_detach_line(json_t *rec, json_t **statusp);
 /* Non-zero when the head is done with its run set (tore it down, stopped
  * it, or failed after the run): its results are in the bucket. */
 int	 wizard_detach_over(json_t *status);
