@@ -213,7 +213,12 @@ create_show_plan(json_t *plan, json_t *answers)
 	fprintf(stderr, "Estimated run: %s\n", history_str(
 	    json_object_get(plan, "estimate"), "text",
 	    "no estimate before the first run"));
-	if (json_integer_value(json_object_get(answers, "idle_stop")) > 0)
+	if (json_integer_value(json_object_get(answers, "idle_stop")) > 0 &&
+	    json_is_false(json_object_get(answers, "run")))
+		fprintf(stderr, "Idle stop: from the first run on (--no-run "
+		    "connects to no machine: until 'fanout resume ID' runs, "
+		    "nothing stops them but 'fanout cleanup ID')\n");
+	else if (json_integer_value(json_object_get(answers, "idle_stop")) > 0)
 		fprintf(stderr, "Idle stop: a kept machine stops itself after "
 		    "%lld idle minute(s) (--idle-stop MIN; 0 never)\n",
 		    (long long)json_integer_value(json_object_get(answers,

@@ -299,6 +299,10 @@ cmd_logs_dir(const char *what, char **cause)
 	    json_array_size(runs) - 1), "results"));
 	if (s != NULL)
 		dir = xstrdup(s);
+	else if (strcmp(history_str(rec, "state", ""), "detached") == 0)
+		xasprintf(cause, "run set %s runs detached on its head: "
+		    "'fanout status %s' shows how far, 'fanout fetch %s' "
+		    "brings its results home", what, what, what);
 	else
 		xasprintf(cause, "run set %s has no results yet", what);
 	json_decref(rec);

@@ -30,6 +30,10 @@ cmd_resume_todo(const char *id, json_t *rec, struct rerun *rr, char **from)
 	last = json_array_get(runs, json_array_size(runs) - 1);
 	dir = history_str(last, "results", NULL);
 	project = history_str(rec, "project_dir", NULL);
+	if (strcmp(history_str(rec, "state", ""), "detached") == 0)
+		return cmd_error(CMD_USAGE, "resume: run set %s runs detached "
+		    "on its head; 'fanout status %s' shows how far, 'fanout "
+		    "fetch %s' brings it home", id, id, id);
 	if (last == NULL || dir == NULL || project == NULL)
 		return cmd_error(CMD_USAGE, "resume: run set %s has no run to "
 		    "finish; run it with 'fanout resume %s'", id, id);
@@ -91,7 +95,6 @@ cmd_resume_exec(int argc, char **argv)
 			unfinished = 1;
 			break;
 		case 'F':
-			unfinished = 1;
 			rr.failed = true;
 			break;
 		case 'h':
@@ -104,6 +107,10 @@ cmd_resume_exec(int argc, char **argv)
 			    argv[optind - 1], cmd_resume_entry.usage);
 		}
 	}
+	if (rr.failed && !unfinished)
+		return cmd_error(CMD_USAGE, "resume: --failed goes with "
+		    "--unfinished (--unfinished --failed also reruns the tasks "
+		    "that failed)");
 	if (optind != argc - 1)
 		return cmd_error(CMD_USAGE, "resume: give one run-set id (see "
 		    "fanout history)");

@@ -247,7 +247,6 @@ cmd_run_exec(int argc, char **argv)
 			unfinished = 1;
 			break;
 		case 'F':
-			unfinished = 1;
 			rr.failed = true;
 			break;
 		case 'h':
@@ -265,6 +264,10 @@ cmd_run_exec(int argc, char **argv)
 		    "over SSH); cloud runs are 'fanout create'");
 	if (key != NULL && host == NULL)
 		return cmd_error(CMD_USAGE, "run: --key goes with --host");
+	if (rr.failed && !unfinished)
+		return cmd_error(CMD_USAGE, "run: --failed goes with "
+		    "--unfinished (--unfinished --failed also reruns the tasks "
+		    "that failed)");
 	if (lo.setup && host != NULL)
 		return cmd_error(CMD_USAGE, "run: --setup goes with --local (a "
 		    "host runs the project's setup: always, once)");

@@ -1,6 +1,9 @@
 /* fanout.yaml: loaded with libyaml's document API so that every error can
  * name the line and column of the node it is about. */
+#include <sys/wait.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,6 +15,9 @@
 #include "run/project.h"
 #include "util/fs.h"
 #include "util/xmalloc.h"
+
+static char	project_shell_char(const char *);
+static int	project_sh_parse(const char *, char **);
 
 struct yctx {
 	yaml_document_t	*doc;
@@ -76,7 +82,7 @@ ynumber(struct yctx *y, yaml_node_t *n, const char *key, double min,
 	if (*end != '\0' || errno != 0 || (whole && v != (double)(long)v))
 		return yerr(y, n, "'%s' must be a %snumber, not '%s'", key,
 		    whole ? "whole " : "", s);
-	if (v < min || v > max)
+	if (v != v || v < min || v > max)
 		return yerr(y, n, "'%s' must be from %g to %g, not %s", key,
 		    min, max, s);
 	*out = v;
@@ -170,7 +176,12 @@ store_url_parse(const char *s, bool pattern_ok, struct store_url *u,
 		gs = true;
 	else {
 		xasprintf(cause, "'%s' is no bucket URL (write s3://BUCKET/"
-		    "PREFIX or gs://BUCKET/PREFIX)", s);
+		    "PREFIX)", s);
+		return -1;
+	}
+	if (strpbrk(s, " \t\r\n") != NULL) {
+		xasprintf(cause, "'%s' has a blank in it (at the start or the "
+		    "end?); write the URL without it", s);
 		return -1;
 	}
 	b = s + 5;
@@ -469,6 +480,7 @@ project_parse(struct yctx *y, struct project *p, yaml_node_t *root)
 	yaml_node_pair_t *pair;
 	yaml_node_t *k, *v;
 	const char *key;
+	char op, *sc = NULL;
 	double d;
 
 	if (root == NULL)
@@ -496,6 +508,11 @@ project_parse(struct yctx *y, struct project *p, yaml_node_t *root)
 				return -1;
 			project_argv_free(p->argv);
 			p->argv = NULL;
+			if ((op = project_shell_char(p->entrypoint)) != 0)
+				return yerr(y, v, "'entrypoint': no shell runs "
+				    "it, so '%c' would reach the program as it "
+				    "is; put the command in a script, or quote "
+				    "the '%c'", op, op);
 			if (project_split_argv(p->entrypoint, &p->argv,
 			    &p->argc, &c) != 0) {
 				yerr(y, v, "'entrypoint': %s", c);
@@ -527,6 +544,12 @@ project_parse(struct yctx *y, struct project *p, yaml_node_t *root)
 			if (strspn(p->setup, " \t\n") == strlen(p->setup))
 				return yerr(y, v, "'setup' is empty; give a "
 				    "command or drop the key");
+			if (project_sh_parse(p->setup, &sc) != 0) {
+				yerr(y, v, "'setup' is no shell command: %s",
+				    sc);
+				free(sc);
+				return -1;
+			}
 		} else if (strcmp(key, "results") == 0) {
 			char *c = NULL, *url = NULL;
 
@@ -556,6 +579,79 @@ project_parse(struct yctx *y, struct project *p, yaml_node_t *root)
 	if (p->glob == NULL && p->nlist == 0)
 		return yerr(y, root, "missing key 'inputs'");
 	return 0;
+}
+
+/* The first character of s that a shell would take as an operator ('|',
+ * ';', '&', '<', '>', '`') outside quotes, or 0: no shell runs the
+ * entrypoint, so such a character would reach the program as it is. */
+static char
+project_shell_char(const char *s)
+{
+	char quote = 0;
+
+	for (; *s != '\0'; s++) {
+		if (quote != 0) {
+			if (*s == quote)
+				quote = 0;
+			else if (quote == '"' && *s == '\\' && s[1] != '\0')
+				s++;
+		} else if (*s == '\'' || *s == '"')
+			quote = *s;
+		else if (*s == '\\' && s[1] != '\0')
+			s++;
+		else if (strchr("|;&<>`", *s) != NULL)
+			return *s;
+	}
+	return 0;
+}
+
+/* Whether /bin/sh can parse cmd (sh -n): 0, or -1 with its complaint in
+ * *err (caller frees). Only the syntax is checked: nothing runs. */
+static int
+project_sh_parse(const char *cmd, char **err)
+{
+	char buf[512];
+	size_t len = 0;
+	ssize_t n;
+	int fds[2], status, devnull;
+	pid_t pid;
+
+	*err = NULL;
+	if (pipe(fds) != 0)
+		return 0;
+	if ((pid = fork()) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return 0;
+	}
+	if (pid == 0) {
+		devnull = open("/dev/null", O_RDWR);
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		dup2(fds[1], 2);
+		close(fds[0]);
+		execl("/bin/sh", "sh", "-n", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	while (len < sizeof buf - 1 && (n = read(fds[0], buf + len,
+	    sizeof buf - 1 - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && (WEXITSTATUS(status) == 0 ||
+	    WEXITSTATUS(status) == 127))
+		return 0;
+	buf[len] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	*err = xstrdup(buf[0] != '\0' ? buf : "a syntax error");
+	return -1;
 }
 
 /* Whether prog is an executable file in a folder of $PATH. */

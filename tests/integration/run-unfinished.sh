@@ -77,10 +77,14 @@ like "$out" "every task of the run in .* has a result; nothing to run$" "one lin
 is "" "$(cat "$TEST_TMP/r3.err")" "nothing else"
 is "$n" "$(ls "$proj/results" | wc -l)" "no results folder made"
 
-# --failed: the failed task too.
-touch "$TEST_TMP/fixed"
+# --failed alone: refused (it goes with --unfinished).
 "$FANOUT" run --local "$proj" --failed >/dev/null 2>"$TEST_TMP/r4.err"
-is 0 $? "run --failed exits 0 once the task is fixed"
+is 2 $? "run --failed without --unfinished exits 2"
+like "$(cat "$TEST_TMP/r4.err")" "--failed goes with --unfinished" "and says so"
+# --unfinished --failed: the failed task too.
+touch "$TEST_TMP/fixed"
+"$FANOUT" run --local "$proj" --unfinished --failed >/dev/null 2>"$TEST_TMP/r4.err"
+is 0 $? "run --unfinished --failed exits 0 once the task is fixed"
 r4=$(readlink -f "$proj/results/latest")
 is 30 "$(tail -n +2 "$r4/results.csv" | wc -l)" "results.csv has all 30 tasks"
 is 1 "$(wc -l <"$r4/errors.csv")" "errors.csv: none"

@@ -265,5 +265,24 @@ main(void)
 	fails_with("emptysetup", "name: demo\nentrypoint: run.sh\n"
 	    "inputs: {glob: '*'}\nsetup: '  '\n", "'setup' is empty",
 	    "an empty setup");
+	fails_with("nanmem", "name: demo\nentrypoint: run.sh\n"
+	    "inputs: {glob: '*'}\nresources: {memory: nan}\n",
+	    "'resources.memory (GiB)' must be from", "memory: nan is refused");
+	fails_with("pipe", "name: demo\nentrypoint: ./run.sh | cat\n"
+	    "inputs: {glob: '*'}\n", "no shell runs it, so '|' would reach",
+	    "a pipe in the entrypoint is refused");
+	dir = mkproject("quotedpipe", "name: demo\nentrypoint: ./run.sh '|'\n"
+	    "inputs: {glob: '*'}\n", 1, 1);
+	ok(project_load(dir, &p, &cause) == 0 && p.argc == 2 &&
+	    strcmp(p.argv[1], "|") == 0, "a quoted '|' is an argument");
+	project_free(&p);
+	free(dir);
+	fails_with("badsetup", "name: demo\nentrypoint: run.sh\n"
+	    "inputs: {glob: '*'}\nsetup: echo 'unbalanced \"x\n",
+	    "'setup' is no shell command: ", "a setup sh cannot parse is "
+	    "refused at load");
+	fails_with("blankurl", "name: demo\nentrypoint: run.sh\n"
+	    "inputs: {glob: '*'}\nresults: 's3://bucket/out '\n",
+	    "has a blank in it", "a blank in a bucket URL is refused");
 	return done_testing();
 }
