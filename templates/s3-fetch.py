@@ -23,18 +23,22 @@ except ImportError:
     sys.exit(1)
 
 INDEX = "store/index.json"
+
+def load_index():
+    """The index as a dict; a missing or damaged one is empty."""
+    try:
+        with open(INDEX) as f:
+            index = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return index if isinstance(index, dict) else {}
+
 objs = []
 with open(sys.argv[1]) as f:
     for line in f:
         b, k, size, etag, dest = line.rstrip("\n").split("\t")
         objs.append((b, k, int(size), etag, dest))
-try:
-    with open(INDEX) as f:
-        index = json.load(f)
-    if not isinstance(index, dict):
-        index = {}
-except (OSError, ValueError):
-    index = {}
+index = load_index()
 
 cfg = {"retries": {"mode": "standard", "max_attempts": 5},
        "max_pool_connections": 16}
@@ -77,13 +81,8 @@ with concurrent.futures.ThreadPoolExecutor(16) as ex:
         else:
             kept += 1
 ours = {o[4]: index[o[4]] for o in objs if o[4] in index}
-try:
-    with open(INDEX) as f:
-        index = json.load(f)
-    if not isinstance(index, dict):
-        index = {}
-except (OSError, ValueError):
-    index = {}
+# Read again: another element on this node may have written it meanwhile.
+index = load_index()
 index.update(ours)
 os.makedirs(os.path.dirname(INDEX), exist_ok=True)
 tmp = "%s.%d" % (INDEX, os.getpid())
