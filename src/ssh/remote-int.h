@@ -16,6 +16,11 @@ struct remote_feed {
 	size_t		 off;	/* bytes already given */
 };
 ssize_t	remote_feed_fn(void *arg, char *buf, size_t len, char **cause);
+/* Runs the shell script in sb on the host through x: the script on stdin
+ * of x->command, "sh -s" when the caller set none ("sh -s -- ARG"); x's
+ * line or out callbacks as the caller set them. As ssh_exec_run. */
+int	remote_exec_script(struct ssh_session *, struct strbuf *sb,
+	    struct ssh_exec *x, int *status, char **cause);
 
 /* fanout-worker, here and on the host. */
 struct remote_worker {

@@ -148,7 +148,6 @@ remote_project_setup(struct ssh_session *ss, const char *remote_dir,
 {
 	struct remote_setup s;
 	struct strbuf sb;
-	struct remote_feed feed = { &sb, 0 };
 	struct ssh_exec x;
 	char *rd = ssh_quote(remote_dir), *text;
 	int status = 0, rc;
@@ -164,12 +163,9 @@ remote_project_setup(struct ssh_session *ss, const char *remote_dir,
 	if (pr->setup != NULL)
 		event_log(sink, step, "%s: setup: %s", host, pr->setup);
 	memset(&x, 0, sizeof x);
-	x.command = "sh -s";
-	x.input = remote_feed_fn;
-	x.input_arg = &feed;
 	x.line = remote_setup_line;
 	x.line_arg = &s;
-	rc = ssh_exec_run(ss, &x, &status, cause);
+	rc = remote_exec_script(ss, &sb, &x, &status, cause);
 	if (rc == 0 && s.failed != 0) {
 		xasprintf(cause, "setup failed on %s (exit %d)%s%s", host,
 		    s.failed, s.last != NULL ? ": " : "", s.last != NULL ?

@@ -56,7 +56,6 @@ remote_store_script(struct ssh_session *ss, const char *rd, const char *dir,
 {
 	struct remote_store rs = { host, step, sink, NULL, copied };
 	struct strbuf sb;
-	struct remote_feed feed = { &sb, 0 };
 	struct ssh_exec x;
 	int rc, status;
 
@@ -64,12 +63,9 @@ remote_store_script(struct ssh_session *ss, const char *rd, const char *dir,
 	strbuf_addf(&sb, "cd %s%s%s || exit 1\n%s", rd, dir != NULL ? "/" :
 	    "", dir != NULL ? dir : "", script);
 	memset(&x, 0, sizeof x);
-	x.command = "sh -s";
-	x.input = remote_feed_fn;
-	x.input_arg = &feed;
 	x.line = remote_store_line;
 	x.line_arg = &rs;
-	rc = ssh_exec_run(ss, &x, &status, cause);
+	rc = remote_exec_script(ss, &sb, &x, &status, cause);
 	strbuf_free(&sb);
 	if (rc == 0 && status != 0) {
 		xasprintf(cause, "%s on %s failed: %s", what, host,

@@ -246,7 +246,6 @@ worker_build(struct ssh_session *ss, const char *rd, const char *host,
 {
 	struct strbuf sb, out;
 	struct ssh_exec x;
-	struct remote_feed feed;
 	const char *base;
 	char *q = ssh_quote(cc), *tail;
 	size_t i;
@@ -269,13 +268,8 @@ worker_build(struct ssh_session *ss, const char *rd, const char *host,
 	free(q);
 	memset(&x, 0, sizeof x);
 	strbuf_init(&out);
-	feed.sb = &sb;
-	feed.off = 0;
-	x.command = "sh -s";
-	x.input = remote_feed_fn;
-	x.input_arg = &feed;
 	x.out = &out;
-	rc = ssh_exec_run(ss, &x, &status, cause);
+	rc = remote_exec_script(ss, &sb, &x, &status, cause);
 	if (rc == 0 && status != 0) {
 		tail = worker_tail(out.buf, 6);
 		xasprintf(cause, "building fanout-worker on %s with %s failed "

@@ -164,6 +164,19 @@ remote_feed_fn(void *arg, char *buf, size_t len, char **cause)
 	return (ssize_t)len;
 }
 
+int
+remote_exec_script(struct ssh_session *ss, struct strbuf *sb,
+    struct ssh_exec *x, int *status, char **cause)
+{
+	struct remote_feed feed = { sb, 0 };
+
+	if (x->command == NULL)
+		x->command = "sh -s";
+	x->input = remote_feed_fn;
+	x->input_arg = &feed;
+	return ssh_exec_run(ss, x, status, cause);
+}
+
 /* workers: not given in fanout.yaml: one per online CPU of the host,
  * as the host counts them (getconf, POSIX). */
 static int
@@ -198,7 +211,6 @@ remote_host_setup_q(struct ssh_session *ss, const char *rd, const char *host,
     struct remote_worker *w, struct sink *sink, char **cause)
 {
 	struct strbuf sb, out;
-	struct remote_feed feed = { &sb, 0 };
 	struct ssh_exec x;
 	char *setup, *cmd;
 	int rc, status;
@@ -212,10 +224,8 @@ remote_host_setup_q(struct ssh_session *ss, const char *rd, const char *host,
 	remote_worker_probe(w, &sb);
 	memset(&x, 0, sizeof x);
 	x.command = cmd = xprintf("sh -s -- %s", rd);
-	x.input = remote_feed_fn;
-	x.input_arg = &feed;
 	x.out = &out;
-	rc = ssh_exec_run(ss, &x, &status, cause);
+	rc = remote_exec_script(ss, &sb, &x, &status, cause);
 	free(cmd);
 	if (rc == 0 && status != 0) {
 		xasprintf(cause, "setting up %s failed (exit %d)", host,
