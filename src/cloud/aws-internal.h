@@ -75,10 +75,8 @@ extern const struct cloud_step aws_role_steps[];
 struct project;
 json_t	*aws_run_role_statements(struct cloud_run *, const struct project *);
 int	 aws_recover_role(struct cloud_run *, json_t *, char **, char **);
-int	 aws_exists_role(struct cloud_run *, json_t *, char **);
 int	 aws_destroy_role(struct cloud_run *, json_t *, char **);
 int	 aws_recover_profile(struct cloud_run *, json_t *, char **, char **);
-int	 aws_exists_profile(struct cloud_run *, json_t *, char **);
 int	 aws_destroy_profile(struct cloud_run *, json_t *, char **);
 /* The login user of the default image (Amazon Linux 2023): a record
  * whose resources do not say (made before "login_user"). */

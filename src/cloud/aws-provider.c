@@ -356,6 +356,18 @@ aws_exists_group(struct cloud_run *run, json_t *res, char **cause)
 }
 
 static int
+aws_exists_role(struct cloud_run *run, json_t *res, char **cause)
+{
+	return aws_exists_by_name(run, res, cause, aws_recover_role);
+}
+
+static int
+aws_exists_profile(struct cloud_run *run, json_t *res, char **cause)
+{
+	return aws_exists_by_name(run, res, cause, aws_recover_profile);
+}
+
+static int
 aws_exists_template(struct cloud_run *run, json_t *res, char **cause)
 {
 	return aws_ec2_launch_template_exists(aws_of(run), history_str(res,

@@ -206,16 +206,6 @@ aws_recover_role(struct cloud_run *run, json_t *res, char **id, char **cause)
 }
 
 int
-aws_exists_role(struct cloud_run *run, json_t *res, char **cause)
-{
-	char *id = NULL;
-	int rc = aws_recover_role(run, res, &id, cause);
-
-	free(id);
-	return rc;
-}
-
-int
 aws_destroy_role(struct cloud_run *run, json_t *res, char **cause)
 {
 	return aws_iam_delete_role(aws_of(run), history_str(res, "name", ""),
@@ -228,16 +218,6 @@ aws_recover_profile(struct cloud_run *run, json_t *res, char **id,
 {
 	return aws_iam_get_instance_profile(aws_of(run), history_str(res,
 	    "name", ""), id, NULL, cause);
-}
-
-int
-aws_exists_profile(struct cloud_run *run, json_t *res, char **cause)
-{
-	char *id = NULL;
-	int rc = aws_recover_profile(run, res, &id, cause);
-
-	free(id);
-	return rc;
 }
 
 int
