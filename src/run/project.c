@@ -15,6 +15,7 @@
 #include "run/project.h"
 #include "util/fs.h"
 #include "util/xmalloc.h"
+#include "worker/taskpool.h"
 
 static char	project_shell_char(const char *);
 static int	project_sh_parse(const char *, char **);
@@ -654,27 +655,16 @@ project_sh_parse(const char *cmd, char **err)
 	return -1;
 }
 
-/* Whether prog is an executable file in a folder of $PATH. */
+/* Whether prog is an executable file in a folder of $PATH, found as the
+ * task pool finds it. */
 static bool
 project_on_path(const char *prog)
 {
-	const char *path = getenv("PATH"), *end;
-	char *f;
-	bool found = false;
+	char err[256], *f = taskpool_find_program(prog, NULL, NULL, err,
+	    sizeof err);
 
-	if (path == NULL || *path == '\0')
-		path = "/usr/local/bin:/usr/bin:/bin";
-	while (!found) {
-		end = strchr(path, ':');
-		f = xprintf("%.*s/%s", (int)(end != NULL ? end - path :
-		    (long)strlen(path)), path, prog);
-		found = fs_is_file(f) && fs_is_executable(f);
-		free(f);
-		if (end == NULL)
-			break;
-		path = end + 1;
-	}
-	return found;
+	free(f);
+	return f != NULL;
 }
 
 int
