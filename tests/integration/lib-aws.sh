@@ -140,3 +140,19 @@ set_of() {
 set_is() { [ "$(set_of "$1")" = "$2" ]; }
 # The state of run set $1's record is $2.
 state_is() { [ "$(rec_get "$1" 'r["state"]')" = "$2" ]; }
+# The s3 tests' project in DIR: inputs from GLOB (a folder's or a bucket's),
+# results to the bucket URL RESULTS when given; each task reports what it
+# read (its size, checksum and first line).
+s3_mkproj() { # s3_mkproj DIR GLOB [RESULTS]
+	mkdir -p "$1"
+	cat >"$1/entrypoint" <<'SH'
+#!/bin/sh
+set -eu
+sum=$(cksum <"$1" | cut -d' ' -f1)
+printf '{"bytes": %s, "cksum": %s, "first": "%s"}\n' "$(wc -c <"$1")" "$sum" "$(head -1 "$1")"
+SH
+	chmod +x "$1/entrypoint"
+	printf 'name: s3-demo\nentrypoint: ./entrypoint\ninputs:\n  glob: %s\nworkers: 4\n' \
+		"$2" >"$1/fanout.yaml"
+	[ -z "${3:-}" ] || printf 'results: %s\n' "$3" >>"$1/fanout.yaml"
+}

@@ -29,20 +29,6 @@ EOF2
 sshd_start
 sshd_as_bastion
 
-mkproj() { # mkproj DIR GLOB [RESULTS]
-	mkdir -p "$1"
-	cat >"$1/entrypoint" <<'SH'
-#!/bin/sh
-set -eu
-sum=$(cksum <"$1" | cut -d' ' -f1)
-printf '{"bytes": %s, "cksum": %s, "first": "%s"}\n' "$(wc -c <"$1")" "$sum" "$(head -1 "$1")"
-SH
-	chmod +x "$1/entrypoint"
-	printf 'name: s3-demo\nentrypoint: ./entrypoint\ninputs:\n  glob: %s\nworkers: 4\n' \
-		"$2" >"$1/fanout.yaml"
-	[ -z "${3:-}" ] || printf 'results: %s\n' "$3" >>"$1/fanout.yaml"
-}
-
 data="$TEST_TMP/data"
 mkdir -p "$data/data"
 for i in $(seq -w 1 150); do
@@ -55,13 +41,13 @@ awsq s3 cp --recursive --quiet "$data/data" s3://fanout-in/data/
 is 151 "$(awsq s3 ls --recursive s3://fanout-in/data/ | wc -l)" "151 objects under data/, 150 of them inputs"
 
 lp="$TEST_TMP/local"
-mkproj "$lp" 'data/*.csv'
+s3_mkproj "$lp" 'data/*.csv'
 cp -R "$data/data" "$lp/data"
 "$FANOUT" run --local "$lp" --results "$TEST_TMP/res-local" >/dev/null 2>&1
 ok $? "the same files as a local glob run"
 
 sp="$TEST_TMP/s3proj"
-mkproj "$sp" 's3://fanout-in/data/*.csv' 's3://fanout-out/runs'
+s3_mkproj "$sp" 's3://fanout-in/data/*.csv' 's3://fanout-out/runs'
 FANOUT_S3_PAGE_SIZE=100 "$FANOUT" create "$sp" --keep --yes >"$TEST_TMP/id" 2>"$TEST_TMP/create.err"
 rc=$?
 is 0 "$rc" "create with s3:// inputs and results runs and exits 0"

@@ -8,20 +8,6 @@
 . "$top_srcdir/tests/integration/lib-aws.sh"
 plan_lazy
 
-# A project whose task reports what it read: its size and checksum.
-mkproj() { # mkproj DIR GLOB
-	mkdir -p "$1"
-	cat >"$1/entrypoint" <<'SH'
-#!/bin/sh
-set -eu
-sum=$(cksum <"$1" | cut -d' ' -f1)
-printf '{"bytes": %s, "cksum": %s, "first": "%s"}\n' "$(wc -c <"$1")" "$sum" "$(head -1 "$1")"
-SH
-	chmod +x "$1/entrypoint"
-	printf 'name: s3-demo\nentrypoint: ./entrypoint\ninputs:\n  glob: %s\nworkers: 4\n' \
-		"$2" >"$1/fanout.yaml"
-}
-
 data="$TEST_TMP/data"
 mkdir -p "$data/data/sub"
 for i in $(seq -w 1 150); do
@@ -35,13 +21,13 @@ ok $? "150 objects (and 2 that must not match) are in the bucket"
 is 152 "$(awsq s3 ls --recursive s3://fanout-in/data/ | wc -l)" "the bucket lists 152 objects under data/"
 
 lp="$TEST_TMP/local"
-mkproj "$lp" 'data/*.csv'
+s3_mkproj "$lp" 'data/*.csv'
 cp -R "$data/data" "$lp/data"
 "$FANOUT" run --local "$lp" --results "$TEST_TMP/res-local" >/dev/null 2>"$TEST_TMP/local.err"
 ok $? "the local glob runs"
 
 sp="$TEST_TMP/s3proj"
-mkproj "$sp" 's3://fanout-in/data/*.csv'
+s3_mkproj "$sp" 's3://fanout-in/data/*.csv'
 FANOUT_S3_PAGE_SIZE=100 "$FANOUT" run --local "$sp" --results "$TEST_TMP/res-s3" >"$TEST_TMP/s3.out" 2>"$TEST_TMP/s3.err"
 ok $? "run --local with s3:// inputs runs" || diag "$(tail -5 "$TEST_TMP/s3.err")"
 like "$(cat "$TEST_TMP/s3.err")" "150 object\(s\) of s3://fanout-in/data/\*\.csv \(2 page\(s\) listed\)" \
