@@ -110,25 +110,20 @@ bastion_merged(json_t *entry, const struct rerun *rr)
  * slots), NULL-ended; -1 with a cause when the project has no results:
  * bucket. */
 static int
-bastion_detach_args(struct cloud_run *run, const char *dir, char **args,
-    json_t **where, char **cause)
+bastion_detach_args(struct cloud_run *run, const struct project *pr,
+    char **args, json_t **where, char **cause)
 {
 	static const char *const endpoints[] = { "AWS_ENDPOINT_URL",
 	    "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_EC2" };
 	const char *v;
 	size_t i;
-	struct project pr;
 	const struct store_url *u;
 	char *key;
 	size_t n;
 
-	memset(&pr, 0, sizeof pr);
-	if (project_load(dir, &pr, cause) != 0)
-		return -1;
-	if ((u = pr.results_url) == NULL || strcmp(u->scheme, "s3") != 0) {
+	if ((u = pr->results_url) == NULL || strcmp(u->scheme, "s3") != 0) {
 		xasprintf(cause, "a detached run needs results: s3://BUCKET/"
-		    "PREFIX in %s", pr.file);
-		project_free(&pr);
+		    "PREFIX in %s", pr->file);
 		return -1;
 	}
 	n = strlen(u->key);
@@ -141,7 +136,7 @@ bastion_detach_args(struct cloud_run *run, const char *dir, char **args,
 	args[2] = xstrdup(history_str(run->rec, "region", ""));
 	args[3] = xstrdup(json_is_true(json_object_get(run->answers,
 	    "cleanup_after")) ? "terminate" : "stop");
-	args[4] = xprintf("%d", pr.retries);
+	args[4] = xprintf("%d", pr->retries);
 	/* This machine's endpoint overrides go to the head too (a private
 	 * endpoint; tests' moto). */
 	for (i = 0, n = 5; i < sizeof endpoints / sizeof endpoints[0]; i++) {
@@ -152,7 +147,6 @@ bastion_detach_args(struct cloud_run *run, const char *dir, char **args,
 	*where = json_pack("{s:s, s:s, s:s, s:s}", "url", args[1], "bucket",
 	    u->bucket, "prefix", key, "action", args[3]);
 	free(key);
-	project_free(&pr);
 	return 0;
 }
 
@@ -223,7 +217,7 @@ bastion_run(struct cloud_run *run, struct local_result *out, char **cause)
 		/* The head copies the run's records to the bucket itself
 		 * (its supervisor), and the results folder is built at
 		 * home by fanout fetch. */
-		if (bastion_detach_args(run, ro.project_dir, dargs, &where,
+		if (bastion_detach_args(run, &pr, dargs, &where,
 		    cause) != 0)
 			goto early;
 		ro.detach = (const char *const *)dargs;
