@@ -101,6 +101,8 @@ is "done 0" "$(head_status "$id" outcome)" "and the run's outcome"
 like "$("$FANOUT" status "$id")" "detached: 4/4 done, torn-down" "fanout status shows the detached run's progress and outcome"
 like "$("$FANOUT" history)" "detached: 4/4 done, torn-down" "fanout history shows it too"
 like "$("$FANOUT" history --json)" '"detached": "detached: 4/4 done, torn-down"' "and history --json"
+# The head writes its last status, then terminates itself: wait for EC2.
+wait_for 60 set_is "$id" "terminated 1 0"
 is "terminated 1 0" "$(set_of "$id")" \
     "the head terminated itself and deleted its key pair; only its own group is left"
 like "$(cat "$IMDS_LOG")" "^fanout-$id ASIA" \
@@ -176,6 +178,8 @@ head3() { aws --endpoint-url "$MOTO_URL" s3 cp "s3://$bucket/kept/$id3/status.js
 head3_stopped() { [ "$(head3)" = stopped ]; }
 wait_for 120 head3_stopped
 ok $? "the head's status says stopped"
+# Its last status comes before it stops itself: wait for EC2 to say so.
+wait_for 60 set_is "$id3" "stopped 1 1"
 is "stopped 1 1" "$(set_of "$id3")" "the head stopped itself; its key pair and group are kept"
 "$FANOUT" fetch "$id3" >"$TEST_TMP/fetch3.out" 2>"$TEST_TMP/fetch3.err"
 is 0 $? "fetch exits 0"
