@@ -879,4 +879,6 @@ const struct provider provider_aws = {
 	.store_check = aws_store_check,
 	.store_fetch = aws_store_fetch,
 	.store_put = aws_store_put,
+	.store_scheme = "s3",
+	.detach = 1,
 };

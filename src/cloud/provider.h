@@ -175,9 +175,26 @@ struct provider {
 			     char **summary, char **cause);
 	char		*(*store_put)(void *, const struct project *,
 			     char **cause);
+	/* The bucket scheme of store_* ("s3", "gs"): a project naming
+	 * another scheme is refused before anything is made. */
+	const char	*store_scheme;
+	/* 1: machines go into a zone of the region (GCP). answers "zone"
+	 * (menu question "zone", asked only for such a provider; --zone)
+	 * names one, checked by settle (exists, is in the region, is up);
+	 * none: the provider picks one of the region's zones and records
+	 * it as rec["zone"] and on each machine's resource. zone_of: the
+	 * region a zone name belongs to ("us-central1-b" -> "us-central1"),
+	 * caller frees, NULL when the name is not a zone's; lets --region
+	 * take a zone too. */
+	int		 zoned;
+	char		*(*zone_of)(const char *zone);
+	/* 1: create --detach works (the head tears the run set down
+	 * itself, wizard/detach.c); 0: refused before anything is made. */
+	int		 detach;
 };
 
 extern const struct provider provider_aws;
+extern const struct provider provider_gcp;	/* gcp-provider.c */
 
 /* The provider called name, or NULL. */
 const struct provider	*provider_find(const char *name);
