@@ -213,7 +213,12 @@ double	 gcp_type_hourly(json_t *answers, const char *type);
 /* Non-zero when answers ask for spot machines. */
 int	 gcp_spot(json_t *answers);
 
-/* Zones (gcp-steps.c). Checks zone for the session's region: 0 it exists
+/* The credentials can use the project (projects.get): 0; 1 (bad input)
+ * with one line naming the account, its own project and the one asked
+ * for; -1 failed (gcp-steps.c). */
+int	 gcp_project_check(struct gcp *, char **cause);
+
+/* Zones (gcp-compute.c). Checks zone for the session's region: 0 it exists
  * in the project, is in the region and is UP; 1 bad input (*cause says
  * what: "zone X does not exist in project P; `gcloud compute zones list`
  * shows them"); -1 failed. With zone NULL, picks the region's first UP

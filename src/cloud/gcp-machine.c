@@ -392,7 +392,8 @@ gcp_machine_settle(void *p, json_t *answers, char **cause)
 	if (json_is_object(m) && json_is_true(json_object_get(m, "picked")) &&
 	    type != NULL && strcmp(history_str(m, "type", ""), type) == 0)
 		type = NULL;
-	if ((rc = gcp_zone_settle(s, zone, &picked, cause)) != 0)
+	if ((rc = gcp_project_check(s->g, cause)) != 0 ||
+	    (rc = gcp_zone_settle(s, zone, &picked, cause)) != 0)
 		goto out;
 	if (type == NULL && (cpus > 0 || memory > 0)) {
 		rc = machine_pick(s->g, picked, cpus, memory, &t, &why, cause);
