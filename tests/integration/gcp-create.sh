@@ -124,6 +124,37 @@ gcp_ctl zone '{"name": "us-central1-a", "status": "DOWN"}' >/dev/null
 "$FANOUT" create --no-run "$proj" --provider gcp --region us-central1 --yes >"$TEST_TMP/us.id" 2>/dev/null
 us=$(cat "$TEST_TMP/us.id")
 is "us-central1-b" "$(rec_get "$us" 'r["zone"]')" "a zone that is DOWN is passed over"
+# A GCP record passes the history check; damaged, it is refused in one
+# line naming the field, exit 2, nothing touched.
+"$FANOUT" status "$us" >/dev/null 2>"$TEST_TMP/st.err"
+ok $? "status of a GCP record exits 0 (the record passes the history check)"
+damaged() { # damaged NEW-ID MUTATION: a copy of $us's record, changed
+	python3 - "$FANOUT_HISTORY_DIR/$us.json" "$FANOUT_HISTORY_DIR/$1.json" "$1" "$2" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+r["id"] = sys.argv[3]
+exec(sys.argv[4])
+json.dump(r, open(sys.argv[2], "w"))
+PY
+}
+n=0
+while IFS='|' read -r mut want; do
+	n=$((n + 1))
+	did="fo-20260101-dmg$n"
+	damaged "$did" "$mut"
+	"$FANOUT" cleanup "$did" --yes >/dev/null 2>"$TEST_TMP/dmg.err"
+	is "2 1" "$? $(wc -l <"$TEST_TMP/dmg.err")" "damaged ($mut): cleanup exits 2 with one line"
+	like "$(cat "$TEST_TMP/dmg.err")" "$want" "damaged ($mut): the line names what is wrong"
+	rm -f "$FANOUT_HISTORY_DIR/$did.json"
+done <<'CASES'
+r["zone"] = 5|zone.* a non-empty string
+r["zone"] = "mars-1-a"|zone is 'mars-1-a', which is not a zone of region us-central1 of provider gcp
+[x for x in r["resources"] if x["kind"] == "instance"][0]["zone"] = "europe-west1-b"|resources\[[0-9]\]\.zone is 'europe-west1-b', which is not a zone of region us-central1
+r["resources"][0]["kind"] = "bucket"|resources\[0\]\.kind is 'bucket', which provider gcp does not make
+r["region"] = "us-central9"|region is 'us-central9', which provider gcp does not have
+CASES
+is "1" "$(gcp_state 'len([i for i in s["instances"] if i["status"] == "RUNNING"])')" \
+	"the damaged records touched nothing"
 "$FANOUT" cleanup "$us" --yes >/dev/null 2>&1
 gcp_ctl zone '{"name": "us-central1-a", "status": "UP"}' >/dev/null
 gcp_ctl reset >/dev/null
