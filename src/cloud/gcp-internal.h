@@ -213,6 +213,11 @@ double	 gcp_type_hourly(json_t *answers, const char *type);
 /* Non-zero when answers ask for spot machines. */
 int	 gcp_spot(json_t *answers);
 
+/* The zone gcloud's settings name (CLOUDSDK_COMPUTE_ZONE, else [compute]
+ * zone of the active configuration) when it is one of region's, else
+ * NULL; caller frees (gcp-provider.c). */
+char	*gcp_config_zone(const char *region);
+
 /* The credentials can use the project (projects.get): 0; 1 (bad input)
  * with one line naming the account, its own project and the one asked
  * for; -1 failed (gcp-steps.c). */
