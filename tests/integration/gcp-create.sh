@@ -189,6 +189,18 @@ ok $? "cleanup of the crashed create exits 0"
 is "0 0" "$(gcp_state 'print(len(s["instances"]), len(s["firewalls"]))' | head -1)" \
 	"it leaves no instance and no firewall rule"
 
+# The same after the key file and after the firewall rule's insert.
+for kind in ssh_key firewall; do
+	FANOUT_CRASH_AFTER=$kind "$FANOUT" create --no-run "$proj" --provider gcp --yes >/dev/null 2>&1
+	crashed=$(ls -t "$FANOUT_HISTORY_DIR"/*.json | head -1 | xargs basename -s .json)
+	is "intent" "$(rec_get "$crashed" '[x for x in r["resources"] if x["kind"] == "'$kind'"][0]["state"]')" \
+		"killed after the $kind was made: it is in intent in the record"
+	"$FANOUT" cleanup "$crashed" --yes >/dev/null 2>"$TEST_TMP/crash.err"
+	ok $? "cleanup after the $kind crash exits 0"
+	is "0 0 no" "$(gcp_state 'print(len(s["instances"]), len(s["firewalls"]))' | head -1) $(test -e "$FANOUT_HISTORY_DIR/$crashed.key" && echo key || echo no)" \
+		"it leaves no instance, no firewall rule, no key file"
+done
+
 # Orphans: a run set whose record is gone, beside a live one, the lists
 # one item a page (the sweep follows nextPageToken).
 "$FANOUT" create --no-run "$proj" --provider gcp --yes >"$TEST_TMP/o.id" 2>/dev/null
