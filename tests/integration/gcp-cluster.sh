@@ -9,7 +9,8 @@
 # internal firewall rule from its tag to its tag only. Kept: every
 # instance stopped; resume starts them all again; cleanup leaves no
 # labelled instance and no fanout firewall rule. A quota error on one
-# node's insert: one line, exit 1; its cleanup leaves nothing.
+# node's insert: one line, exit 1; its cleanup leaves nothing. kill -9
+# during the node inserts; cleanup leaves nothing.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/lib-gcp.sh"
 . "$top_srcdir/tests/integration/lib-sshd.sh"
@@ -177,5 +178,29 @@ is "node2" "$(rec_get "$qid" '" ".join(x["name"].rsplit("-", 1)[1] for x in r["r
 is 0 $? "cleanup of the failed create exits 0" || diag "$(tail -n 20 "$TEST_TMP/qc.err")"
 is "0 0" "$(left_of "$qid")" "nothing of the failed create is left"
 is "0 0" "$(left_all)" "nothing fanout-labelled or -named is left at all"
+# 6. kill -9 while the node inserts are in flight (held by the stand-in):
+# the record names both nodes (intents with their requestIds), the
+# inserts then finish without fanout; cleanup finds them by name and
+# leaves nothing.
+gcp_ctl hold '{"method": "POST", "path": "/instances$", "name": "-node[0-9]+$", "count": 2}' >/dev/null
+"$FANOUT" create "$proj" --provider gcp --engine slurm --nodes 2 --yes \
+    >/dev/null 2>"$TEST_TMP/k.err" &
+kpid=$!
+wait_for 120 held_is 2 || diag "held: $(held); $(tail -n 20 "$TEST_TMP/k.err")"
+{ kill -9 "$kpid"; wait "$kpid"; } 2>/dev/null
+kid=$(newest_gcp)
+is "intent intent" "$(rec_get "$kid" '" ".join(x["state"] for x in r["resources"] if x["kind"] == "instance" and "-node" in x["name"])')" \
+    "killed during the node inserts: both nodes are intents in the record"
+gcp_ctl release >/dev/null
+kid_nodes() { gcp_state "len([i for i in s['instances'] if i['name'].startswith('fanout-$kid-node')])"; }
+kid_nodes_are() { [ "$(kid_nodes)" = "$1" ]; }
+wait_for 30 kid_nodes_are 2
+is "fanout-$kid-node1 fanout-$kid-node2" \
+    "$(gcp_state "' '.join(sorted(i['name'] for i in s['instances'] if i['name'].startswith('fanout-$kid-node')))")" \
+    "the node inserts finished without fanout: both nodes are there"
+"$FANOUT" cleanup "$kid" --yes >/dev/null 2>"$TEST_TMP/kc.err"
+is 0 $? "cleanup after the kill exits 0" || diag "$(tail -n 20 "$TEST_TMP/kc.err")"
+is "0 0" "$(left_of "$kid")" "cleanup found the nodes by name: nothing is left"
+
 is 0 "$(gcp_unknown)" "fanout called nothing the stand-in does not serve"
 done_testing
