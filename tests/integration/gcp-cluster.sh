@@ -34,11 +34,13 @@ rec_get() { # rec_get ID PYTHON-EXPR-ON-r
 }
 # The newest record of a GCP run set (run --local writes records too).
 newest_gcp() {
-	for _f in $(ls -t "$FANOUT_HISTORY_DIR"/*.json 2>/dev/null); do
+	# shellcheck disable=SC2012
+	ls -t "$FANOUT_HISTORY_DIR"/*.json 2>/dev/null | while read -r _f; do
 		_i=$(basename -s .json "$_f")
-		[ "$(rec_get "$_i" 'r.get("provider")')" = gcp ] || continue
-		echo "$_i"
-		return
+		if [ "$(rec_get "$_i" 'r.get("provider")')" = gcp ]; then
+			echo "$_i"
+			break
+		fi
 	done
 }
 # gcp_state PYTHON-EXPR-ON-s: a value of what the stand-in holds now.
