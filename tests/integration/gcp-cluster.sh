@@ -169,8 +169,11 @@ gcp_ctl inject '{"method": "POST", "path": "/instances$", "name": "-node2$", "op
 is 1 $? "a quota error on a node's insert: exit 1"
 errs=$(grep '^fanout: ' "$TEST_TMP/q.err")
 is 1 "$(grep -c . <<<"$errs")" "one line says why" || diag "$(tail -n 20 "$TEST_TMP/q.err")"
+diag "$errs"
 like "$errs" "node2: .*QUOTA_EXCEEDED.*Quota 'CPUS' exceeded" \
     "it names the node and Compute Engine's quota error"
+like "$errs" "ask for fewer nodes \(--nodes\) or a smaller --instance-type, or raise the quota \(.gcloud compute regions describe us-central1. lists them\)" \
+    "and what to do about it"
 qid=$(newest_gcp)
 ok "$([ -n "$qid" ] && [ "$qid" != "$id" ]; echo $?)" "the failed create has a record of its own"
 like "$errs" "remove it with 'fanout cleanup $qid'\$" "and says how to remove what was made"
