@@ -32,6 +32,8 @@ Test controls (not Google's API), under /_fake/:
   POST /_fake/token {"expires_in": 5}           lifetime of new tokens
   POST /_fake/bucket {"name": B}                 make a bucket
   POST /_fake/clear                             forget the injections
+  POST /_fake/zone {"name": Z, "status": "DOWN"} a zone's status
+  POST /_fake/page {"size": 1}                  list pages of that size
   POST /_fake/object {"bucket", "name", "data"}  put an object
   POST /_fake/revoke                            forget the tokens given
   POST /_fake/reset                             forget everything
@@ -128,8 +130,11 @@ class State:
         self.ops = {}           # name -> [operation, on_done, scope]
         self.buckets = {}       # name -> {object name: (bytes, meta)}
         self.tokens = {}        # access token -> expiry (epoch seconds)
+        self.token_owner = {}   # access token -> service account e-mail
         self.request_ids = {}   # an insert's requestId -> operation name
         self.zone_status = {}   # zone -> status other than UP
+        self.inserts = []       # {"path", "requestId", "body"} of inserts
+        self.page_size = 0      # list pages of this size (0: one page)
         self.injects = []
         self.holds = []         # /_fake/hold rules
         self.held = []          # requests held now
@@ -346,6 +351,8 @@ class Fake(http.server.BaseHTTPRequestHandler):
                 st.token_life = int(body.get("expires_in", 3600))
             elif path == "/_fake/bucket":
                 st.buckets.setdefault(body["name"], {})
+            elif path == "/_fake/page":
+                st.page_size = int(body.get("size", 0))
             elif path == "/_fake/zone":
                 st.zone_status[body["name"]] = body.get("status", "UP")
             elif path == "/_fake/clear":
@@ -365,6 +372,7 @@ class Fake(http.server.BaseHTTPRequestHandler):
                     "firewalls": list(st.firewalls.values()),
                     "operations": [o[0] for o in st.ops.values()],
                     "request_ids": st.request_ids,
+                    "inserts": st.inserts,
                     "buckets": {b: sorted(o) for b, o in st.buckets.items()}})
             else:
                 raise GoogleError(404, "notFound", "no control " + path)
@@ -422,6 +430,8 @@ class Fake(http.server.BaseHTTPRequestHandler):
         with st.lock:
             life = st.token_life
             st.tokens[tok] = time.time() + life
+            if grant != "refresh_token":
+                st.token_owner[tok] = claims.get("iss", "")
         self.answer(200, {"access_token": tok, "expires_in": life,
                           "token_type": "Bearer"})
 
@@ -434,6 +444,18 @@ class Fake(http.server.BaseHTTPRequestHandler):
             raise GoogleError(401, "authError",
                               "Request had invalid authentication "
                               "credentials.")
+        self.caller = self.state.token_owner.get(tok)
+
+    def project_access(self, proj):
+        """A service account has no role in a project other than its own
+        (its e-mail's ...@PROJECT.iam.gserviceaccount.com): Compute
+        Engine answers 403 forbidden, naming the permission."""
+        m = re.match(r"^[^@]+@([a-z0-9-]+)\.iam\.gserviceaccount\.com$",
+                     getattr(self, "caller", None) or "")
+        if m and m.group(1) != proj:
+            raise GoogleError(403, "forbidden",
+                              "Required 'compute.projects.get' permission "
+                              "for 'projects/%s'" % proj)
 
     # -- Compute Engine --------------------------------------------------
     def link(self, rest):
@@ -498,6 +520,7 @@ class Fake(http.server.BaseHTTPRequestHandler):
             if proj != st.project:
                 raise GoogleError(403, "forbidden",
                                   "Project %s not found or no access" % proj)
+            self.project_access(proj)
             q = p[2:]
             if not q and method == "GET":
                 return self.answer(200, {
@@ -609,12 +632,25 @@ class Fake(http.server.BaseHTTPRequestHandler):
                                   "Invalid value for field "
                                   "'resource.tags.items': %s" % t)
 
+    def page(self, items, query):
+        """One page of items: maxResults, else the size /_fake/page
+        set (none: all); (page, nextPageToken or None)."""
+        size = int(query.get("maxResults") or self.state.page_size or 0)
+        if not size:
+            return items, None
+        start = int(query.get("pageToken") or 0)
+        nxt = str(start + size) if start + size < len(items) else None
+        return items[start:start + size], nxt
+
     def listing(self, kind, items, query, path):
-        items = self.filtered(items, query.get("filter", ""))
+        items, nxt = self.page(self.filtered(items, query.get("filter", "")),
+                               query)
         out = {"kind": kind, "id": "projects/%s" % path,
                "selfLink": self.link(path), "items": items}
         if not items:
             del out["items"]
+        if nxt:
+            out["nextPageToken"] = nxt
         return out
 
     def filtered(self, items, flt):
@@ -672,6 +708,8 @@ class Fake(http.server.BaseHTTPRequestHandler):
                 # Engine answers with the first one's operation.
                 return self.answer(200, st.ops[st.request_ids[rid]][0])
             self.check_instance(body)
+            st.inserts.append({"path": base, "requestId": rid,
+                               "body": json.loads(json.dumps(body))})
             if (zone, body["name"]) in st.instances:
                 raise GoogleError(409, "alreadyExists",
                                   "The resource '%s/%s' already exists" %
@@ -772,24 +810,28 @@ class Fake(http.server.BaseHTTPRequestHandler):
     def aggregated(self, query):
         st = self.state
         by = {}
-        for (z, _), i in sorted(st.instances.items()):
-            by.setdefault("zones/" + z, []).append(i)
+        got, nxt = self.page(self.filtered(
+            [i for _, i in sorted(st.instances.items())],
+            query.get("filter", "")), query)
+        for i in got:
+            by.setdefault("zones/" + i["zone"].split("/")[-1], []).append(i)
         items = {}
         for z in ZONES:
-            got = self.filtered(by.get("zones/" + z, []),
-                                query.get("filter", ""))
+            got = by.get("zones/" + z, [])
             items["zones/" + z] = {"instances": got} if got else {
                 "warning": {"code": "NO_RESULTS_ON_PAGE",
                             "message": "There are no results for scope "
                             "'zones/%s' on this page." % z,
                             "data": [{"key": "scope",
                                       "value": "zones/" + z}]}}
-        return self.answer(200, {
-            "kind": "compute#instanceAggregatedList",
-            "id": "projects/%s/aggregated/instances" % st.project,
-            "items": items,
-            "selfLink": self.link("projects/%s/aggregated/instances" %
-                                  st.project)})
+        out = {"kind": "compute#instanceAggregatedList",
+               "id": "projects/%s/aggregated/instances" % st.project,
+               "items": items,
+               "selfLink": self.link("projects/%s/aggregated/instances" %
+                                     st.project)}
+        if nxt:
+            out["nextPageToken"] = nxt
+        return self.answer(200, out)
 
     def get_op(self, rest, method):
         if len(rest) == 1 and method == "GET":
@@ -813,6 +855,8 @@ class Fake(http.server.BaseHTTPRequestHandler):
             rid = query.get("requestId")
             if rid and rid in st.request_ids:
                 return self.answer(200, st.ops[st.request_ids[rid]][0])
+            st.inserts.append({"path": base, "requestId": rid,
+                               "body": json.loads(json.dumps(body))})
             if body["name"] in st.firewalls:
                 raise GoogleError(409, "alreadyExists",
                                   "The resource '%s/%s' already exists" %
