@@ -178,15 +178,6 @@ step_nodes(struct cloud_run *run, char **cause)
 		    one, failed - 1, n);
 		free(one);
 	}
-	if (failed > 0 && strstr(*cause, "QUOTA_EXCEEDED") != NULL) {
-		char *one = *cause;
-
-		xasprintf(cause, "%s; ask for fewer nodes (--nodes) or a "
-		    "smaller --instance-type, or raise the quota (`gcloud "
-		    "compute regions describe %s` lists them)", one,
-		    run->provider->region(run->session));
-		free(one);
-	}
 	if (failed == 0) {
 		event_log(run->sink, "nodes", "%d nodes, %s, in %s", n, type,
 		    st->zone != NULL ? st->zone : "the zone");
