@@ -10,7 +10,7 @@
 # instance stopped; resume starts them all again; cleanup leaves no
 # labelled instance and no fanout firewall rule. A quota error on one
 # node's insert: one line, exit 1; its cleanup leaves nothing. kill -9
-# during the node inserts; cleanup leaves nothing.
+# during the node inserts; cleanup leaves nothing. 8 nodes at once.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/lib-gcp.sh"
 . "$top_srcdir/tests/integration/lib-sshd.sh"
@@ -206,6 +206,30 @@ is "fanout-$kid-node1 fanout-$kid-node2" \
 "$FANOUT" cleanup "$kid" --yes >/dev/null 2>"$TEST_TMP/kc.err"
 is 0 $? "cleanup after the kill exits 0" || diag "$(tail -n 20 "$TEST_TMP/kc.err")"
 is "0 0" "$(left_of "$kid")" "cleanup found the nodes by name: nothing is left"
+
+# 7. 8 nodes (--no-run: the machines alone, no set-up on hosts): all 8
+# inserts in flight at once; recorded as node1..node8; cleanup.
+gcp_ctl hold '{"method": "POST", "path": "/instances$", "name": "-node[0-9]+$", "count": 8}' >/dev/null
+"$FANOUT" create "$proj" --provider gcp --engine slurm --nodes 8 --no-run --yes \
+    >"$TEST_TMP/e.out" 2>"$TEST_TMP/e.err" &
+epid=$!
+if wait_for 120 held_is 8; then
+	ok 0 "--nodes 8: the 8 node inserts are in flight at once"
+else
+	ok 1 "--nodes 8: the 8 node inserts are in flight at once" ||
+	    diag "held: $(held); $(tail -n 20 "$TEST_TMP/e.err")"
+fi
+gcp_ctl release >/dev/null
+wait "$epid"
+is 0 $? "--nodes 8 --no-run exits 0" || diag "$(tail -n 20 "$TEST_TMP/e.err")"
+eid=$(cat "$TEST_TMP/e.out")
+is "node1 node2 node3 node4 node5 node6 node7 node8 bastion" \
+    "$(rec_get "$eid" '" ".join(sorted((h["name"] for h in r["hosts"]), key=lambda n: (len(n), n)))')" \
+    "the record's hosts: the head and node1..node8"
+is "9 2" "$(left_of "$eid")" "9 labelled instances and 2 firewall rules"
+"$FANOUT" cleanup "$eid" --yes >/dev/null 2>"$TEST_TMP/ec.err"
+is 0 $? "cleanup exits 0" || diag "$(tail -n 20 "$TEST_TMP/ec.err")"
+is "0 0" "$(left_all)" "nothing fanout-labelled or -named is left"
 
 is 0 "$(gcp_unknown)" "fanout called nothing the stand-in does not serve"
 done_testing
