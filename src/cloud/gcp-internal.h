@@ -207,6 +207,7 @@ struct gcp_kind {
  * its step "service account" and sets state->sa_email. */
 extern const struct cloud_step gcp_base_steps[];
 extern const struct cloud_step gcp_head_steps[];
+extern const struct cloud_step gcp_fleet_steps[];	/* gcp-fleet.c */
 
 /* Machine types and prices (gcp-machine.c, data/gcp-prices.json). */
 /* On-demand hourly USD price of a machine type, or -1 when unknown. */

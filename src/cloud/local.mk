@@ -71,6 +71,11 @@ tests_unit_test_runner_LDADD = $(TEST_LIBS)
 libfanout_a_SOURCES += src/cloud/aws-fleet.c src/cloud/ec2-fleet.c
 TESTS += tests/integration/aws-fleet.sh
 EXTRA_DIST += tests/integration/aws-fleet.sh
+# On Google Cloud: the nodes, one insert each at once, and the cluster's
+# internal firewall rule (gcp-fleet.c); end to end on namespace hosts.
+libfanout_a_SOURCES += src/cloud/gcp-fleet.c
+TESTS += tests/integration/gcp-cluster.sh
+EXTRA_DIST += tests/integration/gcp-cluster.sh
 
 # Google Cloud groundwork (issue 12): credentials, the REST client, the
 # recording stand-in and gcloud's cross-checks. No provider table yet.

@@ -23,6 +23,12 @@ Test controls (not Google's API), under /_fake/:
   POST /_fake/inject {"method": "POST", "path": REGEX, "op_error":
        {"code": "QUOTA_EXCEEDED", "message": "..."}, "count": 1}
        the call's operation ends DONE with that error
+       either may name "name": REGEX, matched against the body's name
+  POST /_fake/hold {"method": "POST", "path": REGEX, "name": REGEX,
+       "count": 2}                              hold matching requests
+       unanswered until /_fake/release (GET /_fake/held lists them:
+       [{"method", "path", "name", "requestId"}])
+  POST /_fake/release                           answer the held ones
   POST /_fake/token {"expires_in": 5}           lifetime of new tokens
   POST /_fake/bucket {"name": B}                 make a bucket
   POST /_fake/clear                             forget the injections
@@ -130,6 +136,11 @@ class State:
         self.inserts = []       # {"path", "requestId", "body"} of inserts
         self.page_size = 0      # list pages of this size (0: one page)
         self.injects = []
+        self.holds = []         # /_fake/hold rules
+        self.held = []          # requests held now
+        if getattr(self, "release", None) is not None:
+            self.release.set()  # nothing stays held past a reset
+        self.release = threading.Event()
         self.token_life = 3600
         self.next_id = 1000
 
@@ -209,12 +220,17 @@ class Fake(http.server.BaseHTTPRequestHandler):
                     else []
             except ValueError:
                 body = None
+        self.body_name = body.get("name") if isinstance(body, dict) \
+            else None
+        if query.get("requestId"):
+            entry["request_id"] = query["requestId"]
         try:
             if u.netloc:
                 entry["unknown"] = entry["outside"] = True
                 raise GoogleError(403, "forbidden", "no traffic off loopback")
             if path.startswith("/_fake/"):
                 return self.control(path, body or {})
+            self.hold(entry)
             if self.inject(entry):
                 return
             if path.rstrip("/") == "/token":
@@ -257,7 +273,8 @@ class Fake(http.server.BaseHTTPRequestHandler):
                 if inj.get("count", 1) <= 0 or inj.get("op_error"):
                     continue
                 if inj.get("method", self.command) != self.command or \
-                        not re.search(inj["path"], entry["path"]):
+                        not re.search(inj["path"], entry["path"]) or \
+                        not self.name_matches(inj):
                     continue
                 inj["count"] = inj.get("count", 1) - 1
                 entry["injected"] = inj["status"]
@@ -274,13 +291,59 @@ class Fake(http.server.BaseHTTPRequestHandler):
             for inj in self.state.injects:
                 if inj.get("op_error") and inj.get("count", 1) > 0 and \
                         inj.get("method", self.command) == self.command and \
-                        re.search(inj["path"], path):
+                        re.search(inj["path"], path) and \
+                        self.name_matches(inj):
                     inj["count"] = inj.get("count", 1) - 1
                     return inj["op_error"]
         return None
 
+    def name_matches(self, rule):
+        """A rule's optional "name" against the request body's name."""
+        return "name" not in rule or re.search(rule["name"],
+                                               self.body_name or "")
+
+    def hold(self, entry):
+        """Blocks a request a /_fake/hold rule matches until
+        /_fake/release (outside the state's lock: others go on)."""
+        st = self.state
+        with st.lock:
+            for rule in st.holds:
+                if rule.get("count", 1) > 0 and \
+                        rule.get("method", self.command) == self.command \
+                        and re.search(rule["path"], entry["path"]) and \
+                        self.name_matches(rule):
+                    rule["count"] = rule.get("count", 1) - 1
+                    break
+            else:
+                return
+            held = {"method": self.command, "path": entry["path"],
+                    "name": self.body_name,
+                    "requestId": entry.get("request_id")}
+            st.held.append(held)
+            gate = st.release
+        gate.wait(600)
+        with st.lock:
+            if held in st.held:
+                st.held.remove(held)
+
+    def hold_control(self, path, body):
+        """The /_fake/hold, /_fake/held and /_fake/release controls."""
+        st = self.state
+        with st.lock:
+            if path == "/_fake/hold":
+                st.holds.append(dict(body))
+            elif path == "/_fake/held":
+                return self.answer(200, list(st.held))
+            else:
+                st.holds = []
+                st.release.set()
+                st.release = threading.Event()
+        self.answer(200, {})
+
     def control(self, path, body):
         st = self.state
+        if path in ("/_fake/hold", "/_fake/held", "/_fake/release"):
+            return self.hold_control(path, body)
         with st.lock:
             if path == "/_fake/inject":
                 st.injects.append(dict(body))
