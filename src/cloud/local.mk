@@ -24,7 +24,7 @@ TESTS += tests/integration/detach.sh
 EXTRA_DIST += tests/integration/detach.sh
 
 TEMPLATE_FILES += templates/user-data.sh templates/s3-fetch.py \
-	templates/s3-put.py
+	templates/s3-put.py templates/gcs-fetch.py templates/gcs-put.py
 
 check_PROGRAMS += tests/slurm-driver
 tests_slurm_driver_LDADD = $(TEST_LIBS)
@@ -75,7 +75,8 @@ EXTRA_DIST += tests/integration/aws-fleet.sh
 # Google Cloud groundwork (issue 12): credentials, the REST client, the
 # recording stand-in and gcloud's cross-checks. No provider table yet.
 libfanout_a_SOURCES += src/cloud/gcp-auth.c src/cloud/gcp-auth.h \
-	src/cloud/gcp.c src/cloud/gcp.h
+	src/cloud/gcp.c src/cloud/gcp.h \
+	src/cloud/gcs.c src/cloud/gcs.h src/cloud/gcp-store.c
 check_PROGRAMS += tests/gcp-driver tests/unit/test-gcp
 tests_gcp_driver_LDADD = $(TEST_LIBS)
 tests_unit_test_gcp_LDADD = $(TEST_LIBS)
