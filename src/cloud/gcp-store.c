@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "cloud/gcp-internal.h"
 #include "cloud/gcp.h"
 #include "cloud/gcs.h"
 #include "event.h"
@@ -442,4 +443,27 @@ gcs_run_local(struct local_opts *lo, struct local_result *lr, char **cause)
 	gcp_free(g);
 	project_free(&pr);
 	return ls;
+}
+
+/* The provider's hooks (provider.h), on a session of provider_gcp. */
+
+int
+gcp_store_check(void *s, const struct project *pr, long files, char **cause)
+{
+	return gcs_store_check(((struct gcp_session *)s)->g, pr, files, cause);
+}
+
+int
+gcp_store_fetch(void *s, const struct project *pr, long files, char ***paths,
+    char ***names, size_t *n, char **list, char **script, char **summary,
+    char **cause)
+{
+	return gcs_store_fetch(((struct gcp_session *)s)->g, pr, files, paths,
+	    names, n, list, script, summary, cause);
+}
+
+char *
+gcp_store_put(void *s, const struct project *pr, char **cause)
+{
+	return gcs_store_put(((struct gcp_session *)s)->g, pr, cause);
 }

@@ -413,3 +413,26 @@ gcs_put_object(struct gcp *g, const char *bucket, const char *name,
 	free(data);
 	return rc;
 }
+
+int
+gcs_json(struct gcp *g, const char *method, const char *url,
+    const char *what, json_t *body, json_t **out, long *status,
+    char **cause)
+{
+	struct gcs_answer a;
+	char *data = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+	int rc;
+
+	rc = gcs_request(g, method, url, what, data, data != NULL ?
+	    strlen(data) : 0, data != NULL ? "application/json" : NULL, NULL,
+	    &a, cause);
+	free(data);
+	if (status != NULL)
+		*status = a.status;
+	if (out != NULL) {
+		*out = rc == 0 ? (a.doc != NULL ? json_incref(a.doc) :
+		    json_object()) : NULL;
+	}
+	gcs_answer_free(&a);
+	return rc;
+}

@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "run/local.h"
 
 struct gcp;
@@ -51,6 +53,12 @@ int	gcs_get_object(struct gcp *, const char *bucket, const char *name,
 /* A media upload of the file at path. */
 int	gcs_put_object(struct gcp *, const char *bucket, const char *name,
 	    const char *path, char **cause);
+/* One JSON call with gcp_call's retries and causes, for the methods
+ * gcp_call lacks (PUT with a body: setIamPolicy); *status (may be NULL)
+ * gets the HTTP status (0: none). *out (may be NULL) the answer. */
+int	gcs_json(struct gcp *, const char *method, const char *url,
+	    const char *what, json_t *body, json_t **out, long *status,
+	    char **cause);
 /* Who the credentials are, for messages ("SA@P.iam.gserviceaccount.com",
  * else the file they came from). */
 const char *gcs_who(struct gcp *);
@@ -77,5 +85,13 @@ int	gcs_store_fetch(struct gcp *, const struct project *, long files,
 	    char ***paths, char ***names, size_t *n, char **list,
 	    char **script, char **summary, char **cause);
 char	*gcs_store_put(struct gcp *, const struct project *, char **cause);
+/* The same on a session of provider_gcp (struct gcp_session), for
+ * gcp-provider.c's table. */
+int	gcp_store_check(void *, const struct project *, long files,
+	    char **cause);
+int	gcp_store_fetch(void *, const struct project *, long files,
+	    char ***paths, char ***names, size_t *n, char **list,
+	    char **script, char **summary, char **cause);
+char	*gcp_store_put(void *, const struct project *, char **cause);
 
 #endif

@@ -76,7 +76,8 @@ EXTRA_DIST += tests/integration/aws-fleet.sh
 # recording stand-in and gcloud's cross-checks. No provider table yet.
 libfanout_a_SOURCES += src/cloud/gcp-auth.c src/cloud/gcp-auth.h \
 	src/cloud/gcp.c src/cloud/gcp.h \
-	src/cloud/gcs.c src/cloud/gcs.h src/cloud/gcp-store.c
+	src/cloud/gcs.c src/cloud/gcs.h src/cloud/gcp-store.c \
+	src/cloud/gcp-role.c src/cloud/gcp-role.h
 check_PROGRAMS += tests/gcp-driver tests/unit/test-gcp
 tests_gcp_driver_LDADD = $(TEST_LIBS)
 tests_unit_test_gcp_LDADD = $(TEST_LIBS)
