@@ -75,9 +75,15 @@ EXTRA_DIST += tests/integration/aws-fleet.sh
 # Google Cloud groundwork (issue 12): credentials, the REST client, the
 # recording stand-in and gcloud's cross-checks. No provider table yet.
 libfanout_a_SOURCES += src/cloud/gcp-auth.c src/cloud/gcp-auth.h \
-	src/cloud/gcp.c src/cloud/gcp.h \
-	src/cloud/gcs.c src/cloud/gcs.h src/cloud/gcp-store.c \
-	src/cloud/gcp-role.c src/cloud/gcp-role.h
+	src/cloud/gcp.c src/cloud/gcp.h
+# The GCP provider (issue 12): Compute Engine, the base and head blocks.
+libfanout_a_SOURCES += src/cloud/gcp-internal.h src/cloud/gcp-provider.c \
+	src/cloud/gcp-steps.c src/cloud/gcp-compute.c src/cloud/gcp-machine.c
+TEMPLATE_FILES += data/gcp-prices.json
+# Cloud Storage (gcs.c, gcp-store.c) and the machines' service account
+# (gcp-role.c).
+libfanout_a_SOURCES += src/cloud/gcs.c src/cloud/gcs.h \
+	src/cloud/gcp-store.c src/cloud/gcp-role.c src/cloud/gcp-role.h
 check_PROGRAMS += tests/gcp-driver tests/unit/test-gcp
 tests_gcp_driver_LDADD = $(TEST_LIBS)
 tests_unit_test_gcp_LDADD = $(TEST_LIBS)
