@@ -475,7 +475,10 @@ static char *
 role_res_email(struct cloud_run *run, json_t *res)
 {
 	const char *e = history_str(res, "email", NULL);
+	const char *id = history_str(res, "id", "");
 
+	if (e == NULL && strchr(id, '@') != NULL)
+		e = id;		/* an orphan's: its id is the e-mail */
 	return e != NULL ? xstrdup(e) : role_email(gcp_of(run),
 	    history_str(res, "name", ""));
 }
@@ -605,7 +608,8 @@ gcp_destroy_binding(struct cloud_run *run, json_t *res, char **cause)
 }
 
 int
-gcp_role_tagged(struct gcp *g, json_t *out, char **cause)
+gcp_role_tagged(struct gcp *g, const char *region, json_t *out,
+    char **cause)
 {
 	json_t *page = NULL, *a;
 	const char *email, *desc, *tok;
@@ -647,8 +651,9 @@ gcp_role_tagged(struct gcp *g, json_t *out, char **cause)
 				continue;
 			e = xstrndup(email, strcspn(email, "@"));
 			json_array_append_new(out, json_pack("{s:s, s:s, s:s, "
-			    "s:s, s:s}", "kind", "service_account", "id", email,
-			    "name", e, "region", "global", "run_set", rs));
+			    "s:s, s:s, s:s}", "kind", "service_account", "id",
+			    email, "name", e, "region", region, "run_set", rs,
+			    "provider", "gcp"));
 			free(e);
 			free(rs);
 		}

@@ -43,9 +43,11 @@ int	 gcp_exists_binding(struct cloud_run *, json_t *res, char **cause);
 int	 gcp_destroy_binding(struct cloud_run *, json_t *res, char **cause);
 
 /* The orphan search's part: appends to out {"kind": "service_account",
- * "id": EMAIL, "name": ACCOUNT-ID, "region": "global", "run_set": ID} for
+ * "id": EMAIL, "name": ACCOUNT-ID, "region": region (accounts have
+ * none: the session's), "run_set": ID, "provider": "gcp"} for
  * each account of fanout's (description "fanout run set ID ...", or an id
  * "fanout-fo-..."). 0, or -1 with a cause. */
-int	 gcp_role_tagged(struct gcp *, json_t *out, char **cause);
+int	 gcp_role_tagged(struct gcp *, const char *region, json_t *out,
+	    char **cause);
 
 #endif
