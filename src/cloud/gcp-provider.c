@@ -77,6 +77,7 @@ gcp_gcloud_setting(const char *key)
 	const char *dir = getenv("CLOUDSDK_CONFIG"), *home = getenv("HOME");
 	const char *name = getenv("CLOUDSDK_ACTIVE_CONFIG_NAME");
 	char *base, *path, *active = NULL, *text, *line, *save, *val = NULL;
+	char *why = NULL;
 	int in_compute = 0;
 
 	if (dir != NULL && *dir != '\0')
@@ -87,15 +88,16 @@ gcp_gcloud_setting(const char *key)
 		return NULL;
 	if (name == NULL || *name == '\0') {
 		path = xprintf("%s/active_config", base);
-		active = fs_read_file(path, NULL, NULL);
+		if (access(path, R_OK) == 0)
+			active = fs_read_file(path, NULL, &why);
 		free(path);
 		if (active != NULL)
 			active[strcspn(active, " \t\r\n")] = '\0';
 		name = active != NULL && *active != '\0' ? active : "default";
 	}
 	path = xprintf("%s/configurations/config_%s", base, name);
-	text = strchr(name, '/') == NULL ? fs_read_file(path, NULL, NULL) :
-	    NULL;
+	text = strchr(name, '/') == NULL && access(path, R_OK) == 0 ?
+	    fs_read_file(path, NULL, &why) : NULL;
 	free(path);
 	free(base);
 	free(active);
@@ -117,6 +119,7 @@ gcp_gcloud_setting(const char *key)
 		}
 	}
 	free(text);
+	free(why);	/* unreadable settings: as none (gcloud's view) */
 	return val;
 }
 
