@@ -353,7 +353,7 @@ role_project(struct cloud_run *run, struct project *pr, char **cause)
 }
 
 /* One binding of the account: intent (kind "bucket_binding", the bucket,
- * role and member recorded first), the change, created. */
+ * role and member recorded first: "bucket", "iam_role", "member"), the change, created. */
 static int
 role_bind(struct cloud_run *run, const char *bucket, const char *role,
     const char *member, char **cause)
@@ -367,7 +367,7 @@ role_bind(struct cloud_run *run, const char *bucket, const char *role,
 	    cause)) == NULL)
 		goto out;
 	if (cloud_resource_set(run, res, "bucket", json_string(bucket),
-	    cause) != 0 || cloud_resource_set(run, res, "role",
+	    cause) != 0 || cloud_resource_set(run, res, "iam_role",
 	    json_string(role), cause) != 0 || cloud_resource_set(run, res,
 	    "member", json_string(member), cause) != 0)
 		goto out;
@@ -459,7 +459,7 @@ gcp_role_plan(json_t *answers, json_t *resources)
 	out = pr.results_url;
 	if (in != NULL || out != NULL)
 		json_array_append_new(resources, json_pack("{s:s, s:s, "
-		    "s:s++++++, s:f}", "kind", "service_account", "name",
+		    "s:s+++++, s:f}", "kind", "service_account", "name",
 		    "service account", "detail", in != NULL ? "reads gs://" :
 		    "", in != NULL ? in->bucket : "", in != NULL && out !=
 		    NULL ? "; " : "", out != NULL ? "writes to gs://" : "",
@@ -537,9 +537,9 @@ role_res_binding(struct cloud_run *run, json_t *res, char **bucket,
 
 	*bucket = *role = *member = NULL;
 	if (history_str(res, "bucket", NULL) != NULL && history_str(res,
-	    "role", NULL) != NULL && history_str(res, "member", NULL) != NULL) {
+	    "iam_role", NULL) != NULL && history_str(res, "member", NULL) != NULL) {
 		*bucket = xstrdup(history_str(res, "bucket", NULL));
-		*role = xstrdup(history_str(res, "role", NULL));
+		*role = xstrdup(history_str(res, "iam_role", NULL));
 		*member = xstrdup(history_str(res, "member", NULL));
 		return 0;
 	}

@@ -334,6 +334,13 @@ def control(fake, path, body):
             st.iam.denied.discard(body["bucket"])
         elif path == "/_fake/iam/metadata":
             st.iam.metadata_sa = body.get("email")
+        elif path == "/_fake/iam/unbind":
+            # Takes member out of every binding of bucket.
+            pol = st.iam.policies.get(body["bucket"]) or {"bindings": []}
+            for b in pol["bindings"]:
+                if body["member"] in b["members"]:
+                    b["members"].remove(body["member"])
+            pol["bindings"] = [b for b in pol["bindings"] if b["members"]]
         elif path == "/_fake/iam/cat":
             # An object's bytes, for the tests to compare.
             objs = st.buckets.get(body.get("bucket"), {})
