@@ -14,7 +14,9 @@
  * "service_account" (id: its e-mail) and "bucket_binding" (name
  * "gs://BUCKET ROLE", id "gs://BUCKET ROLE MEMBER"); teardown removes the
  * bindings (made after the account, so undone before it) and deletes the
- * account. IAM's endpoint: CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM, as gcloud
+ * account. An account is read and deleted as projects/-/serviceAccounts/
+ * EMAIL (the project inferred from the e-mail), as gcloud does. IAM's
+ * endpoint: CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM, as gcloud
  * reads it, else https://iam.googleapis.com/. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -117,8 +119,7 @@ static int
 role_sa_get(struct gcp *g, const char *email, json_t **out, char **cause)
 {
 	char *e = http_escape(email);
-	char *url = role_iam_url("v1/projects/%s/serviceAccounts/%s",
-	    g->project, e);
+	char *url = role_iam_url("v1/projects/-/serviceAccounts/%s", e);
 	int rc;
 
 	free(e);
@@ -216,10 +217,15 @@ static int
 role_policy_get(struct gcp *g, const char *bucket, json_t **out,
     char **cause)
 {
-	char *url = role_policy_url(g, bucket), *what, *why;
+	char *url = role_policy_url(g, bucket), *what, *why, *v3;
 	long status = 0;
 	int rc;
 
+	/* Version 3: a policy with conditional bindings is read whole (and
+	 * written back with them), as gcloud asks for it. */
+	v3 = xprintf("%s?optionsRequestedPolicyVersion=3", url);
+	free(url);
+	url = v3;
 	what = xprintf("GET b/%s/iam", bucket);
 	rc = gcs_json(g, "GET", url, what, NULL, out, &status, cause);
 	free(what);
@@ -512,8 +518,7 @@ gcp_destroy_sa(struct cloud_run *run, json_t *res, char **cause)
 	char *email = role_res_email(run, res), *e = http_escape(email), *url;
 	int rc;
 
-	url = role_iam_url("v1/projects/%s/serviceAccounts/%s",
-	    gcp_of(run)->project, e);
+	url = role_iam_url("v1/projects/-/serviceAccounts/%s", e);
 	rc = gcp_call(gcp_of(run), "DELETE", url, NULL, NULL, cause);
 	if (rc == CLOUD_ENOTFOUND) {
 		free(*cause);

@@ -93,8 +93,10 @@ TESTS += tests/integration/gcp-auth.sh \
 	tests/integration/gcp-rest.sh tests/integration/gcp-gcloud.sh
 # Cloud Storage inputs and results (gcs.c, gcp-store.c), the machines'
 # service account (gcp-role.c).
-TESTS += tests/integration/gcs-inputs.sh tests/integration/gcp-bucket.sh
+TESTS += tests/integration/gcs-inputs.sh tests/integration/gcp-bucket.sh \
+	tests/integration/gcp-iam-gcloud.sh
 EXTRA_DIST += tests/integration/gcs-inputs.sh tests/integration/gcp-bucket.sh \
+	tests/integration/gcp-iam-gcloud.sh \
 	tests/fakes/gcp_fake_iam.py
 EXTRA_DIST += tests/integration/lib-gcp.sh tests/integration/gcp-auth.sh \
 	tests/integration/gcp-rest.sh tests/integration/gcp-gcloud.sh \

@@ -111,6 +111,15 @@ is "{'fanout-in': [{'role': 'roles/storage.objectViewer', 'members': ['serviceAc
 	"$(iam_state 's["policies"]')" "the buckets' policies bind the account, one role each, nothing else"
 like "$(iam_state 's["accounts"]')" "$sa" "the account exists"
 
+# fanout's IAM requests: those gcloud sends for the same (gcp-iam-gcloud.sh).
+reqs=$(gcp_log_from "$m" | grep -E ' /iam/| /storage/v1/b/[^/]+/iam ' | sort | uniq)
+is "GET /storage/v1/b/fanout-in/iam query=optionsRequestedPolicyVersion body=
+GET /storage/v1/b/fanout-out/iam query=optionsRequestedPolicyVersion body=
+POST /iam/v1/projects/fanout-test/serviceAccounts query= body=accountId,serviceAccount
+PUT /storage/v1/b/fanout-in/iam query= body=bindings,etag,kind,resourceId,version
+PUT /storage/v1/b/fanout-out/iam query= body=bindings,etag,kind,resourceId,version" "$reqs" \
+	"the account made and bound with the requests gcloud sends for them"
+
 r1=$(rec_get "$id" 'r["runs"][-1]["results"]')
 is 30 "$(grep -c '"input": *"gs://fanout-in/data/f[0-9]*\.csv"' "$r1/records.jsonl")" \
 	"each record names its gs:// URL"
@@ -144,11 +153,14 @@ is 1 "$?" "without the binding the host's fetch fails"
 like "$(cat "$TEST_TMP/refetch.out")" "^#error gs://fanout-in/data/f01\.csv: HTTP 403: $sa does not have storage.objects.get access" \
 	"for want of access, with one line"
 
+m=$(gcp_log_lines)
 "$FANOUT" cleanup "$id" --yes >/dev/null 2>"$TEST_TMP/cleanup.err"
 ok $? "cleanup works" || diag "$(tail -5 "$TEST_TMP/cleanup.err")"
 is "[]" "$(iam_state 's["accounts"]')" "cleanup deleted the account"
 is "{'fanout-in': [], 'fanout-out': []}" "$(iam_state 's["policies"]')" "and removed its bindings"
 like "$(cat "$TEST_TMP/cleanup.err")" "bucket_binding" "cleanup went through the bindings"
+like "$(gcp_log_from "$m" | grep ' /iam/v1/')" "DELETE /iam/v1/projects/-/serviceAccounts/$sa query= body=" \
+	"the account deleted as gcloud deletes it"
 is 0 "$(gcp_outside)" "nothing went off loopback"
 
 done_testing
