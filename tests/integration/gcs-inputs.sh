@@ -12,6 +12,13 @@
 . "$top_srcdir/tests/integration/lib-gcp.sh"
 plan_lazy
 
+CHECKIP_PORT=$(free_port)
+python3 "$top_srcdir/tests/fakes/checkip.py" "$CHECKIP_PORT" 203.0.113.9 &
+at_exit "kill $! 2>/dev/null"
+wait_port "$CHECKIP_PORT" 20 || bail "checkip stand-in did not start"
+export FANOUT_CHECKIP_URL="http://127.0.0.1:$CHECKIP_PORT/"
+export CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM="$GCP_URL/iam/"
+unset CLOUDSDK_COMPUTE_REGION CLOUDSDK_COMPUTE_ZONE
 gcp_key "$GCP_DIR/sa.json"
 export GOOGLE_APPLICATION_CREDENTIALS="$GCP_DIR/sa.json"
 SA=fanout-test@fanout-test.iam.gserviceaccount.com
@@ -110,12 +117,23 @@ is 0 "$(grep -rlF -e "$tokpart" -e "ya29." "$gp" "$TEST_TMP/res-gs" "$TEST_TMP/r
 	"no key or token in the project or its results"
 
 # Bad input: one line, exit 2, nothing run.
+# Each for run --local and for create --provider gcp: the same line,
+# checked before anything is made (no history record, no instance, no
+# firewall rule, no service account in the stand-in).
 fails() { # fails REGEX DESCRIPTION RESULTS-DIR
 	"$FANOUT" run --local "$gp" --results "$3" >"$TEST_TMP/bad.out" 2>"$TEST_TMP/bad.err"
 	is 2 "$?" "$2: exit 2"
 	like "$(grep '^fanout: ' "$TEST_TMP/bad.err")" "$1" "$2: says what is wrong and what to do"
 	is 1 "$(grep -c . "$TEST_TMP/bad.err")" "$2: in one line"
 	check "$2: nothing ran" test ! -e "$3"
+	_recs=$(ls "$FANOUT_HISTORY_DIR"/*.json 2>/dev/null | wc -l)
+	"$FANOUT" create "$gp" --provider gcp --engine bastion --yes >"$TEST_TMP/bad.out" 2>"$TEST_TMP/bad.err"
+	is 2 "$?" "create, $2: exit 2"
+	like "$(grep '^fanout: ' "$TEST_TMP/bad.err")" "$1" "create, $2: the same line"
+	is 1 "$(grep -c '^fanout: ' "$TEST_TMP/bad.err")" "create, $2: one line"
+	is "$_recs" "$(ls "$FANOUT_HISTORY_DIR"/*.json 2>/dev/null | wc -l)" "create, $2: no history record"
+	is "0 0 0 0" "$(gcp_ctl state | python3 -c 'import json,sys; s=json.load(sys.stdin); print(len(s["instances"]), len(s["firewalls"]), len(s["operations"]))') $(gcp_ctl iam/state | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["accounts"]))')" \
+		"create, $2: no instance, firewall rule, operation or service account" 2>/dev/null
 }
 setglob() { # setglob GLOB [RESULTS]
 	printf 'name: gs-bad\nentrypoint: ./entrypoint\ninputs:\n  glob: %s\n' "$1" >"$gp/fanout.yaml"
