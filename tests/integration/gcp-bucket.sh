@@ -161,6 +161,28 @@ is "{'fanout-in': [], 'fanout-out': []}" "$(iam_state 's["policies"]')" "and rem
 like "$(cat "$TEST_TMP/cleanup.err")" "bucket_binding" "cleanup went through the bindings"
 like "$(gcp_log_from "$m" | grep ' /iam/v1/')" "DELETE /iam/v1/projects/-/serviceAccounts/$sa query= body=" \
 	"the account deleted as gcloud deletes it"
+# setIamPolicy refused on the results' bucket (credentials without
+# roles/storage.admin there): the create stops at the service account
+# with one line naming the fix; the account and the inputs' binding it
+# made are recorded, and cleanup removes them (the results' binding, in
+# intent, found absent).
+gcp_ctl inject '{"method": "PUT", "path": "^/storage/v1/b/fanout-out/iam$", "status": 403, "reason": "forbidden", "message": "fanout-test@fanout-test.iam.gserviceaccount.com does not have storage.buckets.setIamPolicy access to the Google Cloud Storage bucket.", "count": 1}' >/dev/null
+rm -f "$TEST_TMP/id"
+"$FANOUT" create "$gp" --provider gcp --engine bastion --yes >"$TEST_TMP/id" 2>"$TEST_TMP/create2.err"
+isnt_rc=$?
+ok "$([ $isnt_rc -ne 0 ]; echo $?)" "a create whose binding is refused fails"
+like "$(grep '^fanout: ' "$TEST_TMP/create2.err")" "may not set the IAM policy of gs://fanout-out, which gives the machines' service account its access: grant roles/storage.admin on the bucket" \
+	"with one line naming the role to grant"
+id2=$(ls -t "$FANOUT_HISTORY_DIR"/fo-*.json | head -1 | xargs basename | sed 's/\.json$//')
+ok "$([ -n "$id2" ] && [ "$id" != "$id2" ]; echo $?)" "a second run set"
+is "created created intent" "$(rec_get "$id2" '" ".join(x["state"] for x in r["resources"] if x["kind"] in ("service_account", "bucket_binding"))')" \
+	"the record: the account and the inputs' binding made, the results' binding in intent"
+"$FANOUT" cleanup "$id2" --yes >/dev/null 2>"$TEST_TMP/cleanup2.err"
+ok $? "cleanup of the failed create works" || diag "$(tail -5 "$TEST_TMP/cleanup2.err")"
+is "[] {'fanout-in': [], 'fanout-out': []}" "$(iam_state 's["accounts"]') $(iam_state 's["policies"]')" \
+	"no account and no binding is left"
+is 0 "$(gcp_ctl state | python3 -c 'import json,sys; s=json.load(sys.stdin); print(len(s["instances"]) + len(s["firewalls"]))')" \
+	"no instance or firewall rule is left"
 is 0 "$(gcp_outside)" "nothing went off loopback"
 
 done_testing
