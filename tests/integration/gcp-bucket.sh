@@ -9,7 +9,9 @@
 # shows each read by the account, none by the user), the results land in
 # the bucket, put by the account; no file on the host holds the user's
 # key or token; without its binding the host cannot fetch; cleanup
-# removes the bindings and deletes the account.
+# removes the bindings and deletes the account. Then a setIamPolicy
+# refused (one line naming the role to grant), and kill -9 after the
+# account's and a binding's call: cleanup leaves no account or binding.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/lib-gcp.sh"
 . "$top_srcdir/tests/integration/lib-sshd.sh"
@@ -183,6 +185,23 @@ is "[] {'fanout-in': [], 'fanout-out': []}" "$(iam_state 's["accounts"]') $(iam_
 	"no account and no binding is left"
 is 0 "$(gcp_ctl state | python3 -c 'import json,sys; s=json.load(sys.stdin); print(len(s["instances"]) + len(s["firewalls"]))')" \
 	"no instance or firewall rule is left"
+# kill -9 right after the account's create call and after a binding's
+# change, before either reaches the record: cleanup finds them (the
+# account by its e-mail, the binding in the bucket's policy) and
+# removes them.
+for kind in service_account bucket_binding; do
+	FANOUT_CRASH_AFTER=$kind "$FANOUT" create "$gp" --provider gcp --engine bastion --no-run --yes \
+		>/dev/null 2>&1
+	is 137 $? "kill -9 after $kind: fanout was killed mid-create"
+	idk=$(ls -t "$FANOUT_HISTORY_DIR"/fo-*.json | head -1 | xargs basename | sed 's/\.json$//')
+	is intent "$(rec_get "$idk" '[x for x in r["resources"] if x["kind"] == "'$kind'"][-1]["state"]')" \
+		"kill -9 after $kind: the record has it in intent"
+	like "$(iam_state 's["accounts"]')" "fanout-$idk@" "kill -9 after $kind: the account was made"
+	"$FANOUT" cleanup "$idk" --yes >/dev/null 2>"$TEST_TMP/cleanup.$kind.err"
+	ok $? "kill -9 after $kind: cleanup works" || diag "$(tail -5 "$TEST_TMP/cleanup.$kind.err")"
+	is "[] {'fanout-in': [], 'fanout-out': []}" "$(iam_state 's["accounts"]') $(iam_state 's["policies"]')" \
+		"kill -9 after $kind: no account and no binding is left"
+done
 is 0 "$(gcp_outside)" "nothing went off loopback"
 
 done_testing
