@@ -6,8 +6,8 @@
 
 #include <jansson.h>
 
-struct cloud_run;
-struct cloud_step;
+#include "cloud/provider.h"
+
 struct gcp;
 
 /* CLOUD_BLOCK_ROLE: one step, "service account" (sets state->sa_email). */

@@ -93,6 +93,8 @@ TESTS += tests/integration/gcp-auth.sh \
 	tests/integration/gcp-rest.sh tests/integration/gcp-gcloud.sh
 # Cloud Storage inputs and results (gcs.c, gcp-store.c), the machines'
 # service account (gcp-role.c).
+check_PROGRAMS += tests/unit/test-gcs
+tests_unit_test_gcs_LDADD = $(TEST_LIBS)
 TESTS += tests/integration/gcs-inputs.sh tests/integration/gcp-bucket.sh \
 	tests/integration/gcp-iam-gcloud.sh
 EXTRA_DIST += tests/integration/gcs-inputs.sh tests/integration/gcp-bucket.sh \
