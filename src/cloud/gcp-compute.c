@@ -377,8 +377,18 @@ gcp_instance_make(struct cloud_run *run, const char *role, const char *name,
 	    g->project, zone, rid);
 	event_log(run->sink, role, "making %s (%s in %s)", name, type, zone);
 	if (gcp_call(g, "POST", url, body, &op, cause) != 0 ||
-	    gcp_operation_wait(g, op, NULL, cause) != 0)
+	    gcp_operation_wait(g, op, NULL, cause) != 0) {
+		if (*cause != NULL && strstr(*cause, "QUOTA_EXCEEDED") != NULL) {
+			char *c = *cause;
+
+			xasprintf(cause, "%s; ask for more quota (`gcloud "
+			    "compute regions describe %s` shows it) or choose "
+			    "a smaller machine type or another region", c,
+			    st->region != NULL ? st->region : "REGION");
+			free(c);
+		}
 		goto out;
+	}
 	if ((rc = gcp_instance_get(g, zone, name, &in, cause)) != 1) {
 		if (rc == 0)
 			xasprintf(cause, "instance %s is not there after its "

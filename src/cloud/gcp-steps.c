@@ -41,10 +41,9 @@ gcp_account_project(const char *email)
 	return xprintf("%.*s", (int)(dot - at - 1), at + 1);
 }
 
-static int
-step_identity(struct cloud_run *run, char **cause)
+int
+gcp_project_check(struct gcp *g, char **cause)
 {
-	struct gcp *g = gcp_of(run);
 	const char *account = gcp_auth_account(g->auth);
 	char *url, *why = NULL, *home;
 	json_t *proj = NULL;
@@ -53,6 +52,7 @@ step_identity(struct cloud_run *run, char **cause)
 	url = gcp_compute_url(g, "projects/%s", g->project);
 	rc = gcp_call(g, "GET", url, NULL, &proj, &why);
 	free(url);
+	json_decref(proj);
 	if (rc == CLOUD_ERR || rc == CLOUD_ENOTFOUND) {
 		/* Denied, or no such project: the key's project and the one
 		 * asked for, in one line. */
@@ -70,13 +70,23 @@ step_identity(struct cloud_run *run, char **cause)
 			    "your gcloud user", g->project, why);
 		free(home);
 		free(why);
-		return -1;
+		return 1;
 	}
 	if (rc != 0) {
 		*cause = why;
 		return -1;
 	}
-	json_decref(proj);
+	return 0;
+}
+
+static int
+step_identity(struct cloud_run *run, char **cause)
+{
+	struct gcp *g = gcp_of(run);
+	const char *account = gcp_auth_account(g->auth);
+
+	if (gcp_project_check(g, cause) != 0)
+		return -1;
 	event_log(run->sink, "identity", "%s, project %s", account != NULL ?
 	    account : "your gcloud user credentials", g->project);
 	cloud_record_put(run, "identity", json_pack("{s:s, s:s, s:s}",
