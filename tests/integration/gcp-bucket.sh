@@ -202,6 +202,18 @@ for kind in service_account bucket_binding; do
 	is "[] {'fanout-in': [], 'fanout-out': []}" "$(iam_state 's["accounts"]') $(iam_state 's["policies"]')" \
 		"kill -9 after $kind: no account and no binding is left"
 done
+# Orphans: a run set whose record is gone; its account is found by its
+# description and deleted.
+"$FANOUT" create "$gp" --provider gcp --engine bastion --no-run --yes >"$TEST_TMP/o.id" 2>/dev/null
+orphan=$(cat "$TEST_TMP/o.id")
+mv "$FANOUT_HISTORY_DIR/$orphan.json" "$TEST_TMP/"
+list=$("$FANOUT" cleanup --orphans --provider gcp --json 2>/dev/null </dev/null |
+	python3 -c 'import json,sys; print(" ".join(sorted(o["kind"] + ":" + o["name"] + ":" + o["run_set"] for o in json.load(sys.stdin))))')
+like "$list" "service_account:fanout-$orphan:$orphan" \
+	"cleanup --orphans --provider gcp finds the run set's service account"
+"$FANOUT" cleanup --orphans --provider gcp --yes >/dev/null 2>"$TEST_TMP/orph.err"
+ok $? "cleanup --orphans --yes exits 0" || diag "$(tail -5 "$TEST_TMP/orph.err")"
+is "[]" "$(iam_state 's["accounts"]')" "the orphan account is deleted"
 is 0 "$(gcp_outside)" "nothing went off loopback"
 
 done_testing
