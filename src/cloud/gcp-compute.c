@@ -375,7 +375,8 @@ gcp_instance_make(struct cloud_run *run, const char *role, const char *name,
 	body = gcp_instance_body(run, role, name, zone, type, tags);
 	url = gcp_compute_url(g, "projects/%s/zones/%s/instances?requestId=%s",
 	    g->project, zone, rid);
-	event_log(run->sink, role, "making %s (%s in %s)", name, type, zone);
+	event_log(run->sink, strcmp(role, "node") == 0 ? "nodes" : "bastion",
+	    "making %s (%s in %s)", name, type, zone);
 	if (gcp_call(g, "POST", url, body, &op, cause) != 0 ||
 	    gcp_operation_wait(g, op, NULL, cause) != 0) {
 		if (*cause != NULL && strstr(*cause, "QUOTA_EXCEEDED") != NULL) {
@@ -412,7 +413,7 @@ int
 gcp_instance_running(struct cloud_run *run, json_t *res, const char *role,
     const char *host_name, char **cause)
 {
-	const char *zone, *pub, *priv, *user;
+	const char *zone, *pub, *priv, *user, *step;
 	char *name, *id;
 	json_t *in, *nic;
 	int rc;
@@ -424,7 +425,8 @@ gcp_instance_running(struct cloud_run *run, json_t *res, const char *role,
 	id = xstrdup(history_str(res, "id", ""));
 	user = history_str(res, "login_user", GCP_LOGIN_USER);
 	pthread_mutex_unlock(&run->lock);
-	rc = gcp_wait_instance(run, host_name, zone, name, "RUNNING", &in,
+	step = strcmp(role, "head") == 0 ? "bastion running" : "nodes running";
+	rc = gcp_wait_instance(run, step, zone, name, "RUNNING", &in,
 	    cause);
 	if (rc == 0) {
 		nic = json_array_get(json_object_get(in, "networkInterfaces"),
@@ -440,7 +442,7 @@ gcp_instance_running(struct cloud_run *run, json_t *res, const char *role,
 		    cause) != 0)
 			rc = -1;
 		else
-			event_log(run->sink, host_name, "%s at %s", name,
+			event_log(run->sink, step, "%s at %s", name,
 			    pub != NULL ? pub : "(no external address)");
 		json_decref(in);
 	}

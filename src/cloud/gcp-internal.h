@@ -217,6 +217,8 @@ double	 gcp_spot_price(const char *type);
 char	*gcp_prices_note(char **cause);
 /* provider.instance_types. */
 json_t	*gcp_price_list(char **cause);
+/* provider.plan: identity, the resources with their hourly prices. */
+json_t	*gcp_plan(void *, json_t *answers, char **cause);
 /* provider.settle (answers "zone" too: checked, or picked and set). */
 int	 gcp_machine_settle(void *, json_t *answers, char **cause);
 /* The hourly price of one machine of type for answers (spot when asked),

@@ -221,95 +221,6 @@ gcp_provider_instance_types(char **cause)
 	return gcp_price_list(cause);
 }
 
-/* A machine's hourly cost: its type, its disk, its external address. */
-static double
-gcp_machine_hourly(json_t *answers, const char *type, int *known)
-{
-	double p = gcp_type_hourly(answers, type);
-
-	if (p < 0)
-		*known = 0;
-	return (p > 0 ? p : 0) + GCP_DISK_HOURLY + GCP_IPV4_HOURLY;
-}
-
-static json_t *
-gcp_provider_plan(void *p, json_t *answers, char **cause)
-{
-	struct gcp_session *s = p;
-	const struct engine *e = engine_of(answers);
-	const char *account = gcp_auth_account(s->g->auth), *type, *zone;
-	char *note, *ip, *why = NULL;
-	json_t *res, *plan, *v;
-	json_int_t n = 1;
-	double total, node;
-	int known = 1;
-
-	if (gcp_machine_settle(s, answers, cause) != 0 ||
-	    (note = gcp_prices_note(cause)) == NULL)
-		return NULL;
-	zone = gcp_answer_str(answers, "zone", gcp_answer_str(
-	    json_object_get(answers, "machine"), "zone", "?"));
-	ip = cloud_checkip(&why);
-	res = json_array();
-	json_array_append_new(res, json_pack("{s:s, s:s, s:s, s:f}", "kind",
-	    "ssh_key", "name", "ed25519 key", "detail", "private key kept "
-	    "0600 beside the history record; public half in the instances' "
-	    "metadata only", "hourly_usd", 0.0));
-	json_array_append_new(res, json_pack("{s:s, s:s, s:s, s:f}", "kind",
-	    "firewall", "name", "firewall rule", "detail", ip != NULL ?
-	    "SSH (tcp 22) from your address only, to the run set's tag" :
-	    "SSH (tcp 22): your address is unknown", "hourly_usd", 0.0));
-	if (e != NULL && e->nodes) {
-		type = gcp_answer_str(answers, "head_instance_type",
-		    GCP_HEAD_TYPE);
-		total = gcp_machine_hourly(answers, type, &known);
-		json_array_append_new(res, json_pack("{s:s, s:s, s:s+++, s:f, "
-		    "s:i}", "kind", "instance", "name", "head", "detail", type,
-		    ", Debian 12, Shielded VM, 30 GB pd-balanced, external "
-		    "IPv4, in ", zone, known ? "; runs the scheduler" :
-		    " (price unknown)", "hourly_usd", total, "count", 1));
-		if (json_is_integer(v = json_object_get(answers, "nodes")) &&
-		    json_integer_value(v) > 0)
-			n = json_integer_value(v);
-		known = 1;
-		type = gcp_answer_str(answers, "instance_type",
-		    GCP_DEFAULT_TYPE);
-		node = gcp_machine_hourly(answers, type, &known);
-		json_array_append_new(res, json_pack("{s:s, s:s, s:s++, s:f, "
-		    "s:f, s:I}", "kind", "instance", "name", "node", "detail",
-		    type, ", Debian 12, Shielded VM, 30 GB pd-balanced; runs "
-		    "the tasks", known ? "" : " (price unknown)", "hourly_usd",
-		    node * (double)n, "each_hourly_usd", node, "count", n));
-		total += node * (double)n;
-	} else {
-		type = gcp_answer_str(answers, "instance_type",
-		    GCP_DEFAULT_TYPE);
-		total = gcp_machine_hourly(answers, type, &known);
-		json_array_append_new(res, json_pack("{s:s, s:s, s:s++++, "
-		    "s:f}", "kind", "instance", "name", "bastion", "detail",
-		    type, ", Debian 12, Shielded VM, 30 GB pd-balanced, "
-		    "external IPv4, in ", zone, gcp_spot(answers) ? ", spot "
-		    "(stopped if reclaimed; shown at its on-demand price)" : "",
-		    known ? "" : " (price unknown)", "hourly_usd", total));
-	}
-	gcp_role_plan(answers, res);	/* the service account, if any */
-	plan = json_pack("{s:s+++, s:s, s:s, s:s, s:s, s:s?, s:s?, s:o, s:f, "
-	    "s:s, s:s?}", "identity", account != NULL ? account :
-	    "your gcloud user credentials", " (project ", s->g->project, ")",
-	    "account", account != NULL ? account : "gcloud user credentials",
-	    "project", s->g->project, "region", s->region, "zone", zone,
-	    "ssh_from", NULL, "ssh_from_error", why, "resources", res,
-	    "hourly_usd", total, "prices", note, "machine",
-	    history_str(json_object_get(answers, "machine"), "why", NULL));
-	if (ip != NULL)
-		json_object_set_new(plan, "ssh_from", json_sprintf("%s/32",
-		    ip));
-	free(note);
-	free(ip);
-	free(why);
-	return plan;
-}
-
 /* Resume, cleanup and orphans ---------------------------------------- */
 
 /* The host name of an instance of run: its name without "fanout-<id>-"
@@ -405,6 +316,35 @@ gcp_destroy_instance(struct cloud_run *run, json_t *res, char **cause)
 	    cause);
 }
 
+/* An RFC 3339 time as Compute Engine gives them
+ * ("2026-11-30T19:00:00.123-08:00"), or -1. */
+static double
+gcp_time(const char *s)
+{
+	struct tm tm;
+	int n = 0, oh = 0, om = 0;
+	const char *p;
+	double t;
+
+	memset(&tm, 0, sizeof tm);
+	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year,
+	    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+	    &n) != 6 || tm.tm_year < 2000 || tm.tm_mon < 1 || tm.tm_mon > 12)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	t = (double)timegm(&tm);
+	p = s + n;
+	if (*p == '.')
+		p += 1 + strspn(p + 1, "0123456789");
+	if ((*p == '+' || *p == '-') && sscanf(p + 1, "%2d:%2d", &oh,
+	    &om) == 2)
+		t -= (*p == '+' ? 1 : -1) * (oh * 3600.0 + om * 60.0);
+	else if (*p != 'Z')
+		return -1;
+	return t;
+}
+
 static int
 gcp_park_instance(struct cloud_run *run, json_t *res, char **cause)
 {
@@ -412,6 +352,7 @@ gcp_park_instance(struct cloud_run *run, json_t *res, char **cause)
 	struct gcp *g = gcp_of(run);
 	char *name, *url;
 	json_t *in = NULL, *op = NULL;
+	double since;
 	int running, rc;
 
 	if (zone == NULL)
@@ -429,6 +370,8 @@ gcp_park_instance(struct cloud_run *run, json_t *res, char **cause)
 		return 0;
 	}
 	running = strcmp(history_str(in, "status", ""), "RUNNING") == 0;
+	since = running ? -1 : gcp_time(history_str(in, "lastStopTimestamp",
+	    NULL));
 	json_decref(in);
 	rc = 0;
 	if (running) {
@@ -447,8 +390,8 @@ gcp_park_instance(struct cloud_run *run, json_t *res, char **cause)
 	free(name);
 	if (rc != 0)
 		return -1;
-	return cloud_power_note(run, res, "stopped", time_now(), running ?
-	    "fanout" : "noticed", cause);
+	return cloud_power_note(run, res, "stopped", since >= 0 ? since :
+	    time_now(), running ? "fanout" : "noticed", cause);
 }
 
 static int
@@ -472,8 +415,11 @@ gcp_revive_instance(struct cloud_run *run, json_t *res, char **cause)
 		goto out;
 	}
 	if (strcmp(history_str(in, "status", ""), "RUNNING") != 0) {
-		if (cloud_power_note(run, res, "stopped", -1, "noticed",
-		    cause) != 0) {
+		double at = gcp_time(history_str(in, "lastStopTimestamp",
+		    NULL));
+
+		if (cloud_power_note(run, res, "stopped", at >= 0 ? at :
+		    time_now(), "noticed", cause) != 0) {
 			rc = -1;
 			goto out;
 		}
@@ -526,6 +472,10 @@ gcp_power_instance(struct cloud_run *run, json_t *res, char **state,
 		st = "stopping";
 	else if (strcmp(st, "terminated") != 0)
 		st = "pending";
+	if (strcmp(st, "running") == 0)
+		*since = gcp_time(history_str(in, "lastStartTimestamp", NULL));
+	else if (strcmp(st, "stopped") == 0)
+		*since = gcp_time(history_str(in, "lastStopTimestamp", NULL));
 	*state = xstrdup(st);
 	json_decref(in);
 	return 0;
@@ -711,35 +661,44 @@ gcp_provider_destroy(struct cloud_run *run, json_t *res, char **cause)
 	return k == NULL ? -1 : k->destroy(run, res, cause);
 }
 
-/* Orphans: the instances labelled managed-by=fanout in every zone
- * (aggregatedList), then the firewall rules fanout names (no labels on
- * those: the "fanout-fo-" prefix and the description with the run set). */
-static json_t *
-gcp_provider_tagged(void *p, char **cause)
+/* A page token as a query value (only URL-safe characters kept: Google's
+ * tokens are base64url-like), caller frees. */
+static char *
+gcp_query_value(const char *s)
 {
-	struct gcp_session *s = p;
-	struct gcp *g = s->g;
-	json_t *out = json_array(), *ans = NULL, *scope, *in;
-	const char *key, *zone, *desc;
-	char *url, *region;
-	size_t i;
+	char *v = xstrdup(s), *p, *q;
 
-	url = gcp_compute_url(g, "projects/%s/aggregated/instances?filter="
-	    "labels.managed-by%%20%%3D%%20fanout", g->project);
-	if (gcp_call(g, "GET", url, NULL, &ans, cause) != 0) {
-		free(url);
-		json_decref(out);
+	for (p = q = v; *p != '\0'; p++) {
+		if (isalnum((unsigned char)*p) || strchr("-_.~", *p) != NULL)
+			*q++ = *p;
+	}
+	*q = '\0';
+	if (*v == '\0') {
+		free(v);
 		return NULL;
 	}
-	free(url);
+	return v;
+}
+
+/* The instances of one page of an aggregatedList, appended to out. */
+static void
+gcp_tagged_instances(json_t *ans, json_t *out)
+{
+	const char *key, *zone;
+	json_t *scope, *in;
+	char *region;
+	size_t i;
+
 	json_object_foreach(json_object_get(ans, "items"), key, scope) {
 		json_array_foreach(json_object_get(scope, "instances"), i,
 		    in) {
 			zone = strrchr(history_str(in, "zone", key), '/');
 			zone = zone != NULL ? zone + 1 : "";
 			if ((region = gcp_zone_of(zone)) == NULL ||
-			    !json_is_string(json_object_get(in, "name")))
+			    !json_is_string(json_object_get(in, "name"))) {
+				free(region);
 				continue;
+			}
 			json_array_append_new(out, json_pack("{s:s, s:s, s:s, "
 			    "s:s, s:s, s:s?, s:s}", "kind", "instance", "id",
 			    history_str(in, "id", history_str(in, "name", "")),
@@ -750,34 +709,80 @@ gcp_provider_tagged(void *p, char **cause)
 			free(region);
 		}
 	}
-	json_decref(ans);
-	ans = NULL;
-	url = gcp_compute_url(g, "projects/%s/global/firewalls", g->project);
-	if (gcp_call(g, "GET", url, NULL, &ans, cause) != 0) {
+}
+
+/* Orphans: the instances labelled managed-by=fanout in every zone
+ * (aggregatedList), then the firewall rules fanout names (no labels on
+ * those: the "fanout-fo-" prefix and the description with the run set). */
+static json_t *
+gcp_provider_tagged(void *p, char **cause)
+{
+	struct gcp_session *s = p;
+	struct gcp *g = s->g;
+	json_t *out = json_array(), *ans = NULL, *in;
+	const char *desc;
+	char *url, *tok = NULL;
+	size_t i;
+	int rc;
+
+	for (;;) {
+		url = gcp_compute_url(g, "projects/%s/aggregated/instances?"
+		    "filter=labels.managed-by%%20%%3D%%20fanout%s%s", g->project,
+		    tok != NULL ? "&pageToken=" : "", tok != NULL ? tok : "");
+		rc = gcp_call(g, "GET", url, NULL, &ans, cause);
 		free(url);
-		json_decref(out);
-		return NULL;
+		free(tok);
+		tok = NULL;
+		if (rc != 0)
+			goto fail;
+		gcp_tagged_instances(ans, out);
+		if (json_is_string(json_object_get(ans, "nextPageToken")))
+			tok = gcp_query_value(history_str(ans, "nextPageToken",
+			    ""));
+		json_decref(ans);
+		ans = NULL;
+		if (tok == NULL)
+			break;
 	}
-	free(url);
-	json_array_foreach(json_object_get(ans, "items"), i, in) {
-		desc = history_str(in, "description", "");
-		if (strncmp(history_str(in, "name", ""), GCP_NAME_PREFIX,
-		    strlen(GCP_NAME_PREFIX)) != 0 || strncmp(desc,
-		    GCP_FW_DESCRIPTION, strlen(GCP_FW_DESCRIPTION)) != 0)
-			continue;
-		json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, s:s, "
-		    "s:s}", "kind", "firewall", "id", history_str(in, "id",
-		    history_str(in, "name", "")), "name", history_str(in, "name",
-		    ""), "region", s->region, "run_set", desc +
-		    strlen(GCP_FW_DESCRIPTION), "provider", "gcp"));
+	for (;;) {
+		url = gcp_compute_url(g, "projects/%s/global/firewalls%s%s",
+		    g->project, tok != NULL ? "?pageToken=" : "", tok != NULL ?
+		    tok : "");
+		rc = gcp_call(g, "GET", url, NULL, &ans, cause);
+		free(url);
+		free(tok);
+		tok = NULL;
+		if (rc != 0)
+			goto fail;
+		json_array_foreach(json_object_get(ans, "items"), i, in) {
+			desc = history_str(in, "description", "");
+			if (strncmp(history_str(in, "name", ""),
+			    GCP_NAME_PREFIX, strlen(GCP_NAME_PREFIX)) != 0 ||
+			    strncmp(desc, GCP_FW_DESCRIPTION,
+			    strlen(GCP_FW_DESCRIPTION)) != 0)
+				continue;
+			json_array_append_new(out, json_pack("{s:s, s:s, s:s, "
+			    "s:s, s:s, s:s}", "kind", "firewall", "id",
+			    history_str(in, "id", history_str(in, "name", "")),
+			    "name", history_str(in, "name", ""), "region",
+			    s->region, "run_set", desc +
+			    strlen(GCP_FW_DESCRIPTION), "provider", "gcp"));
+		}
+		if (json_is_string(json_object_get(ans, "nextPageToken")))
+			tok = gcp_query_value(history_str(ans, "nextPageToken",
+			    ""));
+		json_decref(ans);
+		ans = NULL;
+		if (tok == NULL)
+			break;
 	}
-	json_decref(ans);
 	/* The machines' service accounts (gcp-role.c), last. */
-	if (gcp_role_tagged(g, s->region, out, cause) != 0) {
-		json_decref(out);
-		return NULL;
-	}
+	if (gcp_role_tagged(g, s->region, out, cause) != 0)
+		goto fail;
 	return out;
+fail:
+	json_decref(out);
+	return NULL;
 }
 
 const struct provider provider_gcp = {
@@ -786,7 +791,7 @@ const struct provider provider_gcp = {
 	.open = gcp_provider_open,
 	.close = gcp_provider_close,
 	.region = gcp_provider_region,
-	.plan = gcp_provider_plan,
+	.plan = gcp_plan,
 	.blocks = { [CLOUD_BLOCK_BASE] = gcp_base_steps,
 	    [CLOUD_BLOCK_HEAD] = gcp_head_steps,
 	    [CLOUD_BLOCK_ROLE] = gcp_role_steps },

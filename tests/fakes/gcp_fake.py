@@ -26,6 +26,8 @@ Test controls (not Google's API), under /_fake/:
   POST /_fake/token {"expires_in": 5}           lifetime of new tokens
   POST /_fake/bucket {"name": B}                 make a bucket
   POST /_fake/clear                             forget the injections
+  POST /_fake/zone {"name": Z, "status": "DOWN"} a zone's status
+  POST /_fake/page {"size": 1}                  list pages of that size
   POST /_fake/object {"bucket", "name", "data"}  put an object
   POST /_fake/revoke                            forget the tokens given
   POST /_fake/reset                             forget everything
@@ -128,6 +130,7 @@ class State:
         self.request_ids = {}   # an insert's requestId -> operation name
         self.zone_status = {}   # zone -> status other than UP
         self.inserts = []       # {"path", "requestId", "body"} of inserts
+        self.page_size = 0      # list pages of this size (0: one page)
         self.injects = []
         self.token_life = 3600
         self.next_id = 1000
@@ -290,6 +293,8 @@ class Fake(http.server.BaseHTTPRequestHandler):
                 st.token_life = int(body.get("expires_in", 3600))
             elif path == "/_fake/bucket":
                 st.buckets.setdefault(body["name"], {})
+            elif path == "/_fake/page":
+                st.page_size = int(body.get("size", 0))
             elif path == "/_fake/zone":
                 st.zone_status[body["name"]] = body.get("status", "UP")
             elif path == "/_fake/clear":
@@ -572,12 +577,25 @@ class Fake(http.server.BaseHTTPRequestHandler):
                                   "Invalid value for field "
                                   "'resource.tags.items': %s" % t)
 
+    def page(self, items, query):
+        """One page of items: maxResults, else the size /_fake/page
+        set (none: all); (page, nextPageToken or None)."""
+        size = int(query.get("maxResults") or self.state.page_size or 0)
+        if not size:
+            return items, None
+        start = int(query.get("pageToken") or 0)
+        nxt = str(start + size) if start + size < len(items) else None
+        return items[start:start + size], nxt
+
     def listing(self, kind, items, query, path):
-        items = self.filtered(items, query.get("filter", ""))
+        items, nxt = self.page(self.filtered(items, query.get("filter", "")),
+                               query)
         out = {"kind": kind, "id": "projects/%s" % path,
                "selfLink": self.link(path), "items": items}
         if not items:
             del out["items"]
+        if nxt:
+            out["nextPageToken"] = nxt
         return out
 
     def filtered(self, items, flt):
@@ -677,11 +695,13 @@ class Fake(http.server.BaseHTTPRequestHandler):
 
                 def fin():
                     inst["status"] = "TERMINATED"
+                    inst["lastStopTimestamp"] = now_rfc3339()
             else:
                 inst["status"] = "STAGING"
 
                 def fin():
                     inst["status"] = "RUNNING"
+                    inst["lastStartTimestamp"] = now_rfc3339()
             return self.answer(200, self.operation(
                 rest[1], inst["selfLink"], scope, fin, "/" + base))
         raise GoogleError(404, "notFound", "unknown path " + "/".join(rest))
@@ -737,24 +757,28 @@ class Fake(http.server.BaseHTTPRequestHandler):
     def aggregated(self, query):
         st = self.state
         by = {}
-        for (z, _), i in sorted(st.instances.items()):
-            by.setdefault("zones/" + z, []).append(i)
+        got, nxt = self.page(self.filtered(
+            [i for _, i in sorted(st.instances.items())],
+            query.get("filter", "")), query)
+        for i in got:
+            by.setdefault("zones/" + i["zone"].split("/")[-1], []).append(i)
         items = {}
         for z in ZONES:
-            got = self.filtered(by.get("zones/" + z, []),
-                                query.get("filter", ""))
+            got = by.get("zones/" + z, [])
             items["zones/" + z] = {"instances": got} if got else {
                 "warning": {"code": "NO_RESULTS_ON_PAGE",
                             "message": "There are no results for scope "
                             "'zones/%s' on this page." % z,
                             "data": [{"key": "scope",
                                       "value": "zones/" + z}]}}
-        return self.answer(200, {
-            "kind": "compute#instanceAggregatedList",
-            "id": "projects/%s/aggregated/instances" % st.project,
-            "items": items,
-            "selfLink": self.link("projects/%s/aggregated/instances" %
-                                  st.project)})
+        out = {"kind": "compute#instanceAggregatedList",
+               "id": "projects/%s/aggregated/instances" % st.project,
+               "items": items,
+               "selfLink": self.link("projects/%s/aggregated/instances" %
+                                     st.project)}
+        if nxt:
+            out["nextPageToken"] = nxt
+        return self.answer(200, out)
 
     def get_op(self, rest, method):
         if len(rest) == 1 and method == "GET":

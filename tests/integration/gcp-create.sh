@@ -111,6 +111,21 @@ is "0 0" "$(gcp_state 'print(len([i for i in s["instances"] if i.get("labels", {
 check "the key file is gone" test ! -e "$FANOUT_HISTORY_DIR/$id.key"
 is "deleted" "$(rec_get "$id" 'r["state"]')" "the record is deleted"
 
+# Stopped behind fanout's back (gcloud, an idle stop): resume notes it as
+# of the instance's lastStopTimestamp, starts it and runs.
+"$FANOUT" create --no-run "$proj" --provider gcp --yes >"$TEST_TMP/n.id" 2>/dev/null
+nid=$(cat "$TEST_TMP/n.id")
+nzone=$(rec_get "$nid" 'r["zone"]')
+"$GCP_DRIVER" op POST "projects/fanout-test/zones/$nzone/instances/fanout-$nid-bastion/stop" >/dev/null
+"$FANOUT" resume "$nid" >/dev/null 2>"$TEST_TMP/n.err"
+rc=$?
+is 0 "$rc" "resume of an instance stopped behind fanout's back exits 0"
+[ "$rc" -eq 0 ] || diag "$(tail -5 "$TEST_TMP/n.err")"
+is "stopped:noticed running:fanout stopped:fanout True" \
+	"$(rec_get "$nid" '(lambda p: " ".join(x["state"] + ":" + x["by"] for x in p) + " " + str(all(x["at"] >= "2020" for x in p)))([x for x in r["resources"] if x["kind"] == "instance"][0]["power"])')" \
+	"its power: stopped (noticed), started, stopped after the run; each at a real time"
+"$FANOUT" cleanup "$nid" --yes >/dev/null 2>&1
+
 # --region alone picks a zone of it; a zone that is down is passed over.
 gcp_ctl reset >/dev/null
 "$FANOUT" create --no-run "$proj" --provider gcp --region europe-west1 --yes >"$TEST_TMP/eu.id" 2>"$TEST_TMP/eu.err"
@@ -189,18 +204,38 @@ ok $? "cleanup of the crashed create exits 0"
 is "0 0" "$(gcp_state 'print(len(s["instances"]), len(s["firewalls"]))' | head -1)" \
 	"it leaves no instance and no firewall rule"
 
-# Orphans: a run set whose record is gone.
+# The same after the key file and after the firewall rule's insert.
+for kind in ssh_key firewall; do
+	FANOUT_CRASH_AFTER=$kind "$FANOUT" create --no-run "$proj" --provider gcp --yes >/dev/null 2>&1
+	crashed=$(ls -t "$FANOUT_HISTORY_DIR"/*.json | head -1 | xargs basename -s .json)
+	is "intent" "$(rec_get "$crashed" '[x for x in r["resources"] if x["kind"] == "'$kind'"][0]["state"]')" \
+		"killed after the $kind was made: it is in intent in the record"
+	"$FANOUT" cleanup "$crashed" --yes >/dev/null 2>"$TEST_TMP/crash.err"
+	ok $? "cleanup after the $kind crash exits 0"
+	is "0 0 no" "$(gcp_state 'print(len(s["instances"]), len(s["firewalls"]))' | head -1) $(test -e "$FANOUT_HISTORY_DIR/$crashed.key" && echo key || echo no)" \
+		"it leaves no instance, no firewall rule, no key file"
+done
+
+# Orphans: a run set whose record is gone, beside a live one, the lists
+# one item a page (the sweep follows nextPageToken).
 "$FANOUT" create --no-run "$proj" --provider gcp --yes >"$TEST_TMP/o.id" 2>/dev/null
 orphan=$(cat "$TEST_TMP/o.id")
 mv "$FANOUT_HISTORY_DIR/$orphan.json" "$TEST_TMP/"
+"$FANOUT" create --no-run "$proj" --provider gcp --region europe-west1 --yes >"$TEST_TMP/l.id" 2>/dev/null
+live=$(cat "$TEST_TMP/l.id")
+gcp_ctl page '{"size": 1}' >/dev/null
 list=$("$FANOUT" cleanup --orphans --provider gcp --json 2>/dev/null </dev/null |
 	python3 -c 'import json,sys; print(" ".join(sorted(o["kind"] + ":" + o["name"] + ":" + o["run_set"] for o in json.load(sys.stdin))))')
 is "firewall:fanout-$orphan-ssh:$orphan instance:fanout-$orphan-bastion:$orphan" "$list" \
 	"cleanup --orphans --provider gcp finds the labelled instance and the fanout firewall rule of no record"
 "$FANOUT" cleanup --orphans --provider gcp --yes >/dev/null 2>"$TEST_TMP/orph.err"
 ok $? "cleanup --orphans --yes exits 0"
+is "fanout-$live-bastion fanout-$live-ssh" "$(gcp_state '" ".join([i["name"] for i in s["instances"]] + [f["name"] for f in s["firewalls"]])')" \
+	"the orphans are deleted, the live run set's resources kept"
+gcp_ctl page '{"size": 0}' >/dev/null
+"$FANOUT" cleanup "$live" --yes >/dev/null 2>&1
 is "0 0" "$(gcp_state 'print(len(s["instances"]), len(s["firewalls"]))' | head -1)" \
-	"the orphans are deleted"
+	"then nothing is left"
 is "0" "$(gcp_unknown)" "fanout called nothing the stand-in does not serve"
 is "0" "$(gcp_outside)" "nothing left loopback"
 done_testing
