@@ -16,6 +16,7 @@
 #include "cloud/gcp.h"
 #include "cloud/gcp-auth.h"
 #include "cloud/gcp-internal.h"
+#include "cloud/gcp-role.h"
 #include "cloud/provider.h"
 #include "engine/engine.h"
 #include "history/history.h"
@@ -521,6 +522,7 @@ gcp_plan(void *p, json_t *answers, char **cause)
 		    "(stopped if reclaimed; shown at its on-demand price)" : "",
 		    known ? "" : " (price unknown)", "hourly_usd", total));
 	}
+	gcp_role_plan(answers, res);	/* the service account, if any */
 	plan = json_pack("{s:s+++, s:s, s:s, s:s, s:s, s:s?, s:s?, s:o, s:f, "
 	    "s:s, s:s?}", "identity", account != NULL ? account :
 	    "your gcloud user credentials", " (project ", s->g->project, ")",

@@ -15,6 +15,8 @@
 #include "cloud/gcp.h"
 #include "cloud/gcp-auth.h"
 #include "cloud/gcp-internal.h"
+#include "cloud/gcp-role.h"
+#include "cloud/gcs.h"
 #include "cloud/provider.h"
 #include "engine/engine.h"
 #include "event.h"
@@ -577,10 +579,14 @@ static const struct gcp_kind gcp_kind_table[] = {
 	    gcp_destroy_firewall, NULL, NULL },
 	{ "instance", gcp_recover_instance, gcp_exists_instance,
 	    gcp_destroy_instance, gcp_park_instance, gcp_revive_instance },
+	{ "service_account", gcp_recover_sa, gcp_exists_sa, gcp_destroy_sa,
+	    NULL, NULL },
+	{ "bucket_binding", gcp_recover_binding, gcp_exists_binding,
+	    gcp_destroy_binding, NULL, NULL },
 };
 /* The same kinds, for provider.kinds. */
 static const char *const gcp_kinds[] = { "ssh_key", "firewall",
-    "instance", NULL };
+    "instance", "service_account", "bucket_binding", NULL };
 
 static const struct gcp_kind *
 gcp_kind_of(json_t *res, char **cause)
@@ -770,6 +776,9 @@ gcp_provider_tagged(void *p, char **cause)
 		if (tok == NULL)
 			break;
 	}
+	/* The machines' service accounts (gcp-role.c), last. */
+	if (gcp_role_tagged(g, s->region, out, cause) != 0)
+		goto fail;
 	return out;
 fail:
 	json_decref(out);
@@ -785,7 +794,8 @@ const struct provider provider_gcp = {
 	.plan = gcp_plan,
 	.blocks = { [CLOUD_BLOCK_BASE] = gcp_base_steps,
 	    [CLOUD_BLOCK_HEAD] = gcp_head_steps,
-	    [CLOUD_BLOCK_FLEET] = gcp_fleet_steps },
+	    [CLOUD_BLOCK_FLEET] = gcp_fleet_steps,
+	    [CLOUD_BLOCK_ROLE] = gcp_role_steps },
 	.state_new = gcp_state_new,
 	.state_free = gcp_state_free,
 	.recover = gcp_provider_recover,
@@ -801,6 +811,9 @@ const struct provider provider_gcp = {
 	.settle = gcp_machine_settle,
 	.default_instance_type = GCP_DEFAULT_TYPE,
 	.default_head_type = GCP_HEAD_TYPE,
+	.store_check = gcp_store_check,
+	.store_fetch = gcp_store_fetch,
+	.store_put = gcp_store_put,
 	.store_scheme = "gs",
 	.zoned = 1,
 	.zone_of = gcp_zone_of,

@@ -24,7 +24,7 @@ TESTS += tests/integration/detach.sh
 EXTRA_DIST += tests/integration/detach.sh
 
 TEMPLATE_FILES += templates/user-data.sh templates/s3-fetch.py \
-	templates/s3-put.py
+	templates/s3-put.py templates/gcs-fetch.py templates/gcs-put.py
 
 check_PROGRAMS += tests/slurm-driver
 tests_slurm_driver_LDADD = $(TEST_LIBS)
@@ -89,11 +89,24 @@ TESTS += tests/integration/gcp-create.sh tests/integration/gcp-machine.sh
 check_PROGRAMS += tests/unit/test-gcp-provider
 tests_unit_test_gcp_provider_LDADD = $(TEST_LIBS)
 EXTRA_DIST += tests/integration/gcp-create.sh tests/integration/gcp-machine.sh
+# Cloud Storage (gcs.c, gcp-store.c) and the machines' service account
+# (gcp-role.c).
+libfanout_a_SOURCES += src/cloud/gcs.c src/cloud/gcs.h \
+	src/cloud/gcp-store.c src/cloud/gcp-role.c src/cloud/gcp-role.h
 check_PROGRAMS += tests/gcp-driver tests/unit/test-gcp
 tests_gcp_driver_LDADD = $(TEST_LIBS)
 tests_unit_test_gcp_LDADD = $(TEST_LIBS)
 TESTS += tests/integration/gcp-auth.sh \
 	tests/integration/gcp-rest.sh tests/integration/gcp-gcloud.sh
+# Cloud Storage inputs and results (gcs.c, gcp-store.c), the machines'
+# service account (gcp-role.c).
+check_PROGRAMS += tests/unit/test-gcs
+tests_unit_test_gcs_LDADD = $(TEST_LIBS)
+TESTS += tests/integration/gcs-inputs.sh tests/integration/gcp-bucket.sh \
+	tests/integration/gcp-iam-gcloud.sh
+EXTRA_DIST += tests/integration/gcs-inputs.sh tests/integration/gcp-bucket.sh \
+	tests/integration/gcp-iam-gcloud.sh \
+	tests/fakes/gcp_fake_iam.py
 EXTRA_DIST += tests/integration/lib-gcp.sh tests/integration/gcp-auth.sh \
 	tests/integration/gcp-rest.sh tests/integration/gcp-gcloud.sh \
 	tests/fakes/gcp_fake.py tests/fakes/gcloud-requests.txt

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cloud/aws.h"
+#include "cloud/gcs.h"
 #include "cloud/s3.h"
 #include "event.h"
 #include "run/local.h"
@@ -262,10 +263,9 @@ s3_run_local(struct local_opts *lo, struct local_result *lr, char **cause)
 	if ((pr.inputs_url != NULL && strcmp(pr.inputs_url->scheme,
 	    "s3") != 0) || (pr.results_url != NULL &&
 	    strcmp(pr.results_url->scheme, "s3") != 0)) {
-		xasprintf(cause, "%s: gs:// buckets are not supported yet; use "
-		    "s3:// or local files", pr.file);
+		/* Cloud Storage (gcp-store.c). */
 		project_free(&pr);
-		return LOCAL_BAD_INPUT;
+		return gcs_run_local(lo, lr, cause);
 	}
 	/* The results bucket is checked before anything runs. */
 	if (pr.results_url != NULL && ((a = aws_open(NULL, cause)) == NULL ||

@@ -50,6 +50,8 @@ import threading
 import time
 import urllib.parse
 
+import gcp_fake_iam  # IAM, bucket IAM, the metadata server
+
 GOOGLE_TOKEN_AUD = "https://oauth2.googleapis.com/token"
 ZONES = ["us-central1-a", "us-central1-b", "us-central1-c", "us-central1-f",
          "europe-west1-b", "europe-west1-c", "europe-west1-d"]
@@ -143,6 +145,7 @@ class State:
         self.release = threading.Event()
         self.token_life = 3600
         self.next_id = 1000
+        self.iam = gcp_fake_iam.IamState()
 
 
 def fingerprint():
@@ -235,6 +238,8 @@ class Fake(http.server.BaseHTTPRequestHandler):
                 return
             if path.rstrip("/") == "/token":
                 return self.token(raw, entry)
+            if gcp_fake_iam.route(self, path, query, body, entry):
+                return
             self.authorize()
             m = re.match(r"/compute/v1/(.*)$", path)
             if m:
@@ -364,6 +369,8 @@ class Fake(http.server.BaseHTTPRequestHandler):
                                         "application/octet-stream"))
             elif path == "/_fake/revoke":
                 st.tokens.clear()
+            elif path.startswith("/_fake/iam/"):
+                return gcp_fake_iam.control(self, path, body)
             elif path == "/_fake/reset":
                 st.reset()
             elif path == "/_fake/state":
@@ -430,6 +437,7 @@ class Fake(http.server.BaseHTTPRequestHandler):
         with st.lock:
             life = st.token_life
             st.tokens[tok] = time.time() + life
+            gcp_fake_iam.note_token(st, tok, entry.get("jwt_claims"))
             if grant != "refresh_token":
                 st.token_owner[tok] = claims.get("iss", "")
         self.answer(200, {"access_token": tok, "expires_in": life,

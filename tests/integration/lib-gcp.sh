@@ -38,6 +38,7 @@ wait_port "$GCP_PORT" 20 || bail "gcp stand-in did not start (see $GCP_DIR/fake.
 
 export CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE="$GCP_URL/compute/v1/"
 export CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE="$GCP_URL/storage/v1/"
+export CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM="$GCP_URL/iam/"
 # Whatever is not overridden would leave loopback: through the stand-in
 # as proxy, which logs it ("outside") and refuses it.
 export HTTP_PROXY="$GCP_URL" HTTPS_PROXY="$GCP_URL" \

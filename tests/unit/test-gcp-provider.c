@@ -36,9 +36,9 @@ main(void)
 	ok(p == &provider_gcp, "provider_find(\"gcp\") is the GCP table");
 	ok(p->zoned == 1 && p->detach == 0 && strcmp(p->store_scheme, "gs") ==
 	    0, "zoned, no --detach, buckets are gs://");
-	ok(p->store_check == NULL && p->store_fetch == NULL &&
-	    p->store_put == NULL, "no bucket hooks yet: a gs:// project is "
-	    "refused before anything is made");
+	ok(p->store_check != NULL && p->store_fetch != NULL &&
+	    p->store_put != NULL && p->blocks[CLOUD_BLOCK_ROLE] != NULL,
+	    "the bucket hooks and the role block (gcp-store.c, gcp-role.c)");
 	ok(p->blocks[CLOUD_BLOCK_BASE] == gcp_base_steps &&
 	    p->blocks[CLOUD_BLOCK_HEAD] == gcp_head_steps,
 	    "the base and head blocks");
