@@ -80,10 +80,12 @@ check_PROGRAMS += tests/gcp-driver tests/unit/test-gcp
 tests_gcp_driver_LDADD = $(TEST_LIBS)
 tests_unit_test_gcp_LDADD = $(TEST_LIBS)
 TESTS += tests/integration/gcp-auth.sh \
-	tests/integration/gcp-rest.sh tests/integration/gcp-gcloud.sh
+	tests/integration/gcp-rest.sh tests/integration/gcp-gcloud.sh \
+	tests/integration/gcp-faults.sh
 EXTRA_DIST += tests/integration/lib-gcp.sh tests/integration/gcp-auth.sh \
 	tests/integration/gcp-rest.sh tests/integration/gcp-gcloud.sh \
-	tests/fakes/gcp_fake.py tests/fakes/gcloud-requests.txt
+	tests/fakes/gcp_fake.py tests/fakes/gcloud-requests.txt \
+	tests/integration/gcp-faults.sh
 # Machine size and spot: the price table (installed with the templates,
 # in pkgdatadir/data), the type choice and the spot calls.
 libfanout_a_SOURCES += src/cloud/aws-machine.c src/cloud/ec2-types.c

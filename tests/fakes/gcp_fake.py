@@ -23,6 +23,8 @@ Test controls (not Google's API), under /_fake/:
   POST /_fake/inject {"method": "POST", "path": REGEX, "op_error":
        {"code": "QUOTA_EXCEEDED", "message": "..."}, "count": 1}
        the call's operation ends DONE with that error
+  POST /_fake/inject {"path": "^/token$", "status": 400, "oauth":
+       "temporarily_unavailable", "count": 1}  an OAuth error answer
   POST /_fake/token {"expires_in": 5}           lifetime of new tokens
   POST /_fake/bucket {"name": B}                 make a bucket
   POST /_fake/clear                             forget the injections
@@ -118,6 +120,20 @@ class State:
         self.next_id = 1000
 
 
+def key_paths(v, pre=""):
+    """Every key path of a JSON body, values left out: "disks[].boot",
+    "metadata.items[].key" (the request cross-checks compare them)."""
+    out = set()
+    if isinstance(v, dict):
+        for k, x in v.items():
+            out.add(pre + k)
+            out |= set(key_paths(x, pre + k + "."))
+    elif isinstance(v, list):
+        for x in v:
+            out |= set(key_paths(x, pre[:-1] + "[]." if pre else "[]."))
+    return sorted(out)
+
+
 def fingerprint():
     """A fingerprint as Google gives them: base64 of 8 bytes."""
     return base64.b64encode(secrets.token_bytes(8)).decode()
@@ -191,8 +207,12 @@ class Fake(http.server.BaseHTTPRequestHandler):
                 body = json.loads(raw)
                 entry["body_keys"] = sorted(body) if isinstance(body, dict) \
                     else []
+                entry["body_paths"] = key_paths(body)
             except ValueError:
                 body = None
+        if "requestId" in query:
+            # Not a secret: the crash tests match an insert to its intent.
+            entry["request_id"] = query["requestId"]
         try:
             if u.netloc:
                 entry["unknown"] = entry["outside"] = True
@@ -249,6 +269,11 @@ class Fake(http.server.BaseHTTPRequestHandler):
                 break
             else:
                 return False
+        if inj.get("oauth"):
+            # The token endpoint's own error form (RFC 6749 5.2).
+            self.answer(code, {"error": inj["oauth"],
+                               "error_description": inj.get("message", "")})
+            return True
         self.error(code, inj.get("reason", "backendError"),
                    inj.get("message", "injected error %d" % code))
         return True
@@ -675,6 +700,10 @@ class Fake(http.server.BaseHTTPRequestHandler):
                 raise GoogleError(400, "required",
                                   "Required field 'resource.name' not "
                                   "specified")
+            rid = query.get("requestId")
+            if rid and rid in st.request_ids:
+                # The same insert again: the first one's operation.
+                return self.answer(200, st.ops[st.request_ids[rid]][0])
             if body["name"] in st.firewalls:
                 raise GoogleError(409, "alreadyExists",
                                   "The resource '%s/%s' already exists" %
@@ -691,8 +720,11 @@ class Fake(http.server.BaseHTTPRequestHandler):
 
             def done():
                 st.firewalls[fw["name"]] = fw
-            return self.answer(200, self.operation(
-                "insert", fw["selfLink"], "global", done, "/" + base))
+            op = self.operation("insert", fw["selfLink"], "global", done,
+                                "/" + base)
+            if rid:
+                st.request_ids[rid] = op["name"]
+            return self.answer(200, op)
         fw = st.firewalls.get(rest[0]) if rest else None
         if fw is None:
             raise GoogleError(404, "notFound",
