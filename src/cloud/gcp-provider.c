@@ -75,6 +75,8 @@ gcp_gcloud_setting(const char *key)
 	const char *dir = getenv("CLOUDSDK_CONFIG"), *home = getenv("HOME");
 	const char *name = getenv("CLOUDSDK_ACTIVE_CONFIG_NAME");
 	char *base, *path, *active = NULL, *text, *line, *save, *val = NULL;
+	char *why = NULL;	/* fs_read_file's cause: a missing file is
+				 * no setting */
 	int in_compute = 0;
 
 	if (dir != NULL && *dir != '\0')
@@ -85,15 +87,18 @@ gcp_gcloud_setting(const char *key)
 		return NULL;
 	if (name == NULL || *name == '\0') {
 		path = xprintf("%s/active_config", base);
-		active = fs_read_file(path, NULL, NULL);
+		active = fs_read_file(path, NULL, &why);
+		free(why);
+		why = NULL;
 		free(path);
 		if (active != NULL)
 			active[strcspn(active, " \t\r\n")] = '\0';
 		name = active != NULL && *active != '\0' ? active : "default";
 	}
 	path = xprintf("%s/configurations/config_%s", base, name);
-	text = strchr(name, '/') == NULL ? fs_read_file(path, NULL, NULL) :
+	text = strchr(name, '/') == NULL ? fs_read_file(path, NULL, &why) :
 	    NULL;
+	free(why);
 	free(path);
 	free(base);
 	free(active);
