@@ -75,8 +75,7 @@ gcp_gcloud_setting(const char *key)
 	const char *dir = getenv("CLOUDSDK_CONFIG"), *home = getenv("HOME");
 	const char *name = getenv("CLOUDSDK_ACTIVE_CONFIG_NAME");
 	char *base, *path, *active = NULL, *text, *line, *save, *val = NULL;
-	char *why = NULL;	/* fs_read_file's cause: a missing file is
-				 * no setting */
+	char *why = NULL;
 	int in_compute = 0;
 
 	if (dir != NULL && *dir != '\0')
@@ -87,18 +86,16 @@ gcp_gcloud_setting(const char *key)
 		return NULL;
 	if (name == NULL || *name == '\0') {
 		path = xprintf("%s/active_config", base);
-		active = fs_read_file(path, NULL, &why);
-		free(why);
-		why = NULL;
+		if (access(path, R_OK) == 0)
+			active = fs_read_file(path, NULL, &why);
 		free(path);
 		if (active != NULL)
 			active[strcspn(active, " \t\r\n")] = '\0';
 		name = active != NULL && *active != '\0' ? active : "default";
 	}
 	path = xprintf("%s/configurations/config_%s", base, name);
-	text = strchr(name, '/') == NULL ? fs_read_file(path, NULL, &why) :
-	    NULL;
-	free(why);
+	text = strchr(name, '/') == NULL && access(path, R_OK) == 0 ?
+	    fs_read_file(path, NULL, &why) : NULL;
 	free(path);
 	free(base);
 	free(active);
@@ -120,6 +117,7 @@ gcp_gcloud_setting(const char *key)
 		}
 	}
 	free(text);
+	free(why);	/* unreadable settings: as none (gcloud's view) */
 	return val;
 }
 
