@@ -133,13 +133,17 @@ for kind in ssh_key firewall instance; do
 		"crash after $kind's insert: cleanup found it by its name"
 done
 
-# 4. Killed right after each resource is recorded created.
+# 4. Killed right after each resource is recorded created (the instance's
+#    reads are held a second, so that the create is still going when the
+#    record shows the instance).
 for kind in ssh_key firewall instance; do
 	gcp_reset
+	gcp_ctl inject '{"method": "GET", "path": "/instances/[^/]+$", "delay": 1, "count": 100}' >/dev/null
 	id=$(python3 "$top_srcdir/tests/fakes/killwhen.py" "$FANOUT_HISTORY_DIR" "$kind" created 60 -- \
 		"$FANOUT" create --provider gcp --no-run "$GCP_PROJ" --yes 2>/dev/null)
 	is 137 $? "kill -9 after $kind is recorded: killed mid-create"
 	like "$id" '^fo-' "kill -9 after $kind is recorded: the record shows it"
+	gcp_ctl clear >/dev/null
 	cleanup_and_check "$id" "kill -9 after $kind is recorded"
 done
 
@@ -152,11 +156,12 @@ is 2 "$(ls "$FANOUT_HISTORY_DIR"/*.json | wc -l)" "two crashed run sets recorded
 ok $? "cleanup --all exits 0" || diag "$(tail -3 "$TEST_TMP/all.log")"
 is "0 0" "$(settled_left)" "cleanup --all leaves nothing in the stand-in"
 
-# 6. A cleanup killed after the instance is gone is finished by running
-#    it again.
+# 6. A cleanup killed after the instance is gone (the rule's delete held
+#    a second meanwhile) is finished by running it again.
 gcp_reset
 gcp_create >"$TEST_TMP/id" 2>/dev/null
 id=$(cat "$TEST_TMP/id")
+gcp_ctl inject '{"method": "DELETE", "path": "/firewalls/[^/]+$", "delay": 1, "count": 1}' >/dev/null
 python3 "$top_srcdir/tests/fakes/killwhen.py" "$FANOUT_HISTORY_DIR" instance deleted 60 -- \
 	"$FANOUT" cleanup "$id" --yes >/dev/null 2>&1
 is 137 $? "a cleanup killed after the instance is deleted"
