@@ -530,6 +530,11 @@ gcp_zone_settle(struct gcp_session *s, const char *zone, char **picked,
 			    g->project);
 			return 1;
 		}
+		if (rc == CLOUD_ERR) {
+			/* Refused: the project is not the credentials'. */
+			gcp_project_denied(g, cause);
+			return 1;
+		}
 		if (rc != 0)
 			return -1;
 		status = json_string_value(json_object_get(z, "status"));
@@ -550,6 +555,12 @@ gcp_zone_settle(struct gcp_session *s, const char *zone, char **picked,
 	url = gcp_compute_url(g, "projects/%s/zones", g->project);
 	rc = gcp_call(g, "GET", url, NULL, &list, cause);
 	free(url);
+	if (rc == CLOUD_ERR || rc == CLOUD_ENOTFOUND) {
+		/* Refused, or no such project: the first call that names
+		 * it, before anything is made. */
+		gcp_project_denied(g, cause);
+		return 1;
+	}
 	if (rc != 0)
 		return -1;
 	json_array_foreach(json_object_get(list, "items"), i, v) {

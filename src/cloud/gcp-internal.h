@@ -223,6 +223,11 @@ double	 gcp_type_hourly(json_t *answers, const char *type);
 /* Non-zero when answers ask for spot machines. */
 int	 gcp_spot(json_t *answers);
 
+/* *cause, a refused call on g's project, made into one line naming the
+ * account, the project its key belongs to and what to set (frees the
+ * old cause). (gcp-steps.c) */
+void	 gcp_project_denied(struct gcp *, char **cause);
+
 /* Zones (gcp-steps.c). Checks zone for the session's region: 0 it exists
  * in the project, is in the region and is UP; 1 bad input (*cause says
  * what: "zone X does not exist in project P; `gcloud compute zones list`

@@ -41,12 +41,31 @@ gcp_account_project(const char *email)
 	return xprintf("%.*s", (int)(dot - at - 1), at + 1);
 }
 
+void
+gcp_project_denied(struct gcp *g, char **cause)
+{
+	const char *account = gcp_auth_account(g->auth);
+	char *home = gcp_account_project(account), *why = *cause;
+
+	if (home != NULL && strcmp(home, g->project) != 0)
+		xasprintf(cause, "the credentials of %s (project %s) cannot "
+		    "use project %s: %s; set CLOUDSDK_CORE_PROJECT or use a "
+		    "key of %s", account, home, g->project, why, g->project);
+	else
+		xasprintf(cause, "the credentials of %s cannot use project "
+		    "%s: %s; check the project ID (CLOUDSDK_CORE_PROJECT) "
+		    "and the account's roles", account != NULL ? account :
+		    "your gcloud user", g->project, why);
+	free(home);
+	free(why);
+}
+
 static int
 step_identity(struct cloud_run *run, char **cause)
 {
 	struct gcp *g = gcp_of(run);
 	const char *account = gcp_auth_account(g->auth);
-	char *url, *why = NULL, *home;
+	char *url, *why = NULL;
 	json_t *proj = NULL;
 	int rc;
 
@@ -56,20 +75,8 @@ step_identity(struct cloud_run *run, char **cause)
 	if (rc == CLOUD_ERR || rc == CLOUD_ENOTFOUND) {
 		/* Denied, or no such project: the key's project and the one
 		 * asked for, in one line. */
-		home = gcp_account_project(account);
-		if (home != NULL && strcmp(home, g->project) != 0)
-			xasprintf(cause, "the credentials of %s (project %s) "
-			    "cannot use project %s: %s; set "
-			    "CLOUDSDK_CORE_PROJECT or use a key of %s",
-			    account, home, g->project, why, g->project);
-		else
-			xasprintf(cause, "the credentials of %s cannot use "
-			    "project %s: %s; check the project ID "
-			    "(CLOUDSDK_CORE_PROJECT) and the account's roles",
-			    account != NULL ? account :
-			    "your gcloud user", g->project, why);
-		free(home);
-		free(why);
+		gcp_project_denied(g, &why);
+		*cause = why;
 		return -1;
 	}
 	if (rc != 0) {
