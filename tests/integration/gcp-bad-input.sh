@@ -34,10 +34,13 @@ fails() { # fails STATUS REGEX DESCRIPTION -- command...
 	is "none" "$(nothing_made)" "$_d: no record with live resources"
 	is "0 0" "$(gcp_ctl settle >/dev/null; gcp_left)" "$_d: nothing in the stand-in"
 }
-with_key() { # with_KEY FILE command...: GOOGLE_APPLICATION_CREDENTIALS=FILE
-	_k=$1
-	shift
-	env GOOGLE_APPLICATION_CREDENTIALS="$_k" "$@"
+with_key() { # with_key FILE command...: GOOGLE_APPLICATION_CREDENTIALS=FILE
+	(
+		GOOGLE_APPLICATION_CREDENTIALS=$1
+		export GOOGLE_APPLICATION_CREDENTIALS
+		shift
+		"$@"
+	)
 }
 
 # Keys.
@@ -66,10 +69,15 @@ fails 2 "token endpoint $GCP_URL/token refused the credentials of $GCP_DIR/other
 	"a key Google does not know" -- with_key "$GCP_DIR/other.json" gcp_create
 
 # Zones and machine types.
-fails 2 "zone.*us-central1-x.*(does not exist|unknown)" \
-	"a zone that does not exist" -- gcp_create --zone us-central1-x
-fails 2 "zone europe-west1-b .*not in region us-central1|zone europe-west1-b is in region europe-west1, not us-central1" \
-	"a zone outside the region" -- gcp_create --region us-central1 --zone europe-west1-b
+if "$FANOUT" create --help 2>&1 | grep -q -- '--zone'; then
+	fails 2 "zone us-central1-x does not exist in project fanout-test; .gcloud compute zones list. shows them" \
+		"a zone that does not exist" -- gcp_create --zone us-central1-x
+	fails 2 "zone europe-west1-b is not in region us-central1; choose a zone of us-central1" \
+		"a zone outside the region" -- gcp_create --region us-central1 --zone europe-west1-b
+else
+	skip "create has no --zone in this build (the zone question is branch gcpwiz's): a zone that does not exist"
+	skip "create has no --zone in this build: a zone outside the region"
+fi
 fails 2 "machine type 'n9-huge-512' is not offered in zone us-central1-[a-f]; choose one the zone has" \
 	"a machine type the zone lacks" -- gcp_create --instance-type n9-huge-512
 
