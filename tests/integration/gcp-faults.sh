@@ -9,10 +9,9 @@
 # made.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/lib-gcp.sh"
+. "$top_srcdir/tests/integration/lib-gcp-create.sh"
 plan_lazy
 
-gcp_key "$GCP_DIR/sa.json"
-export GOOGLE_APPLICATION_CREDENTIALS="$GCP_DIR/sa.json"
 drv() { "$GCP_DRIVER" "$@" 2>&1; }
 mark() { m=$(gcp_log_lines); }
 # The statuses of the token requests since mark, in order.
@@ -66,6 +65,80 @@ mark
 like "$(drv call GET projects/fanout-test/zones/us-central1-a)" '"name":"us-central1-a"' \
 	"a compute call whose token fetch met a 503 succeeds"
 is "503 200" "$(token_statuses)" "its token was fetched on the second attempt"
+gcp_ctl clear >/dev/null
+
+# --- Compute Engine, through a create and a cleanup ----------------------
+inject() { # inject METHOD PATH-REGEX STATUS COUNT [EXTRA-JSON]
+	gcp_ctl inject '{"method": "'"$1"'", "path": "'"$2"'", "status": '"$3"', "count": '"$4"', "reason": "'"$([ "$3" = 429 ] && echo rateLimitExceeded || echo backendError)"'"'"${5:+, $5}"'}' >/dev/null
+}
+# calls REGEX: "METHOD:STATUS[:lost]" of the requests since mark whose
+# path matches, and the distinct requestIds they carried.
+calls() {
+	tail -n +"$((m + 1))" "$GCP_LOG" | python3 -c '
+import json, re, sys
+es = [e for e in map(json.loads, sys.stdin) if re.search(sys.argv[1], e["path"])]
+rids = sorted(set(e.get("request_id", "-") for e in es))
+print(" ".join("%s:%s%s" % (e["method"], e["status"], ":lost" if e.get("lost") else "")
+               for e in es), "rids=%d" % len(rids))' "$1"
+}
+rids() { # the requestIds of the requests since mark whose path matches
+	tail -n +"$((m + 1))" "$GCP_LOG" | python3 -c '
+import json, re, sys
+print(" ".join(sorted(set(e.get("request_id", "-") for e in map(json.loads, sys.stdin)
+                          if re.search(sys.argv[1], e["path"])))))' "$1"
+}
+FW='/global/firewalls$'
+INS='/zones/[^/]+/instances$'
+
+gcp_reset
+inject POST "$FW" 503 1
+inject POST "$INS" 429 2
+inject GET '/instances/[^/]+$' 503 1
+inject POST '/global/operations/[^/]+/wait$' 503 1
+inject POST '/zones/[^/]+/operations/[^/]+/wait$' 429 2
+inject GET '/zones$' 503 1
+inject GET '/machineTypes/[^/]+$' 429 1
+mark
+gcp_create >"$TEST_TMP/f.id" 2>"$TEST_TMP/f.err"
+ok $? "a create through 429 and 503 answers exits 0" || diag "$(tail -3 "$TEST_TMP/f.err")"
+id=$(cat "$TEST_TMP/f.id")
+is "POST:503 POST:200 rids=1" "$(calls "$FW")" "the rule's insert: 503, then again with the same requestId"
+is "POST:429 POST:429 POST:200 rids=1" "$(calls "$INS")" "the instance's insert: 429 twice, then again with the same requestId"
+is "$(res_get "$id" firewall '["token"]') $(res_get "$id" instance '["token"]')" 	"$(rids "$FW") $(rids "$INS")" "the requestIds are the ones the intents recorded"
+like "$(calls '/global/operations/[^/]+/wait$')" '^POST:503 POST:200' "the global operation's wait: 503, then waited"
+like "$(calls '/zones/[^/]+/operations/[^/]+/wait$')" '^POST:429 POST:429 POST:200' "the zone operation's wait: 429 twice, then waited"
+like "$(calls '/instances/[^/]+$')" '^GET:503 GET:200' "the instance's read: 503, then read"
+like "$(calls '/zones$')" '^GET:503 GET:200' "the zones' list: 503, then listed"
+like "$(calls '/machineTypes/[^/]+$')" '^GET:429 GET:200' "the machine type's read: 429, then read"
+is "active" "$(rec_get "$id" 'r["state"]')" "the run set is active"
+is "1 1" "$(gcp_left)" "one instance, one rule"
+gcp_ctl clear >/dev/null
+
+inject DELETE '/instances/[^/]+$' 503 1
+inject DELETE '/firewalls/[^/]+$' 429 1
+inject POST '/operations/[^/]+/wait$' 503 2
+mark
+"$FANOUT" cleanup "$id" --yes >"$TEST_TMP/fc.out" 2>&1
+ok $? "a cleanup through 429 and 503 answers exits 0" || diag "$(tail -3 "$TEST_TMP/fc.out")"
+like "$(calls '/(instances|firewalls)/[^/]+$')" 'DELETE:503 .*DELETE:200' "a delete answered 503 is sent again"
+is "0 0" "$(gcp_ctl settle >/dev/null; gcp_left)" "nothing is left"
+gcp_ctl clear >/dev/null
+
+# Answers lost after Google did the work: the insert sent again with its
+# requestId is answered with the first one's operation, so one of each
+# (without the requestId the second would be refused: alreadyExists).
+gcp_reset
+inject POST "$FW" 503 1 '"lose": true'
+inject POST "$INS" 503 1 '"lose": true'
+mark
+gcp_create >"$TEST_TMP/l.id" 2>"$TEST_TMP/l.err"
+ok $? "a create whose insert answers are lost exits 0" || diag "$(tail -3 "$TEST_TMP/l.err")"
+id=$(cat "$TEST_TMP/l.id")
+is "POST:503:lost POST:200 rids=1" "$(calls "$FW")" "the rule's insert: served, its answer lost, sent again with the same requestId"
+is "POST:503:lost POST:200 rids=1" "$(calls "$INS")" "the instance's insert: the same"
+is "1 1" "$(gcp_ctl settle >/dev/null; gcp_left)" "still one instance and one rule"
+"$FANOUT" cleanup "$id" --yes >/dev/null 2>&1
+is "0 0" "$(gcp_left)" "cleanup leaves nothing"
 gcp_ctl clear >/dev/null
 
 is 0 "$(gcp_outside)" "nothing went off loopback"
