@@ -378,8 +378,18 @@ gcp_instance_make(struct cloud_run *run, const char *role, const char *name,
 	    g->project, zone, rid);
 	event_log(run->sink, role, "making %s (%s in %s)", name, type, zone);
 	if (gcp_call(g, "POST", url, body, &op, cause) != 0 ||
-	    gcp_operation_wait(g, op, NULL, cause) != 0)
+	    gcp_operation_wait(g, op, NULL, cause) != 0) {
+		if (*cause != NULL && strstr(*cause, "QUOTA_EXCEEDED") != NULL) {
+			char *c = *cause;
+
+			xasprintf(cause, "%s; ask for more quota (`gcloud "
+			    "compute regions describe %s` shows it) or choose "
+			    "a smaller machine type or another region", c,
+			    st->region != NULL ? st->region : "REGION");
+			free(c);
+		}
 		goto out;
+	}
 	if ((rc = gcp_instance_get(g, zone, name, &in, cause)) != 1) {
 		if (rc == 0)
 			xasprintf(cause, "instance %s is not there after its "
@@ -530,11 +540,6 @@ gcp_zone_settle(struct gcp_session *s, const char *zone, char **picked,
 			    g->project);
 			return 1;
 		}
-		if (rc == CLOUD_ERR) {
-			/* Refused: the project is not the credentials'. */
-			gcp_project_denied(g, cause);
-			return 1;
-		}
 		if (rc != 0)
 			return -1;
 		status = json_string_value(json_object_get(z, "status"));
@@ -555,12 +560,6 @@ gcp_zone_settle(struct gcp_session *s, const char *zone, char **picked,
 	url = gcp_compute_url(g, "projects/%s/zones", g->project);
 	rc = gcp_call(g, "GET", url, NULL, &list, cause);
 	free(url);
-	if (rc == CLOUD_ERR || rc == CLOUD_ENOTFOUND) {
-		/* Refused, or no such project: the first call that names
-		 * it, before anything is made. */
-		gcp_project_denied(g, cause);
-		return 1;
-	}
 	if (rc != 0)
 		return -1;
 	json_array_foreach(json_object_get(list, "items"), i, v) {

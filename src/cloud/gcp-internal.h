@@ -6,10 +6,15 @@
  * machines' service account and its bucket bindings).
  *
  * Names. Every resource of a run set is named "fanout-<id>-<what>" (the
- * id is "fo-YYYYMMDD-xxxx", lowercase: a valid RFC 1035 name part):
- *   instances  fanout-<id>-bastion, fanout-<id>-head, fanout-<id>-node<N>
+ * id is "fo-YYYYMMDD-xxxx", lowercase: a valid RFC 1035 name part); the
+ * record's resource has the same name as the cloud's:
+ *   instances  fanout-<id>-bastion (the head block's machine, for both
+ *              engines, as on AWS), fanout-<id>-node<N> (gcpfleet); the
+ *              host each is recorded as is the name without
+ *              "fanout-<id>-" ("bastion", "node1"), which revive uses
  *   firewalls  fanout-<id>-ssh (tcp:22 from the caller's /32 to the tag),
  *              fanout-<id>-internal (gcpfleet: the cluster's own traffic)
+ *   ssh_key    fanout-<id>-key (the local key file; its id "fanout-<id>")
  * Instances carry gcp_labels(); firewall rules cannot carry labels: they
  * are known by the "fanout-fo-" name prefix and a description that names
  * the run set ("fanout run set <id>", GCP_FW_DESCRIPTION).
@@ -86,7 +91,8 @@ struct gcp_state {
 				 * block, gcp-role.c, sets it before the
 				 * machines' steps); NULL: instances get no
 				 * service account (serviceAccounts: []) */
-	char	*head_name;	/* the head instance's name ("bastion") */
+	char	*head_name;	/* the head instance's name
+				 * ("fanout-<id>-bastion"; step "bastion") */
 	json_t	*node_names;	/* the nodes' instance names, node1 first
 				 * (gcp-fleet.c) */
 	json_t	*node_ids;	/* the nodes' instance ids (gcp-fleet.c) */
@@ -116,9 +122,10 @@ char	*gcp_label_value(const char *s);
 json_t	*gcp_labels(struct cloud_run *, const char *name);
 
 /* Makes instance name (its resource: kind "instance", that name) in
- * state->zone: intent with a fresh requestId as token, "zone",
- * "instance_type", "role" ("head" for role "bastion"/"head", else
- * "compute"), "login_user", "hourly_usd", "stopped_hourly_usd" on the
+ * state->zone, depending on "ssh_key" and "firewall" (and
+ * "service_account" when sa_email is set): intent with a fresh requestId
+ * as token, "zone", "instance_type", "role" ("head" for role
+ * "bastion"/"head", else "compute"), "login_user", "hourly_usd", "stopped_hourly_usd" on the
  * resource, all saved BEFORE the insert; then instances.insert?requestId=
  * with body: machineType, Debian 12 image (state->image), a 30 GB
  * pd-balanced autoDelete boot disk, shieldedInstanceConfig (secure boot,
@@ -128,11 +135,14 @@ json_t	*gcp_labels(struct cloud_run *, const char *name);
  * networkInterface on state->network with a ONE_TO_ONE_NAT accessConfig,
  * serviceAccounts [{email: state->sa_email, scopes: [cloud-platform]}] or
  * [] when sa_email is NULL; spot answers: provisioningModel SPOT,
- * instanceTerminationAction STOP. The operation is waited to DONE (its
- * error is the cause), then the instance read for its id:
- * cloud_created(id). role: "bastion", "head" or "node". *res (may be NULL)
- * gets the resource. A resource already created under the name (a resumed
- * create) is taken as it is. 0, or -1 with a cause. */
+ * instanceTerminationAction STOP, automaticRestart false,
+ * onHostMaintenance TERMINATE (not for role "head": a cluster's head is
+ * on demand); resource "spot": "stop". The operation is waited to DONE
+ * (its error is the cause), then the instance read for its id:
+ * cloud_created(id). role: "bastion", "head" or "node" (also the name
+ * of the progress events). *res (may be NULL) gets the resource. A
+ * resource already created under the name (a resumed create) is taken
+ * as it is. 0, or -1 with a cause. */
 int	 gcp_instance_make(struct cloud_run *, const char *role,
 	    const char *name, const char *machine_type,
 	    const char *const *tags, json_t **res, char **cause);
@@ -150,8 +160,9 @@ int	 gcp_instance_running(struct cloud_run *, json_t *res,
  * body_rest's members (allowed, sourceRanges / sourceTags, targetTags,
  * ...; borrowed, not changed) plus name, network, direction INGRESS and
  * description GCP_FW_DESCRIPTION "<id>"; the operation waited to DONE;
- * cloud_created(id). "ingress" is set on the resource by the caller.
- * *res (may be NULL) gets the resource. 0, or -1 with a cause. */
+ * cloud_created(id). "ingress" is set on the resource by the caller
+ * (history's shape: [{"protocol", "port", "cidr" | "group"}]). *res (may
+ * be NULL) gets the resource. 0, or -1 with a cause. */
 int	 gcp_firewall_make(struct cloud_run *, const char *name,
 	    json_t *body_rest, json_t **res, char **cause);
 
@@ -175,8 +186,9 @@ int	 gcp_instance_get(struct gcp *, const char *zone, const char *name,
 	    json_t **out, char **cause);
 
 /* What each kind of resource needs done, the provider's kind table
- * (gcp-provider.c: gcp_kind_table). A branch adds a kind with one line
- * there and its functions in its own file, declared below:
+ * (gcp-provider.c: gcp_kind_table, and gcp_kinds beside it, which
+ * provider.kinds is: add the name there too). A branch adds a kind with
+ * one line there and its functions in its own file, declared here:
  *   { "service_account", gcp_recover_sa, gcp_exists_sa, gcp_destroy_sa,
  *     NULL, NULL },
  * recover: for a resource in intent: 1 found (*id set), 0 never made,
@@ -223,12 +235,17 @@ double	 gcp_type_hourly(json_t *answers, const char *type);
 /* Non-zero when answers ask for spot machines. */
 int	 gcp_spot(json_t *answers);
 
-/* *cause, a refused call on g's project, made into one line naming the
- * account, the project its key belongs to and what to set (frees the
- * old cause). (gcp-steps.c) */
-void	 gcp_project_denied(struct gcp *, char **cause);
+/* The zone gcloud's settings name (CLOUDSDK_COMPUTE_ZONE, else [compute]
+ * zone of the active configuration) when it is one of region's, else
+ * NULL; caller frees (gcp-provider.c). */
+char	*gcp_config_zone(const char *region);
 
-/* Zones (gcp-steps.c). Checks zone for the session's region: 0 it exists
+/* The credentials can use the project (projects.get): 0; 1 (bad input)
+ * with one line naming the account, its own project and the one asked
+ * for; -1 failed (gcp-steps.c). */
+int	 gcp_project_check(struct gcp *, char **cause);
+
+/* Zones (gcp-compute.c). Checks zone for the session's region: 0 it exists
  * in the project, is in the region and is UP; 1 bad input (*cause says
  * what: "zone X does not exist in project P; `gcloud compute zones list`
  * shows them"); -1 failed. With zone NULL, picks the region's first UP

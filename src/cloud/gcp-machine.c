@@ -351,7 +351,7 @@ gcp_machine_settle(void *p, json_t *answers, char **cause)
 	const char *type = gcp_answer_str(answers, "instance_type", NULL);
 	const char *zone = gcp_answer_str(answers, "zone", NULL);
 	const char *head;
-	char *why = NULL, *picked = NULL;
+	char *why = NULL, *picked = NULL, *conf = NULL;
 	double memory = 0;
 	int cpus = 0, rc, was_picked = 0;
 
@@ -392,7 +392,17 @@ gcp_machine_settle(void *p, json_t *answers, char **cause)
 	if (json_is_object(m) && json_is_true(json_object_get(m, "picked")) &&
 	    type != NULL && strcmp(history_str(m, "type", ""), type) == 0)
 		type = NULL;
-	if ((rc = gcp_zone_settle(s, zone, &picked, cause)) != 0)
+	if ((rc = gcp_project_check(s->g, cause)) != 0)
+		goto out;
+	/* No zone answered: gcloud's, when it is one of the region's (and
+	 * up); else the region's first that is up. */
+	if (zone == NULL && (conf = gcp_config_zone(s->region)) != NULL &&
+	    gcp_zone_settle(s, conf, &picked, &why) != 0) {
+		free(why);
+		why = NULL;
+	}
+	if (picked == NULL && (rc = gcp_zone_settle(s, zone, &picked,
+	    cause)) != 0)
 		goto out;
 	if (type == NULL && (cpus > 0 || memory > 0)) {
 		rc = machine_pick(s->g, picked, cpus, memory, &t, &why, cause);
@@ -433,5 +443,6 @@ out:
 	json_decref(forv);
 	free(why);
 	free(picked);
+	free(conf);
 	return rc;
 }

@@ -146,6 +146,21 @@ gcp_config_region(char **cause)
 	return xstrdup(GCP_DEFAULT_REGION);
 }
 
+char *
+gcp_config_zone(const char *region)
+{
+	const char *v = getenv("CLOUDSDK_COMPUTE_ZONE");
+	char *z = v != NULL && *v != '\0' ? xstrdup(v) :
+	    gcp_gcloud_setting("zone"), *r = gcp_zone_of(z);
+
+	if (r == NULL || region == NULL || strcmp(r, region) != 0) {
+		free(z);
+		z = NULL;
+	}
+	free(r);
+	return z;
+}
+
 static void *
 gcp_provider_open(const char *region, char **cause)
 {

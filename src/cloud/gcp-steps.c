@@ -41,23 +41,42 @@ gcp_account_project(const char *email)
 	return xprintf("%.*s", (int)(dot - at - 1), at + 1);
 }
 
-void
-gcp_project_denied(struct gcp *g, char **cause)
+int
+gcp_project_check(struct gcp *g, char **cause)
 {
 	const char *account = gcp_auth_account(g->auth);
-	char *home = gcp_account_project(account), *why = *cause;
+	char *url, *why = NULL, *home;
+	json_t *proj = NULL;
+	int rc;
 
-	if (home != NULL && strcmp(home, g->project) != 0)
-		xasprintf(cause, "the credentials of %s (project %s) cannot "
-		    "use project %s: %s; set CLOUDSDK_CORE_PROJECT or use a "
-		    "key of %s", account, home, g->project, why, g->project);
-	else
-		xasprintf(cause, "the credentials of %s cannot use project "
-		    "%s: %s; check the project ID (CLOUDSDK_CORE_PROJECT) "
-		    "and the account's roles", account != NULL ? account :
-		    "your gcloud user", g->project, why);
-	free(home);
-	free(why);
+	url = gcp_compute_url(g, "projects/%s", g->project);
+	rc = gcp_call(g, "GET", url, NULL, &proj, &why);
+	free(url);
+	json_decref(proj);
+	if (rc == CLOUD_ERR || rc == CLOUD_ENOTFOUND) {
+		/* Denied, or no such project: the key's project and the one
+		 * asked for, in one line. */
+		home = gcp_account_project(account);
+		if (home != NULL && strcmp(home, g->project) != 0)
+			xasprintf(cause, "the credentials of %s (project %s) "
+			    "cannot use project %s: %s; set "
+			    "CLOUDSDK_CORE_PROJECT or use a key of %s",
+			    account, home, g->project, why, g->project);
+		else
+			xasprintf(cause, "the credentials of %s cannot use "
+			    "project %s: %s; check the project ID "
+			    "(CLOUDSDK_CORE_PROJECT) and the account's roles",
+			    account != NULL ? account :
+			    "your gcloud user", g->project, why);
+		free(home);
+		free(why);
+		return 1;
+	}
+	if (rc != 0) {
+		*cause = why;
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -65,25 +84,9 @@ step_identity(struct cloud_run *run, char **cause)
 {
 	struct gcp *g = gcp_of(run);
 	const char *account = gcp_auth_account(g->auth);
-	char *url, *why = NULL;
-	json_t *proj = NULL;
-	int rc;
 
-	url = gcp_compute_url(g, "projects/%s", g->project);
-	rc = gcp_call(g, "GET", url, NULL, &proj, &why);
-	free(url);
-	if (rc == CLOUD_ERR || rc == CLOUD_ENOTFOUND) {
-		/* Denied, or no such project: the key's project and the one
-		 * asked for, in one line. */
-		gcp_project_denied(g, &why);
-		*cause = why;
+	if (gcp_project_check(g, cause) != 0)
 		return -1;
-	}
-	if (rc != 0) {
-		*cause = why;
-		return -1;
-	}
-	json_decref(proj);
 	event_log(run->sink, "identity", "%s, project %s", account != NULL ?
 	    account : "your gcloud user credentials", g->project);
 	cloud_record_put(run, "identity", json_pack("{s:s, s:s, s:s}",

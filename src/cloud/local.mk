@@ -80,8 +80,10 @@ libfanout_a_SOURCES += src/cloud/gcp-auth.c src/cloud/gcp-auth.h \
 libfanout_a_SOURCES += src/cloud/gcp-internal.h src/cloud/gcp-provider.c \
 	src/cloud/gcp-steps.c src/cloud/gcp-compute.c src/cloud/gcp-machine.c
 TEMPLATE_FILES += data/gcp-prices.json
-TESTS += tests/integration/gcp-create.sh
-EXTRA_DIST += tests/integration/gcp-create.sh
+TESTS += tests/integration/gcp-create.sh tests/integration/gcp-machine.sh
+check_PROGRAMS += tests/unit/test-gcp-provider
+tests_unit_test_gcp_provider_LDADD = $(TEST_LIBS)
+EXTRA_DIST += tests/integration/gcp-create.sh tests/integration/gcp-machine.sh
 check_PROGRAMS += tests/gcp-driver tests/unit/test-gcp
 tests_gcp_driver_LDADD = $(TEST_LIBS)
 tests_unit_test_gcp_LDADD = $(TEST_LIBS)

@@ -51,6 +51,7 @@ static const struct check_field check_record[] = {
 	{ "network", CHECK_OBJECT_NULL, 0 },
 	{ "ssh_cidr", CHECK_TEXT_NULL, 0 },
 	{ "image", CHECK_TEXT_NULL, 0 },
+	{ "zone", CHECK_STRING, 0 },	/* a zoned provider's (GCP) */
 	{ "ssh", CHECK_OBJECT, 0 },	/* before hosts: migrated on load */
 	{ "hosts", CHECK_ARRAY, 0 },
 	{ NULL, 0, 0 }
@@ -85,6 +86,9 @@ static const struct check_field check_resource[] = {
 	{ "role_name", CHECK_STRING, 0 },	/* an instance_profile's */
 	{ "stopped_hourly_usd", CHECK_NUMBER, 0 },	/* a machine's */
 	{ "power", CHECK_ARRAY, 0 },		/* its stops and starts */
+	{ "zone", CHECK_STRING, 0 },		/* a GCP machine's */
+	{ "private_ip", CHECK_TEXT_NULL, 0 },	/* a GCP machine's */
+	{ "public_key", CHECK_STRING, 0 },	/* a GCP ssh_key's */
 	{ NULL, 0, 0 }
 };
 

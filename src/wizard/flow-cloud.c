@@ -1,5 +1,6 @@
 /* The create, resume and cleanup flows over a provider (wizard.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -700,6 +701,29 @@ wizard_known_region(const struct provider *p, const char *region)
 	return p->regions == NULL;
 }
 
+/* A zone a record names (where: "" or "resources[N]."): one of the
+ * record's region, for a provider with zones; none elsewhere. */
+static int
+wizard_known_zone(json_t *rec, const struct provider *p, const char *zone,
+    const char *where, char **cause)
+{
+	char *region;
+	int ok;
+
+	if (zone == NULL)
+		return 0;
+	region = p->zoned && p->zone_of != NULL ? p->zone_of(zone) : NULL;
+	ok = region != NULL && strcmp(region, history_str(rec, "region",
+	    "")) == 0;
+	free(region);
+	if (!ok)
+		xasprintf(cause, "history record %s: %szone is '%.40s', which "
+		    "is not a zone of region %s of provider %s; move the "
+		    "record aside or restore it", history_str(rec, "id", ""),
+		    where, zone, history_str(rec, "region", ""), p->name);
+	return ok ? 0 : -1;
+}
+
 int
 wizard_cloud_record(json_t *rec, const struct provider **pp, char **cause)
 {
@@ -735,7 +759,16 @@ wizard_cloud_record(json_t *rec, const struct provider **pp, char **cause)
 		    "restore it", id, region, p->name);
 		return -1;
 	}
+	if (wizard_known_zone(rec, p, history_str(rec, "zone", NULL), "",
+	    cause) != 0)
+		return -1;
 	json_array_foreach(json_object_get(rec, "resources"), i, res) {
+		char where[40];
+
+		snprintf(where, sizeof where, "resources[%zu].", i);
+		if (wizard_known_zone(rec, p, history_str(res, "zone", NULL),
+		    where, cause) != 0)
+			return -1;
 		region = history_str(res, "region", NULL);
 		if (region != NULL && !wizard_known_region(p, region)) {
 			xasprintf(cause, "history record %s: resources[%zu]."

@@ -200,7 +200,7 @@ wizard_orphans(struct sink *sink, char **cause)
 int
 wizard_cleanup_orphans(json_t *orphans, struct sink *sink, char **cause)
 {
-	const struct provider *p = provider_find("aws");
+	const struct provider *p = NULL;
 	struct cloud_run run;
 	json_t *item, *res;
 	const char *region = NULL;
@@ -209,10 +209,21 @@ wizard_cleanup_orphans(json_t *orphans, struct sink *sink, char **cause)
 	int rc = 0;
 
 	json_array_foreach(orphans, i, item) {
-		if (s == NULL ||
+		/* Each item names its provider (tagged); else AWS's. */
+		if (s == NULL || p != provider_find(history_str(item,
+		    "provider", "aws")) ||
 		    strcmp(region, history_str(item, "region", "")) != 0) {
 			if (s != NULL)
 				p->close(s);
+			s = NULL;
+			if ((p = provider_find(history_str(item, "provider",
+			    "aws"))) == NULL) {
+				xasprintf(cause, "orphan %s: provider '%s' is "
+				    "not in this build", history_str(item,
+				    "id", ""), history_str(item, "provider",
+				    ""));
+				return -1;
+			}
 			region = history_str(item, "region", "");
 			if ((s = p->open(*region ? region : NULL, cause)) ==
 			    NULL)
@@ -227,6 +238,10 @@ wizard_cleanup_orphans(json_t *orphans, struct sink *sink, char **cause)
 		    "kind", history_str(item, "kind", ""),
 		    "id", history_str(item, "id", ""),
 		    "name", history_str(item, "name", ""), "orphan", 1);
+		/* A zoned provider's machine: where it is (tagged). */
+		if (json_is_string(json_object_get(item, "zone")))
+			json_object_set(res, "zone", json_object_get(item,
+			    "zone"));
 		event_log(sink, "orphans", "deleting %s %s",
 		    history_str(item, "kind", ""), history_str(item, "id", ""));
 		rc = p->destroy(&run, res, cause);

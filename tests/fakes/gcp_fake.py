@@ -129,8 +129,10 @@ class State:
         self.ops = {}           # name -> [operation, on_done, scope]
         self.buckets = {}       # name -> {object name: (bytes, meta)}
         self.tokens = {}        # access token -> expiry (epoch seconds)
+        self.token_owner = {}   # access token -> service account e-mail
         self.request_ids = {}   # an insert's requestId -> operation name
         self.zone_status = {}   # zone -> status other than UP
+        self.inserts = []       # {"path", "requestId", "body"} of inserts
         self.injects = []
         self.token_life = 3600
         self.next_id = 1000
@@ -361,6 +363,7 @@ class Fake(http.server.BaseHTTPRequestHandler):
                     "firewalls": list(st.firewalls.values()),
                     "operations": [o[0] for o in st.ops.values()],
                     "request_ids": st.request_ids,
+                    "inserts": st.inserts,
                     "buckets": {b: sorted(o) for b, o in st.buckets.items()}})
             else:
                 raise GoogleError(404, "notFound", "no control " + path)
@@ -418,6 +421,8 @@ class Fake(http.server.BaseHTTPRequestHandler):
         with st.lock:
             life = st.token_life
             st.tokens[tok] = time.time() + life
+            if grant != "refresh_token":
+                st.token_owner[tok] = claims.get("iss", "")
         self.answer(200, {"access_token": tok, "expires_in": life,
                           "token_type": "Bearer"})
 
@@ -430,6 +435,18 @@ class Fake(http.server.BaseHTTPRequestHandler):
             raise GoogleError(401, "authError",
                               "Request had invalid authentication "
                               "credentials.")
+        self.caller = self.state.token_owner.get(tok)
+
+    def project_access(self, proj):
+        """A service account has no role in a project other than its own
+        (its e-mail's ...@PROJECT.iam.gserviceaccount.com): Compute
+        Engine answers 403 forbidden, naming the permission."""
+        m = re.match(r"^[^@]+@([a-z0-9-]+)\.iam\.gserviceaccount\.com$",
+                     getattr(self, "caller", None) or "")
+        if m and m.group(1) != proj:
+            raise GoogleError(403, "forbidden",
+                              "Required 'compute.projects.get' permission "
+                              "for 'projects/%s'" % proj)
 
     # -- Compute Engine --------------------------------------------------
     def link(self, rest):
@@ -498,6 +515,7 @@ class Fake(http.server.BaseHTTPRequestHandler):
             if proj != st.project:
                 raise GoogleError(403, "forbidden",
                                   "Project %s not found or no access" % proj)
+            self.project_access(proj)
             q = p[2:]
             if not q and method == "GET":
                 return self.answer(200, {
@@ -673,6 +691,8 @@ class Fake(http.server.BaseHTTPRequestHandler):
                 # Engine answers with the first one's operation.
                 return self.answer(200, st.ops[st.request_ids[rid]][0])
             self.check_instance(body)
+            st.inserts.append({"path": base, "requestId": rid,
+                               "body": json.loads(json.dumps(body))})
             if (zone, body["name"]) in st.instances:
                 raise GoogleError(409, "alreadyExists",
                                   "The resource '%s/%s' already exists" %
@@ -824,6 +844,8 @@ class Fake(http.server.BaseHTTPRequestHandler):
             if rid and rid in st.request_ids:
                 # The same insert again: the first one's operation.
                 return self.answer(200, st.ops[st.request_ids[rid]][0])
+            st.inserts.append({"path": base, "requestId": rid,
+                               "body": json.loads(json.dumps(body))})
             if body["name"] in st.firewalls:
                 raise GoogleError(409, "alreadyExists",
                                   "The resource '%s/%s' already exists" %
