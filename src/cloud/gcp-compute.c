@@ -639,3 +639,37 @@ gcp_insert_settle(struct cloud_run *run, json_t *res, char **cause)
 	json_decref(list);
 	return 1;
 }
+
+/* Lists ---------------------------------------------------------------- */
+
+json_t *
+gcp_list_pages(struct gcp *g, const char *url, char **cause)
+{
+	json_t *pages = json_array(), *ans;
+	const char *next;
+	char *u = xstrdup(url), *esc;
+	int n;
+
+	for (n = 0; n < 1000; n++) {
+		ans = NULL;
+		if (gcp_call(g, "GET", u, NULL, &ans, cause) != 0) {
+			free(u);
+			json_decref(pages);
+			return NULL;
+		}
+		json_array_append_new(pages, ans);
+		next = json_string_value(json_object_get(ans,
+		    "nextPageToken"));
+		free(u);
+		if (next == NULL || *next == '\0')
+			return pages;
+		esc = http_escape(next);
+		u = xprintf("%s%spageToken=%s", url, strchr(url, '?') != NULL ?
+		    "&" : "?", esc);
+		free(esc);
+	}
+	free(u);
+	json_decref(pages);
+	xasprintf(cause, "GET %s: more than 1000 pages", url);
+	return NULL;
+}

@@ -176,6 +176,10 @@ int	 gcp_firewall_make(struct cloud_run *, const char *name,
  * (gcp-compute.c) */
 int	 gcp_insert_settle(struct cloud_run *, json_t *res, char **cause);
 
+/* A list call and the pages after it (nextPageToken): an array of the
+ * answers, or NULL with a cause. (gcp-compute.c) */
+json_t	*gcp_list_pages(struct gcp *, const char *url, char **cause);
+
 /* The zone a resource lives in (res["zone"], else rec["zone"]), checked
  * to be a zone of the run's region; NULL with a cause. */
 const char *gcp_res_zone(struct cloud_run *, json_t *res, char **cause);

@@ -720,19 +720,21 @@ gcp_provider_tagged(void *p, char **cause)
 {
 	struct gcp_session *s = p;
 	struct gcp *g = s->g;
-	json_t *out = json_array(), *ans = NULL, *scope, *in;
+	json_t *out = json_array(), *pages, *ans, *scope, *in;
 	const char *key, *zone, *desc;
 	char *url, *region;
-	size_t i;
+	size_t i, k;
 
+	/* Every page: an orphan on the second must not be missed. */
 	url = gcp_compute_url(g, "projects/%s/aggregated/instances?filter="
 	    "labels.managed-by%%20%%3D%%20fanout", g->project);
-	if (gcp_call(g, "GET", url, NULL, &ans, cause) != 0) {
-		free(url);
+	pages = gcp_list_pages(g, url, cause);
+	free(url);
+	if (pages == NULL) {
 		json_decref(out);
 		return NULL;
 	}
-	free(url);
+	json_array_foreach(pages, k, ans)
 	json_object_foreach(json_object_get(ans, "items"), key, scope) {
 		json_array_foreach(json_object_get(scope, "instances"), i,
 		    in) {
@@ -751,15 +753,15 @@ gcp_provider_tagged(void *p, char **cause)
 			free(region);
 		}
 	}
-	json_decref(ans);
-	ans = NULL;
+	json_decref(pages);
 	url = gcp_compute_url(g, "projects/%s/global/firewalls", g->project);
-	if (gcp_call(g, "GET", url, NULL, &ans, cause) != 0) {
-		free(url);
+	pages = gcp_list_pages(g, url, cause);
+	free(url);
+	if (pages == NULL) {
 		json_decref(out);
 		return NULL;
 	}
-	free(url);
+	json_array_foreach(pages, k, ans)
 	json_array_foreach(json_object_get(ans, "items"), i, in) {
 		desc = history_str(in, "description", "");
 		if (strncmp(history_str(in, "name", ""), GCP_NAME_PREFIX,
@@ -772,7 +774,7 @@ gcp_provider_tagged(void *p, char **cause)
 		    ""), "region", s->region, "run_set", desc +
 		    strlen(GCP_FW_DESCRIPTION), "provider", "gcp"));
 	}
-	json_decref(ans);
+	json_decref(pages);
 	return out;
 }
 
