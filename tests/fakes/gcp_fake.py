@@ -36,6 +36,7 @@ Test controls (not Google's API), under /_fake/:
   POST /_fake/revoke                            forget the tokens given
   POST /_fake/reset                             forget everything
   POST /_fake/settle                            run every operation to DONE
+  POST /_fake/page {"size": 2}                  compute lists' page size
   GET  /_fake/state                             everything held (JSON)
 """
 import argparse
@@ -135,6 +136,7 @@ class State:
         self.inserts = []       # {"path", "requestId", "body"} of inserts
         self.injects = []
         self.token_life = 3600
+        self.page_size = 500    # compute lists' maxResults default
         self.next_id = 1000
 
 
@@ -352,6 +354,8 @@ class Fake(http.server.BaseHTTPRequestHandler):
                 st.tokens.clear()
             elif path == "/_fake/reset":
                 st.reset()
+            elif path == "/_fake/page":
+                st.page_size = int(body.get("size", 500))
             elif path == "/_fake/settle":
                 # Google runs every operation to its end on its own, a
                 # client polling or not (a killed one does not).
@@ -628,10 +632,21 @@ class Fake(http.server.BaseHTTPRequestHandler):
                                   "Invalid value for field "
                                   "'resource.tags.items': %s" % t)
 
+    def page(self, items, query):
+        """items' page as maxResults (default: /_fake/page's) and
+        pageToken ask: (page, nextPageToken or None)."""
+        start = int(query.get("pageToken") or 0)
+        size = int(query.get("maxResults") or self.state.page_size)
+        nxt = str(start + size) if start + size < len(items) else None
+        return items[start:start + size], nxt
+
     def listing(self, kind, items, query, path):
         items = self.filtered(items, query.get("filter", ""))
+        items, nxt = self.page(items, query)
         out = {"kind": kind, "id": "projects/%s" % path,
                "selfLink": self.link(path), "items": items}
+        if nxt:
+            out["nextPageToken"] = nxt
         if not items:
             del out["items"]
         return out
@@ -793,24 +808,29 @@ class Fake(http.server.BaseHTTPRequestHandler):
     def aggregated(self, query):
         st = self.state
         by = {}
-        for (z, _), i in sorted(st.instances.items()):
-            by.setdefault("zones/" + z, []).append(i)
+        mine = self.filtered([i for _, i in sorted(st.instances.items())],
+                             query.get("filter", ""))
+        mine, nxt = self.page(mine, query)
+        for i in mine:
+            by.setdefault("zones/" + i["zone"].rsplit("/", 1)[-1],
+                          []).append(i)
         items = {}
         for z in ZONES:
-            got = self.filtered(by.get("zones/" + z, []),
-                                query.get("filter", ""))
+            got = by.get("zones/" + z, [])
             items["zones/" + z] = {"instances": got} if got else {
                 "warning": {"code": "NO_RESULTS_ON_PAGE",
                             "message": "There are no results for scope "
                             "'zones/%s' on this page." % z,
                             "data": [{"key": "scope",
                                       "value": "zones/" + z}]}}
-        return self.answer(200, {
-            "kind": "compute#instanceAggregatedList",
-            "id": "projects/%s/aggregated/instances" % st.project,
-            "items": items,
-            "selfLink": self.link("projects/%s/aggregated/instances" %
-                                  st.project)})
+        out = {"kind": "compute#instanceAggregatedList",
+               "id": "projects/%s/aggregated/instances" % st.project,
+               "items": items,
+               "selfLink": self.link("projects/%s/aggregated/instances" %
+                                     st.project)}
+        if nxt:
+            out["nextPageToken"] = nxt
+        return self.answer(200, out)
 
     def get_op(self, rest, method, query, scope):
         if not rest and method == "GET":

@@ -168,5 +168,19 @@ is 137 $? "a cleanup killed after the instance is deleted"
 is "deleting" "$(rec_get "$id" 'r["state"]')" "the record says the cleanup did not finish"
 cleanup_and_check "$id" "cleanup run again"
 
+# 7. Crashed run sets whose records are gone are orphans: the sweep finds
+#    every one, over several pages of the lists (two to a page here).
+gcp_reset
+gcp_ctl page '{"size": 2}' >/dev/null
+for i in 1 2 3; do
+	FANOUT_CRASH_AFTER=instance gcp_create >/dev/null 2>&1
+done
+rm -rf "$FANOUT_HISTORY_DIR"
+is "3 3" "$(gcp_left)" "three crashed run sets left three instances and three rules"
+"$FANOUT" cleanup --orphans --provider gcp --yes >"$TEST_TMP/orphans.log" 2>&1
+ok $? "cleanup --orphans --provider gcp exits 0" || diag "$(tail -3 "$TEST_TMP/orphans.log")"
+is "0 0" "$(settled_left)" "the sweep removed all of them, from every page"
+gcp_ctl page '{"size": 500}' >/dev/null
+
 is 0 "$(gcp_outside)" "nothing went off loopback"
 done_testing
