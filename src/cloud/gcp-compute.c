@@ -376,7 +376,8 @@ gcp_instance_make(struct cloud_run *run, const char *role, const char *name,
 	body = gcp_instance_body(run, role, name, zone, type, tags);
 	url = gcp_compute_url(g, "projects/%s/zones/%s/instances?requestId=%s",
 	    g->project, zone, rid);
-	event_log(run->sink, role, "making %s (%s in %s)", name, type, zone);
+	event_log(run->sink, strcmp(role, "node") == 0 ? "nodes" : "bastion",
+	    "making %s (%s in %s)", name, type, zone);
 	if (gcp_call(g, "POST", url, body, &op, cause) != 0 ||
 	    gcp_operation_wait(g, op, NULL, cause) != 0) {
 		if (*cause != NULL && strstr(*cause, "QUOTA_EXCEEDED") != NULL) {
@@ -413,7 +414,7 @@ int
 gcp_instance_running(struct cloud_run *run, json_t *res, const char *role,
     const char *host_name, char **cause)
 {
-	const char *zone, *pub, *priv, *user;
+	const char *zone, *pub, *priv, *user, *step;
 	char *name, *id;
 	json_t *in, *nic;
 	int rc;
@@ -425,7 +426,8 @@ gcp_instance_running(struct cloud_run *run, json_t *res, const char *role,
 	id = xstrdup(history_str(res, "id", ""));
 	user = history_str(res, "login_user", GCP_LOGIN_USER);
 	pthread_mutex_unlock(&run->lock);
-	rc = gcp_wait_instance(run, host_name, zone, name, "RUNNING", &in,
+	step = strcmp(role, "head") == 0 ? "bastion running" : "nodes running";
+	rc = gcp_wait_instance(run, step, zone, name, "RUNNING", &in,
 	    cause);
 	if (rc == 0) {
 		nic = json_array_get(json_object_get(in, "networkInterfaces"),
@@ -441,7 +443,7 @@ gcp_instance_running(struct cloud_run *run, json_t *res, const char *role,
 		    cause) != 0)
 			rc = -1;
 		else
-			event_log(run->sink, host_name, "%s at %s", name,
+			event_log(run->sink, step, "%s at %s", name,
 			    pub != NULL ? pub : "(no external address)");
 		json_decref(in);
 	}
@@ -638,38 +640,4 @@ gcp_insert_settle(struct cloud_run *run, json_t *res, char **cause)
 	free(why);
 	json_decref(list);
 	return 1;
-}
-
-/* Lists ---------------------------------------------------------------- */
-
-json_t *
-gcp_list_pages(struct gcp *g, const char *url, char **cause)
-{
-	json_t *pages = json_array(), *ans;
-	const char *next;
-	char *u = xstrdup(url), *esc;
-	int n;
-
-	for (n = 0; n < 1000; n++) {
-		ans = NULL;
-		if (gcp_call(g, "GET", u, NULL, &ans, cause) != 0) {
-			free(u);
-			json_decref(pages);
-			return NULL;
-		}
-		json_array_append_new(pages, ans);
-		next = json_string_value(json_object_get(ans,
-		    "nextPageToken"));
-		free(u);
-		if (next == NULL || *next == '\0')
-			return pages;
-		esc = http_escape(next);
-		u = xprintf("%s%spageToken=%s", url, strchr(url, '?') != NULL ?
-		    "&" : "?", esc);
-		free(esc);
-	}
-	free(u);
-	json_decref(pages);
-	xasprintf(cause, "GET %s: more than 1000 pages", url);
-	return NULL;
 }

@@ -176,10 +176,6 @@ int	 gcp_firewall_make(struct cloud_run *, const char *name,
  * (gcp-compute.c) */
 int	 gcp_insert_settle(struct cloud_run *, json_t *res, char **cause);
 
-/* A list call and the pages after it (nextPageToken): an array of the
- * answers, or NULL with a cause. (gcp-compute.c) */
-json_t	*gcp_list_pages(struct gcp *, const char *url, char **cause);
-
 /* The zone a resource lives in (res["zone"], else rec["zone"]), checked
  * to be a zone of the run's region; NULL with a cause. */
 const char *gcp_res_zone(struct cloud_run *, json_t *res, char **cause);
@@ -231,6 +227,8 @@ double	 gcp_spot_price(const char *type);
 char	*gcp_prices_note(char **cause);
 /* provider.instance_types. */
 json_t	*gcp_price_list(char **cause);
+/* provider.plan: identity, the resources with their hourly prices. */
+json_t	*gcp_plan(void *, json_t *answers, char **cause);
 /* provider.settle (answers "zone" too: checked, or picked and set). */
 int	 gcp_machine_settle(void *, json_t *answers, char **cause);
 /* The hourly price of one machine of type for answers (spot when asked),

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cloud/gcp.h"
+#include "cloud/gcp-auth.h"
 #include "cloud/gcp-internal.h"
 #include "cloud/provider.h"
 #include "engine/engine.h"
@@ -445,4 +446,94 @@ out:
 	free(picked);
 	free(conf);
 	return rc;
+}
+
+/* The plan ------------------------------------------------------------ */
+
+/* A machine's hourly cost: its type, its disk, its external address. */
+static double
+gcp_machine_hourly(json_t *answers, const char *type, int *known)
+{
+	double p = gcp_type_hourly(answers, type);
+
+	if (p < 0)
+		*known = 0;
+	return (p > 0 ? p : 0) + GCP_DISK_HOURLY + GCP_IPV4_HOURLY;
+}
+
+json_t *
+gcp_plan(void *p, json_t *answers, char **cause)
+{
+	struct gcp_session *s = p;
+	const struct engine *e = engine_of(answers);
+	const char *account = gcp_auth_account(s->g->auth), *type, *zone;
+	char *note, *ip, *why = NULL;
+	json_t *res, *plan, *v;
+	json_int_t n = 1;
+	double total, node;
+	int known = 1;
+
+	if (gcp_machine_settle(s, answers, cause) != 0 ||
+	    (note = gcp_prices_note(cause)) == NULL)
+		return NULL;
+	zone = gcp_answer_str(answers, "zone", gcp_answer_str(
+	    json_object_get(answers, "machine"), "zone", "?"));
+	ip = cloud_checkip(&why);
+	res = json_array();
+	json_array_append_new(res, json_pack("{s:s, s:s, s:s, s:f}", "kind",
+	    "ssh_key", "name", "ed25519 key", "detail", "private key kept "
+	    "0600 beside the history record; public half in the instances' "
+	    "metadata only", "hourly_usd", 0.0));
+	json_array_append_new(res, json_pack("{s:s, s:s, s:s, s:f}", "kind",
+	    "firewall", "name", "firewall rule", "detail", ip != NULL ?
+	    "SSH (tcp 22) from your address only, to the run set's tag" :
+	    "SSH (tcp 22): your address is unknown", "hourly_usd", 0.0));
+	if (e != NULL && e->nodes) {
+		type = gcp_answer_str(answers, "head_instance_type",
+		    GCP_HEAD_TYPE);
+		total = gcp_machine_hourly(answers, type, &known);
+		json_array_append_new(res, json_pack("{s:s, s:s, s:s+++, s:f, "
+		    "s:i}", "kind", "instance", "name", "head", "detail", type,
+		    ", Debian 12, Shielded VM, 30 GB pd-balanced, external "
+		    "IPv4, in ", zone, known ? "; runs the scheduler" :
+		    " (price unknown)", "hourly_usd", total, "count", 1));
+		if (json_is_integer(v = json_object_get(answers, "nodes")) &&
+		    json_integer_value(v) > 0)
+			n = json_integer_value(v);
+		known = 1;
+		type = gcp_answer_str(answers, "instance_type",
+		    GCP_DEFAULT_TYPE);
+		node = gcp_machine_hourly(answers, type, &known);
+		json_array_append_new(res, json_pack("{s:s, s:s, s:s++, s:f, "
+		    "s:f, s:I}", "kind", "instance", "name", "node", "detail",
+		    type, ", Debian 12, Shielded VM, 30 GB pd-balanced; runs "
+		    "the tasks", known ? "" : " (price unknown)", "hourly_usd",
+		    node * (double)n, "each_hourly_usd", node, "count", n));
+		total += node * (double)n;
+	} else {
+		type = gcp_answer_str(answers, "instance_type",
+		    GCP_DEFAULT_TYPE);
+		total = gcp_machine_hourly(answers, type, &known);
+		json_array_append_new(res, json_pack("{s:s, s:s, s:s++++, "
+		    "s:f}", "kind", "instance", "name", "bastion", "detail",
+		    type, ", Debian 12, Shielded VM, 30 GB pd-balanced, "
+		    "external IPv4, in ", zone, gcp_spot(answers) ? ", spot "
+		    "(stopped if reclaimed; shown at its on-demand price)" : "",
+		    known ? "" : " (price unknown)", "hourly_usd", total));
+	}
+	plan = json_pack("{s:s+++, s:s, s:s, s:s, s:s, s:s?, s:s?, s:o, s:f, "
+	    "s:s, s:s?}", "identity", account != NULL ? account :
+	    "your gcloud user credentials", " (project ", s->g->project, ")",
+	    "account", account != NULL ? account : "gcloud user credentials",
+	    "project", s->g->project, "region", s->region, "zone", zone,
+	    "ssh_from", NULL, "ssh_from_error", why, "resources", res,
+	    "hourly_usd", total, "prices", note, "machine",
+	    history_str(json_object_get(answers, "machine"), "why", NULL));
+	if (ip != NULL)
+		json_object_set_new(plan, "ssh_from", json_sprintf("%s/32",
+		    ip));
+	free(note);
+	free(ip);
+	free(why);
+	return plan;
 }

@@ -219,94 +219,6 @@ gcp_provider_instance_types(char **cause)
 	return gcp_price_list(cause);
 }
 
-/* A machine's hourly cost: its type, its disk, its external address. */
-static double
-gcp_machine_hourly(json_t *answers, const char *type, int *known)
-{
-	double p = gcp_type_hourly(answers, type);
-
-	if (p < 0)
-		*known = 0;
-	return (p > 0 ? p : 0) + GCP_DISK_HOURLY + GCP_IPV4_HOURLY;
-}
-
-static json_t *
-gcp_provider_plan(void *p, json_t *answers, char **cause)
-{
-	struct gcp_session *s = p;
-	const struct engine *e = engine_of(answers);
-	const char *account = gcp_auth_account(s->g->auth), *type, *zone;
-	char *note, *ip, *why = NULL;
-	json_t *res, *plan, *v;
-	json_int_t n = 1;
-	double total, node;
-	int known = 1;
-
-	if (gcp_machine_settle(s, answers, cause) != 0 ||
-	    (note = gcp_prices_note(cause)) == NULL)
-		return NULL;
-	zone = gcp_answer_str(answers, "zone", gcp_answer_str(
-	    json_object_get(answers, "machine"), "zone", "?"));
-	ip = cloud_checkip(&why);
-	res = json_array();
-	json_array_append_new(res, json_pack("{s:s, s:s, s:s, s:f}", "kind",
-	    "ssh_key", "name", "ed25519 key", "detail", "private key kept "
-	    "0600 beside the history record; public half in the instances' "
-	    "metadata only", "hourly_usd", 0.0));
-	json_array_append_new(res, json_pack("{s:s, s:s, s:s, s:f}", "kind",
-	    "firewall", "name", "firewall rule", "detail", ip != NULL ?
-	    "SSH (tcp 22) from your address only, to the run set's tag" :
-	    "SSH (tcp 22): your address is unknown", "hourly_usd", 0.0));
-	if (e != NULL && e->nodes) {
-		type = gcp_answer_str(answers, "head_instance_type",
-		    GCP_HEAD_TYPE);
-		total = gcp_machine_hourly(answers, type, &known);
-		json_array_append_new(res, json_pack("{s:s, s:s, s:s+++, s:f, "
-		    "s:i}", "kind", "instance", "name", "head", "detail", type,
-		    ", Debian 12, Shielded VM, 30 GB pd-balanced, external "
-		    "IPv4, in ", zone, known ? "; runs the scheduler" :
-		    " (price unknown)", "hourly_usd", total, "count", 1));
-		if (json_is_integer(v = json_object_get(answers, "nodes")) &&
-		    json_integer_value(v) > 0)
-			n = json_integer_value(v);
-		known = 1;
-		type = gcp_answer_str(answers, "instance_type",
-		    GCP_DEFAULT_TYPE);
-		node = gcp_machine_hourly(answers, type, &known);
-		json_array_append_new(res, json_pack("{s:s, s:s, s:s++, s:f, "
-		    "s:f, s:I}", "kind", "instance", "name", "node", "detail",
-		    type, ", Debian 12, Shielded VM, 30 GB pd-balanced; runs "
-		    "the tasks", known ? "" : " (price unknown)", "hourly_usd",
-		    node * (double)n, "each_hourly_usd", node, "count", n));
-		total += node * (double)n;
-	} else {
-		type = gcp_answer_str(answers, "instance_type",
-		    GCP_DEFAULT_TYPE);
-		total = gcp_machine_hourly(answers, type, &known);
-		json_array_append_new(res, json_pack("{s:s, s:s, s:s++++, "
-		    "s:f}", "kind", "instance", "name", "bastion", "detail",
-		    type, ", Debian 12, Shielded VM, 30 GB pd-balanced, "
-		    "external IPv4, in ", zone, gcp_spot(answers) ? ", spot "
-		    "(stopped if reclaimed; shown at its on-demand price)" : "",
-		    known ? "" : " (price unknown)", "hourly_usd", total));
-	}
-	plan = json_pack("{s:s+++, s:s, s:s, s:s, s:s, s:s?, s:s?, s:o, s:f, "
-	    "s:s, s:s?}", "identity", account != NULL ? account :
-	    "your gcloud user credentials", " (project ", s->g->project, ")",
-	    "account", account != NULL ? account : "gcloud user credentials",
-	    "project", s->g->project, "region", s->region, "zone", zone,
-	    "ssh_from", NULL, "ssh_from_error", why, "resources", res,
-	    "hourly_usd", total, "prices", note, "machine",
-	    history_str(json_object_get(answers, "machine"), "why", NULL));
-	if (ip != NULL)
-		json_object_set_new(plan, "ssh_from", json_sprintf("%s/32",
-		    ip));
-	free(note);
-	free(ip);
-	free(why);
-	return plan;
-}
-
 /* Resume, cleanup and orphans ---------------------------------------- */
 
 /* The host name of an instance of run: its name without "fanout-<id>-"
@@ -652,16 +564,8 @@ gcp_provider_recover(struct cloud_run *run, json_t *res, char **id,
 {
 	const struct gcp_kind *k = gcp_kind_of(res, cause);
 
-	int rc;
-
 	*id = NULL;
-	if (k == NULL)
-		return -1;
-	/* Not there: perhaps its insert is still running. */
-	if ((rc = k->recover(run, res, id, cause)) == 0 &&
-	    (rc = gcp_insert_settle(run, res, cause)) == 1)
-		rc = k->recover(run, res, id, cause);
-	return rc;
+	return k == NULL ? -1 : k->recover(run, res, id, cause);
 }
 
 static int
@@ -712,37 +616,44 @@ gcp_provider_destroy(struct cloud_run *run, json_t *res, char **cause)
 	return k == NULL ? -1 : k->destroy(run, res, cause);
 }
 
-/* Orphans: the instances labelled managed-by=fanout in every zone
- * (aggregatedList), then the firewall rules fanout names (no labels on
- * those: the "fanout-fo-" prefix and the description with the run set). */
-static json_t *
-gcp_provider_tagged(void *p, char **cause)
+/* A page token as a query value (only URL-safe characters kept: Google's
+ * tokens are base64url-like), caller frees. */
+static char *
+gcp_query_value(const char *s)
 {
-	struct gcp_session *s = p;
-	struct gcp *g = s->g;
-	json_t *out = json_array(), *pages, *ans, *scope, *in;
-	const char *key, *zone, *desc;
-	char *url, *region;
-	size_t i, k;
+	char *v = xstrdup(s), *p, *q;
 
-	/* Every page: an orphan on the second must not be missed. */
-	url = gcp_compute_url(g, "projects/%s/aggregated/instances?filter="
-	    "labels.managed-by%%20%%3D%%20fanout", g->project);
-	pages = gcp_list_pages(g, url, cause);
-	free(url);
-	if (pages == NULL) {
-		json_decref(out);
+	for (p = q = v; *p != '\0'; p++) {
+		if (isalnum((unsigned char)*p) || strchr("-_.~", *p) != NULL)
+			*q++ = *p;
+	}
+	*q = '\0';
+	if (*v == '\0') {
+		free(v);
 		return NULL;
 	}
-	json_array_foreach(pages, k, ans)
+	return v;
+}
+
+/* The instances of one page of an aggregatedList, appended to out. */
+static void
+gcp_tagged_instances(json_t *ans, json_t *out)
+{
+	const char *key, *zone;
+	json_t *scope, *in;
+	char *region;
+	size_t i;
+
 	json_object_foreach(json_object_get(ans, "items"), key, scope) {
 		json_array_foreach(json_object_get(scope, "instances"), i,
 		    in) {
 			zone = strrchr(history_str(in, "zone", key), '/');
 			zone = zone != NULL ? zone + 1 : "";
 			if ((region = gcp_zone_of(zone)) == NULL ||
-			    !json_is_string(json_object_get(in, "name")))
+			    !json_is_string(json_object_get(in, "name"))) {
+				free(region);
 				continue;
+			}
 			json_array_append_new(out, json_pack("{s:s, s:s, s:s, "
 			    "s:s, s:s, s:s?, s:s}", "kind", "instance", "id",
 			    history_str(in, "id", history_str(in, "name", "")),
@@ -753,29 +664,77 @@ gcp_provider_tagged(void *p, char **cause)
 			free(region);
 		}
 	}
-	json_decref(pages);
-	url = gcp_compute_url(g, "projects/%s/global/firewalls", g->project);
-	pages = gcp_list_pages(g, url, cause);
-	free(url);
-	if (pages == NULL) {
-		json_decref(out);
-		return NULL;
+}
+
+/* Orphans: the instances labelled managed-by=fanout in every zone
+ * (aggregatedList), then the firewall rules fanout names (no labels on
+ * those: the "fanout-fo-" prefix and the description with the run set). */
+static json_t *
+gcp_provider_tagged(void *p, char **cause)
+{
+	struct gcp_session *s = p;
+	struct gcp *g = s->g;
+	json_t *out = json_array(), *ans = NULL, *in;
+	const char *desc;
+	char *url, *tok = NULL;
+	size_t i;
+	int rc;
+
+	for (;;) {
+		url = gcp_compute_url(g, "projects/%s/aggregated/instances?"
+		    "filter=labels.managed-by%%20%%3D%%20fanout%s%s", g->project,
+		    tok != NULL ? "&pageToken=" : "", tok != NULL ? tok : "");
+		rc = gcp_call(g, "GET", url, NULL, &ans, cause);
+		free(url);
+		free(tok);
+		tok = NULL;
+		if (rc != 0)
+			goto fail;
+		gcp_tagged_instances(ans, out);
+		if (json_is_string(json_object_get(ans, "nextPageToken")))
+			tok = gcp_query_value(history_str(ans, "nextPageToken",
+			    ""));
+		json_decref(ans);
+		ans = NULL;
+		if (tok == NULL)
+			break;
 	}
-	json_array_foreach(pages, k, ans)
-	json_array_foreach(json_object_get(ans, "items"), i, in) {
-		desc = history_str(in, "description", "");
-		if (strncmp(history_str(in, "name", ""), GCP_NAME_PREFIX,
-		    strlen(GCP_NAME_PREFIX)) != 0 || strncmp(desc,
-		    GCP_FW_DESCRIPTION, strlen(GCP_FW_DESCRIPTION)) != 0)
-			continue;
-		json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, s:s, "
-		    "s:s}", "kind", "firewall", "id", history_str(in, "id",
-		    history_str(in, "name", "")), "name", history_str(in, "name",
-		    ""), "region", s->region, "run_set", desc +
-		    strlen(GCP_FW_DESCRIPTION), "provider", "gcp"));
+	for (;;) {
+		url = gcp_compute_url(g, "projects/%s/global/firewalls%s%s",
+		    g->project, tok != NULL ? "?pageToken=" : "", tok != NULL ?
+		    tok : "");
+		rc = gcp_call(g, "GET", url, NULL, &ans, cause);
+		free(url);
+		free(tok);
+		tok = NULL;
+		if (rc != 0)
+			goto fail;
+		json_array_foreach(json_object_get(ans, "items"), i, in) {
+			desc = history_str(in, "description", "");
+			if (strncmp(history_str(in, "name", ""),
+			    GCP_NAME_PREFIX, strlen(GCP_NAME_PREFIX)) != 0 ||
+			    strncmp(desc, GCP_FW_DESCRIPTION,
+			    strlen(GCP_FW_DESCRIPTION)) != 0)
+				continue;
+			json_array_append_new(out, json_pack("{s:s, s:s, s:s, "
+			    "s:s, s:s, s:s}", "kind", "firewall", "id",
+			    history_str(in, "id", history_str(in, "name", "")),
+			    "name", history_str(in, "name", ""), "region",
+			    s->region, "run_set", desc +
+			    strlen(GCP_FW_DESCRIPTION), "provider", "gcp"));
+		}
+		if (json_is_string(json_object_get(ans, "nextPageToken")))
+			tok = gcp_query_value(history_str(ans, "nextPageToken",
+			    ""));
+		json_decref(ans);
+		ans = NULL;
+		if (tok == NULL)
+			break;
 	}
-	json_decref(pages);
 	return out;
+fail:
+	json_decref(out);
+	return NULL;
 }
 
 const struct provider provider_gcp = {
@@ -784,7 +743,7 @@ const struct provider provider_gcp = {
 	.open = gcp_provider_open,
 	.close = gcp_provider_close,
 	.region = gcp_provider_region,
-	.plan = gcp_provider_plan,
+	.plan = gcp_plan,
 	.blocks = { [CLOUD_BLOCK_BASE] = gcp_base_steps,
 	    [CLOUD_BLOCK_HEAD] = gcp_head_steps },
 	.state_new = gcp_state_new,

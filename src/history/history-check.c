@@ -81,7 +81,7 @@ static const struct check_field check_resource[] = {
 	{ "role", CHECK_STRING, 0 },		/* head, compute */
 	{ "login_user", CHECK_STRING, 0 },	/* its image's */
 	{ "image", CHECK_TEXT_NULL, 0 },	/* a launch template's */
-	{ "spot", CHECK_STRING, 0 },		/* persistent, one-time */
+	{ "spot", CHECK_STRING, 0 },		/* persistent, one-time; stop */
 	{ "policy", CHECK_STRING, 0 },		/* an iam_role's inline one */
 	{ "role_name", CHECK_STRING, 0 },	/* an instance_profile's */
 	{ "stopped_hourly_usd", CHECK_NUMBER, 0 },	/* a machine's */

@@ -32,11 +32,12 @@ Test controls (not Google's API), under /_fake/:
   POST /_fake/token {"expires_in": 5}           lifetime of new tokens
   POST /_fake/bucket {"name": B}                 make a bucket
   POST /_fake/clear                             forget the injections
+  POST /_fake/zone {"name": Z, "status": "DOWN"} a zone's status
+  POST /_fake/page {"size": 1}                  list pages of that size
   POST /_fake/object {"bucket", "name", "data"}  put an object
   POST /_fake/revoke                            forget the tokens given
   POST /_fake/reset                             forget everything
   POST /_fake/settle                            run every operation to DONE
-  POST /_fake/page {"size": 2}                  compute lists' page size
   GET  /_fake/state                             everything held (JSON)
 """
 import argparse
@@ -134,9 +135,9 @@ class State:
         self.request_ids = {}   # an insert's requestId -> operation name
         self.zone_status = {}   # zone -> status other than UP
         self.inserts = []       # {"path", "requestId", "body"} of inserts
+        self.page_size = 0      # list pages of this size (0: one page)
         self.injects = []
         self.token_life = 3600
-        self.page_size = 500    # compute lists' maxResults default
         self.next_id = 1000
 
 
@@ -341,6 +342,8 @@ class Fake(http.server.BaseHTTPRequestHandler):
                 st.token_life = int(body.get("expires_in", 3600))
             elif path == "/_fake/bucket":
                 st.buckets.setdefault(body["name"], {})
+            elif path == "/_fake/page":
+                st.page_size = int(body.get("size", 0))
             elif path == "/_fake/zone":
                 st.zone_status[body["name"]] = body.get("status", "UP")
             elif path == "/_fake/clear":
@@ -354,8 +357,6 @@ class Fake(http.server.BaseHTTPRequestHandler):
                 st.tokens.clear()
             elif path == "/_fake/reset":
                 st.reset()
-            elif path == "/_fake/page":
-                st.page_size = int(body.get("size", 500))
             elif path == "/_fake/settle":
                 # Google runs every operation to its end on its own, a
                 # client polling or not (a killed one does not).
@@ -633,22 +634,26 @@ class Fake(http.server.BaseHTTPRequestHandler):
                                   "'resource.tags.items': %s" % t)
 
     def page(self, items, query):
-        """items' page as maxResults (default: /_fake/page's) and
-        pageToken ask: (page, nextPageToken or None)."""
+        """One page of items: maxResults, else the size /_fake/page
+        set (none: all); (page, nextPageToken or None)."""
+        size = int(query.get("maxResults") or self.state.page_size or 0)
+        if not size:
+            return items, None
         start = int(query.get("pageToken") or 0)
-        size = int(query.get("maxResults") or self.state.page_size)
         nxt = str(start + size) if start + size < len(items) else None
         return items[start:start + size], nxt
 
     def listing(self, kind, items, query, path):
-        items = self.filtered(items, query.get("filter", ""))
-        items, nxt = self.page(items, query)
+        items, nxt = self.page(self.filtered(items, query.get("filter", "")),
+                               query)
         out = {"kind": kind, "id": "projects/%s" % path,
                "selfLink": self.link(path), "items": items}
         if nxt:
             out["nextPageToken"] = nxt
         if not items:
             del out["items"]
+        if nxt:
+            out["nextPageToken"] = nxt
         return out
 
     def filtered(self, items, flt):
@@ -808,12 +813,11 @@ class Fake(http.server.BaseHTTPRequestHandler):
     def aggregated(self, query):
         st = self.state
         by = {}
-        mine = self.filtered([i for _, i in sorted(st.instances.items())],
-                             query.get("filter", ""))
-        mine, nxt = self.page(mine, query)
-        for i in mine:
-            by.setdefault("zones/" + i["zone"].rsplit("/", 1)[-1],
-                          []).append(i)
+        got, nxt = self.page(self.filtered(
+            [i for _, i in sorted(st.instances.items())],
+            query.get("filter", "")), query)
+        for i in got:
+            by.setdefault("zones/" + i["zone"].split("/")[-1], []).append(i)
         items = {}
         for z in ZONES:
             got = by.get("zones/" + z, [])

@@ -189,18 +189,38 @@ ok $? "cleanup of the crashed create exits 0"
 is "0 0" "$(gcp_state 'print(len(s["instances"]), len(s["firewalls"]))' | head -1)" \
 	"it leaves no instance and no firewall rule"
 
-# Orphans: a run set whose record is gone.
+# The same after the key file and after the firewall rule's insert.
+for kind in ssh_key firewall; do
+	FANOUT_CRASH_AFTER=$kind "$FANOUT" create --no-run "$proj" --provider gcp --yes >/dev/null 2>&1
+	crashed=$(ls -t "$FANOUT_HISTORY_DIR"/*.json | head -1 | xargs basename -s .json)
+	is "intent" "$(rec_get "$crashed" '[x for x in r["resources"] if x["kind"] == "'$kind'"][0]["state"]')" \
+		"killed after the $kind was made: it is in intent in the record"
+	"$FANOUT" cleanup "$crashed" --yes >/dev/null 2>"$TEST_TMP/crash.err"
+	ok $? "cleanup after the $kind crash exits 0"
+	is "0 0 no" "$(gcp_state 'print(len(s["instances"]), len(s["firewalls"]))' | head -1) $(test -e "$FANOUT_HISTORY_DIR/$crashed.key" && echo key || echo no)" \
+		"it leaves no instance, no firewall rule, no key file"
+done
+
+# Orphans: a run set whose record is gone, beside a live one, the lists
+# one item a page (the sweep follows nextPageToken).
 "$FANOUT" create --no-run "$proj" --provider gcp --yes >"$TEST_TMP/o.id" 2>/dev/null
 orphan=$(cat "$TEST_TMP/o.id")
 mv "$FANOUT_HISTORY_DIR/$orphan.json" "$TEST_TMP/"
+"$FANOUT" create --no-run "$proj" --provider gcp --region europe-west1 --yes >"$TEST_TMP/l.id" 2>/dev/null
+live=$(cat "$TEST_TMP/l.id")
+gcp_ctl page '{"size": 1}' >/dev/null
 list=$("$FANOUT" cleanup --orphans --provider gcp --json 2>/dev/null </dev/null |
 	python3 -c 'import json,sys; print(" ".join(sorted(o["kind"] + ":" + o["name"] + ":" + o["run_set"] for o in json.load(sys.stdin))))')
 is "firewall:fanout-$orphan-ssh:$orphan instance:fanout-$orphan-bastion:$orphan" "$list" \
 	"cleanup --orphans --provider gcp finds the labelled instance and the fanout firewall rule of no record"
 "$FANOUT" cleanup --orphans --provider gcp --yes >/dev/null 2>"$TEST_TMP/orph.err"
 ok $? "cleanup --orphans --yes exits 0"
+is "fanout-$live-bastion fanout-$live-ssh" "$(gcp_state '" ".join([i["name"] for i in s["instances"]] + [f["name"] for f in s["firewalls"]])')" \
+	"the orphans are deleted, the live run set's resources kept"
+gcp_ctl page '{"size": 0}' >/dev/null
+"$FANOUT" cleanup "$live" --yes >/dev/null 2>&1
 is "0 0" "$(gcp_state 'print(len(s["instances"]), len(s["firewalls"]))' | head -1)" \
-	"the orphans are deleted"
+	"then nothing is left"
 is "0" "$(gcp_unknown)" "fanout called nothing the stand-in does not serve"
 is "0" "$(gcp_outside)" "nothing left loopback"
 done_testing

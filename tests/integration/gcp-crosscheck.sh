@@ -118,7 +118,7 @@ ALLOW = [
     ("firewalls insert", "query", "+requestId", "crash safety: recorded in the intent before the insert, so a retried insert runs once"),
     ("instances aggregatedList", "query", "+filter", "fanout asks Google for its labels only; gcloud filters on its side"),
     ("instances aggregatedList", "query", "-includeAllScopes", "gcloud asks for every scope, empty ones too; fanout reads the scopes that hold instances"),
-    ("instances aggregatedList", "query", "-maxResults", "fanout takes the API's page size (500) and follows nextPageToken (gcp_list_pages)"),
+    ("instances aggregatedList", "query", "-maxResults", "fanout takes the API's page size (500) and follows nextPageToken"),
     ("instances aggregatedList", "query", "-returnPartialSuccess", "fanout wants an error, not a partial list, when a zone cannot be listed: an orphan must not be missed"),
     ("instances insert", "body", "+description", "names the run set, as the console shows it"),
     ("instances insert", "body", "+serviceAccounts", "sent explicitly: [] (no account) or the run set's own; gcloud --no-service-account leaves the key out, which means the same"),
