@@ -621,10 +621,18 @@ gcp_insert_settle(struct cloud_run *run, json_t *res, char **cause)
 	free(esc);
 	free(flt);
 	free(rid);
-	rc = gcp_call(g, "GET", url, NULL, &list, cause);
+	rc = gcp_call(g, "GET", url, NULL, &list, &why);
 	free(url);
-	if (rc != 0)
+	if (rc == CLOUD_ERR) {
+		/* The filter refused: no worse than not looking. */
+		free(why);
+		return 0;
+	}
+	if (rc != 0) {
+		*cause = why;
 		return -1;
+	}
+	why = NULL;
 	op = json_array_get(json_object_get(list, "items"), 0);
 	if (!json_is_object(op)) {
 		json_decref(list);
