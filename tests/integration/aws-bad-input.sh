@@ -67,8 +67,8 @@ fails 2 "^fanout: --engine: no engine 'cloud9' in this build; engines: bastion, 
 	"$FANOUT" create --no-run "$proj" --engine cloud9 --yes
 fails 2 "^fanout: --nodes: 'nodes' does not apply to engine 'bastion', only to engine slurm; leave it out or choose one of those$" \
 	"--nodes 3 with the bastion engine" -- "$FANOUT" create --no-run "$proj" --engine bastion --nodes 3 --yes
-fails 2 "^fanout: --provider: must be one of aws, not 'gcp'$" "--provider gcp" -- \
-	"$FANOUT" create --no-run "$proj" --provider gcp --yes
+fails 2 "^fanout: --provider: must be one of aws, gcp, not 'azure'$" "--provider azure" -- \
+	"$FANOUT" create --no-run "$proj" --provider azure --yes
 fails 2 "^fanout: create: --cleanup-after and --keep contradict each other; give one$" "--cleanup-after --keep" -- \
 	"$FANOUT" create --no-run "$proj" --cleanup-after --keep --yes
 fails 2 "fanout.yaml" "a folder without fanout.yaml" -- \
