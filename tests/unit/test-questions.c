@@ -246,7 +246,7 @@ test_checks(const struct menu *mu, const char *proj, const char *tmp)
 	    "engines: bastion");
 	refused(mu, "engine", "kubernetes", "no engine 'kubernetes' in this "
 	    "build; engines: bastion");
-	refused(mu, "provider", "gcp", "one of aws");
+	refused(mu, "provider", "azure", "one of aws, gcp");
 	ok(check(mu, "engine", "bastion", NULL) == NULL,
 	    "bastion is an engine");
 	ok(check(mu, "cleanup_after", "Yes", &v) == NULL && json_is_true(v),
