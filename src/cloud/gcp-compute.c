@@ -170,11 +170,14 @@ gcp_res_zone(struct cloud_run *run, json_t *res, char **cause)
 	char *region;
 	int ok;
 
-	pthread_mutex_lock(&run->lock);
+	/* An orphan's run has no record (and no lock set up). */
+	if (run->rec != NULL)
+		pthread_mutex_lock(&run->lock);
 	zone = history_str(res, "zone", NULL);
 	if (zone == NULL && run->rec != NULL)
 		zone = history_str(run->rec, "zone", NULL);
-	pthread_mutex_unlock(&run->lock);
+	if (run->rec != NULL)
+		pthread_mutex_unlock(&run->lock);
 	region = zone != NULL ? provider_gcp.zone_of(zone) : NULL;
 	ok = region != NULL && strcmp(region, s->region) == 0;
 	free(region);

@@ -151,7 +151,8 @@ int	 gcp_instance_make(struct cloud_run *, const char *role,
  * FANOUT_CLOUD_WAIT, honouring cancel, through transient errors) until
  * the instance of res is RUNNING, then records its public_ip and
  * private_ip on res and the host host_name (role: "head" or "compute")
- * with cloud_host_put. 0, or -1 with a cause. */
+ * with cloud_host_put. Progress events go to step "bastion running"
+ * (role "head") or "nodes running". 0, or -1 with a cause. */
 int	 gcp_instance_running(struct cloud_run *, json_t *res,
 	    const char *role, const char *host_name, char **cause);
 

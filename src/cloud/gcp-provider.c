@@ -314,6 +314,35 @@ gcp_destroy_instance(struct cloud_run *run, json_t *res, char **cause)
 	    cause);
 }
 
+/* An RFC 3339 time as Compute Engine gives them
+ * ("2026-11-30T19:00:00.123-08:00"), or -1. */
+static double
+gcp_time(const char *s)
+{
+	struct tm tm;
+	int n = 0, oh = 0, om = 0;
+	const char *p;
+	double t;
+
+	memset(&tm, 0, sizeof tm);
+	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year,
+	    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+	    &n) != 6 || tm.tm_year < 2000 || tm.tm_mon < 1 || tm.tm_mon > 12)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	t = (double)timegm(&tm);
+	p = s + n;
+	if (*p == '.')
+		p += 1 + strspn(p + 1, "0123456789");
+	if ((*p == '+' || *p == '-') && sscanf(p + 1, "%2d:%2d", &oh,
+	    &om) == 2)
+		t -= (*p == '+' ? 1 : -1) * (oh * 3600.0 + om * 60.0);
+	else if (*p != 'Z')
+		return -1;
+	return t;
+}
+
 static int
 gcp_park_instance(struct cloud_run *run, json_t *res, char **cause)
 {
@@ -321,6 +350,7 @@ gcp_park_instance(struct cloud_run *run, json_t *res, char **cause)
 	struct gcp *g = gcp_of(run);
 	char *name, *url;
 	json_t *in = NULL, *op = NULL;
+	double since;
 	int running, rc;
 
 	if (zone == NULL)
@@ -338,6 +368,8 @@ gcp_park_instance(struct cloud_run *run, json_t *res, char **cause)
 		return 0;
 	}
 	running = strcmp(history_str(in, "status", ""), "RUNNING") == 0;
+	since = running ? -1 : gcp_time(history_str(in, "lastStopTimestamp",
+	    NULL));
 	json_decref(in);
 	rc = 0;
 	if (running) {
@@ -356,8 +388,8 @@ gcp_park_instance(struct cloud_run *run, json_t *res, char **cause)
 	free(name);
 	if (rc != 0)
 		return -1;
-	return cloud_power_note(run, res, "stopped", time_now(), running ?
-	    "fanout" : "noticed", cause);
+	return cloud_power_note(run, res, "stopped", since >= 0 ? since :
+	    time_now(), running ? "fanout" : "noticed", cause);
 }
 
 static int
@@ -381,8 +413,11 @@ gcp_revive_instance(struct cloud_run *run, json_t *res, char **cause)
 		goto out;
 	}
 	if (strcmp(history_str(in, "status", ""), "RUNNING") != 0) {
-		if (cloud_power_note(run, res, "stopped", -1, "noticed",
-		    cause) != 0) {
+		double at = gcp_time(history_str(in, "lastStopTimestamp",
+		    NULL));
+
+		if (cloud_power_note(run, res, "stopped", at >= 0 ? at :
+		    time_now(), "noticed", cause) != 0) {
 			rc = -1;
 			goto out;
 		}
@@ -435,6 +470,10 @@ gcp_power_instance(struct cloud_run *run, json_t *res, char **state,
 		st = "stopping";
 	else if (strcmp(st, "terminated") != 0)
 		st = "pending";
+	if (strcmp(st, "running") == 0)
+		*since = gcp_time(history_str(in, "lastStartTimestamp", NULL));
+	else if (strcmp(st, "stopped") == 0)
+		*since = gcp_time(history_str(in, "lastStopTimestamp", NULL));
 	*state = xstrdup(st);
 	json_decref(in);
 	return 0;

@@ -753,11 +753,13 @@ class Fake(http.server.BaseHTTPRequestHandler):
 
                 def fin():
                     inst["status"] = "TERMINATED"
+                    inst["lastStopTimestamp"] = now_rfc3339()
             else:
                 inst["status"] = "STAGING"
 
                 def fin():
                     inst["status"] = "RUNNING"
+                    inst["lastStartTimestamp"] = now_rfc3339()
             return self.answer(200, self.operation(
                 rest[1], inst["selfLink"], scope, fin, "/" + base))
         raise GoogleError(404, "notFound", "unknown path " + "/".join(rest))

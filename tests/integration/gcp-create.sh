@@ -111,6 +111,21 @@ is "0 0" "$(gcp_state 'print(len([i for i in s["instances"] if i.get("labels", {
 check "the key file is gone" test ! -e "$FANOUT_HISTORY_DIR/$id.key"
 is "deleted" "$(rec_get "$id" 'r["state"]')" "the record is deleted"
 
+# Stopped behind fanout's back (gcloud, an idle stop): resume notes it as
+# of the instance's lastStopTimestamp, starts it and runs.
+"$FANOUT" create --no-run "$proj" --provider gcp --yes >"$TEST_TMP/n.id" 2>/dev/null
+nid=$(cat "$TEST_TMP/n.id")
+nzone=$(rec_get "$nid" 'r["zone"]')
+"$GCP_DRIVER" op POST "projects/fanout-test/zones/$nzone/instances/fanout-$nid-bastion/stop" >/dev/null
+"$FANOUT" resume "$nid" >/dev/null 2>"$TEST_TMP/n.err"
+rc=$?
+is 0 "$rc" "resume of an instance stopped behind fanout's back exits 0"
+[ "$rc" -eq 0 ] || diag "$(tail -5 "$TEST_TMP/n.err")"
+is "stopped:noticed running:fanout stopped:fanout True" \
+	"$(rec_get "$nid" '(lambda p: " ".join(x["state"] + ":" + x["by"] for x in p) + " " + str(all(x["at"] >= "2020" for x in p)))([x for x in r["resources"] if x["kind"] == "instance"][0]["power"])')" \
+	"its power: stopped (noticed), started, stopped after the run; each at a real time"
+"$FANOUT" cleanup "$nid" --yes >/dev/null 2>&1
+
 # --region alone picks a zone of it; a zone that is down is passed over.
 gcp_ctl reset >/dev/null
 "$FANOUT" create --no-run "$proj" --provider gcp --region europe-west1 --yes >"$TEST_TMP/eu.id" 2>"$TEST_TMP/eu.err"
