@@ -405,6 +405,34 @@ gcp_auth_token_error(const struct gcp_auth *a, const struct http_response *r)
 	return out;
 }
 
+/* An answer of the token endpoint worth another attempt, as google-auth
+ * judges it (google/oauth2/_client.py _can_retry): HTTP 408, 429, 500,
+ * 503 (http.c adds 502 and 504), or an OAuth error internal_failure,
+ * server_error or temporarily_unavailable whatever the status. */
+static int
+gcp_auth_transient(const struct http_response *r)
+{
+	static const char *const codes[] = { "internal_failure",
+	    "server_error", "temporarily_unavailable", NULL };
+	json_t *doc;
+	const char *e, *d;
+	int i, yes = 0;
+
+	if (r->status == 408 || r->status == 429)
+		return 1;
+	if (r->status == 200 ||
+	    (doc = json_loadb(r->body, r->len, 0, NULL)) == NULL)
+		return 0;
+	e = json_string_value(json_object_get(doc, "error"));
+	d = json_string_value(json_object_get(doc, "error_description"));
+	for (i = 0; codes[i] != NULL; i++)
+		if ((e != NULL && strcmp(e, codes[i]) == 0) ||
+		    (d != NULL && strcmp(d, codes[i]) == 0))
+			yes = 1;
+	json_decref(doc);
+	return yes;
+}
+
 /* Fetches a new token (lock held). */
 static int
 gcp_auth_fetch(struct gcp_auth *a, char **cause)
@@ -442,17 +470,28 @@ gcp_auth_fetch(struct gcp_auth *a, char **cause)
 	req.body_len = strlen(body);
 	req.headers = hdrs;
 	req.timeout = 30;
-	req.max_attempts = 3;	/* google-auth retries the token call too */
+	/* google-auth retries the token call too: the first attempt and
+	 * three more (_exponential_backoff.ExponentialBackoff). */
+	req.max_attempts = 4;
+	req.transient = gcp_auth_transient;
 	if (http_perform(&req, &resp) != 0) {
 		*cause = xprintf("token endpoint %s did not answer: %s",
 		    a->token_uri, resp.error);
 		rc = CLOUD_ETRANSIENT;
 		goto out;
 	}
+	if (resp.status != 200 && (gcp_auth_transient(&resp) ||
+	    resp.status >= 500)) {
+		/* Not a refusal of the credentials: the endpoint is busy. */
+		*cause = xprintf("token endpoint %s did not give a token after "
+		    "%d attempts: HTTP %ld; try again later", a->token_uri,
+		    resp.attempts, resp.status);
+		rc = CLOUD_ETRANSIENT;
+		goto out;
+	}
 	if (resp.status != 200) {
 		*cause = gcp_auth_token_error(a, &resp);
-		rc = resp.status == 429 || resp.status >= 500 ?
-		    CLOUD_ETRANSIENT : CLOUD_ERR;
+		rc = CLOUD_ERR;
 		goto out;
 	}
 	doc = json_loadb(resp.body, resp.len, 0, NULL);

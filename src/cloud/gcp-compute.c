@@ -11,6 +11,7 @@
 #include "cloud/aws-internal.h"	/* aws_poll_*: the wait's deadline */
 #include "cloud/gcp.h"
 #include "cloud/gcp-internal.h"
+#include "cloud/http.h"		/* http_escape: the operations filter */
 #include "cloud/provider.h"
 #include "event.h"
 #include "history/history.h"
@@ -581,5 +582,73 @@ gcp_zone_settle(struct gcp_session *s, const char *zone, char **picked,
 	xasprintf(cause, "region %s has no zone that is UP in project %s; "
 	    "choose another region (`gcloud compute zones list`)", s->region,
 	    g->project);
+	return 1;
+}
+
+/* Inserts in flight ---------------------------------------------------- */
+
+int
+gcp_insert_settle(struct cloud_run *run, json_t *res, char **cause)
+{
+	struct gcp *g = gcp_of(run);
+	const char *kind, *zone = NULL;
+	char *rid, *flt, *esc, *url, *why = NULL;
+	json_t *list = NULL, *op;
+	int rc;
+
+	pthread_mutex_lock(&run->lock);
+	kind = history_str(res, "kind", "");
+	rid = xstrdup(history_str(res, "token", ""));
+	rc = strcmp(kind, "instance") == 0 ? 1 :
+	    strcmp(kind, "firewall") == 0 ? 0 : -1;
+	pthread_mutex_unlock(&run->lock);
+	/* A requestId fanout made is a UUID: anything else read from the
+	 * record is not sent. */
+	if (rc < 0 || *rid == '\0' || strlen(rid) > 64 ||
+	    rid[strspn(rid, "0123456789abcdef-")] != '\0') {
+		free(rid);
+		return 0;
+	}
+	if (rc == 1 && (zone = gcp_res_zone(run, res, cause)) == NULL) {
+		free(rid);
+		return -1;
+	}
+	flt = xprintf("clientOperationId = \"%s\"", rid);
+	esc = http_escape(flt);
+	if (zone != NULL)
+		url = gcp_compute_url(g, "projects/%s/zones/%s/operations?"
+		    "filter=%s", g->project, zone, esc);
+	else
+		url = gcp_compute_url(g, "projects/%s/global/operations?"
+		    "filter=%s", g->project, esc);
+	free(esc);
+	free(flt);
+	free(rid);
+	rc = gcp_call(g, "GET", url, NULL, &list, &why);
+	free(url);
+	if (rc == CLOUD_ERR) {
+		/* The filter refused: no worse than not looking. */
+		free(why);
+		return 0;
+	}
+	if (rc != 0) {
+		*cause = why;
+		return -1;
+	}
+	why = NULL;
+	op = json_array_get(json_object_get(list, "items"), 0);
+	if (!json_is_object(op)) {
+		json_decref(list);
+		return 0;
+	}
+	/* Its outcome is the resource's: an insert that failed made
+	 * nothing, which the caller's look-up then finds. */
+	if (gcp_operation_wait(g, op, NULL, &why) == CLOUD_ETRANSIENT) {
+		*cause = why;
+		json_decref(list);
+		return -1;
+	}
+	free(why);
+	json_decref(list);
 	return 1;
 }

@@ -167,6 +167,16 @@ int	 gcp_instance_running(struct cloud_run *, json_t *res,
 int	 gcp_firewall_make(struct cloud_run *, const char *name,
 	    json_t *body_rest, json_t **res, char **cause);
 
+/* For a resource in intent that its look-up did not find: the insert may
+ * have been sent and its operation not be done yet (a crash while it
+ * ran; Compute Engine runs it to its end all the same). Finds the
+ * operation that carries the intent's requestId (token; the operation's
+ * clientOperationId) among the zone's (instance) or global (firewall)
+ * operations and waits for it to end. 1 there was one (done now, made or
+ * not), 0 none (or a kind without compute operations), -1 with a cause.
+ * (gcp-compute.c) */
+int	 gcp_insert_settle(struct cloud_run *, json_t *res, char **cause);
+
 /* The zone a resource lives in (res["zone"], else rec["zone"]), checked
  * to be a zone of the run's region; NULL with a cause. */
 const char *gcp_res_zone(struct cloud_run *, json_t *res, char **cause);

@@ -609,8 +609,16 @@ gcp_provider_recover(struct cloud_run *run, json_t *res, char **id,
 {
 	const struct gcp_kind *k = gcp_kind_of(res, cause);
 
+	int rc;
+
 	*id = NULL;
-	return k == NULL ? -1 : k->recover(run, res, id, cause);
+	if (k == NULL)
+		return -1;
+	/* Not there: perhaps its insert is still running. */
+	if ((rc = k->recover(run, res, id, cause)) == 0 &&
+	    (rc = gcp_insert_settle(run, res, cause)) == 1)
+		rc = k->recover(run, res, id, cause);
+	return rc;
 }
 
 static int

@@ -97,7 +97,9 @@ check_PROGRAMS += tests/gcp-driver tests/unit/test-gcp
 tests_gcp_driver_LDADD = $(TEST_LIBS)
 tests_unit_test_gcp_LDADD = $(TEST_LIBS)
 TESTS += tests/integration/gcp-auth.sh \
-	tests/integration/gcp-rest.sh tests/integration/gcp-gcloud.sh
+	tests/integration/gcp-rest.sh tests/integration/gcp-gcloud.sh \
+	tests/integration/gcp-faults.sh tests/integration/gcp-crash.sh \
+	tests/integration/gcp-bad-input.sh tests/integration/gcp-crosscheck.sh
 # Cloud Storage inputs and results (gcs.c, gcp-store.c), the machines'
 # service account (gcp-role.c).
 check_PROGRAMS += tests/unit/test-gcs
@@ -109,7 +111,11 @@ EXTRA_DIST += tests/integration/gcs-inputs.sh tests/integration/gcp-bucket.sh \
 	tests/fakes/gcp_fake_iam.py
 EXTRA_DIST += tests/integration/lib-gcp.sh tests/integration/gcp-auth.sh \
 	tests/integration/gcp-rest.sh tests/integration/gcp-gcloud.sh \
-	tests/fakes/gcp_fake.py tests/fakes/gcloud-requests.txt
+	tests/fakes/gcp_fake.py tests/fakes/gcloud-requests.txt \
+	tests/integration/gcp-faults.sh tests/integration/gcp-crash.sh \
+	tests/integration/gcp-bad-input.sh \
+	tests/integration/lib-gcp-create.sh tests/fakes/killonlog.py \
+	tests/integration/gcp-crosscheck.sh tests/fakes/gcloud-bodies.txt
 # Machine size and spot: the price table (installed with the templates,
 # in pkgdatadir/data), the type choice and the spot calls.
 libfanout_a_SOURCES += src/cloud/aws-machine.c src/cloud/ec2-types.c

@@ -33,13 +33,16 @@ provider_find(const char *name)
 
 /* Test hook for the crash-safety tests: FANOUT_CRASH_AFTER=<kind> kills
  * this process right after <kind>'s create call returned and before its
- * id reaches the record (the window the recovery look-up covers). */
+ * id reaches the record (the window the recovery look-up covers);
+ * FANOUT_CRASH_AFTER=intent:<kind> right after <kind>'s intent is saved,
+ * before its create call is sent (when = "intent:"). */
 static void
-cloud_crash_point(const char *kind)
+cloud_crash_point(const char *when, const char *kind)
 {
 	const char *s = getenv("FANOUT_CRASH_AFTER");
+	size_t n = strlen(when);
 
-	if (s != NULL && strcmp(s, kind) == 0)
+	if (s != NULL && strncmp(s, when, n) == 0 && strcmp(s + n, kind) == 0)
 		kill(getpid(), SIGKILL);
 }
 
@@ -63,6 +66,8 @@ cloud_intent(struct cloud_run *run, const char *kind, const char *name,
 		    token, depends_on);
 	if (cloud_save_locked(run, cause) != 0)
 		res = NULL;
+	else if (strcmp(history_str(run->rec, "state", ""), "creating") == 0)
+		cloud_crash_point("intent:", kind);
 	pthread_mutex_unlock(&run->lock);
 	return res;
 }
@@ -76,7 +81,7 @@ cloud_created(struct cloud_run *run, json_t *res, const char *id,
 
 	pthread_mutex_lock(&run->lock);
 	if (strcmp(history_str(run->rec, "state", ""), "creating") == 0)
-		cloud_crash_point(kind);
+		cloud_crash_point("", kind);
 	history_resource_set(res, "created", id);
 	rc = cloud_save_locked(run, cause);
 	pthread_mutex_unlock(&run->lock);

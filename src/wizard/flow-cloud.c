@@ -619,16 +619,32 @@ wizard_create(json_t *answers, struct sink *sink, char **id,
 			    json_object_get(run.answers, "cleanup_after")), 1,
 			    rc, cause);
 	} else if (record_exists(run.id)) {
-		/* Something may have been made: keep the record for cleanup;
-		 * a cancel tears it down, or keeps it with the bastion
-		 * stopped (the create unfinished: the state stays). */
+		/* Something may have been made. A cancel tears it down, or
+		 * keeps it with the bastion stopped (the create unfinished:
+		 * the state stays). A failure tears it down: a failed create
+		 * cannot be resumed (a teardown that fails keeps the record
+		 * for 'fanout cleanup'). */
+		struct sink quiet;
+		int cancel = run_cancel(sink);
+
 		if (run_state(&run, "failed", &why) != 0)
 			free(why);
 		why = NULL;
-		if (run_cancel(sink) != 0)
+		if (cancel != 0)
 			rc = run_end(&run, 0, 0, 0, rc, &why);
+		else {
+			nocancel_init(&quiet, sink);
+			p->state_free(run.state);
+			run.state = NULL;
+			if (cleanup_held(run.id, &quiet, &why) != 0)
+				event_log(sink, NULL, "%s", why);
+		}
 		free(why);
-		if (!record_deleted(run.id)) {
+		if (record_deleted(run.id) && cancel == 0) {
+			why = *cause;
+			xasprintf(cause, "%s; what was made is torn down", why);
+			free(why);
+		} else if (!record_deleted(run.id)) {
 			why = *cause;
 			xasprintf(cause, "%s; what was made is recorded: remove "
 			    "it with 'fanout cleanup %s'", why, run.id);

@@ -29,6 +29,12 @@ Test controls (not Google's API), under /_fake/:
        unanswered until /_fake/release (GET /_fake/held lists them:
        [{"method", "path", "name", "requestId"}])
   POST /_fake/release                           answer the held ones
+  POST /_fake/inject {"method": "POST", "path": REGEX, "status": 503,
+       "lose": true}   the call is served, its answer replaced by the error
+  POST /_fake/inject {"path": REGEX, "delay": 5}  held 5 s, then served
+       (with "status": then answered with that error)
+  POST /_fake/inject {"path": "^/token$", "status": 400, "oauth":
+       "temporarily_unavailable", "count": 1}  an OAuth error answer
   POST /_fake/token {"expires_in": 5}           lifetime of new tokens
   POST /_fake/bucket {"name": B}                 make a bucket
   POST /_fake/clear                             forget the injections
@@ -37,6 +43,7 @@ Test controls (not Google's API), under /_fake/:
   POST /_fake/object {"bucket", "name", "data"}  put an object
   POST /_fake/revoke                            forget the tokens given
   POST /_fake/reset                             forget everything
+  POST /_fake/settle                            run every operation to DONE
   GET  /_fake/state                             everything held (JSON)
 """
 import argparse
@@ -148,6 +155,20 @@ class State:
         self.iam = gcp_fake_iam.IamState()
 
 
+def key_paths(v, pre=""):
+    """Every key path of a JSON body, values left out: "disks[].boot",
+    "metadata.items[].key" (the request cross-checks compare them)."""
+    out = set()
+    if isinstance(v, dict):
+        for k, x in v.items():
+            out.add(pre + k)
+            out |= set(key_paths(x, pre + k + "."))
+    elif isinstance(v, list):
+        for x in v:
+            out |= set(key_paths(x, pre[:-1] + "[]." if pre else "[]."))
+    return sorted(out)
+
+
 def fingerprint():
     """A fingerprint as Google gives them: base64 of 8 bytes."""
     return base64.b64encode(secrets.token_bytes(8)).decode()
@@ -172,6 +193,16 @@ class Fake(http.server.BaseHTTPRequestHandler):
         return "http://%s" % self.headers.get("Host", "127.0.0.1")
 
     def answer(self, code, obj=None, raw=None, ctype="application/json"):
+        lose = getattr(self, "lose", None)
+        if lose is not None and code < 300:
+            self.lose = None
+            code, obj, raw = lose[0], {"error": {
+                "code": lose[0], "message": lose[2],
+                "errors": [{"message": lose[2], "domain": "global",
+                            "reason": lose[1]}],
+                "status": STATUS.get(lose[0], "UNKNOWN")}}, None
+            if getattr(self, "entry", None) is not None:
+                self.entry["lost"] = True
         data = raw if raw is not None else json.dumps(obj).encode()
         entry = getattr(self, "entry", None)
         if entry is not None:
@@ -201,6 +232,7 @@ class Fake(http.server.BaseHTTPRequestHandler):
 
     def handle_any(self):
         self.status = 0
+        self.lose = None
         self.entry = None
         u = urllib.parse.urlsplit(self.path)
         path = urllib.parse.unquote(u.path)
@@ -221,11 +253,13 @@ class Fake(http.server.BaseHTTPRequestHandler):
                 body = json.loads(raw)
                 entry["body_keys"] = sorted(body) if isinstance(body, dict) \
                     else []
+                entry["body_paths"] = key_paths(body)
             except ValueError:
                 body = None
         self.body_name = body.get("name") if isinstance(body, dict) \
             else None
-        if query.get("requestId"):
+        if "requestId" in query:
+            # Not a secret: the crash tests match an insert to its intent.
             entry["request_id"] = query["requestId"]
         try:
             if u.netloc:
@@ -273,6 +307,7 @@ class Fake(http.server.BaseHTTPRequestHandler):
         self.answer(403, raw=b"")
 
     def inject(self, entry):
+        self.lose = None
         with self.state.lock:
             for inj in self.state.injects:
                 if inj.get("count", 1) <= 0 or inj.get("op_error"):
@@ -282,11 +317,28 @@ class Fake(http.server.BaseHTTPRequestHandler):
                         not self.name_matches(inj):
                     continue
                 inj["count"] = inj.get("count", 1) - 1
-                entry["injected"] = inj["status"]
-                code = inj["status"]
                 break
             else:
                 return False
+        if inj.get("delay"):
+            # Held, then served as usual (or as the rest of inj says).
+            entry["delayed"] = inj["delay"]
+            time.sleep(float(inj["delay"]))
+            if "status" not in inj:
+                return False
+        code = inj["status"]
+        entry["injected"] = code
+        if inj.get("lose"):
+            # The call is served, its answer replaced by the error (an
+            # answer lost on its way back).
+            self.lose = (code, inj.get("reason", "backendError"),
+                         inj.get("message", "injected error %d" % code))
+            return False
+        if inj.get("oauth"):
+            # The token endpoint's own error form (RFC 6749 5.2).
+            self.answer(code, {"error": inj["oauth"],
+                               "error_description": inj.get("message", "")})
+            return True
         self.error(code, inj.get("reason", "backendError"),
                    inj.get("message", "injected error %d" % code))
         return True
@@ -373,6 +425,11 @@ class Fake(http.server.BaseHTTPRequestHandler):
                 return gcp_fake_iam.control(self, path, body)
             elif path == "/_fake/reset":
                 st.reset()
+            elif path == "/_fake/settle":
+                # Google runs every operation to its end on its own, a
+                # client polling or not (a killed one does not).
+                for name in list(st.ops):
+                    self.advance(name, True)
             elif path == "/_fake/state":
                 return self.answer(200, {
                     "instances": list(st.instances.values()),
@@ -473,8 +530,10 @@ class Fake(http.server.BaseHTTPRequestHandler):
         self.state.next_id += 1
         return str(4_000_000_000_000_000_000 + self.state.next_id)
 
-    def operation(self, kind, target_link, scope, on_done=None, path=""):
-        """A new operation in scope ("zones/Z" or "global")."""
+    def operation(self, kind, target_link, scope, on_done=None, path="",
+                  rid=None):
+        """A new operation in scope ("zones/Z" or "global"); rid: the
+        call's requestId (the operation's clientOperationId)."""
         st = self.state
         name = "operation-%d-%s" % (int(time.time() * 1000),
                                     secrets.token_hex(8))
@@ -487,6 +546,8 @@ class Fake(http.server.BaseHTTPRequestHandler):
                                     (st.project, scope, name))}
         if scope.startswith("zones/"):
             op["zone"] = self.link("projects/%s/%s" % (st.project, scope))
+        if rid:
+            op["clientOperationId"] = rid
         err = self.op_error(path)
         st.ops[name] = [op, None if err else on_done, err]
         return op
@@ -555,9 +616,10 @@ class Fake(http.server.BaseHTTPRequestHandler):
                 return self.instances(method, self.known_zone(q[1]), q[3:],
                                       query, body)
             if len(q) >= 3 and q[0] == "zones" and q[2] == "operations":
-                return self.get_op(q[3:], method)
+                return self.get_op(q[3:], method, query,
+                                   "zones/" + self.known_zone(q[1]))
             if q[:2] == ["global", "operations"]:
-                return self.get_op(q[2:], method)
+                return self.get_op(q[2:], method, query, "global")
             if q[:2] == ["global", "firewalls"]:
                 return self.firewall(method, q[2:], query, body)
             if q[:2] == ["global", "networks"] and len(q) == 3:
@@ -655,6 +717,8 @@ class Fake(http.server.BaseHTTPRequestHandler):
                                query)
         out = {"kind": kind, "id": "projects/%s" % path,
                "selfLink": self.link(path), "items": items}
+        if nxt:
+            out["nextPageToken"] = nxt
         if not items:
             del out["items"]
         if nxt:
@@ -729,7 +793,7 @@ class Fake(http.server.BaseHTTPRequestHandler):
                 inst["status"] = "RUNNING"
                 inst["lastStartTimestamp"] = now_rfc3339()
             op = self.operation("insert", inst["selfLink"], scope, done,
-                                "/" + base)
+                                "/" + base, rid)
             if rid:
                 st.request_ids[rid] = op["name"]
             if st.ops[op["name"]][2]:
@@ -843,7 +907,16 @@ class Fake(http.server.BaseHTTPRequestHandler):
             out["nextPageToken"] = nxt
         return self.answer(200, out)
 
-    def get_op(self, rest, method):
+    def get_op(self, rest, method, query, scope):
+        if not rest and method == "GET":
+            # operations.list (by filter: clientOperationId = RID, ...).
+            st = self.state
+            mine = [o[0] for o in st.ops.values()
+                    if o[0]["selfLink"].endswith("/%s/operations/%s" %
+                                                 (scope, o[0]["name"]))]
+            return self.answer(200, self.listing(
+                "compute#operationList", mine, query,
+                "projects/%s/%s/operations" % (st.project, scope)))
         if len(rest) == 1 and method == "GET":
             return self.answer(200, self.advance(rest[0], False))
         if len(rest) == 2 and rest[1] == "wait" and method == "POST":
@@ -864,6 +937,7 @@ class Fake(http.server.BaseHTTPRequestHandler):
                                   "specified")
             rid = query.get("requestId")
             if rid and rid in st.request_ids:
+                # The same insert again: the first one's operation.
                 return self.answer(200, st.ops[st.request_ids[rid]][0])
             st.inserts.append({"path": base, "requestId": rid,
                                "body": json.loads(json.dumps(body))})
@@ -884,7 +958,7 @@ class Fake(http.server.BaseHTTPRequestHandler):
             def done():
                 st.firewalls[fw["name"]] = fw
             op = self.operation("insert", fw["selfLink"], "global", done,
-                                "/" + base)
+                                "/" + base, rid)
             if rid:
                 st.request_ids[rid] = op["name"]
             return self.answer(200, op)
