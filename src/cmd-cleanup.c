@@ -1,4 +1,7 @@
-/* fanout cleanup ID | --all | --orphans [--yes] [--region R] [--json] */
+/* fanout cleanup ID | --all | --orphans [--yes] [--provider P]
+ *        [--region R] [--json]
+ * --orphans looks with every provider of the build that has credentials
+ * set up (--provider P: that one only). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,14 +40,15 @@ cleanup_one(const char *id, struct sink *sink)
 }
 
 static enum cmd_retval
-cleanup_orphans(int yes, const char *region, int json, struct sink *sink)
+cleanup_orphans(int yes, const char *provider, const char *region,
+    int json, struct sink *sink)
 {
 	char *cause = NULL;
 	json_t *orphans, *o;
 	size_t i;
 	int a;
 
-	if ((orphans = wizard_orphans_in(NULL, region, sink, &cause)) ==
+	if ((orphans = wizard_orphans_in(provider, region, sink, &cause)) ==
 	    NULL) {
 		cmd_error(CMD_FAILED, "%s", cause);
 		free(cause);
@@ -57,10 +61,11 @@ cleanup_orphans(int yes, const char *region, int json, struct sink *sink)
 		    "run set.\n");
 	else {
 		json_array_foreach(orphans, i, o)
-			printf("%-15s %-24s %-12s run set %s\n",
+			printf("%-15s %-24s %-4s %-14s run set %s\n",
 			    history_str(o, "kind", ""), history_str(o, "id", ""),
-			    history_str(o, "region", ""),
-			    history_str(o, "run_set", "?"));
+			    history_str(o, "provider", ""),
+			    history_str(o, "zone", history_str(o, "region",
+			    "")), history_str(o, "run_set", "?"));
 	}
 	if (json_array_size(orphans) == 0) {
 		json_decref(orphans);
@@ -142,13 +147,14 @@ cmd_cleanup_exec(int argc, char **argv)
 		{ "orphans", no_argument, NULL, 'o' },
 		{ "yes", no_argument, NULL, 'y' },
 		{ "region", required_argument, NULL, 'r' },
+		{ "provider", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct sink sink;
 	struct sink_text st;
-	const char *region = NULL;
+	const char *region = NULL, *provider = NULL;
 	char *cause = NULL, *q;
 	json_t *rec;
 	int c, all = 0, orphans = 0, yes = 0, json = 0, a;
@@ -170,6 +176,9 @@ cmd_cleanup_exec(int argc, char **argv)
 		case 'r':
 			region = optarg;
 			break;
+		case 'p':
+			provider = optarg;
+			break;
 		case 'j':
 			json = 1;
 			break;
@@ -189,7 +198,7 @@ cmd_cleanup_exec(int argc, char **argv)
 		    cmd_cleanup_entry.usage);
 	sink_text_init(&sink, &st, stderr, json);
 	if (orphans)
-		rc = cleanup_orphans(yes, region, json, &sink);
+		rc = cleanup_orphans(yes, provider, region, json, &sink);
 	else if (all)
 		rc = cleanup_all(yes, &sink);
 	else if ((rec = history_load(argv[optind], &cause)) == NULL ||
@@ -218,7 +227,8 @@ cmd_cleanup_exec(int argc, char **argv)
 
 const struct cmd_entry cmd_cleanup_entry = {
 	.name = "cleanup",
-	.usage = "ID | --all | --orphans [--yes] [--region R] [--json]",
+	.usage = "ID | --all | --orphans [--yes] [--provider P] [--region R] "
+	    "[--json]",
 	.help = "delete a run set's cloud resources (or all, or orphans)",
 	.exec = cmd_cleanup_exec,
 };

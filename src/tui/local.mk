@@ -40,3 +40,8 @@ EXTRA_DIST += tests/integration/lib-tmux.sh \
 	tests/integration/tui-network.sh \
 	tests/integration/tui-cluster.sh \
 	docs/tui.md
+
+# The wizard's side of the GCP provider: the zone question, the refusals
+# made before anything, orphans across providers (command line).
+TESTS += tests/integration/gcp-wizard.sh
+EXTRA_DIST += tests/integration/gcp-wizard.sh
