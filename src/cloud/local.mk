@@ -76,6 +76,12 @@ EXTRA_DIST += tests/integration/aws-fleet.sh
 # recording stand-in and gcloud's cross-checks. No provider table yet.
 libfanout_a_SOURCES += src/cloud/gcp-auth.c src/cloud/gcp-auth.h \
 	src/cloud/gcp.c src/cloud/gcp.h
+# The GCP provider (issue 12): Compute Engine, the base and head blocks.
+libfanout_a_SOURCES += src/cloud/gcp-internal.h src/cloud/gcp-provider.c \
+	src/cloud/gcp-steps.c src/cloud/gcp-compute.c src/cloud/gcp-machine.c
+TEMPLATE_FILES += data/gcp-prices.json
+TESTS += tests/integration/gcp-create.sh
+EXTRA_DIST += tests/integration/gcp-create.sh
 check_PROGRAMS += tests/gcp-driver tests/unit/test-gcp
 tests_gcp_driver_LDADD = $(TEST_LIBS)
 tests_unit_test_gcp_LDADD = $(TEST_LIBS)

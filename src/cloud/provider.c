@@ -15,6 +15,7 @@
 
 static const struct provider *const providers[] = {
 	&provider_aws,
+	&provider_gcp,
 	NULL
 };
 

@@ -47,6 +47,16 @@ ZONES = ["us-central1-a", "us-central1-b", "us-central1-c", "us-central1-f",
          "europe-west1-b", "europe-west1-c", "europe-west1-d"]
 IMAGES = {("debian-cloud", "debian-12"): "debian-12-bookworm-v20250610",
           ("debian-cloud", "debian-11"): "debian-11-bullseye-v20250610"}
+# Machine types as machineTypes.list shows them: name -> (guestCpus,
+# memoryMb, isSharedCpu). Every zone offers them all but the c2d family,
+# which europe-west1-d lacks (a type a zone does not offer).
+MACHINE_TYPES = {"e2-micro": (2, 1024, True), "e2-small": (2, 2048, True),
+                 "e2-medium": (2, 4096, True)}
+for _fam, _mb in (("e2-standard", 4096), ("e2-highcpu", 1024),
+                  ("e2-highmem", 8192), ("n2-standard", 4096),
+                  ("n2d-standard", 4096), ("c2d-standard", 4096)):
+    for _n in (2, 4, 8, 16, 32):
+        MACHINE_TYPES["%s-%d" % (_fam, _n)] = (_n, _n * _mb, False)
 STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED",
           403: "PERMISSION_DENIED", 404: "NOT_FOUND", 409: "ALREADY_EXISTS",
           412: "FAILED_PRECONDITION", 429: "RESOURCE_EXHAUSTED",
@@ -113,6 +123,7 @@ class State:
         self.buckets = {}       # name -> {object name: (bytes, meta)}
         self.tokens = {}        # access token -> expiry (epoch seconds)
         self.request_ids = {}   # an insert's requestId -> operation name
+        self.zone_status = {}   # zone -> status other than UP
         self.injects = []
         self.token_life = 3600
         self.next_id = 1000
@@ -272,6 +283,8 @@ class Fake(http.server.BaseHTTPRequestHandler):
                 st.token_life = int(body.get("expires_in", 3600))
             elif path == "/_fake/bucket":
                 st.buckets.setdefault(body["name"], {})
+            elif path == "/_fake/zone":
+                st.zone_status[body["name"]] = body.get("status", "UP")
             elif path == "/_fake/clear":
                 st.injects = []
             elif path == "/_fake/object":
@@ -288,6 +301,7 @@ class Fake(http.server.BaseHTTPRequestHandler):
                     "instances": list(st.instances.values()),
                     "firewalls": list(st.firewalls.values()),
                     "operations": [o[0] for o in st.ops.values()],
+                    "request_ids": st.request_ids,
                     "buckets": {b: sorted(o) for b, o in st.buckets.items()}})
             else:
                 raise GoogleError(404, "notFound", "no control " + path)
@@ -438,6 +452,9 @@ class Fake(http.server.BaseHTTPRequestHandler):
                     query, "projects/%s/zones" % proj))
             if len(q) == 2 and q[0] == "zones":
                 return self.answer(200, self.zone(self.known_zone(q[1])))
+            if len(q) >= 3 and q[0] == "zones" and q[2] == "machineTypes":
+                return self.machine_types(self.known_zone(q[1]), q[3:],
+                                          query)
             if q == ["aggregated", "instances"]:
                 return self.aggregated(query)
             if len(q) >= 3 and q[0] == "zones" and q[2] == "instances":
@@ -468,12 +485,66 @@ class Fake(http.server.BaseHTTPRequestHandler):
     def zone(self, z):
         region = z.rsplit("-", 1)[0]
         return {"kind": "compute#zone", "id": str(2000 + ZONES.index(z)),
-                "name": z, "status": "UP", "description": z,
+                "name": z, "status": self.state.zone_status.get(z, "UP"),
+                "description": z,
                 "region": self.link("projects/%s/regions/%s" %
                                     (self.state.project, region)),
                 "selfLink": self.link("projects/%s/zones/%s" %
                                       (self.state.project, z)),
                 "availableCpuPlatforms": ["Intel Cascade Lake"]}
+
+    def machine_types(self, zone, rest, query):
+        """machineTypes.list / get in a zone (the reference's fields)."""
+        def mt(name):
+            cpus, mb, shared = MACHINE_TYPES[name]
+            return {"kind": "compute#machineType", "name": name,
+                    "id": str(abs(hash(name)) % 10**9),
+                    "description": "%d vCPUs, %g GB RAM" % (cpus, mb / 1024),
+                    "guestCpus": cpus, "memoryMb": mb,
+                    "isSharedCpu": shared, "zone": zone,
+                    "maximumPersistentDisks": 128,
+                    "maximumPersistentDisksSizeGb": "263168",
+                    "imageSpaceGb": 0,
+                    "creationTimestamp": "1969-12-31T16:00:00.000-08:00",
+                    "selfLink": self.link("projects/%s/zones/%s/"
+                                          "machineTypes/%s" % (
+                                              self.state.project, zone,
+                                              name))}
+        names = [n for n in sorted(MACHINE_TYPES)
+                 if not (zone == "europe-west1-d" and n.startswith("c2d"))]
+        if not rest:
+            return self.answer(200, self.listing(
+                "compute#machineTypeList", [mt(n) for n in names], query,
+                "projects/%s/zones/%s/machineTypes" % (self.state.project,
+                                                       zone)))
+        if len(rest) == 1 and rest[0] in names:
+            return self.answer(200, mt(rest[0]))
+        raise GoogleError(404, "notFound",
+                          "The resource 'projects/%s/zones/%s/machineTypes/"
+                          "%s' was not found" % (self.state.project, zone,
+                                                 "/".join(rest)))
+
+    def check_instance(self, body):
+        """The shapes the reference gives: metadata items {key, value}
+        strings, label keys/values [a-z0-9_-] <= 63, tags.items names."""
+        for it in body.get("metadata", {}).get("items", []):
+            if not isinstance(it, dict) or set(it) - {"key", "value"} or \
+                    not isinstance(it.get("key"), str) or \
+                    not isinstance(it.get("value", ""), str):
+                raise GoogleError(400, "invalid",
+                                  "Invalid value for field "
+                                  "'resource.metadata.items': %r" % (it,))
+        for k, v in body.get("labels", {}).items():
+            if not re.match(r"^[a-z][a-z0-9_-]{0,62}$", k) or \
+                    not re.match(r"^[a-z0-9_-]{0,63}$", str(v)):
+                raise GoogleError(400, "invalid",
+                                  "Invalid value for field "
+                                  "'resource.labels': %s=%s" % (k, v))
+        for t in body.get("tags", {}).get("items", []):
+            if not re.match(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$", t):
+                raise GoogleError(400, "invalid",
+                                  "Invalid value for field "
+                                  "'resource.tags.items': %s" % t)
 
     def listing(self, kind, items, query, path):
         items = self.filtered(items, query.get("filter", ""))
@@ -537,6 +608,7 @@ class Fake(http.server.BaseHTTPRequestHandler):
                 # The same insert again (its answer was lost): Compute
                 # Engine answers with the first one's operation.
                 return self.answer(200, st.ops[st.request_ids[rid]][0])
+            self.check_instance(body)
             if (zone, body["name"]) in st.instances:
                 raise GoogleError(409, "alreadyExists",
                                   "The resource '%s/%s' already exists" %
@@ -675,6 +747,9 @@ class Fake(http.server.BaseHTTPRequestHandler):
                 raise GoogleError(400, "required",
                                   "Required field 'resource.name' not "
                                   "specified")
+            rid = query.get("requestId")
+            if rid and rid in st.request_ids:
+                return self.answer(200, st.ops[st.request_ids[rid]][0])
             if body["name"] in st.firewalls:
                 raise GoogleError(409, "alreadyExists",
                                   "The resource '%s/%s' already exists" %
@@ -691,8 +766,11 @@ class Fake(http.server.BaseHTTPRequestHandler):
 
             def done():
                 st.firewalls[fw["name"]] = fw
-            return self.answer(200, self.operation(
-                "insert", fw["selfLink"], "global", done, "/" + base))
+            op = self.operation("insert", fw["selfLink"], "global", done,
+                                "/" + base)
+            if rid:
+                st.request_ids[rid] = op["name"]
+            return self.answer(200, op)
         fw = st.firewalls.get(rest[0]) if rest else None
         if fw is None:
             raise GoogleError(404, "notFound",

@@ -1,0 +1,437 @@
+/* The machines that run the tasks on Google Cloud: the dated price table
+ * shipped in the data folder (data/gcp-prices.json, read and checked
+ * once), and the settling of a create's answers before anything is made:
+ * the zone (answered: checked; else the region's first UP zone), a
+ * machine type given checked in that zone (machineTypes.get), or the
+ * cheapest type of the table that the zone offers and that fits
+ * resources' cpus and memory (machineTypes.list; shared-core types left
+ * out), and the answers say what was chosen and why. */
+#include <math.h>
+#include <pthread.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cloud/gcp.h"
+#include "cloud/gcp-internal.h"
+#include "cloud/provider.h"
+#include "engine/engine.h"
+#include "history/history.h"
+#include "util/fs.h"
+#include "util/strbuf.h"
+#include "util/xmalloc.h"
+
+#define PRICES_FILE "data/gcp-prices.json"
+
+/* The table once loaded (or why it could not be), for the process. */
+static pthread_mutex_t	 prices_lock = PTHREAD_MUTEX_INITIALIZER;
+static json_t		*prices;	/* the checked file */
+static char		*prices_why;	/* else the cause */
+
+/* Checks a loaded table: -1 with a cause naming the field. */
+static int
+prices_check(json_t *t, const char *path, char **cause)
+{
+	const char *date = json_string_value(json_object_get(t, "date"));
+	const char *k;
+	json_t *od, *v;
+	regex_t re;
+	size_t i;
+	int y, m, d, bad = 0;
+	char end;
+
+	if (!json_is_object(t)) {
+		xasprintf(cause, "%s: not a JSON object", path);
+		return -1;
+	}
+	if (date == NULL || sscanf(date, "%4d-%2d-%2d%c", &y, &m, &d,
+	    &end) != 3 || y < 2006 || m < 1 || m > 12 || d < 1 || d > 31) {
+		xasprintf(cause, "%s: 'date' must be a date YYYY-MM-DD", path);
+		return -1;
+	}
+	if (!json_is_string(json_object_get(t, "source")) ||
+	    !json_is_string(json_object_get(t, "region"))) {
+		xasprintf(cause, "%s: 'source' and 'region' must be strings",
+		    path);
+		return -1;
+	}
+	od = json_object_get(t, "on_demand");
+	if (!json_is_object(od) || json_object_size(od) == 0) {
+		xasprintf(cause, "%s: 'on_demand' must be a map of machine "
+		    "types to prices", path);
+		return -1;
+	}
+	if (regcomp(&re, "^[a-z][a-z0-9-]*[a-z0-9]$", REG_EXTENDED |
+	    REG_NOSUB) != 0) {
+		xasprintf(cause, "%s: cannot check it (regcomp)", path);
+		return -1;
+	}
+	json_object_foreach(od, k, v) {
+		if (strlen(k) > 63 || regexec(&re, k, 0, NULL, 0) != 0) {
+			xasprintf(cause, "%s: on_demand: '%.40s' is no "
+			    "machine type", path, k);
+			bad = 1;
+			break;
+		}
+		if (!json_is_number(v) || !(json_number_value(v) > 0 &&
+		    json_number_value(v) < 1000)) {
+			xasprintf(cause, "%s: on_demand.%s must be a price "
+			    "per hour (a number above 0 and below 1000)", path,
+			    k);
+			bad = 1;
+			break;
+		}
+	}
+	regfree(&re);
+	if (bad)
+		return -1;
+	if (json_object_get(t, "menu") != NULL) {
+		if (!json_is_array(json_object_get(t, "menu"))) {
+			xasprintf(cause, "%s: 'menu' must be a list of "
+			    "machine types", path);
+			return -1;
+		}
+		json_array_foreach(json_object_get(t, "menu"), i, v) {
+			if (!json_is_string(v) || json_object_get(od,
+			    json_string_value(v)) == NULL) {
+				xasprintf(cause, "%s: menu[%zu] is no type of "
+				    "on_demand", path, i);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* The checked table (borrowed), or NULL with a cause. */
+static json_t *
+prices_get(char **cause)
+{
+	json_error_t err;
+	json_t *t;
+	char *path, *why = NULL;
+
+	pthread_mutex_lock(&prices_lock);
+	if (prices == NULL && prices_why == NULL) {
+		if ((path = fs_data_path(PRICES_FILE)) == NULL)
+			xasprintf(&why, "%s not found; reinstall fanout or "
+			    "set FANOUT_DATA_DIR", PRICES_FILE);
+		else if ((t = json_load_file(path, JSON_REJECT_DUPLICATES,
+		    &err)) == NULL)
+			xasprintf(&why, "%s:%d: %s; reinstall fanout or set "
+			    "FANOUT_DATA_DIR", path, err.line, err.text);
+		else if (prices_check(t, path, &why) != 0) {
+			json_decref(t);
+			xasprintf(&prices_why, "%s; reinstall fanout or set "
+			    "FANOUT_DATA_DIR", why);
+			free(why);
+			why = NULL;
+		} else
+			prices = t;
+		if (why != NULL)
+			prices_why = why;
+		free(path);
+	}
+	t = prices;
+	if (t == NULL && cause != NULL)
+		*cause = xstrdup(prices_why);
+	pthread_mutex_unlock(&prices_lock);
+	return t;
+}
+
+double
+gcp_price(const char *type)
+{
+	json_t *t = prices_get(NULL), *v;
+
+	if (t == NULL || type == NULL ||
+	    (v = json_object_get(json_object_get(t, "on_demand"), type)) ==
+	    NULL)
+		return -1;
+	return json_number_value(v);
+}
+
+double
+gcp_spot_price(const char *type)
+{
+	json_t *t = prices_get(NULL), *v;
+
+	if (t == NULL || type == NULL ||
+	    (v = json_object_get(json_object_get(t, "spot"), type)) == NULL ||
+	    !json_is_number(v))
+		return -1;
+	return json_number_value(v);
+}
+
+char *
+gcp_prices_note(char **cause)
+{
+	json_t *t;
+
+	if ((t = prices_get(cause)) == NULL)
+		return NULL;
+	return xprintf("estimates: %s on-demand prices of %s (%s)",
+	    history_str(t, "region", "?"), history_str(t, "date", "?"),
+	    PRICES_FILE);
+}
+
+json_t *
+gcp_price_list(char **cause)
+{
+	json_t *t, *types, *v;
+	const char *k;
+	size_t i;
+
+	if ((t = prices_get(cause)) == NULL)
+		return NULL;
+	types = json_array();
+	if (json_is_array(json_object_get(t, "menu"))) {
+		json_array_foreach(json_object_get(t, "menu"), i, v)
+			json_array_append_new(types, json_pack("{s:s, s:O}",
+			    "name", json_string_value(v), "hourly_usd",
+			    json_object_get(json_object_get(t, "on_demand"),
+			    json_string_value(v))));
+		return types;
+	}
+	json_object_foreach(json_object_get(t, "on_demand"), k, v)
+		json_array_append_new(types, json_pack("{s:s, s:f}", "name", k,
+		    "hourly_usd", json_number_value(v)));
+	return types;
+}
+
+int
+gcp_spot(json_t *answers)
+{
+	return json_is_true(json_object_get(answers, "spot"));
+}
+
+double
+gcp_type_hourly(json_t *answers, const char *type)
+{
+	double p;
+
+	if (gcp_spot(answers) && (p = gcp_spot_price(type)) > 0)
+		return p;
+	return gcp_price(type);
+}
+
+/* Settling ------------------------------------------------------------- */
+
+/* {"name", "vcpus", "memory_gib", "hourly_usd"?} of a machineType. */
+static json_t *
+machine_facts_of(json_t *mt)
+{
+	const char *name = json_string_value(json_object_get(mt, "name"));
+	json_t *t;
+
+	if (name == NULL || !json_is_integer(json_object_get(mt,
+	    "guestCpus")) || !json_is_integer(json_object_get(mt, "memoryMb")))
+		return NULL;
+	t = json_pack("{s:s, s:I, s:f, s:b}", "name", name, "vcpus",
+	    json_integer_value(json_object_get(mt, "guestCpus")),
+	    "memory_gib", (double)json_integer_value(json_object_get(mt,
+	    "memoryMb")) / 1024.0, "shared", json_is_true(json_object_get(mt,
+	    "isSharedCpu")));
+	if (gcp_price(name) > 0)
+		json_object_set_new(t, "hourly_usd", json_real(gcp_price(name)));
+	return t;
+}
+
+/* "e2-standard-2: 2 vCPUs 8 GiB, $0.067006/h[, how]". */
+static char *
+machine_why(json_t *t, const char *how)
+{
+	struct strbuf sb;
+	json_int_t n = json_integer_value(json_object_get(t, "vcpus"));
+
+	strbuf_init(&sb);
+	strbuf_addf(&sb, "%s: %lld vCPU%s %g GiB", history_str(t, "name", ""),
+	    (long long)n, n == 1 ? "" : "s", json_number_value(
+	    json_object_get(t, "memory_gib")));
+	if (json_is_number(json_object_get(t, "hourly_usd")))
+		strbuf_addf(&sb, ", $%g/h", json_number_value(json_object_get(t,
+		    "hourly_usd")));
+	else
+		strbuf_adds(&sb, ", no price in fanout's table");
+	if (how != NULL)
+		strbuf_addf(&sb, ", %s", how);
+	return strbuf_detach(&sb);
+}
+
+/* A type named: 0 with its facts, 1 when the zone lacks it, -1. */
+static int
+machine_named(struct gcp *g, const char *zone, const char *type,
+    json_t **out, char **cause)
+{
+	char *url = gcp_compute_url(g, "projects/%s/zones/%s/machineTypes/%s",
+	    g->project, zone, type);
+	json_t *mt = NULL;
+	int rc = gcp_call(g, "GET", url, NULL, &mt, cause);
+
+	free(url);
+	if (rc == CLOUD_ENOTFOUND) {
+		free(*cause);
+		xasprintf(cause, "machine type '%s' is not offered in zone %s; "
+		    "choose one the zone has (`gcloud compute machine-types "
+		    "list --zones %s`)", type, zone, zone);
+		return 1;
+	}
+	if (rc != 0)
+		return -1;
+	*out = machine_facts_of(mt);
+	json_decref(mt);
+	if (*out == NULL) {
+		xasprintf(cause, "machine type %s: the answer lacks guestCpus "
+		    "or memoryMb", type);
+		return -1;
+	}
+	return 0;
+}
+
+/* The cheapest priced, not shared-core, type of the zone with at least
+ * cpus and memory: 0 with *out and *why, 1 none fits, -1. */
+static int
+machine_pick(struct gcp *g, const char *zone, int cpus, double memory,
+    json_t **out, char **why, char **cause)
+{
+	char *url = gcp_compute_url(g, "projects/%s/zones/%s/machineTypes",
+	    g->project, zone);
+	json_t *list = NULL, *mt, *t, *best = NULL;
+	size_t i, nfit = 0;
+	int rc = gcp_call(g, "GET", url, NULL, &list, cause);
+
+	free(url);
+	if (rc != 0)
+		return -1;
+	json_array_foreach(json_object_get(list, "items"), i, mt) {
+		if ((t = machine_facts_of(mt)) == NULL)
+			continue;
+		if (json_is_true(json_object_get(t, "shared")) ||
+		    !json_is_number(json_object_get(t, "hourly_usd")) ||
+		    json_integer_value(json_object_get(t, "vcpus")) < cpus ||
+		    json_number_value(json_object_get(t, "memory_gib")) <
+		    memory) {
+			json_decref(t);
+			continue;
+		}
+		nfit++;
+		if (best == NULL || json_number_value(json_object_get(t,
+		    "hourly_usd")) < json_number_value(json_object_get(best,
+		    "hourly_usd"))) {
+			json_decref(best);
+			best = t;
+		} else
+			json_decref(t);
+	}
+	json_decref(list);
+	if (best == NULL) {
+		xasprintf(cause, "nothing fits: no machine type of zone %s "
+		    "that fanout has a price for (data/gcp-prices.json) has "
+		    ">= %d vCPUs and >= %g GiB; name one with --instance-type",
+		    zone, cpus, memory);
+		return 1;
+	}
+	url = machine_why(best, NULL);
+	*why = xprintf("%s; the cheapest of %zu types with >= %d vCPUs and >= "
+	    "%g GiB in %s (shared-core types left out), prices of %s", url,
+	    nfit, cpus, memory, zone, history_str(prices_get(NULL), "date",
+	    "?"));
+	free(url);
+	*out = best;
+	return 0;
+}
+
+int
+gcp_machine_settle(void *p, json_t *answers, char **cause)
+{
+	struct gcp_session *s = p;
+	const struct engine *e = engine_of(answers);
+	json_t *m = json_object_get(answers, "machine"), *forv, *t = NULL, *v;
+	const char *type = gcp_answer_str(answers, "instance_type", NULL);
+	const char *zone = gcp_answer_str(answers, "zone", NULL);
+	const char *head;
+	char *why = NULL, *picked = NULL;
+	double memory = 0;
+	int cpus = 0, rc, was_picked = 0;
+
+	if (prices_get(cause) == NULL)
+		return -1;
+	if (json_is_integer(v = json_object_get(answers, "cpus")))
+		cpus = (int)json_integer_value(v);
+	if (json_is_number(v = json_object_get(answers, "memory")))
+		memory = json_number_value(v);
+	else if (json_is_string(v)) {
+		char *end;
+
+		memory = strtod(json_string_value(v), &end);
+		if (end == json_string_value(v) || *end != '\0' ||
+		    !isfinite(memory))
+			memory = -1;
+		else
+			json_object_set_new(answers, "memory",
+			    json_real(memory));
+	}
+	if (cpus < 0 || memory < 0 || (json_is_integer(json_object_get(answers,
+	    "cpus")) && cpus == 0)) {
+		xasprintf(cause, "cpus must be 1 or more and memory more than "
+		    "0 GiB; leave them out to take the machine type as given");
+		return 1;
+	}
+	forv = json_pack("{s:O?, s:O?, s:b, s:s, s:s?, s:O?, s:O?}", "cpus",
+	    json_object_get(answers, "cpus"), "memory",
+	    json_object_get(answers, "memory"), "spot", gcp_spot(answers),
+	    "region", s->region, "zone", zone, "engine",
+	    json_object_get(answers, "engine"), "head",
+	    json_object_get(answers, "head_instance_type"));
+	if (json_is_object(m) && json_equal(json_object_get(m, "for"), forv) &&
+	    type != NULL && strcmp(history_str(m, "type", ""), type) == 0) {
+		json_decref(forv);
+		return 0;	/* settled already, for the same answers */
+	}
+	if (json_is_object(m) && json_is_true(json_object_get(m, "picked")) &&
+	    type != NULL && strcmp(history_str(m, "type", ""), type) == 0)
+		type = NULL;
+	if ((rc = gcp_zone_settle(s, zone, &picked, cause)) != 0)
+		goto out;
+	if (type == NULL && (cpus > 0 || memory > 0)) {
+		rc = machine_pick(s->g, picked, cpus, memory, &t, &why, cause);
+		was_picked = 1;
+	} else {
+		const char *how = type == NULL || strcmp(type,
+		    GCP_DEFAULT_TYPE) == 0 ? "the default" : "as given";
+
+		if (type == NULL)
+			type = GCP_DEFAULT_TYPE;
+		if ((rc = machine_named(s->g, picked, type, &t, cause)) == 0)
+			why = machine_why(t, how);
+	}
+	if (rc == 0 && e != NULL && e->nodes) {
+		head = gcp_answer_str(answers, "head_instance_type",
+		    GCP_HEAD_TYPE);
+		if ((rc = machine_named(s->g, picked, head, &v, cause)) == 0)
+			json_decref(v);
+		else if (rc == 1) {
+			free(*cause);
+			xasprintf(cause, "head machine type '%s' is not offered "
+			    "in zone %s; choose one the zone has", head,
+			    picked);
+		}
+	}
+	if (rc != 0)
+		goto out;
+	json_object_set_new(answers, "instance_type", json_string(
+	    history_str(t, "name", "")));
+	json_object_set_new(answers, "machine", json_pack("{s:s, s:O, s:O, "
+	    "s:O?, s:s, s:b, s:s, s:O}", "type", history_str(t, "name", ""),
+	    "vcpus", json_object_get(t, "vcpus"), "memory_gib",
+	    json_object_get(t, "memory_gib"), "hourly_usd", json_object_get(t,
+	    "hourly_usd"), "why", why, "picked", was_picked, "zone", picked,
+	    "for", forv));
+out:
+	json_decref(t);
+	json_decref(forv);
+	free(why);
+	free(picked);
+	return rc;
+}
