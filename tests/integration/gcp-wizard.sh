@@ -34,6 +34,10 @@ mkproj "$TEST_TMP/gs-in" 'gs://fanout-wiz/in/*.txt'
 mkproj "$TEST_TMP/s3-in" 's3://fanout-wiz/in/*.txt'
 mkproj "$TEST_TMP/gs-out" 'data/*.txt' 'gs://fanout-wiz/out'
 
+rec_get() { # rec_get ID PYTHON-EXPR-ON-r
+	python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' \
+		"$FANOUT_HISTORY_DIR/$1.json" "$2" 2>/dev/null
+}
 records() { find "$FANOUT_HISTORY_DIR" -name '*.json' 2>/dev/null | wc -l; }
 
 # refused REGEX DESCRIPTION -- command...: exit 2, one line, no record.
@@ -70,7 +74,7 @@ refused "^fanout: --region: zone europe-west1-b is in region europe-west1, not i
 
 # What the provider cannot do, refused before anything is made.
 refused "^fanout: create: --detach does not work with provider gcp yet \(its head cannot tear the run set down itself\); run without --detach .*, or use --provider aws, which detaches$" \
-	"--detach with gcp" -- gcp create "$TEST_TMP/gs-out" --yes --provider gcp --region us-central1 --detach
+	"--detach with gcp" -- gcp create "$proj" --yes --provider gcp --region us-central1 --detach
 refused "^fanout: .*fanout.yaml: gs:// inputs need --provider gcp \(provider aws reads s3:// buckets\); nothing was created$" \
 	"gs:// inputs with aws" -- "$FANOUT" create "$TEST_TMP/gs-in" --no-run --yes
 refused "^fanout: .*fanout.yaml: gs:// results need --provider gcp" \
@@ -83,14 +87,48 @@ refused "^fanout: .*(cannot read or write|fanout-wiz)" \
 	"gs:// inputs with gcp and no such bucket" -- \
 	gcp create "$TEST_TMP/gs-in" --no-run --yes --provider gcp --region us-central1
 
+# --region with a zone: its region, and that zone; the record, history
+# and status show it. (--no-run: the machines only, nothing to SSH to.)
+gcp create "$proj" --provider gcp --region us-central1-b --no-run --yes \
+	>"$TEST_TMP/z.out" 2>"$TEST_TMP/z.err" </dev/null
+rc=$?
+is 0 "$rc" "create --provider gcp --region us-central1-b --no-run exits 0"
+[ "$rc" -eq 0 ] || diag "$(tail -5 "$TEST_TMP/z.err")"
+id=$(tail -n 1 "$TEST_TMP/z.out")
+is "us-central1 us-central1-b us-central1-b" \
+	"$(rec_get "$id" 'r["region"] + " " + r["answers"]["zone"] + " " + r["zone"]')" \
+	"the region is the zone's, the zone as given (answers and record)"
+like "$(gcp status "$id")" "Where: +gcp us-central1 \(zone us-central1-b\)" "status shows the zone"
+like "$(gcp history | grep "^$id")" "^$id +cloud +gcp-wiz +[a-z]+ +us-central1-b " \
+	"history shows the zone in the REGION column"
+is "us-central1-b" "$(gcp history --json | python3 -c 'import json,sys; print([r for r in json.load(sys.stdin) if r["id"] == sys.argv[1]][0]["zone"])' "$id")" \
+	"history --json has the zone"
+gcp cleanup "$id" --yes >/dev/null 2>&1
+ok $? "cleanup of it exits 0"
+# --zone with --region: that zone.
+gcp create "$proj" --provider gcp --region us-central1 --zone us-central1-c --no-run --yes \
+	>"$TEST_TMP/z.out" 2>"$TEST_TMP/z.err" </dev/null
+rc=$?
+is 0 "$rc" "create --region us-central1 --zone us-central1-c exits 0"
+[ "$rc" -eq 0 ] || diag "$(tail -5 "$TEST_TMP/z.err")"
+id=$(tail -n 1 "$TEST_TMP/z.out")
+is "us-central1 us-central1-c" "$(rec_get "$id" 'r["region"] + " " + r["zone"]')" \
+	"the record has the zone asked for"
+gcp cleanup "$id" --yes >/dev/null 2>&1
+ok $? "cleanup of it exits 0"
+
 # Orphans: aws has credentials (moto), gcp nothing: gcp is skipped with a
 # note, aws searched.
-env -u GOOGLE_APPLICATION_CREDENTIALS "$FANOUT" cleanup --orphans --json \
+env -u GOOGLE_APPLICATION_CREDENTIALS "$FANOUT" cleanup --orphans \
 	>"$TEST_TMP/o1.out" 2>"$TEST_TMP/o1.err" </dev/null
 is 0 "$?" "orphans with gcp not set up: exit 0"
-like "$(cat "$TEST_TMP/o1.err")" "not looking for gcp resources: " "gcp is skipped with a note"
+like "$(cat "$TEST_TMP/o1.err")" "not looking for gcp resources: no Google Cloud credentials" "gcp is skipped with a note"
 like "$(cat "$TEST_TMP/o1.err")" "looking for fanout resources in us-east-1 \(aws\)" "aws is searched"
-is "[]" "$(tr -d ' \n' <"$TEST_TMP/o1.out")" "no orphans"
+like "$(cat "$TEST_TMP/o1.out")" "^No orphans" "no orphans"
+env -u GOOGLE_APPLICATION_CREDENTIALS "$FANOUT" cleanup --orphans --json \
+	>"$TEST_TMP/o1.out" 2>"$TEST_TMP/o1.err" </dev/null
+is 0 "$?" "the same with --json: exit 0"
+is "[]" "$(tr -d ' \n' <"$TEST_TMP/o1.out")" "an empty array"
 # Neither set up: an error naming both.
 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_REGION -u AWS_DEFAULT_REGION \
 	"$FANOUT" cleanup --orphans --json >"$TEST_TMP/o2.out" 2>"$TEST_TMP/o2.err" </dev/null
@@ -103,5 +141,32 @@ env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_REGION -u AWS_DEFAULT_R
 is 1 "$?" "cleanup --orphans --provider gcp with gcp not set up: exit 1"
 like "$(grep '^fanout: ' "$TEST_TMP/o3.err")" "^fanout: cannot look for orphans with provider gcp: " \
 	"a provider asked for must open"
+
+# A GCP run set whose record is lost: its instance and firewall rule are
+# orphans, found with the gcp provider (both providers set up) and
+# deleted by it, in their zone.
+gcp create "$proj" --provider gcp --region us-central1 --zone us-central1-f --no-run --yes \
+	>"$TEST_TMP/z.out" 2>"$TEST_TMP/z.err" </dev/null
+ok $? "a kept run set in us-central1-f" || diag "$(tail -5 "$TEST_TMP/z.err")"
+id=$(tail -n 1 "$TEST_TMP/z.out")
+mv "$FANOUT_HISTORY_DIR/$id.json" "$TEST_TMP/lost.json"
+gcp cleanup --orphans --json >"$TEST_TMP/o4.out" 2>"$TEST_TMP/o4.err" </dev/null
+is "firewall gcp $id
+instance gcp $id us-central1-f" "$(python3 -c '
+import json, sys
+for o in sorted(json.load(sys.stdin), key=lambda o: o["kind"]):
+    print(" ".join(x for x in (o["kind"], o["provider"], o["run_set"] or "-", o.get("zone")) if x))' <"$TEST_TMP/o4.out")" \
+	"the lost run set's firewall rule and instance, by provider gcp, the instance with its zone"
+gcp cleanup --orphans --yes >"$TEST_TMP/o5.out" 2>"$TEST_TMP/o5.err" </dev/null
+ok $? "cleanup --orphans --yes deletes them" || diag "$(tail -5 "$TEST_TMP/o5.err")"
+like "$(cat "$TEST_TMP/o5.err")" "looking for fanout resources in us-central1 \(gcp\)" \
+	"with both set up, gcp is searched too"
+like "$(cat "$TEST_TMP/o5.err")" "looking for fanout resources in us-east-1 \(aws\)" \
+	"and aws"
+is "0 0" "$(curl -s --noproxy '*' "$GCP_URL/_fake/state" | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+print(len(s["instances"]), len(s["firewalls"]))')" \
+	"the stand-in holds no instance and no firewall rule"
 
 done_testing
