@@ -42,6 +42,7 @@ EXTRA_DIST += tests/integration/lib-tmux.sh \
 	docs/tui.md
 
 # The wizard's side of the GCP provider: the zone question, the refusals
-# made before anything, orphans across providers (command line).
-TESTS += tests/integration/gcp-wizard.sh
-EXTRA_DIST += tests/integration/gcp-wizard.sh
+# made before anything, orphans across providers (command line); the
+# create from the menu with provider gcp (tmux).
+TESTS += tests/integration/gcp-wizard.sh tests/integration/tui-gcp.sh
+EXTRA_DIST += tests/integration/gcp-wizard.sh tests/integration/tui-gcp.sh
