@@ -104,7 +104,15 @@ check "results.csv is home" test -s "$(rec_get "$id" 'r["runs"][-1]["results"]')
 wait_for 120 sh -c "[ \"\$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"state\"])' \"$FANOUT_HISTORY_DIR/$id.json\")\" = deleted ]"
 is "deleted" "$(rec_get "$id" 'r["state"]')" "cleaned up after the run"
 is "0 0" "$(gcp_counts)" "the stand-in holds no instance and no firewall rule"
+# The history shows the run set's zone.
 tmux_keys Escape
+tmux_keys h
+tmux_expect "$id +sleep-demo +gcp/us-central1-c +deleted" "history lists it by provider and zone"
+tmux_keys Enter
+tmux_expect "Where +gcp/us-central1 \(zone us-central1-c\)" "its details name region and zone"
+tmux_keys Escape
+tmux_keys Escape
+tmux_expect "Run on this machine" "back to the main menu"
 tmux_keys q
 tmux_expect "fanout-exit=0" "q quits, exit 0"
 done_testing
