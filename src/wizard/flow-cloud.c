@@ -162,7 +162,7 @@ flow_store_check(const struct provider *p, const struct project *pr,
 		return 0;
 	if (p->store_scheme != NULL && strcmp(p->store_scheme, u->scheme) ==
 	    0 && p->store_check != NULL && p->store_fetch != NULL &&
-	    p->store_put != NULL)
+	    p->store_put != NULL && p->blocks[CLOUD_BLOCK_ROLE] != NULL)
 		return 0;
 	for (i = 0; (o = provider_at(i)) != NULL; i++) {
 		if (o->store_scheme != NULL && strcmp(o->store_scheme,
