@@ -196,6 +196,9 @@ cmd_cleanup_exec(int argc, char **argv)
 		return cmd_error(CMD_USAGE, "cleanup: say one of: a run-set id, "
 		    "--all, --orphans (usage: fanout cleanup %s)",
 		    cmd_cleanup_entry.usage);
+	if (provider != NULL && !orphans)
+		return cmd_error(CMD_USAGE, "cleanup: --provider goes with "
+		    "--orphans (a run set's record names its provider)");
 	sink_text_init(&sink, &st, stderr, json);
 	if (orphans)
 		rc = cleanup_orphans(yes, provider, region, json, &sink);

@@ -378,6 +378,11 @@ wizard_detach_fetch(json_t *rec, json_t *status, const char *results,
 	int rc = -1, c;
 
 	*dirp = NULL;
+	if (entry == NULL) {
+		xasprintf(cause, "run set %s has no detached run",
+		    history_str(rec, "id", "?"));
+		return -1;
+	}
 	memset(&pr, 0, sizeof pr);
 	memset(&ri, 0, sizeof ri);
 	where = json_object_get(entry, "detached");

@@ -142,6 +142,9 @@ is 1 "$?" "cleanup --orphans --provider gcp with gcp not set up: exit 1"
 like "$(grep '^fanout: ' "$TEST_TMP/o3.err")" "^fanout: cannot look for orphans with provider gcp: " \
 	"a provider asked for must open"
 
+refused "^fanout: cleanup: --provider goes with --orphans" "--provider without --orphans" -- \
+	"$FANOUT" cleanup fo-20990101-abcd --provider gcp --yes
+
 # A GCP run set whose record is lost: its instance and firewall rule are
 # orphans, found with the gcp provider (both providers set up) and
 # deleted by it, in their zone.
