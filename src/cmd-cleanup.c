@@ -1,5 +1,7 @@
-/* fanout cleanup ID | --all | --orphans [--yes] [--provider P] [--region R]
- * [--json] */
+/* fanout cleanup ID | --all | --orphans [--yes] [--provider P]
+ *        [--region R] [--json]
+ * --orphans looks with every provider of the build that has credentials
+ * set up (--provider P: that one only). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,8 +40,8 @@ cleanup_one(const char *id, struct sink *sink)
 }
 
 static enum cmd_retval
-cleanup_orphans(int yes, const char *provider, const char *region, int json,
-    struct sink *sink)
+cleanup_orphans(int yes, const char *provider, const char *region,
+    int json, struct sink *sink)
 {
 	char *cause = NULL;
 	json_t *orphans, *o;
@@ -59,10 +61,11 @@ cleanup_orphans(int yes, const char *provider, const char *region, int json,
 		    "run set.\n");
 	else {
 		json_array_foreach(orphans, i, o)
-			printf("%-15s %-24s %-12s run set %s\n",
+			printf("%-15s %-24s %-4s %-14s run set %s\n",
 			    history_str(o, "kind", ""), history_str(o, "id", ""),
-			    history_str(o, "region", ""),
-			    history_str(o, "run_set", "?"));
+			    history_str(o, "provider", ""),
+			    history_str(o, "zone", history_str(o, "region",
+			    "")), history_str(o, "run_set", "?"));
 	}
 	if (json_array_size(orphans) == 0) {
 		json_decref(orphans);
@@ -193,6 +196,9 @@ cmd_cleanup_exec(int argc, char **argv)
 		return cmd_error(CMD_USAGE, "cleanup: say one of: a run-set id, "
 		    "--all, --orphans (usage: fanout cleanup %s)",
 		    cmd_cleanup_entry.usage);
+	if (provider != NULL && !orphans)
+		return cmd_error(CMD_USAGE, "cleanup: --provider goes with "
+		    "--orphans (a run set's record names its provider)");
 	sink_text_init(&sink, &st, stderr, json);
 	if (orphans)
 		rc = cleanup_orphans(yes, provider, region, json, &sink);

@@ -1,5 +1,5 @@
-/* fanout create PROJECT [--answers FILE] [--yes] [--provider aws]
- *        [--region R] [--engine E] [--nodes N] [--files N]
+/* fanout create PROJECT [--answers FILE] [--yes] [--provider aws|gcp]
+ *        [--region R] [--zone Z] [--engine E] [--nodes N] [--files N]
  *        [--cleanup-after | --keep] [--no-run] [--ssh-anywhere]
  *        [--instance-type T] [--head-instance-type T] [--cpus N]
  *        [--memory GIB] [--spot] [--name NAME] [--idle-stop MIN]
@@ -33,6 +33,7 @@ static const struct {
 } create_answers[] = {
 	{ "provider", "provider", NULL },
 	{ "region", "region", NULL },
+	{ "zone", "zone", NULL },
 	{ "engine", "engine", NULL },
 	{ "nodes", "nodes", NULL },
 	{ "instance-type", "instance_type", NULL },
@@ -46,6 +47,46 @@ static const struct {
 	{ "keep", "cleanup_after", "no" },
 	{ "idle-stop", "idle_stop", NULL },
 };
+
+/* The providers of this build for --help: each with some of its
+ * regions and the region its settings name now (or where it looked). */
+static void
+create_help_providers(void)
+{
+	const struct provider *p;
+	char *region, *why = NULL;
+	size_t i, j;
+
+	for (i = 0; (p = provider_at(i)) != NULL; i++)
+		printf("%s%s", i > 0 ? ", " : "", p->name);
+	printf("\n  --region R         the provider's region; of a provider "
+	    "with zones, a zone\n"
+	    "                     too (its region, and --zone)\n");
+	for (i = 0; (p = provider_at(i)) != NULL; i++) {
+		printf("                     %s: ", p->name);
+		for (j = 0; p->regions != NULL && p->regions[j] != NULL &&
+		    j < 3; j++)
+			printf("%s, ", p->regions[j]);
+		printf("...; ");
+		region = p->config_region != NULL ? p->config_region(&why) :
+		    NULL;
+		printf("default %s\n", region != NULL ? region :
+		    "none set now");
+		free(region);
+		free(why);
+		why = NULL;
+	}
+	printf("  --zone Z           the zone the machines go into\n"
+	    "                     (providers with zones:");
+	for (i = j = 0; (p = provider_at(i)) != NULL; i++) {
+		if (p->zoned && ++j)
+			printf(" %s", p->name);
+	}
+	if (j == 0)
+		printf(" none in this build");
+	printf("; default: one of the\n"
+	    "                     region's zones, picked by fanout)\n");
+}
 
 /* fanout create --help: the usage, then what each option does, the
  * defaults taken from the menu. */
@@ -69,10 +110,10 @@ create_help(void)
 	printf("Answers the questions of the menu's create form (same keys, "
 	    "checks and\nmessages): from the options, else from --answers "
 	    "FILE, else the defaults.\n"
-	    "  --provider P       cloud provider: aws\n"
-	    "  --region R         region (default: AWS_REGION, "
-	    "AWS_DEFAULT_REGION or the profile's)\n"
-	    "  --engine E         where tasks run; engines in this build: ");
+	    "  --provider P       cloud provider (default aws); in this "
+	    "build: ");
+	create_help_providers();
+	printf("  --engine E         where tasks run; engines in this build: ");
 	for (i = 0; engines != NULL && engines[i] != NULL; i++)
 		printf("%s%s", i > 0 ? ", " : "", engines[i]);
 	printf("\n  --nodes N          machines that run tasks (engines with "
@@ -129,6 +170,47 @@ create_help(void)
 	menu_free(mu);
 }
 
+/* A zone given as the region, for a provider with zones ("--region
+ * us-central1-b"): the region becomes its region and the zone that zone,
+ * unless a zone given too says otherwise. 0, or -1 with a cause. */
+static int
+create_region_zone(const struct menu *mu, json_t *given, char **cause)
+{
+	const struct question *q = menu_question(mu, "provider");
+	json_t *g = json_object_get(given, "region"), *z;
+	const struct provider *p;
+	const char *name, *text, *where, *zone;
+	char *def = NULL, *region;
+	int rc = 0;
+
+	if ((name = json_string_value(json_object_get(json_object_get(given,
+	    "provider"), "text"))) == NULL && q != NULL)
+		name = def = question_default(q, NULL);
+	p = provider_find(name);
+	free(def);
+	text = json_string_value(json_object_get(g, "text"));
+	if (p == NULL || !p->zoned || p->zone_of == NULL || text == NULL ||
+	    (region = p->zone_of(text)) == NULL)
+		return 0;
+	where = json_string_value(json_object_get(g, "where"));
+	z = json_object_get(given, "zone");
+	zone = json_string_value(json_object_get(z, "text"));
+	if (zone != NULL && strcmp(zone, text) != 0) {
+		xasprintf(cause, "create: %s names zone %s and %s zone %s; "
+		    "give one zone", where, text, json_string_value(
+		    json_object_get(z, "where")), zone);
+		rc = -1;
+	} else {
+		if (zone == NULL)
+			json_object_set_new(given, "zone", json_pack(
+			    "{s:s, s:s}", "text", text, "where", where));
+		json_object_set_new(given, "region", json_pack("{s:s, s:s}",
+		    "text", region, "where", where));
+	}
+	free(region);
+	return rc;
+}
+
 /* The answers given by the options (flags) and the --answers file, checked
  * by the menu's rules; NULL after printing the error. */
 static json_t *
@@ -160,6 +242,8 @@ create_answers_of(json_t *flags, const char *file, const char *project,
 	if (no_run && json_object_get(given, "cleanup_after") == NULL &&
 	    menu_given_set(mu, given, "cleanup_after", "no", "--no-run",
 	    &cause) != 0)
+		goto out;
+	if (create_region_zone(mu, given, &cause) != 0)
 		goto out;
 	answers = menu_answers(mu, given, &cause);
 out:
@@ -236,6 +320,7 @@ cmd_create_exec(int argc, char **argv)
 		{ "yes", no_argument, NULL, 'y' },
 		{ "provider", required_argument, NULL, 'A' },
 		{ "region", required_argument, NULL, 'A' },
+		{ "zone", required_argument, NULL, 'A' },
 		{ "engine", required_argument, NULL, 'A' },
 		{ "nodes", required_argument, NULL, 'A' },
 		{ "files", required_argument, NULL, 'A' },
@@ -437,8 +522,8 @@ out:
 
 const struct cmd_entry cmd_create_entry = {
 	.name = "create",
-	.usage = "PROJECT [--answers FILE] [--yes] [--provider aws] "
-	    "[--region R] [--engine E] [--nodes N] [--files N] "
+	.usage = "PROJECT [--answers FILE] [--yes] [--provider aws|gcp] "
+	    "[--region R] [--zone Z] [--engine E] [--nodes N] [--files N] "
 	    "[--cleanup-after | --keep] [--no-run] [--ssh-anywhere] "
 	    "[--instance-type T] [--head-instance-type T] [--cpus N] "
 	    "[--memory GIB] [--spot] [--name NAME] [--idle-stop MIN] "

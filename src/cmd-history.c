@@ -1,4 +1,6 @@
-/* fanout history [--json]: run sets, state, age, cost so far. */
+/* fanout history [--json]: run sets, state, age, cost so far. The
+ * REGION column shows the zone of a run set that has one (a zone names
+ * its region). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,13 +32,14 @@ history_live_count(json_t *rec)
 static json_t *
 cmd_history_summary(json_t *rec)
 {
-	return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s, s:s?, s:s?, "
+	return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s, s:s?, s:s?, "
 	    "s:f, s:i, s:i, s:f}",
 	    "id", history_str(rec, "id", ""),
 	    "kind", history_str(rec, "kind", ""),
 	    "project", history_str(rec, "project", ""),
 	    "provider", history_str(rec, "provider", NULL),
 	    "region", history_str(rec, "region", NULL),
+	    "zone", history_str(rec, "zone", NULL),
 	    "state", history_str(rec, "state", ""),
 	    "created_at", history_str(rec, "created_at", NULL),
 	    "deleted_at", history_str(rec, "deleted_at", NULL),
@@ -104,7 +107,8 @@ cmd_history_exec(int argc, char **argv)
 			    history_str(rec, "kind", ""),
 			    history_str(rec, "project", ""),
 			    history_str(rec, "state", ""),
-			    history_str(rec, "region", "-"), age,
+			    history_str(rec, "zone", history_str(rec,
+			    "region", "-")), age,
 			    history_live_count(rec), cmd_record_cost(rec));
 			if ((det = wizard_detach_line(rec, NULL)) != NULL)
 				printf("%-18s %s\n", "", det);

@@ -68,8 +68,11 @@ cmd_status_exec(int argc, char **argv)
 	printf("State:   %s\nCreated: %s\n", history_str(rec, "state", ""),
 	    history_str(rec, "created_at", ""));
 	if (json_object_get(rec, "region") != NULL)
-		printf("Where:   %s %s\n", history_str(rec, "provider", ""),
-		    history_str(rec, "region", ""));
+		printf("Where:   %s %s%s%s%s\n", history_str(rec, "provider",
+		    ""), history_str(rec, "region", ""),
+		    history_str(rec, "zone", NULL) != NULL ? " (zone " : "",
+		    history_str(rec, "zone", ""),
+		    history_str(rec, "zone", NULL) != NULL ? ")" : "");
 	json_array_foreach(json_object_get(rec, "hosts"), i, ssh) {
 		printf("%-8s %s@%s (%s%s%s)\n", strcmp(history_str(ssh, "role",
 		    ""), "head") == 0 ? "Head:" : "Node:",

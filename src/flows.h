@@ -6,8 +6,10 @@
  * Answers are a JSON object with the keys of menus/create.yaml, checked
  * by its rules (src/wizard/answers.c):
  *   project (string, folder with fanout.yaml), name (string, 3 to 63
- *   chars), provider ("aws"), region (one of the provider's regions),
- *   engine (a cloud engine of this build, src/engine: "bastion",
+ *   chars), provider ("aws", "gcp": the providers of this build),
+ *   region (one of the provider's regions), zone (a zone of that region,
+ *   or null: the provider picks one; only for a provider with zones,
+ *   gcp: absent otherwise), engine (a cloud engine of this build, src/engine: "bastion",
  *   "slurm"), nodes (integer 1..100, default 2; only for an engine that
  *   runs on several machines, slurm: absent otherwise), instance_type
  *   (the machines that run tasks: the VM or each node; default the
@@ -52,7 +54,8 @@ struct flow_ops {
 	/* Tears a run set down (reverse dependency order). */
 	int	 (*cleanup)(const char *id, struct sink *, char **cause);
 	/* Tagged resources no live record knows: a JSON array of
-	 * {"kind","id","region","run_set"}. */
+	 * {"kind","id","region","run_set","provider"}, every provider of
+	 * the build with credentials set up searched. */
 	json_t	*(*orphans)(struct sink *, char **cause);
 	/* Deletes the given orphans (an array as orphans returns). */
 	int	 (*cleanup_orphans)(json_t *orphans, struct sink *,

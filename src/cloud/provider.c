@@ -31,6 +31,16 @@ provider_find(const char *name)
 	return NULL;
 }
 
+const struct provider *
+provider_at(size_t i)
+{
+	size_t n;
+
+	for (n = 0; providers[n] != NULL; n++)
+		;
+	return i < n ? providers[i] : NULL;
+}
+
 /* Test hook for the crash-safety tests: FANOUT_CRASH_AFTER=<kind> kills
  * this process right after <kind>'s create call returned and before its
  * id reaches the record (the window the recovery look-up covers);

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stddef.h>
 
 struct engine;
 struct project;
@@ -198,6 +199,8 @@ extern const struct provider provider_gcp;	/* gcp-provider.c */
 
 /* The provider called name, or NULL. */
 const struct provider	*provider_find(const char *name);
+/* The i-th provider of this build (from 0), or NULL past the last. */
+const struct provider	*provider_at(size_t i);
 
 /* Journal: each call takes run->lock and saves the record. */
 json_t	*cloud_intent(struct cloud_run *, const char *kind, const char *name,

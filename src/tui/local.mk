@@ -40,3 +40,9 @@ EXTRA_DIST += tests/integration/lib-tmux.sh \
 	tests/integration/tui-network.sh \
 	tests/integration/tui-cluster.sh \
 	docs/tui.md
+
+# The wizard's side of the GCP provider: the zone question, the refusals
+# made before anything, orphans across providers (command line); the
+# create from the menu with provider gcp (tmux).
+TESTS += tests/integration/gcp-wizard.sh tests/integration/tui-gcp.sh
+EXTRA_DIST += tests/integration/gcp-wizard.sh tests/integration/tui-gcp.sh

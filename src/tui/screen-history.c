@@ -1,5 +1,5 @@
-/* The history screen: one line per run set (id, project, provider/region,
- * state, age, cost so far) from the history dir. Enter shows every
+/* The history screen: one line per run set (id, project, provider/region
+ * or provider/zone, state, age, cost so far) from the history dir. Enter shows every
  * resource; r resumes, d tears down, o sweeps orphans, through flow_ops
  * (or says the action is not in this build). */
 #include <stdlib.h>
@@ -175,7 +175,7 @@ history_draw(struct screen *s)
 		tui_put(1, 2, tui_attr(TC_DIM), "%s", strcmp(h->mode,
 		    "resume") == 0 ? "Choose a run set and press r." :
 		    "Choose a run set and press d, or o for orphans.");
-	tui_put(2, 2, A_BOLD, "%-16s %-14s %-16s %-8s %6s %8s", "id",
+	tui_put(2, 2, A_BOLD, "%-16s %-14s %-18s %-8s %6s %8s", "id",
 	    "project", "provider/region", "state", "age", "cost");
 	if (n == 0) {
 		tui_put(4, 2, tui_attr(TC_DIM), "%s", h->error != NULL ?
@@ -190,8 +190,9 @@ history_draw(struct screen *s)
 	for (i = h->top, y = 3; i < n && y < 3 + rows; i++, y++) {
 		rec = json_array_get(h->list, i);
 		answers = json_object_get(rec, "answers");
-		region = history_str(rec, "region", history_str(answers, "region",
-		    NULL));
+		/* A zone (GCP) names its region: shown instead. */
+		region = history_str(rec, "zone", history_str(rec, "region",
+		    history_str(answers, "region", NULL)));
 		snprintf(where, sizeof where, "%s%s%s", history_str(rec,
 		    "provider", history_str(answers, "provider", "-")),
 		    region != NULL ? "/" : "", region != NULL ? region : "");
@@ -203,7 +204,7 @@ history_draw(struct screen *s)
 			mvhline(y, 0, ' ', COLS);
 			attroff(a);
 		}
-		tui_put(y, 2, a, "%-16.16s %-14.14s %-16.16s %-8.8s %6s %8s",
+		tui_put(y, 2, a, "%-16.16s %-14.14s %-18.18s %-8.8s %6s %8s",
 		    history_str(rec, "id", "?"), history_str(rec, "project", "?"),
 		    where, history_str(rec, "state", "?"), age, cost);
 	}
@@ -238,8 +239,10 @@ history_details(json_t *rec)
 	    history_str(rec, "kind", "?"), history_str(rec, "project", "?"),
 	    history_str(rec, "created_at", "?"), history_str(rec, "state", "?"));
 	if (region != NULL)
-		strbuf_addf(&sb, "Where     %s/%s\n", history_str(rec, "provider",
-		    "?"), region);
+		strbuf_addf(&sb, "Where     %s/%s%s%s%s\n", history_str(rec,
+		    "provider", "?"), region, history_str(rec, "zone", NULL) !=
+		    NULL ? " (zone " : "", history_str(rec, "zone", ""),
+		    history_str(rec, "zone", NULL) != NULL ? ")" : "");
 	if (history_str(rec, "project_dir", NULL) != NULL)
 		strbuf_addf(&sb, "Folder    %s\n", history_str(rec, "project_dir",
 		    ""));
@@ -446,12 +449,14 @@ history_orphans_found(struct tui_job *job, struct screen *owner)
 	lines = xcalloc(n + 2, sizeof *lines);
 	lines[0] = xprintf("%zu tagged resource(s) that no record in history "
 	    "knows:", n);
-	lines[1] = xprintf("  %-14s  %-21s  %-14s  %s", "kind", "id",
-	    "region", "run set");
+	lines[1] = xprintf("  %-14s  %-21s  %-18s  %s", "kind", "id",
+	    "where", "run set");
 	json_array_foreach(job->result, i, o) {
-		lines[i + 2] = xprintf("  %-14s  %-21s  %-14s  %s",
+		lines[i + 2] = xprintf("  %-14s  %-21s  %s/%-14s  %s",
 		    history_str(o, "kind", "?"), history_str(o, "id", "?"),
-		    history_str(o, "region", "-"), history_str(o, "run_set", "-"));
+		    history_str(o, "provider", "aws"), history_str(o, "zone",
+		    history_str(o, "region", "-")), history_str(o, "run_set",
+		    "-"));
 	}
 	op = xcalloc(1, sizeof *op);
 	op->orphans = json_incref(job->result);

@@ -223,6 +223,15 @@ question_check_text(const struct question *q, const json_t *answers,
 		if (!match)
 			return -1;
 	}
+	if (q->check != NULL) {
+		if (menu_hooks == NULL || menu_hooks->check == NULL) {
+			xasprintf(cause, "no check '%s' in this build",
+			    q->check);
+			return -1;
+		}
+		if (menu_hooks->check(q->check, text, answers, cause) != 0)
+			return -1;
+	}
 	*value = json_string(text);
 	return 0;
 }

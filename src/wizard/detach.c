@@ -34,7 +34,24 @@ int
 wizard_detach_check(json_t *answers, struct project *pr, char **cause)
 {
 	const char *engine = history_str(answers, "engine", "bastion");
+	const char *prov = history_str(answers, "provider", "aws");
+	const struct provider *p = provider_find(prov), *o;
+	const char *other = NULL;
+	size_t i;
 
+	/* The head tears its run set down itself with the provider's own
+	 * calls: a provider that cannot is refused before anything. */
+	if (p == NULL || !p->detach) {
+		for (i = 0; (o = provider_at(i)) != NULL && other == NULL; i++)
+			other = o->detach ? o->name : NULL;
+		xasprintf(cause, "create: --detach does not work with provider "
+		    "%s yet (its head cannot tear the run set down itself); "
+		    "run without --detach (fanout waits and brings the "
+		    "results home)%s%s%s", prov, other != NULL ? ", or use "
+		    "--provider " : "", other != NULL ? other : "",
+		    other != NULL ? ", which detaches" : "");
+		return -1;
+	}
 	if (json_is_false(json_object_get(answers, "run"))) {
 		xasprintf(cause, "create: --detach and --no-run contradict "
 		    "each other; give one");
@@ -80,7 +97,13 @@ json_t *
 wizard_detach_entry(json_t *rec)
 {
 	json_t *runs = json_object_get(rec, "runs"), *last;
+	const struct provider *p = provider_find(history_str(rec, "provider",
+	    "aws"));
 
+	/* Detached runs are read with the AWS client below: a record of a
+	 * provider that does not detach never gets here. */
+	if (p == NULL || !p->detach)
+		return NULL;
 	last = json_array_get(runs, json_array_size(runs) - 1);
 	if (!json_is_object(json_object_get(last, "detached")))
 		return NULL;
@@ -355,6 +378,11 @@ wizard_detach_fetch(json_t *rec, json_t *status, const char *results,
 	int rc = -1, c;
 
 	*dirp = NULL;
+	if (entry == NULL) {
+		xasprintf(cause, "run set %s has no detached run",
+		    history_str(rec, "id", "?"));
+		return -1;
+	}
 	memset(&pr, 0, sizeof pr);
 	memset(&ri, 0, sizeof ri);
 	where = json_object_get(entry, "detached");

@@ -13,6 +13,7 @@
 #include "run/local.h"
 #include "run/project.h"
 #include "util/fs.h"
+#include "util/strbuf.h"
 #include "util/xmalloc.h"
 #include "wizard/wizard.h"
 
@@ -119,6 +120,73 @@ flow_engine(json_t *answers, const struct provider *p, char **cause)
 	return e;
 }
 
+/* "provider 'x' is not in this build; providers: aws, gcp". */
+static void
+flow_providers_cause(const char *prov, char **cause)
+{
+	const struct provider *p;
+	struct strbuf sb;
+	size_t i;
+
+	strbuf_init(&sb);
+	for (i = 0; (p = provider_at(i)) != NULL; i++)
+		strbuf_addf(&sb, "%s%s", i > 0 ? ", " : "", p->name);
+	free(*cause);
+	xasprintf(cause, "provider '%s' is not in this build; providers: %s",
+	    prov, sb.buf);
+	strbuf_free(&sb);
+}
+
+/* A project's buckets must be the provider's kind (its store_scheme),
+ * and the provider must read and write buckets at all: refused before
+ * anything is made, naming the provider that reads them. */
+static int
+flow_store_check(const struct provider *p, const struct project *pr,
+    char **cause)
+{
+	const struct store_url *u = pr->inputs_url != NULL ? pr->inputs_url :
+	    pr->results_url;
+	const char *what = pr->inputs_url != NULL ? "inputs" : "results";
+	const struct provider *o;
+	size_t i;
+
+	if (pr->inputs_url != NULL && pr->results_url != NULL &&
+	    strcmp(pr->inputs_url->scheme, pr->results_url->scheme) != 0) {
+		xasprintf(cause, "%s: inputs in %s:// and results in %s:// "
+		    "buckets; one run set reads and writes one provider's "
+		    "buckets: make both %s:// or both %s://", pr->file,
+		    pr->inputs_url->scheme, pr->results_url->scheme,
+		    pr->inputs_url->scheme, pr->results_url->scheme);
+		return -1;
+	}
+	if (u == NULL || p == NULL)
+		return 0;
+	if (p->store_scheme != NULL && strcmp(p->store_scheme, u->scheme) ==
+	    0 && p->store_check != NULL && p->store_fetch != NULL &&
+	    p->store_put != NULL && p->blocks[CLOUD_BLOCK_ROLE] != NULL)
+		return 0;
+	for (i = 0; (o = provider_at(i)) != NULL; i++) {
+		if (o->store_scheme != NULL && strcmp(o->store_scheme,
+		    u->scheme) == 0)
+			break;
+	}
+	if (p->store_scheme != NULL && strcmp(p->store_scheme, u->scheme) ==
+	    0)
+		xasprintf(cause, "%s: %s in %s:// buckets, which provider %s "
+		    "cannot read or write yet; nothing was created", pr->file,
+		    what, u->scheme, p->name);
+	else if (o != NULL)
+		xasprintf(cause, "%s: %s:// %s need --provider %s (provider %s "
+		    "reads %s:// buckets); nothing was created", pr->file,
+		    u->scheme, what, o->name, p->name, p->store_scheme != NULL ?
+		    p->store_scheme : "no");
+	else
+		xasprintf(cause, "%s: %s:// %s: no provider in this build reads "
+		    "%s:// buckets; nothing was created", pr->file, u->scheme,
+		    what, u->scheme);
+	return -1;
+}
+
 /* Checks the answers a create needs; loads the project into pr. */
 int
 wizard_check(json_t *answers, struct project *pr, char **cause)
@@ -135,8 +203,7 @@ wizard_check(json_t *answers, struct project *pr, char **cause)
 		return -1;
 	}
 	if (prov != NULL && provider_find(prov) == NULL) {
-		xasprintf(cause, "provider '%s' is not supported (aws is)",
-		    prov);
+		flow_providers_cause(prov, cause);
 		return -1;
 	}
 	if (flow_engine(answers, provider_find(prov != NULL ? prov : "aws"),
@@ -146,7 +213,14 @@ wizard_check(json_t *answers, struct project *pr, char **cause)
 	 * them. */
 	if (wizard_check_answers(answers, cause) != 0)
 		return -1;
-	return project_load(dir, pr, cause);
+	if (project_load(dir, pr, cause) != 0)
+		return -1;
+	if (flow_store_check(provider_find(prov != NULL ? prov : "aws"), pr,
+	    cause) != 0) {
+		project_free(pr);
+		return -1;
+	}
+	return 0;
 }
 
 static const struct provider *

@@ -1,6 +1,7 @@
 /* Orphans: resources tagged managedBy=fanout that no live record knows,
- * looked for in every region a record names and the one asked for
- * (wizard.h); and the registration of the flows in flow_ops. */
+ * looked for with every provider of the build that has credentials set
+ * up, in every region a record of that provider names and the one asked
+ * for (wizard.h); and the registration of the flows in flow_ops. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,7 +24,9 @@ orphan_known(json_t *records, json_t *item)
 
 	json_array_foreach(records, i, rec) {
 		if (strcmp(history_str(rec, "state", ""), "deleted") == 0 ||
-		    strcmp(history_str(rec, "kind", ""), "cloud") != 0)
+		    strcmp(history_str(rec, "kind", ""), "cloud") != 0 ||
+		    strcmp(history_str(rec, "provider", "aws"), history_str(
+		    item, "provider", "aws")) != 0)
 			continue;
 		json_array_foreach(json_object_get(rec, "resources"), j, res) {
 			const char *st = history_str(res, "state", "");
@@ -131,20 +134,102 @@ orphan_search(const struct provider *p, const char *region, int from_record,
 	return 0;
 }
 
+/* Whether provider p has region. */
+static int
+orphan_has_region(const struct provider *p, const char *region)
+{
+	size_t i;
+
+	for (i = 0; p->regions != NULL && p->regions[i] != NULL; i++) {
+		if (strcmp(p->regions[i], region) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Appends the tagged resources of provider p to tagged (each with its
+ * "provider"), in region (else its configured one) and every region its
+ * records name. asked: p or region was asked for, so that a provider
+ * that cannot open is an error; else 1 is returned with the cause (the
+ * caller notes it and goes on: nothing is set up for p). */
+static int
+orphan_provider(const struct provider *p, const char *region, int asked,
+    json_t *records, json_t *tagged, struct sink *sink, char **cause)
+{
+	json_t *regions, *r, *mine = json_array(), *item;
+	struct strbuf names;
+	char *why = NULL;
+	size_t i;
+	void *s;
+
+	/* The region asked for, else the configured one; then the others
+	 * any record names (a run set made with --region elsewhere). */
+	if ((s = p->open(region, &why)) == NULL) {
+		if (asked) {
+			xasprintf(cause, "cannot look for orphans with provider "
+			    "%s: %s", p->name, why);
+			free(why);
+			json_decref(mine);
+			return -1;
+		}
+		*cause = why;
+		json_decref(mine);
+		return 1;
+	}
+	regions = orphan_regions(p, records, p->region(s));
+	p->close(s);
+	strbuf_init(&names);
+	json_array_foreach(regions, i, r)
+		strbuf_addf(&names, "%s%s", i > 0 ? ", " : "",
+		    json_string_value(r));
+	event_log(sink, "orphans", "looking for fanout resources in %s (%s)",
+	    names.buf, p->name);
+	strbuf_free(&names);
+	json_array_foreach(regions, i, r) {
+		if (orphan_search(p, json_string_value(r), i > 0, mine, sink,
+		    cause) != 0) {
+			json_decref(mine);
+			json_decref(regions);
+			return -1;
+		}
+	}
+	json_decref(regions);
+	json_array_foreach(mine, i, item) {
+		if (json_object_get(item, "provider") == NULL)
+			json_object_set_new(item, "provider",
+			    json_string(p->name));
+		json_array_append(tagged, item);
+	}
+	json_decref(mine);
+	return 0;
+}
+
 json_t *
 wizard_orphans_in(const char *provider, const char *region,
     struct sink *sink, char **cause)
 {
-	const struct provider *p = provider_find(provider != NULL ? provider :
-	    "aws");
-	json_t *tagged, *records, *out, *item, *regions, *r;
-	struct strbuf names;
-	size_t i, broken;
-	void *s;
+	const struct provider *p;
+	json_t *tagged, *records, *out, *item;
+	struct strbuf skipped;
+	char *why;
+	size_t i, broken, looked = 0;
+	int rc, asked;
 
-	if (p == NULL) {
-		xasprintf(cause, "provider '%s' is not supported", provider);
+	if (provider != NULL && provider_find(provider) == NULL) {
+		xasprintf(cause, "provider '%s' is not in this build",
+		    provider);
 		return NULL;
+	}
+	if (region != NULL && provider == NULL) {
+		for (i = 0; (p = provider_at(i)) != NULL; i++) {
+			if (orphan_has_region(p, region))
+				break;
+		}
+		if (p == NULL) {
+			xasprintf(cause, "'%s' is no region of a provider in "
+			    "this build", region);
+			return NULL;
+		}
 	}
 	if ((records = history_list(&broken, cause)) == NULL)
 		return NULL;
@@ -155,32 +240,44 @@ wizard_orphans_in(const char *provider, const char *region,
 		json_decref(records);
 		return NULL;
 	}
-	/* The region asked for, else the configured one; then the others
-	 * any record names (a run set made with --region elsewhere). */
-	if ((s = p->open(region, cause)) == NULL) {
-		json_decref(records);
-		return NULL;
-	}
-	regions = orphan_regions(p, records, p->region(s));
-	p->close(s);
-	strbuf_init(&names);
-	json_array_foreach(regions, i, r)
-		strbuf_addf(&names, "%s%s", i > 0 ? ", " : "",
-		    json_string_value(r));
-	event_log(sink, "orphans", "looking for fanout resources in %s",
-	    names.buf);
-	strbuf_free(&names);
+	/* Every provider of the build (or the one asked for), each in its
+	 * configured region unless the region asked for is one of its. */
 	tagged = json_array();
-	json_array_foreach(regions, i, r) {
-		if (orphan_search(p, json_string_value(r), i > 0, tagged, sink,
-		    cause) != 0) {
+	strbuf_init(&skipped);
+	for (i = 0; (p = provider_at(i)) != NULL; i++) {
+		if (provider != NULL && strcmp(p->name, provider) != 0)
+			continue;
+		asked = provider != NULL || (region != NULL &&
+		    orphan_has_region(p, region));
+		why = NULL;
+		rc = orphan_provider(p, asked ? region : NULL, asked, records,
+		    tagged, sink, &why);
+		if (rc > 0) {
+			event_log(sink, "orphans", "not looking for %s "
+			    "resources: %s", p->name, why);
+			strbuf_addf(&skipped, "%s%s: %s", skipped.len > 0 ?
+			    "; " : "", p->name, why);
+			free(why);
+		}
+		if (rc < 0) {
+			*cause = why;
+			strbuf_free(&skipped);
 			json_decref(tagged);
-			json_decref(regions);
 			json_decref(records);
 			return NULL;
 		}
+		if (rc == 0)
+			looked++;
 	}
-	json_decref(regions);
+	if (looked == 0) {
+		xasprintf(cause, "cannot look for orphans: no provider of this "
+		    "build has credentials set up (%s)", skipped.buf);
+		strbuf_free(&skipped);
+		json_decref(tagged);
+		json_decref(records);
+		return NULL;
+	}
+	strbuf_free(&skipped);
 	out = json_array();
 	json_array_foreach(tagged, i, item) {
 		if (!orphan_known(records, item))
@@ -200,7 +297,7 @@ wizard_orphans(struct sink *sink, char **cause)
 int
 wizard_cleanup_orphans(json_t *orphans, struct sink *sink, char **cause)
 {
-	const struct provider *p = NULL;
+	const struct provider *p = NULL, *ip;
 	struct cloud_run run;
 	json_t *item, *res;
 	const char *region = NULL;
@@ -209,21 +306,20 @@ wizard_cleanup_orphans(json_t *orphans, struct sink *sink, char **cause)
 	int rc = 0;
 
 	json_array_foreach(orphans, i, item) {
-		/* Each item names its provider (tagged); else AWS's. */
-		if (s == NULL || p != provider_find(history_str(item,
-		    "provider", "aws")) ||
+		/* Each by its own provider, in its region. */
+		if ((ip = provider_find(history_str(item, "provider",
+		    "aws"))) == NULL) {
+			xasprintf(cause, "orphan %s names provider '%s', which "
+			    "this build lacks", history_str(item, "id", "?"),
+			    history_str(item, "provider", "?"));
+			rc = -1;
+			break;
+		}
+		if (s == NULL || ip != p ||
 		    strcmp(region, history_str(item, "region", "")) != 0) {
 			if (s != NULL)
 				p->close(s);
-			s = NULL;
-			if ((p = provider_find(history_str(item, "provider",
-			    "aws"))) == NULL) {
-				xasprintf(cause, "orphan %s: provider '%s' is "
-				    "not in this build", history_str(item,
-				    "id", ""), history_str(item, "provider",
-				    ""));
-				return -1;
-			}
+			p = ip;
 			region = history_str(item, "region", "");
 			if ((s = p->open(*region ? region : NULL, cause)) ==
 			    NULL)
@@ -234,14 +330,12 @@ wizard_cleanup_orphans(json_t *orphans, struct sink *sink, char **cause)
 		run.session = s;
 		run.sink = sink;
 		run.id = history_str(item, "run_set", NULL);
-		res = json_pack("{s:s, s:s, s:s, s:b}",
-		    "kind", history_str(item, "kind", ""),
-		    "id", history_str(item, "id", ""),
-		    "name", history_str(item, "name", ""), "orphan", 1);
-		/* A zoned provider's machine: where it is (tagged). */
-		if (json_is_string(json_object_get(item, "zone")))
-			json_object_set(res, "zone", json_object_get(item,
-			    "zone"));
+		/* What the provider found (its own keys, a machine's zone),
+		 * marked as an orphan. */
+		res = json_deep_copy(item);
+		json_object_set_new(res, "orphan", json_true());
+		json_object_del(res, "provider");
+		json_object_del(res, "run_set");
 		event_log(sink, "orphans", "deleting %s %s",
 		    history_str(item, "kind", ""), history_str(item, "id", ""));
 		rc = p->destroy(&run, res, cause);

@@ -189,6 +189,7 @@ mload_question(struct mload *m, yaml_node_t *n, struct question *q)
 	q->min_length = len > 0 ? (size_t)len : 0;
 	q->max_length = maxlen > 0 ? (size_t)maxlen : 0;
 	q->one_of = mload_string(m, v, "one_of");
+	q->check = mload_string(m, v, "check");
 	q->pattern = mload_string(m, v, "pattern");
 	q->pattern_help = mload_string(m, v, "pattern_help");
 	q->must_exist = mload_bool(m, v, "must_exist");
@@ -340,6 +341,7 @@ question_free(struct question *q)
 	free(q->choices);
 	free(q->choices_from);
 	free(q->one_of);
+	free(q->check);
 	free(q->when);
 	free(q->pattern);
 	free(q->pattern_help);

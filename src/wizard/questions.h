@@ -38,6 +38,10 @@ struct question {
 	char		*one_of;	/* text: hook list the answer must be
 					 * in, given the answers so far
 					 * ("provider.regions") */
+	char		*check;		/* text: hook check the answer must
+					 * pass, given the answers so far
+					 * ("provider.zone": a zone of the
+					 * answered region) */
 	char		*when;		/* "KEY.LIST": asked only when the
 					 * answer KEY is in hook list
 					 * KEY.LIST ("engine.nodes") */
@@ -76,8 +80,8 @@ struct menu {
 /* What a menu names but this file cannot know, supplied by the layers
  * that know it (src/wizard/answers.c), so that no provider or engine code
  * is here: lists of names (choices_from: engines, validate: {one_of:
- * provider.regions}, when: engine.nodes) and values (default_from:
- * provider.region). answers are those given so far, or NULL. */
+ * provider.regions}, when: engine.nodes), values (default_from:
+ * provider.region) and checks (validate: {check: provider.zone}). answers are those given so far, or NULL. */
 struct menu_hooks {
 	/* A NULL-terminated list (free with question_alts_free), or NULL
 	 * with a cause. */
@@ -91,6 +95,11 @@ struct menu_hooks {
 	 * for slurm, "c5.large  $0.085/h"); NULL: as it is. */
 	char	 *(*label)(const char *name, const char *item,
 		    const json_t *answers);
+	/* Checks text by the rule called name (validate: check: NAME),
+	 * given the answers so far (may be NULL): 0, or -1 with a one-line
+	 * cause naming what is wrong and what to give. */
+	int	  (*check)(const char *name, const char *text,
+		    const json_t *answers, char **cause);
 };
 void		 menu_set_hooks(const struct menu_hooks *);
 /* The hook list called name (NULL-terminated; free with

@@ -38,7 +38,7 @@ env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_REGION -u AWS_DEFAULT_R
 ok $? "credentials and region from the profile files work"
 rm -rf "$HOME/.aws"
 
-fails 2 "^fanout: --region: unknown region 'mars-north-1'; regions: us-east-1, " "an unknown region" -- \
+fails 2 "^fanout: --region: unknown region 'mars-north-1': not an AWS region; AWS regions: us-east-1, " "an unknown region" -- \
 	"$FANOUT" create --no-run "$proj" --region mars-north-1 --yes
 fails 2 "no AWS region: looked at --region, AWS_REGION, AWS_DEFAULT_REGION" "no region" -- \
 	env -u AWS_REGION -u AWS_DEFAULT_REGION "$FANOUT" create --no-run "$proj" --yes
@@ -55,7 +55,7 @@ fails 2 "^fanout: --name: must be at most 63 characters long, not 64$" "a 64-cha
 	"$FANOUT" create --no-run "$proj" --name "$long64" --yes
 fails 2 "^fanout: --name: must be at least 3 characters long, not 'x'$" "--name x" -- \
 	"$FANOUT" create --no-run "$proj" --name x --yes
-fails 2 "^fanout: --region: unknown region 'zz-nowhere-1'; regions: us-east-1, us-east-2, us-west-1, us-west-2, \.\.\. \([0-9]+ in all\)$" \
+fails 2 "^fanout: --region: unknown region 'zz-nowhere-1': not an AWS region; AWS regions: us-east-1, us-east-2, us-west-1, us-west-2, \.\.\. \([0-9]+ in all\)$" \
 	"a well-formed region that does not exist" -- "$FANOUT" create --no-run "$proj" --region zz-nowhere-1 --yes
 fails 2 "^fanout: --files: must be a whole number of at least 0, not 'abc'$" "--files abc" -- \
 	"$FANOUT" create --no-run "$proj" --files abc --yes
@@ -67,7 +67,7 @@ fails 2 "^fanout: --engine: no engine 'cloud9' in this build; engines: bastion, 
 	"$FANOUT" create --no-run "$proj" --engine cloud9 --yes
 fails 2 "^fanout: --nodes: 'nodes' does not apply to engine 'bastion', only to engine slurm; leave it out or choose one of those$" \
 	"--nodes 3 with the bastion engine" -- "$FANOUT" create --no-run "$proj" --engine bastion --nodes 3 --yes
-fails 2 "^fanout: --provider: must be one of aws, gcp, not 'azure'$" "--provider azure" -- \
+fails 2 "^fanout: --provider: no provider 'azure' in this build; providers: aws" "--provider azure" -- \
 	"$FANOUT" create --no-run "$proj" --provider azure --yes
 fails 2 "^fanout: create: --cleanup-after and --keep contradict each other; give one$" "--cleanup-after --keep" -- \
 	"$FANOUT" create --no-run "$proj" --cleanup-after --keep --yes

@@ -6,7 +6,9 @@
 # checked against the parser: every flag it lists is accepted (with a
 # sample value when the usage gives it one), so a flag in the docs that
 # the program does not take fails here. A made-up flag and a made-up
-# command in a scratch document show that the check catches them.
+# command in a scratch document show that the check catches them. The
+# gcloud commands the docs show for the Google Cloud set-up are asked for
+# their --help from the installed gcloud, when there is one.
 . "$top_srcdir/tests/integration/lib.sh"
 plan_lazy
 
@@ -172,6 +174,63 @@ while IFS=$'\t' read -r kind where cmd why; do
 	esac
 done <"$TEST_TMP/docs.out"
 ok $(( n >= 20 ? 0 : 1 )) "the docs show command lines ($n)"
+
+# gcloud_check FILE...: each gcloud command the docs show (the words
+# before the first flag or argument), "ok|bad<TAB>where<TAB>command", by
+# asking the installed gcloud for its --help (no network, no account).
+gcloud_check() {
+	python3 - "$TEST_TMP" "$top_srcdir" "$@" <<'PY'
+import os, re, subprocess, sys
+
+tmp, top, files = sys.argv[1], sys.argv[2], sys.argv[3:]
+WORD = re.compile(r"^[a-z][a-z0-9-]*$")
+env = dict(os.environ, CLOUDSDK_CONFIG=tmp + "/gcloud-docs",
+           CLOUDSDK_CORE_DISABLE_PROMPTS="1",
+           CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK="1",
+           CLOUDSDK_CORE_DISABLE_USAGE_REPORTING="1")
+seen = {}
+for path in files:
+    fence = False
+    for n, line in enumerate(open(path, encoding="utf-8"), 1):
+        if line.lstrip().startswith("```"):
+            fence = not fence
+            continue
+        texts = [re.sub(r"^\s*\$ ", "", line).strip()] if fence else \
+            re.findall(r"`(gcloud\s[^`]*)`", line)
+        for text in texts:
+            if not text.startswith("gcloud "):
+                continue
+            words = []
+            for w in text.split()[1:]:
+                if not WORD.match(w) or w in ("ROLE", "PROJECT"):
+                    break
+                words.append(w)
+            cmd = " ".join(["gcloud"] + words)
+            if cmd not in seen:
+                p = subprocess.run(["gcloud"] + words + ["--help"],
+                                   env=env, capture_output=True, text=True,
+                                   stdin=subprocess.DEVNULL, timeout=60)
+                seen[cmd] = p.returncode == 0
+            where = "%s:%d" % (os.path.relpath(path, top if
+                               path.startswith(top + "/") else tmp), n)
+            print("%s\t%s\t%s" % ("ok" if seen[cmd] else "bad", where, cmd))
+PY
+}
+
+if command -v gcloud >/dev/null 2>&1; then
+	gcloud_check "${docs[@]}" >"$TEST_TMP/gcloud.out"
+	n=0
+	while IFS=$'\t' read -r kind where cmd; do
+		ok "$([ "$kind" = ok ]; echo $?)" "$where: $cmd is a gcloud command"
+		n=$((n + 1))
+	done <"$TEST_TMP/gcloud.out"
+	ok $(( n >= 4 ? 0 : 1 )) "the docs show gcloud commands for the GCP set-up ($n)"
+	printf '```sh\ngcloud compute instances teleport vm1\n```\n' >"$TEST_TMP/gcloud-made-up.md"
+	like "$(gcloud_check "$TEST_TMP/gcloud-made-up.md")" $'^bad\tgcloud-made-up.md:2\tgcloud compute instances teleport vm1' \
+		"a made-up gcloud command is caught"
+else
+	skip "gcloud is not installed: the docs' gcloud commands are not checked"
+fi
 
 # The check catches what does not exist.
 mkdir -p "$TEST_TMP/docs"

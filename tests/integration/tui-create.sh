@@ -62,7 +62,7 @@ tmux_expect "> Region +us-east-1" "the region defaults to AWS_REGION's"
 tmux_keys C-u
 tmux_type "zz-nowhere-1"
 tmux_keys Enter
-tmux_expect "unknown region 'zz-nowhere-1'; regions: us-east-1" "a region the provider lacks is refused at the question"
+tmux_expect "unknown region 'zz-nowhere-1': not an AWS region" "a region the provider lacks is refused at the question"
 like "$(tmux_screen)" "> Region +zz-nowhere-1" "the field stays, with what was typed"
 tmux_keys C-u
 tmux_type "eu-west-1"

@@ -113,8 +113,8 @@ oid=$(awsq ec2 create-key-pair --key-name fanout-fo-20990101-orph \
 like "$oid" "^key-" "an orphan key pair is made ($oid)"
 tmux_keys o
 tmux_expect "Delete these 1 resource\\(s\\)\\? \\(y/n\\)" "o asks" 30
-like "$(tmux_screen)" "key_pair +$oid +us-east-1 +fo-20990101-orph" \
-    "but lists first: kind, id, region, run set"
+like "$(tmux_screen)" "key_pair +$oid +aws/us-east-1 +fo-20990101-orph" \
+    "but lists first: kind, id, provider/region, run set"
 tmux_keys n
 tmux_expect "d delete them" "n: the list stays, d deletes"
 is 1 "$(awsq ec2 describe-key-pairs --key-pair-ids "$oid" --query 'KeyPairs[].KeyPairId' 2>/dev/null | wc -w)" \

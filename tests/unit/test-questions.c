@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cloud/provider.h"
 #include "tap.h"
 #include "util/fs.h"
 #include "util/xmalloc.h"
@@ -79,7 +80,7 @@ static void
 test_menus(void)
 {
 	static const char *create_keys[] = { "project", "name", "provider",
-	    "region", "engine", "nodes", "cpus", "memory", "instance_type",
+	    "region", "zone", "engine", "nodes", "cpus", "memory", "instance_type",
 	    "head_instance_type", "spot", "files", "cleanup_after",
 	    "idle_stop" };
 	static const char *actions[] = { "create", "resume", "cleanup",
@@ -106,13 +107,13 @@ test_menus(void)
 	ok(mu != NULL, "menus/create.yaml loads");
 	if (mu == NULL)
 		bail("%s", cause);
-	is_int(14, (long long)mu->nquestions, "create asks 14 questions");
-	for (i = 0; i < 14 && i < mu->nquestions; i++)
+	is_int(15, (long long)mu->nquestions, "create asks 15 questions");
+	for (i = 0; i < 15 && i < mu->nquestions; i++)
 		is_string(create_keys[i], mu->questions[i].key,
 		    "create question %zu has the flows.h key %s", i + 1,
 		    create_keys[i]);
 	keys = menu_keys(mu);
-	is_string("project, name, provider, region, engine, nodes, cpus, "
+	is_string("project, name, provider, region, zone, engine, nodes, cpus, "
 	    "memory, instance_type, head_instance_type, spot, files, "
 	    "cleanup_after, idle_stop", keys,
 	    "menu_keys lists them");
@@ -237,8 +238,8 @@ test_checks(const struct menu *mu, const char *proj, const char *tmp)
 	json_decref(v);
 	refused(mu, "region", "Mars", "unknown region 'Mars'");
 	refused(mu, "region", "zz-nowhere-1", "unknown region "
-	    "'zz-nowhere-1'; regions: us-east-1, us-east-2, us-west-1, "
-	    "us-west-2, ... (");
+	    "'zz-nowhere-1': not an AWS region; AWS regions: us-east-1, "
+	    "us-east-2, us-west-1, us-west-2, ... (");
 	cause = check(mu, "region", "eu-west-1", NULL);
 	ok(cause == NULL, "eu-west-1 is a region");
 	free(cause);
@@ -246,7 +247,8 @@ test_checks(const struct menu *mu, const char *proj, const char *tmp)
 	    "engines: bastion");
 	refused(mu, "engine", "kubernetes", "no engine 'kubernetes' in this "
 	    "build; engines: bastion");
-	refused(mu, "provider", "azure", "one of aws, gcp");
+	refused(mu, "provider", "azure", "no provider 'azure' in this build; "
+	    "providers: aws");
 	ok(check(mu, "engine", "bastion", NULL) == NULL,
 	    "bastion is an engine");
 	ok(check(mu, "cleanup_after", "Yes", &v) == NULL && json_is_true(v),
@@ -623,6 +625,162 @@ test_bad_menu(const char *tmp)
 	free(path);
 }
 
+/* check() with answers so far. */
+static char *
+check_with(const struct menu *mu, const char *key, json_t *answers,
+    const char *text)
+{
+	const struct question *q = menu_question(mu, key);
+	char *cause = NULL;
+	json_t *v = NULL;
+
+	if (q == NULL)
+		bail("no question %s", key);
+	if (question_check(q, answers, text, &v, &cause) == 0) {
+		json_decref(v);
+		return NULL;
+	}
+	return cause;
+}
+
+static void
+refused_with(const struct menu *mu, const char *key, json_t *answers,
+    const char *text, const char *want)
+{
+	char *cause = check_with(mu, key, answers, text);
+
+	ok(cause != NULL && strstr(cause, want) != NULL, "%s '%s' refused "
+	    "(provider %s): %s", key, text, json_string_value(json_object_get(
+	    answers, "provider")), cause != NULL ? cause : "(accepted)");
+	free(cause);
+}
+
+/* The provider question offers the providers of this build; the zone
+ * question is asked for a provider with zones only, and its answer must
+ * be a zone of the answered region; the region check names the
+ * provider. */
+static void
+test_providers(const struct menu *mu, const char *proj, const char *tmp)
+{
+	const struct question *q = menu_question(mu, "provider");
+	const struct provider *p;
+	json_t *aws, *gcp, *a;
+	char *cause = NULL, *text, **list;
+	size_t i;
+	int same;
+
+	ok(q != NULL && q->choices_from != NULL && strcmp(q->choices_from,
+	    "providers") == 0, "the provider question offers the providers "
+	    "of this build (choices_from: providers)");
+	list = menu_list("providers", NULL, &cause);
+	for (i = 0, same = list != NULL; same && (p = provider_at(i)) !=
+	    NULL; i++)
+		same = list[i] != NULL && strcmp(list[i], p->name) == 0;
+	ok(same && list[i] == NULL && q != NULL && q->nchoices == i,
+	    "its choices are provider.c's table, in order (%zu)", i);
+	question_alts_free(list);
+	text = q != NULL ? question_default(q, NULL) : NULL;
+	is_string("aws", text, "aws stays the default provider");
+	free(text);
+
+	q = menu_question(mu, "zone");
+	ok(q != NULL && mu->questions[4].key == q->key, "the zone question "
+	    "comes right after the region");
+	ok(q != NULL && q->optional && q->type == QUESTION_TEXT && q->when !=
+	    NULL && strcmp(q->when, "provider.zoned") == 0, "it is an "
+	    "optional text, asked when the provider is zoned");
+	aws = json_pack("{s:s, s:s}", "provider", "aws", "region",
+	    "us-east-1");
+	ok(q != NULL && !menu_asks(mu, q, aws), "for aws, the zone is not "
+	    "asked");
+	a = json_object();
+	ok(q != NULL && !menu_asks(mu, q, a), "nor when no provider is "
+	    "answered yet (the default, aws)");
+	json_decref(a);
+	refused_with(mu, "zone", aws, "us-central1-b", "provider aws has no "
+	    "zones; leave the zone out");
+	text = xprintf("project: %s\nzone: us-east-1a\n", proj);
+	answers_refused(mu, tmp, "z1.yaml", text, "z1.yaml:2:7: zone: 'zone' "
+	    "does not apply to provider 'aws'", "a zone given for aws is "
+	    "refused");
+	free(text);
+	text = xprintf("project: %s\n", proj);
+	a = answers_from(mu, tmp, "z2.yaml", text, &cause);
+	free(text);
+	ok(a != NULL && json_object_get(a, "zone") == NULL, "aws answers "
+	    "have no zone %s", cause != NULL ? cause : "");
+	json_decref(a);
+	free(cause);
+	cause = NULL;
+
+	if (provider_find("gcp") == NULL) {
+		skip("provider gcp is not in this build: its checks wait for it");
+		json_decref(aws);
+		return;
+	}
+	refused_with(mu, "region", aws, "us-central1", "us-central1 is not "
+	    "an AWS region (it is GCP's); choose provider gcp (--provider "
+	    "gcp)");
+	gcp = json_pack("{s:s, s:s}", "provider", "gcp", "region",
+	    "us-central1");
+	ok(q != NULL && menu_asks(mu, q, gcp), "for gcp, the zone is asked");
+	cause = check_with(mu, "region", gcp, "us-central1");
+	ok(cause == NULL, "us-central1 is a GCP region %s", cause != NULL ?
+	    cause : "");
+	free(cause);
+	refused_with(mu, "region", gcp, "us-east-1", "us-east-1 is not a GCP "
+	    "region (it is AWS's); choose provider aws");
+	refused_with(mu, "region", gcp, "us-central1-b", "'us-central1-b' is "
+	    "a zone of GCP region us-central1; give the region us-central1 "
+	    "and the zone as the zone (--zone us-central1-b)");
+	refused_with(mu, "region", gcp, "mars-north9", "unknown region "
+	    "'mars-north9': not a GCP region; GCP regions: ");
+	cause = check_with(mu, "zone", gcp, "us-central1-b");
+	ok(cause == NULL, "us-central1-b is a zone of us-central1 %s",
+	    cause != NULL ? cause : "");
+	free(cause);
+	cause = check_with(mu, "zone", gcp, "");
+	ok(cause == NULL, "an empty zone is taken: fanout picks one");
+	free(cause);
+	refused_with(mu, "zone", gcp, "us-east1-b", "zone us-east1-b is in "
+	    "region us-east1, not in us-central1; give a zone of us-central1 "
+	    "(such as us-central1-b), or leave it empty");
+	refused_with(mu, "zone", gcp, "us-central1", "'us-central1' is not "
+	    "valid: use a zone name, a region and a letter such as "
+	    "us-central1-b");
+	refused_with(mu, "zone", gcp, "US-CENTRAL1-B", "is not valid: use a "
+	    "zone name");
+
+	text = xprintf("project: %s\nprovider: gcp\nregion: us-central1\n"
+	    "zone: us-central1-c\n", proj);
+	a = answers_from(mu, tmp, "z3.yaml", text, &cause);
+	free(text);
+	is_string("us-central1-c", json_string_value(json_object_get(a,
+	    "zone")), "a gcp answers file keeps its zone %s", cause != NULL ?
+	    cause : "");
+	json_decref(a);
+	free(cause);
+	cause = NULL;
+	text = xprintf("project: %s\nprovider: gcp\nregion: us-central1\n",
+	    proj);
+	a = answers_from(mu, tmp, "z4.yaml", text, &cause);
+	free(text);
+	ok(a != NULL && json_is_null(json_object_get(a, "zone")),
+	    "no zone given for gcp: null, fanout picks one %s", cause !=
+	    NULL ? cause : "");
+	json_decref(a);
+	free(cause);
+	cause = NULL;
+	text = xprintf("project: %s\nprovider: gcp\nregion: us-central1\n"
+	    "zone: europe-west1-b\n", proj);
+	answers_refused(mu, tmp, "z5.yaml", text, "z5.yaml:4:7: zone: zone "
+	    "europe-west1-b is in region europe-west1, not in us-central1",
+	    "a zone of another region is refused, naming file and line");
+	free(text);
+	json_decref(gcp);
+	json_decref(aws);
+}
+
 int
 main(void)
 {
@@ -645,6 +803,7 @@ main(void)
 	test_defaults(mu, proj);
 	test_answers(mu, proj, tmp);
 	test_same_message(mu, proj);
+	test_providers(mu, proj, tmp);
 	test_complete(tmp);
 	test_bad_menu(tmp);
 	menu_free(mu);
