@@ -12,7 +12,7 @@
  *              engines, as on AWS), fanout-<id>-node<N> (gcpfleet); the
  *              host each is recorded as is the name without
  *              "fanout-<id>-" ("bastion", "node1"), which revive uses
- *   firewalls  fanout-<id>-ssh (tcp:22 from the caller's /32 to the tag),
+ *   firewalls  fanout-<id>-ssh (tcp:22 from the caller's /32 to the head's tag fanout-<id>-head),
  *              fanout-<id>-internal (gcpfleet: the cluster's own traffic)
  *   ssh_key    fanout-<id>-key (the local key file; its id "fanout-<id>")
  * Instances carry gcp_labels(); firewall rules cannot carry labels: they

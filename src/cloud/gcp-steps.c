@@ -350,13 +350,15 @@ static int
 step_firewall(struct cloud_run *run, char **cause)
 {
 	struct gcp_state *st = state_of(run);
-	char *name = gcp_name(run, "ssh");
+	char *name = gcp_name(run, "ssh"), *head = gcp_name(run, "head");
 	json_t *rest, *res;
 	int rc;
 
+	/* To the head only (its own tag): a cluster's nodes are reached
+	 * through the head, as on AWS, and take no SSH from outside. */
 	rest = json_pack("{s:[{s:s, s:[s]}], s:[s], s:[s], s:i}", "allowed",
 	    "IPProtocol", "tcp", "ports", "22", "sourceRanges", st->cidr,
-	    "targetTags", st->tag, "priority", 1000);
+	    "targetTags", head, "priority", 1000);
 	rc = gcp_firewall_make(run, name, rest, &res, cause);
 	json_decref(rest);
 	if (rc == 0)
@@ -365,7 +367,8 @@ step_firewall(struct cloud_run *run, char **cause)
 		    st->cidr), cause);
 	if (rc == 0)
 		event_log(run->sink, "firewall", "%s: SSH from %s to tag %s "
-		    "only", name, st->cidr, st->tag);
+		    "(the head) only", name, st->cidr, head);
+	free(head);
 	free(name);
 	return rc;
 }
@@ -384,10 +387,17 @@ step_bastion(struct cloud_run *run, char **cause)
 	else
 		type = gcp_answer_str(run->answers, "instance_type",
 		    GCP_DEFAULT_TYPE);
+	const char *tags[2] = { NULL, NULL };
+	char *head = gcp_name(run, "head");
+	int rc;
+
 	st->head_name = gcp_name(run, "bastion");
-	return gcp_instance_make(run, run->engine != NULL &&
+	tags[0] = head;		/* the SSH rule's target (step_firewall) */
+	rc = gcp_instance_make(run, run->engine != NULL &&
 	    run->engine->nodes ? "head" : "bastion", st->head_name, type,
-	    NULL, NULL, cause);
+	    tags, NULL, cause);
+	free(head);
+	return rc;
 }
 
 static int

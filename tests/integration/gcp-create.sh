@@ -51,7 +51,7 @@ is "gcp us-central1 us-central1-a" "$(rec_get "$id" 'r["provider"] + " " + r["re
 
 # What the stand-in received: one firewall rule, SSH from the caller only,
 # to the run set's tag only.
-tag="fanout-$id"
+tag="fanout-$id-head"
 is "1" "$(gcp_state 'len(s["firewalls"])')" "one firewall rule"
 is "fanout-$id-ssh INGRESS [{'IPProtocol': 'tcp', 'ports': ['22']}] ['$CHECKIP_ADDR/32'] ['$tag'] default" \
 	"$(gcp_state '(lambda f: "%s %s %s %s %s %s" % (f["name"], f["direction"], f["allowed"], f["sourceRanges"], f["targetTags"], f["network"].split("/")[-1]))(s["firewalls"][0])')" \
@@ -73,7 +73,7 @@ is "0" "$(grep -c 'setCommonInstanceMetadata' "$GCP_LOG")" "nothing is written t
 is "fanout-name=fanout-$id-bastion fanout-project=sleep-demo fanout-run-set=$id managed-by=fanout" \
 	"$(ins '["labels"]' | python3 -c 'import ast,sys; l=ast.literal_eval(sys.stdin.read()); print(" ".join("%s=%s" % kv for kv in sorted(l.items())))')" \
 	"labels managed-by=fanout, fanout-run-set, fanout-project"
-is "['$tag']" "$(ins '["tags"]["items"]')" "network tags: the run set's"
+is "['fanout-$id', '$tag']" "$(ins '["tags"]["items"]')" "network tags: the run set's and the head's own (the SSH rule's target)"
 like "$(ins '["disks"][0]["initializeParams"]["sourceImage"]')" '/projects/debian-cloud/global/images/debian-12-' \
 	"the boot disk is the newest image of family debian-12 (debian-cloud)"
 is "30 pd-balanced True" "$(ins '["disks"][0]' | python3 -c 'import ast,sys; d=ast.literal_eval(sys.stdin.read()); print(d["initializeParams"]["diskSizeGb"], d["initializeParams"]["diskType"].split("/")[-1], d["autoDelete"])')" \

@@ -145,6 +145,7 @@ READS = [
     ("GET", P + r"/global/firewalls", "the orphan sweep lists fanout's rules"),
     ("GET", P + r"/global/operations", "recovery of an insert in flight (gcp_insert_settle)"),
     ("GET", P + r"/zones/N/operations", "recovery of an insert in flight (gcp_insert_settle)"),
+    ("GET", "/iam/v1" + P[len("/compute/v1"):] + r"/serviceAccounts", "the orphan sweep lists fanout's service accounts (IAM; gcp-iam-gcloud.sh checks IAM's requests against gcloud's)"),
 ]
 
 def rx(p):
