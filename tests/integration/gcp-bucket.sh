@@ -177,8 +177,8 @@ like "$(grep '^fanout: ' "$TEST_TMP/create2.err")" "may not set the IAM policy o
 	"with one line naming the role to grant"
 id2=$(ls -t "$FANOUT_HISTORY_DIR"/fo-*.json | head -1 | xargs basename | sed 's/\.json$//')
 ok "$([ -n "$id2" ] && [ "$id" != "$id2" ]; echo $?)" "a second run set"
-is "created created intent" "$(rec_get "$id2" '" ".join(x["state"] for x in r["resources"] if x["kind"] in ("service_account", "bucket_binding"))')" \
-	"the record: the account and the inputs' binding made, the results' binding in intent"
+is "deleted deleted deleted" "$(rec_get "$id2" '" ".join(x["state"] for x in r["resources"] if x["kind"] in ("service_account", "bucket_binding"))')" \
+	"the failed create tore down the account and the inputs' binding it made, and the results' binding it had asked for"
 "$FANOUT" cleanup "$id2" --yes >/dev/null 2>"$TEST_TMP/cleanup2.err"
 ok $? "cleanup of the failed create works" || diag "$(tail -5 "$TEST_TMP/cleanup2.err")"
 is "[] {'fanout-in': [], 'fanout-out': []}" "$(iam_state 's["accounts"]') $(iam_state 's["policies"]')" \
