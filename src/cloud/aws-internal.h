@@ -22,7 +22,6 @@
  * t3.micro has 1 GB). answers "head_instance_type" says otherwise. */
 #define AWS_HEAD_TYPE "t3.small"
 #define AWS_MAX_NODES 100	/* as menus/create.yaml allows */
-#define AWS_WAIT_SECONDS 600.0	/* default deadline of a wait */
 #define AWS_EBS_HOURLY (30 * 0.08 / 730)	/* 30 GB gp3 */
 #define AWS_IPV4_HOURLY 0.005			/* public IPv4 address */
 /* A stopped instance: its disk only (its public IPv4 address is released,
@@ -109,22 +108,6 @@ double	 aws_type_hourly(json_t *answers, const char *type);
 const struct aws_spot *aws_spot_of(json_t *answers, int head);
 /* answers[key] as a string, or def. */
 const char *aws_answer_str(json_t *answers, const char *key, const char *def);
-/* A wait: polls until its own deadline ($FANOUT_CLOUD_WAIT seconds, else
- * AWS_WAIT_SECONDS), whatever transient errors the polls meet. */
-struct aws_poll {
-	double	start;		/* time_mono() at the first poll */
-	double	limit;		/* seconds the wait may take */
-	double	delay;		/* pause before the next poll (backoff) */
-};
-
-/* The deadline of a wait: $FANOUT_CLOUD_WAIT seconds (1 to 86400), else
- * AWS_WAIT_SECONDS; -1 with a cause for a bad value. */
-int	 aws_wait_limit(double *, char **cause);
-void	 aws_poll_init(struct aws_poll *);
-/* Pauses before the next poll (0.5 s doubling to 5 s). Returns 0, or -1
- * when the deadline has passed or the sink was cancelled (*why says
- * which: "cancelled" or the wait's length, e.g. "10 minutes"). */
-int	 aws_poll_next(struct cloud_run *, struct aws_poll *, char **why);
 /* Waits until instance id is in one of the states in want (a
  * space-separated list; "gone" = terminated or not found); fills out
  * when not NULL. A status check that fails with a transient error

@@ -39,7 +39,7 @@ aws_provider_open(const char *region, char **cause)
 {
 	double limit;
 
-	if (aws_wait_limit(&limit, cause) != 0)
+	if (cloud_wait_limit(&limit, cause) != 0)
 		return NULL;
 	return aws_open(region, cause);
 }
@@ -508,20 +508,20 @@ static int
 aws_unrecorded(struct cloud_run *run, const char *token, json_t **out,
     char **cause)
 {
-	struct aws_poll w;
+	struct cloud_poll w;
 	json_t *ids, *keep, *v, *k;
 	char *why = NULL, *late;
 	size_t i, j;
 	int rc;
 
 	*out = NULL;
-	aws_poll_init(&w);
+	cloud_poll_init(&w);
 	while ((rc = aws_ec2_instances_tagged(aws_of(run), AWS_TOKEN_TAG,
 	    token, "fanout:run-set", run->id, &ids, &why)) ==
 	    CLOUD_ETRANSIENT) {
 		event_log(run->sink, "cleanup", "the look for duplicates of %s "
 		    "failed (%s); trying again", token, why);
-		if (aws_poll_next(run, &w, &late) != 0) {
+		if (cloud_poll_next(run, &w, &late) != 0) {
 			xasprintf(cause, "%s (for %s)", why, late);
 			free(late);
 			free(why);
@@ -653,7 +653,7 @@ static int
 aws_destroy_group(struct cloud_run *run, json_t *res, char **cause)
 {
 	const char *id = history_str(res, "id", NULL);
-	struct aws_poll w;
+	struct cloud_poll w;
 	char *why = NULL, *late;
 	json_t *ties, *t;
 	size_t i;
@@ -661,7 +661,7 @@ aws_destroy_group(struct cloud_run *run, json_t *res, char **cause)
 
 	if (id == NULL)
 		return 0;
-	aws_poll_init(&w);
+	cloud_poll_init(&w);
 	for (;;) {
 		rc = aws_ec2_group_ties(aws_of(run), id, &ties, &why);
 		json_array_foreach(ties, i, t) {
@@ -689,7 +689,7 @@ aws_destroy_group(struct cloud_run *run, json_t *res, char **cause)
 		event_log(run->sink, "cleanup", "%s %s (%s); retrying", id,
 		    rc == CLOUD_EINUSE ? "is still in use" :
 		    "could not be deleted yet", why);
-		if (aws_poll_next(run, &w, &late) != 0) {
+		if (cloud_poll_next(run, &w, &late) != 0) {
 			if (strcmp(late, "cancelled") == 0)
 				xasprintf(cause, "cancelled while deleting "
 				    "security group %s: %s", id, why);

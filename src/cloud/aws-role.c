@@ -123,7 +123,7 @@ step_profile(struct cloud_run *run, char **cause)
 	char *name = xprintf("fanout-%s", run->id), *id = NULL, *why = NULL;
 	char *held = NULL, *last = NULL;
 	struct aws_tags t = aws_tags_of(run, name);
-	struct aws_poll w;
+	struct cloud_poll w;
 	json_t *res;
 	int rc;
 
@@ -153,7 +153,7 @@ step_profile(struct cloud_run *run, char **cause)
 	id = NULL;
 	/* IAM is eventually consistent: wait until the profile is seen
 	 * holding the role. */
-	aws_poll_init(&w);
+	cloud_poll_init(&w);
 	for (;;) {
 		rc = aws_iam_get_instance_profile(aws_of(run), name, &id, &held,
 		    &why);
@@ -166,7 +166,7 @@ step_profile(struct cloud_run *run, char **cause)
 		free(id);
 		free(held);
 		id = held = NULL;
-		if (aws_poll_next(run, &w, &why) != 0) {
+		if (cloud_poll_next(run, &w, &why) != 0) {
 			xasprintf(cause, "instance profile %s not usable after "
 			    "%s: %s", name, why, last);
 			free(why);

@@ -386,7 +386,7 @@ step_bastion(struct cloud_run *run, char **cause)
 	    "security_group", "instance_profile", NULL };
 	struct aws_state *st = state_of(run);
 	struct aws_run_spec spec;
-	struct aws_poll w;
+	struct cloud_poll w;
 	char *token = xprintf("fanout-%s-bastion", run->id), *ud, *why;
 	json_t *res, *keep;
 	double price;
@@ -436,11 +436,11 @@ step_bastion(struct cloud_run *run, char **cause)
 		goto out;
 	/* A new instance profile may be refused for a while (IAM is
 	 * eventually consistent): the same call (same token) again. */
-	aws_poll_init(&w);
+	cloud_poll_init(&w);
 	while (aws_ec2_run_instance(aws_of(run), &spec, &st->instance_id,
 	    cause) != 0) {
 		if (spec.profile == NULL || strstr(*cause,
-		    "nstanceProfile") == NULL || aws_poll_next(run, &w,
+		    "nstanceProfile") == NULL || cloud_poll_next(run, &w,
 		    &why) != 0)
 			goto out;
 		event_log(run->sink, "bastion", "%s; trying again", *cause);
@@ -457,73 +457,6 @@ out:
 	free(ud);
 	free(token);
 	return rc;
-}
-
-int
-aws_wait_limit(double *limit, char **cause)
-{
-	const char *s = getenv("FANOUT_CLOUD_WAIT");
-	char *end;
-	double v;
-
-	*limit = AWS_WAIT_SECONDS;
-	if (s == NULL || *s == '\0')
-		return 0;
-	errno = 0;
-	v = strtod(s, &end);
-	if (*end != '\0' || errno != 0 || !(v >= 1 && v <= 86400)) {
-		xasprintf(cause, "FANOUT_CLOUD_WAIT must be a number of seconds "
-		    "from 1 to 86400, not '%s'", s);
-		return -1;
-	}
-	*limit = v;
-	return 0;
-}
-
-void
-aws_poll_init(struct aws_poll *w)
-{
-	char *why = NULL;
-
-	w->start = time_mono();
-	if (aws_wait_limit(&w->limit, &why) != 0)
-		free(why);	/* refused when the session was opened */
-	w->delay = 0.5;
-}
-
-/* "10 minutes" or "30 s": how long a wait may take. */
-static char *
-aws_poll_limit(const struct aws_poll *w)
-{
-	if (w->limit >= 120 && (long)w->limit % 60 == 0)
-		return xprintf("%.0f minutes", w->limit / 60);
-	return xprintf("%.0f s", w->limit);
-}
-
-int
-aws_poll_next(struct cloud_run *run, struct aws_poll *w, char **why)
-{
-	struct timespec ts;
-	double left, d;
-
-	left = w->limit - (time_mono() - w->start);
-	d = w->delay < left ? w->delay : left;
-	for (; d > 0 && !event_cancelled(run->sink); d -= 0.25) {
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)((d < 0.25 ? d : 0.25) * 1e9);
-		nanosleep(&ts, NULL);
-	}
-	if (event_cancelled(run->sink)) {
-		*why = xstrdup("cancelled");
-		return -1;
-	}
-	if (left <= 0) {
-		*why = aws_poll_limit(w);
-		return -1;
-	}
-	if ((w->delay *= 2) > 5)
-		w->delay = 5;
-	return 0;
 }
 
 /* Non-zero when word is one of the space-separated words of list. */
@@ -546,7 +479,7 @@ aws_wait_instance(struct cloud_run *run, const char *step, const char *id,
     const char *want, struct aws_instance *out, char **cause)
 {
 	struct aws_instance in;
-	struct aws_poll w;
+	struct cloud_poll w;
 	const char *state;
 	char *last = NULL, *failed = NULL, *why, *wanted, *p;
 	int rc;
@@ -554,7 +487,7 @@ aws_wait_instance(struct cloud_run *run, const char *step, const char *id,
 	wanted = xstrdup(want);
 	for (p = wanted; (p = strchr(p, ' ')) != NULL; p++)
 		*p = '/';
-	aws_poll_init(&w);
+	cloud_poll_init(&w);
 	for (;;) {
 		why = NULL;
 		rc = aws_ec2_describe_instance(aws_of(run), id, &in, &why);
@@ -602,7 +535,7 @@ aws_wait_instance(struct cloud_run *run, const char *step, const char *id,
 				break;
 			}
 		}
-		if (aws_poll_next(run, &w, &why) != 0) {
+		if (cloud_poll_next(run, &w, &why) != 0) {
 			if (strcmp(why, "cancelled") == 0)
 				xasprintf(cause, "cancelled while waiting for "
 				    "%s", id);

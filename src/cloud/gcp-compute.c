@@ -8,7 +8,6 @@
 #include <openssl/rand.h>
 
 #include "cloud/aws.h"
-#include "cloud/aws-internal.h"	/* aws_poll_*: the wait's deadline */
 #include "cloud/gcp.h"
 #include "cloud/gcp-internal.h"
 #include "cloud/http.h"		/* http_escape: the operations filter */
@@ -196,7 +195,7 @@ int
 gcp_wait_instance(struct cloud_run *run, const char *step, const char *zone,
     const char *name, const char *want, json_t **out, char **cause)
 {
-	struct aws_poll w;
+	struct cloud_poll w;
 	const char *status;
 	char *last = NULL, *failed = NULL, *why;
 	json_t *in;
@@ -204,7 +203,7 @@ gcp_wait_instance(struct cloud_run *run, const char *step, const char *zone,
 
 	if (out != NULL)
 		*out = NULL;
-	aws_poll_init(&w);
+	cloud_poll_init(&w);
 	for (;;) {
 		why = NULL;
 		in = NULL;
@@ -245,7 +244,7 @@ gcp_wait_instance(struct cloud_run *run, const char *step, const char *zone,
 				break;
 			}
 		}
-		if (aws_poll_next(run, &w, &why) != 0) {
+		if (cloud_poll_next(run, &w, &why) != 0) {
 			if (strcmp(why, "cancelled") == 0)
 				xasprintf(cause, "cancelled while waiting for "
 				    "%s", name);

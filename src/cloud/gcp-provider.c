@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "cloud/aws.h"
-#include "cloud/aws-internal.h"	/* aws_wait_limit: FANOUT_CLOUD_WAIT */
 #include "cloud/gcp.h"
 #include "cloud/gcp-auth.h"
 #include "cloud/gcp-internal.h"
@@ -171,7 +170,7 @@ gcp_provider_open(const char *region, char **cause)
 	char *r = NULL, *z;
 	double limit;
 
-	if (aws_wait_limit(&limit, cause) != 0)
+	if (cloud_wait_limit(&limit, cause) != 0)
 		return NULL;
 	if (region == NULL && (r = gcp_config_region(cause)) == NULL)
 		return NULL;

@@ -1,14 +1,17 @@
 /* Provider lookup, the journal helpers and the public-IP check
  * (provider.h). */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <ctype.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cloud/http.h"
 #include "cloud/provider.h"
+#include "event.h"
 #include "history/history.h"
 #include "util/fs.h"
 #include "util/xmalloc.h"
@@ -247,4 +250,72 @@ cloud_host_put(struct cloud_run *run, const char *role, const char *name,
 	rc = cloud_save_locked(run, cause);
 	pthread_mutex_unlock(&run->lock);
 	return rc;
+}
+
+/* Waits (provider.h). */
+int
+cloud_wait_limit(double *limit, char **cause)
+{
+	const char *s = getenv("FANOUT_CLOUD_WAIT");
+	char *end;
+	double v;
+
+	*limit = CLOUD_WAIT_SECONDS;
+	if (s == NULL || *s == '\0')
+		return 0;
+	errno = 0;
+	v = strtod(s, &end);
+	if (*end != '\0' || errno != 0 || !(v >= 1 && v <= 86400)) {
+		xasprintf(cause, "FANOUT_CLOUD_WAIT must be a number of seconds "
+		    "from 1 to 86400, not '%s'", s);
+		return -1;
+	}
+	*limit = v;
+	return 0;
+}
+
+void
+cloud_poll_init(struct cloud_poll *w)
+{
+	char *why = NULL;
+
+	w->start = time_mono();
+	if (cloud_wait_limit(&w->limit, &why) != 0)
+		free(why);	/* refused when the session was opened */
+	w->delay = 0.5;
+}
+
+/* "10 minutes" or "30 s": how long a wait may take. */
+static char *
+cloud_poll_limit(const struct cloud_poll *w)
+{
+	if (w->limit >= 120 && (long)w->limit % 60 == 0)
+		return xprintf("%.0f minutes", w->limit / 60);
+	return xprintf("%.0f s", w->limit);
+}
+
+int
+cloud_poll_next(struct cloud_run *run, struct cloud_poll *w, char **why)
+{
+	struct timespec ts;
+	double left, d;
+
+	left = w->limit - (time_mono() - w->start);
+	d = w->delay < left ? w->delay : left;
+	for (; d > 0 && !event_cancelled(run->sink); d -= 0.25) {
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)((d < 0.25 ? d : 0.25) * 1e9);
+		nanosleep(&ts, NULL);
+	}
+	if (event_cancelled(run->sink)) {
+		*why = xstrdup("cancelled");
+		return -1;
+	}
+	if (left <= 0) {
+		*why = cloud_poll_limit(w);
+		return -1;
+	}
+	if ((w->delay *= 2) > 5)
+		w->delay = 5;
+	return 0;
 }

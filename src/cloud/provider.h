@@ -233,6 +233,24 @@ int	 cloud_host_put(struct cloud_run *, const char *role, const char *name,
 	    const char *instance_id, const char *public_ip,
 	    const char *private_ip, const char *user, char **cause);
 
+#define CLOUD_WAIT_SECONDS 600.0	/* default deadline of a wait */
+/* A wait: polls until its own deadline ($FANOUT_CLOUD_WAIT seconds, else
+ * CLOUD_WAIT_SECONDS), whatever transient errors the polls meet. */
+struct cloud_poll {
+	double	start;		/* time_mono() at the first poll */
+	double	limit;		/* seconds the wait may take */
+	double	delay;		/* pause before the next poll (backoff) */
+};
+
+/* The deadline of a wait: $FANOUT_CLOUD_WAIT seconds (1 to 86400), else
+ * CLOUD_WAIT_SECONDS; -1 with a cause for a bad value. */
+int	 cloud_wait_limit(double *, char **cause);
+void	 cloud_poll_init(struct cloud_poll *);
+/* Pauses before the next poll (0.5 s doubling to 5 s). Returns 0, or -1
+ * when the deadline has passed or the sink was cancelled (*why says
+ * which: "cancelled" or the wait's length, e.g. "10 minutes"). */
+int	 cloud_poll_next(struct cloud_run *, struct cloud_poll *, char **why);
+
 /* The caller's public IPv4 address from $FANOUT_CHECKIP_URL (default
  * https://checkip.amazonaws.com), or NULL with a cause. */
 char	*cloud_checkip(char **cause);
