@@ -17,6 +17,7 @@
 #include "cloud/gcp-auth.h"
 #include "cloud/gcp-internal.h"
 #include "cloud/gcp-role.h"
+#include "cloud/prices.h"
 #include "cloud/provider.h"
 #include "engine/engine.h"
 #include "history/history.h"
@@ -26,144 +27,19 @@
 
 #define PRICES_FILE "data/gcp-prices.json"
 
-/* The table once loaded (or why it could not be), for the process. */
-static pthread_mutex_t	 prices_lock = PTHREAD_MUTEX_INITIALIZER;
-static json_t		*prices;	/* the checked file */
-static char		*prices_why;	/* else the cause */
-
-/* Checks a loaded table: -1 with a cause naming the field. */
-static int
-prices_check(json_t *t, const char *path, char **cause)
-{
-	const char *date = json_string_value(json_object_get(t, "date"));
-	const char *k;
-	json_t *od, *v;
-	regex_t re;
-	size_t i;
-	int y, m, d, bad = 0;
-	char end;
-
-	if (!json_is_object(t)) {
-		xasprintf(cause, "%s: not a JSON object", path);
-		return -1;
-	}
-	if (date == NULL || sscanf(date, "%4d-%2d-%2d%c", &y, &m, &d,
-	    &end) != 3 || y < 2006 || m < 1 || m > 12 || d < 1 || d > 31) {
-		xasprintf(cause, "%s: 'date' must be a date YYYY-MM-DD", path);
-		return -1;
-	}
-	if (!json_is_string(json_object_get(t, "source")) ||
-	    !json_is_string(json_object_get(t, "region"))) {
-		xasprintf(cause, "%s: 'source' and 'region' must be strings",
-		    path);
-		return -1;
-	}
-	od = json_object_get(t, "on_demand");
-	if (!json_is_object(od) || json_object_size(od) == 0) {
-		xasprintf(cause, "%s: 'on_demand' must be a map of machine "
-		    "types to prices", path);
-		return -1;
-	}
-	if (regcomp(&re, "^[a-z][a-z0-9-]*[a-z0-9]$", REG_EXTENDED |
-	    REG_NOSUB) != 0) {
-		xasprintf(cause, "%s: cannot check it (regcomp)", path);
-		return -1;
-	}
-	json_object_foreach(od, k, v) {
-		if (strlen(k) > 63 || regexec(&re, k, 0, NULL, 0) != 0) {
-			xasprintf(cause, "%s: on_demand: '%.40s' is no "
-			    "machine type", path, k);
-			bad = 1;
-			break;
-		}
-		if (!json_is_number(v) || !(json_number_value(v) > 0 &&
-		    json_number_value(v) < 1000)) {
-			xasprintf(cause, "%s: on_demand.%s must be a price "
-			    "per hour (a number above 0 and below 1000)", path,
-			    k);
-			bad = 1;
-			break;
-		}
-	}
-	regfree(&re);
-	if (bad)
-		return -1;
-	if (json_object_get(t, "menu") != NULL) {
-		if (!json_is_array(json_object_get(t, "menu"))) {
-			xasprintf(cause, "%s: 'menu' must be a list of "
-			    "machine types", path);
-			return -1;
-		}
-		json_array_foreach(json_object_get(t, "menu"), i, v) {
-			if (!json_is_string(v) || json_object_get(od,
-			    json_string_value(v)) == NULL) {
-				xasprintf(cause, "%s: menu[%zu] is no type of "
-				    "on_demand", path, i);
-				return -1;
-			}
-		}
-	}
-	return 0;
-}
-
-/* The checked table (borrowed), or NULL with a cause. */
-static json_t *
-prices_get(char **cause)
-{
-	json_error_t err;
-	json_t *t;
-	char *path, *why = NULL;
-
-	pthread_mutex_lock(&prices_lock);
-	if (prices == NULL && prices_why == NULL) {
-		if ((path = fs_data_path(PRICES_FILE)) == NULL)
-			xasprintf(&why, "%s not found; reinstall fanout or "
-			    "set FANOUT_DATA_DIR", PRICES_FILE);
-		else if ((t = json_load_file(path, JSON_REJECT_DUPLICATES,
-		    &err)) == NULL)
-			xasprintf(&why, "%s:%d: %s; reinstall fanout or set "
-			    "FANOUT_DATA_DIR", path, err.line, err.text);
-		else if (prices_check(t, path, &why) != 0) {
-			json_decref(t);
-			xasprintf(&prices_why, "%s; reinstall fanout or set "
-			    "FANOUT_DATA_DIR", why);
-			free(why);
-			why = NULL;
-		} else
-			prices = t;
-		if (why != NULL)
-			prices_why = why;
-		free(path);
-	}
-	t = prices;
-	if (t == NULL && cause != NULL)
-		*cause = xstrdup(prices_why);
-	pthread_mutex_unlock(&prices_lock);
-	return t;
-}
+static struct price_table prices = PRICE_TABLE_INIT(PRICES_FILE,
+    "^[a-z][a-z0-9-]*[a-z0-9]$", "machine type");
 
 double
 gcp_price(const char *type)
 {
-	json_t *t = prices_get(NULL), *v;
-
-	if (t == NULL || type == NULL ||
-	    (v = json_object_get(json_object_get(t, "on_demand"), type)) ==
-	    NULL)
-		return -1;
-	return json_number_value(v);
+	return price_table_price(&prices, "on_demand", type);
 }
 
 double
 gcp_spot_price(const char *type)
 {
-	json_t *t = prices_get(NULL), *v;
-
-	if (t == NULL || type == NULL ||
-	    (v = json_object_get(json_object_get(t, "spot"), type)) == NULL ||
-	    !json_is_number(v))
-		return -1;
-	return json_number_value(v);
+	return price_table_price(&prices, "spot", type);
 }
 
 char *
@@ -171,7 +47,7 @@ gcp_prices_note(char **cause)
 {
 	json_t *t;
 
-	if ((t = prices_get(cause)) == NULL)
+	if ((t = price_table_get(&prices, cause)) == NULL)
 		return NULL;
 	return xprintf("estimates: %s on-demand prices of %s (%s)",
 	    history_str(t, "region", "?"), history_str(t, "date", "?"),
@@ -185,7 +61,7 @@ gcp_price_list(char **cause)
 	const char *k;
 	size_t i;
 
-	if ((t = prices_get(cause)) == NULL)
+	if ((t = price_table_get(&prices, cause)) == NULL)
 		return NULL;
 	types = json_array();
 	if (json_is_array(json_object_get(t, "menu"))) {
@@ -337,7 +213,8 @@ machine_pick(struct gcp *g, const char *zone, int cpus, double memory,
 	url = machine_why(best, NULL);
 	*why = xprintf("%s; the cheapest of %zu types with >= %d vCPUs and >= "
 	    "%g GiB in %s (shared-core types left out), prices of %s", url,
-	    nfit, cpus, memory, zone, history_str(prices_get(NULL), "date",
+	    nfit, cpus, memory, zone,
+	    history_str(price_table_get(&prices, NULL), "date",
 	    "?"));
 	free(url);
 	*out = best;
@@ -357,7 +234,7 @@ gcp_machine_settle(void *p, json_t *answers, char **cause)
 	double memory = 0;
 	int cpus = 0, rc, was_picked = 0;
 
-	if (prices_get(cause) == NULL)
+	if (price_table_get(&prices, cause) == NULL)
 		return -1;
 	if (json_is_integer(v = json_object_get(answers, "cpus")))
 		cpus = (int)json_integer_value(v);
