@@ -119,7 +119,7 @@ EXTRA_DIST += tests/integration/lib-gcp.sh tests/integration/gcp-auth.sh \
 # Machine size and spot: the price table (installed with the templates,
 # in pkgdatadir/data), the type choice and the spot calls.
 libfanout_a_SOURCES += src/cloud/aws-machine.c src/cloud/ec2-types.c \
-	src/cloud/prices.c src/cloud/prices.h
+	src/cloud/prices.c src/cloud/prices.h src/cloud/store.c src/cloud/store.h
 TEMPLATE_FILES += data/aws-prices.json
 TESTS += tests/integration/aws-machine.sh
 EXTRA_DIST += tests/integration/aws-machine.sh

@@ -15,6 +15,7 @@
 #include "run/local.h"
 #include "run/project.h"
 #include "util/fs.h"
+#include "cloud/store.h"
 #include "util/strbuf.h"
 #include "util/xmalloc.h"
 
@@ -117,10 +118,11 @@ aws_store_fetch(void *s, const struct project *pr, long files, char ***pathsp,
     char **cause)
 {
 	const struct store_url *u = pr->inputs_url;
+	struct store_entry *e;
 	struct s3_list l;
 	struct strbuf sb;
-	char **paths, **names;
 	size_t i;
+	int rc;
 
 	*pathsp = *namesp = NULL;
 	*np = 0;
@@ -129,50 +131,28 @@ aws_store_fetch(void *s, const struct project *pr, long files, char ***pathsp,
 	if (s3_list_objects(s, u, files > 0 ? files : pr->limit,
 	    "inputs.glob", &l, cause) != 0)
 		return -1;
+	e = xcalloc(l.n + 1, sizeof *e);
 	for (i = 0; i < l.n; i++) {
-		if (strpbrk(l.v[i].key, "\t\n") != NULL) {
-			xasprintf(cause, "s3://%s/%s: a key with a tab or a "
-			    "newline cannot be an input; rename it", u->bucket,
-			    l.v[i].key);
-			s3_list_free(&l);
-			return -1;
-		}
+		e[i].name = l.v[i].key;
+		e[i].size = l.v[i].size;
+		e[i].version = l.v[i].etag;
 	}
-	strbuf_init(&sb);
-	paths = xcalloc(l.n + 1, sizeof *paths);
-	names = xcalloc(l.n + 1, sizeof *names);
-	for (i = 0; i < l.n; i++) {
-		strbuf_addf(&sb, "%s\t%s\t%lld\t%s\tstore/%s/%s\n", u->bucket,
-		    l.v[i].key, l.v[i].size, l.v[i].etag, u->bucket,
-		    l.v[i].key);
-		/* The tasks run in the project's tree beside store/. */
-		paths[i] = xprintf("../store/%s/%s", u->bucket, l.v[i].key);
-		names[i] = xprintf("s3://%s/%s", u->bucket, l.v[i].key);
-	}
-	*list = strbuf_detach(&sb);
-	strbuf_init(&sb);
-	*np = l.n;
-	xasprintf(summary, "%zu object(s) of s3://%s/%s (%d page(s) listed), "
-	    "fetched by the host itself", l.n, u->bucket, u->key, l.pages);
+	rc = store_fetch_plan(u, e, l.n, l.pages, pathsp, namesp, list,
+	    summary, cause);
+	free(e);
+	if (rc == 0)
+		*np = l.n;
 	s3_list_free(&l);
+	if (rc != 0)
+		return -1;
+	strbuf_init(&sb);
 	if (s3_host_python(s, &sb, "s3-fetch.py", "\"$fetch_list\"",
 	    cause) != 0) {
-		for (i = 0; i < *np; i++) {
-			free(paths[i]);
-			free(names[i]);
-		}
-		free(paths);
-		free(names);
+		store_fetch_free(pathsp, namesp, *np, list, summary);
 		*np = 0;
-		free(*summary);
-		*summary = NULL;
-		free(*list);
-		*list = NULL;
 		strbuf_free(&sb);
 		return -1;
 	}
-	*pathsp = paths;
-	*namesp = names;
 	*script = strbuf_detach(&sb);
 	return 0;
 }
