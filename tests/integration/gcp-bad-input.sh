@@ -72,7 +72,7 @@ fails 2 "token endpoint $GCP_URL/token refused the credentials of $GCP_DIR/other
 if "$FANOUT" create --help 2>&1 | grep -q -- '--zone'; then
 	fails 2 "zone us-central1-x does not exist in project fanout-test; .gcloud compute zones list. shows them" \
 		"a zone that does not exist" -- gcp_create --zone us-central1-x
-	fails 2 "zone europe-west1-b is not in region us-central1; choose a zone of us-central1" \
+	fails 2 "zone europe-west1-b is in region europe-west1, not in us-central1; give a zone of us-central1" \
 		"a zone outside the region" -- gcp_create --region us-central1 --zone europe-west1-b
 else
 	skip "create has no --zone in this build (the zone question is branch gcpwiz's): a zone that does not exist"
