@@ -16,8 +16,10 @@
 #include "cloud/provider.h"
 #include "cmd-cloud.h"
 #include "cmd.h"
+#include "flows.h"
 #include "history/history.h"
 #include "run/local.h"
+#include "run/pool.h"
 #include "run/project.h"
 #include "sink-text.h"
 #include "util/xmalloc.h"
@@ -312,6 +314,21 @@ create_show_plan(json_t *plan, json_t *answers)
 		    "costs its hourly price until stopped)\n");
 }
 
+/* Ctrl-C (SIGINT or SIGTERM, caught by pool_catch_signals): the flow
+ * stops and does with what it made what the answers say, as the menu's
+ * cancel does: cleanup_after tears it down, else it is kept (stopped).
+ * Uncaught, the signal killed fanout and left the machines running. */
+static int cmd_create_teardown;	/* cleanup_after of the create */
+
+static int
+cmd_create_cancelled(struct sink *sink)
+{
+	(void)sink;
+	if (!pool_interrupted())
+		return 0;
+	return cmd_create_teardown ? FLOW_CANCEL_TEARDOWN : FLOW_CANCEL_KEEP;
+}
+
 static enum cmd_retval
 cmd_create_exec(int argc, char **argv)
 {
@@ -496,6 +513,10 @@ cmd_create_exec(int argc, char **argv)
 		goto out;
 	}
 	sink_text_init(&sink, &st, stderr, json);
+	cmd_create_teardown = !json_is_false(json_object_get(answers,
+	    "cleanup_after"));
+	pool_catch_signals();
+	sink.cancelled = cmd_create_cancelled;
 	rc = wizard_create(answers, &sink, &id, &lr, &cause) == 0 ? CMD_OK :
 	    CMD_FAILED;
 	sink_text_end(&sink);
