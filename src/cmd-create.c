@@ -95,9 +95,10 @@ create_help_providers(void)
 static void
 create_help(void)
 {
+	const struct provider *p;
 	struct menu *mu;
 	char *cause = NULL, **engines, **nodes, *def, *idle;
-	size_t i;
+	size_t i, n;
 
 	printf("usage: fanout create %s\n\n", cmd_create_entry.usage);
 	if ((mu = menu_load("create", &cause)) == NULL) {
@@ -158,12 +159,18 @@ create_help(void)
 	    "then tears\n"
 	    "                     the run set down (--keep: stops it); see "
 	    "'fanout status ID',\n"
-	    "                     'fanout fetch ID'\n"
-	    "  --yes              create without asking; --json: the id as "
-	    "JSON\n",
+	    "                     'fanout fetch ID'\n",
 	    def != NULL && strcmp(def, "yes") == 0 ? " (the default)" : "",
 	    def != NULL && strcmp(def, "no") == 0 ? " (the default)" : "",
 	    idle != NULL ? idle : "none");
+	printf("                     (providers that detach:");
+	for (i = 0, n = 0; (p = provider_at(i)) != NULL; i++) {
+		if (p->detach && ++n)
+			printf(" %s", p->name);
+	}
+	printf("%s)\n", n == 0 ? " none in this build" : "");
+	printf("  --yes              create without asking; --json: the id as "
+	    "JSON\n");
 	question_alts_free(engines);
 	question_alts_free(nodes);
 	free(def);

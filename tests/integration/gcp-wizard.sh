@@ -54,6 +54,10 @@ refused() {
 
 gcp() { GOOGLE_APPLICATION_CREDENTIALS="$KEY" "$FANOUT" "$@"; }
 
+like "$("$FANOUT" create --help | sed -n '/^  --detach/,/^  --yes/p' | tr '\n' ' ')" \
+	"^  --detach .*\(providers that detach: aws\) +--yes" \
+	"create --help says, under --detach, which providers it works with"
+
 # The zone and the region: checked before anything.
 refused "^fanout: --zone: 'zone' does not apply to provider 'aws', only to provider gcp" \
 	"--zone with aws" -- "$FANOUT" create "$proj" --no-run --yes --zone us-central1-b
