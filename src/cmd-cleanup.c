@@ -7,10 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cloud/provider.h"
 #include "cmd-cloud.h"
 #include "cmd.h"
 #include "history/history.h"
 #include "sink-text.h"
+#include "util/strbuf.h"
+#include "util/xmalloc.h"
 #include "wizard/wizard.h"
 
 static int
@@ -39,6 +42,83 @@ cleanup_one(const char *id, struct sink *sink)
 	return CMD_OK;
 }
 
+/* Whether provider p has region (a zoned provider: or a zone of one). */
+static int
+cleanup_has_region(const struct provider *p, const char *region)
+{
+	char *r = p->zoned && p->zone_of != NULL ? p->zone_of(region) : NULL;
+	const char *want = r != NULL ? r : region;
+	size_t i;
+	int found = 0;
+
+	for (i = 0; p->regions != NULL && p->regions[i] != NULL; i++) {
+		if (strcmp(p->regions[i], want) == 0)
+			found = 1;
+	}
+	free(r);
+	return found;
+}
+
+/* Bad input to the orphan search, before anything is asked: a provider
+ * not in the build, a region that is not the provider's (or no
+ * provider's). NULL, or the one-line cause. */
+static char *
+cleanup_orphans_check(const char *provider, const char *region)
+{
+	const struct provider *p, *asked = NULL;
+	struct strbuf sb;
+	char *cause = NULL, *why = NULL, *def;
+	size_t i, j;
+
+	strbuf_init(&sb);
+	for (i = 0; (p = provider_at(i)) != NULL; i++) {
+		if (provider != NULL && strcmp(p->name, provider) == 0)
+			asked = p;
+		strbuf_addf(&sb, "%s%s", i > 0 ? ", " : "", p->name);
+	}
+	if (provider != NULL && asked == NULL) {
+		xasprintf(&cause, "cleanup: --provider: no provider '%s' in "
+		    "this build; providers: %s", provider, sb.buf);
+		strbuf_free(&sb);
+		return cause;
+	}
+	strbuf_free(&sb);
+	if (region == NULL)
+		return NULL;
+	if (asked != NULL) {
+		if (cleanup_has_region(asked, region))
+			return NULL;
+		def = asked->config_region != NULL ?
+		    asked->config_region(&why) : NULL;
+		free(why);
+		xasprintf(&cause, "cleanup: --region: '%s' is not a region of "
+		    "provider %s; give one of its regions (such as %s) or "
+		    "leave --region out", region, asked->name, def != NULL ?
+		    def : asked->regions != NULL && asked->regions[0] != NULL ?
+		    asked->regions[0] : "?");
+		free(def);
+		return cause;
+	}
+	strbuf_init(&sb);
+	for (i = 0; (p = provider_at(i)) != NULL; i++) {
+		if (cleanup_has_region(p, region)) {
+			strbuf_free(&sb);
+			return NULL;
+		}
+		strbuf_addf(&sb, "%s%s:", i > 0 ? "; " : "", p->name);
+		for (j = 0; p->regions != NULL && p->regions[j] != NULL &&
+		    j < 3; j++)
+			strbuf_addf(&sb, "%s %s", j > 0 ? "," : "",
+			    p->regions[j]);
+		if (p->regions != NULL && j == 3 && p->regions[j] != NULL)
+			strbuf_addf(&sb, ", ...");
+	}
+	xasprintf(&cause, "cleanup: --region: '%s' is no region of a provider "
+	    "in this build (%s)", region, sb.buf);
+	strbuf_free(&sb);
+	return cause;
+}
+
 static enum cmd_retval
 cleanup_orphans(int yes, const char *provider, const char *region,
     int json, struct sink *sink)
@@ -48,6 +128,11 @@ cleanup_orphans(int yes, const char *provider, const char *region,
 	size_t i;
 	int a;
 
+	if ((cause = cleanup_orphans_check(provider, region)) != NULL) {
+		cmd_error(CMD_USAGE, "%s", cause);
+		free(cause);
+		return CMD_USAGE;
+	}
 	if ((orphans = wizard_orphans_in(provider, region, sink, &cause)) ==
 	    NULL) {
 		cmd_error(CMD_FAILED, "%s", cause);

@@ -16,8 +16,10 @@
 #include "cloud/provider.h"
 #include "cmd-cloud.h"
 #include "cmd.h"
+#include "flows.h"
 #include "history/history.h"
 #include "run/local.h"
+#include "run/pool.h"
 #include "run/project.h"
 #include "sink-text.h"
 #include "util/xmalloc.h"
@@ -93,9 +95,10 @@ create_help_providers(void)
 static void
 create_help(void)
 {
+	const struct provider *p;
 	struct menu *mu;
 	char *cause = NULL, **engines, **nodes, *def, *idle;
-	size_t i;
+	size_t i, n;
 
 	printf("usage: fanout create %s\n\n", cmd_create_entry.usage);
 	if ((mu = menu_load("create", &cause)) == NULL) {
@@ -156,12 +159,18 @@ create_help(void)
 	    "then tears\n"
 	    "                     the run set down (--keep: stops it); see "
 	    "'fanout status ID',\n"
-	    "                     'fanout fetch ID'\n"
-	    "  --yes              create without asking; --json: the id as "
-	    "JSON\n",
+	    "                     'fanout fetch ID'\n",
 	    def != NULL && strcmp(def, "yes") == 0 ? " (the default)" : "",
 	    def != NULL && strcmp(def, "no") == 0 ? " (the default)" : "",
 	    idle != NULL ? idle : "none");
+	printf("                     (providers that detach:");
+	for (i = 0, n = 0; (p = provider_at(i)) != NULL; i++) {
+		if (p->detach && ++n)
+			printf(" %s", p->name);
+	}
+	printf("%s)\n", n == 0 ? " none in this build" : "");
+	printf("  --yes              create without asking; --json: the id as "
+	    "JSON\n");
 	question_alts_free(engines);
 	question_alts_free(nodes);
 	free(def);
@@ -310,6 +319,21 @@ create_show_plan(json_t *plan, json_t *answers)
 	else
 		fprintf(stderr, "Idle stop: never (a kept machine left running "
 		    "costs its hourly price until stopped)\n");
+}
+
+/* Ctrl-C (SIGINT or SIGTERM, caught by pool_catch_signals): the flow
+ * stops and does with what it made what the answers say, as the menu's
+ * cancel does: cleanup_after tears it down, else it is kept (stopped).
+ * Uncaught, the signal killed fanout and left the machines running. */
+static int cmd_create_teardown;	/* cleanup_after of the create */
+
+static int
+cmd_create_cancelled(struct sink *sink)
+{
+	(void)sink;
+	if (!pool_interrupted())
+		return 0;
+	return cmd_create_teardown ? FLOW_CANCEL_TEARDOWN : FLOW_CANCEL_KEEP;
 }
 
 static enum cmd_retval
@@ -496,6 +520,10 @@ cmd_create_exec(int argc, char **argv)
 		goto out;
 	}
 	sink_text_init(&sink, &st, stderr, json);
+	cmd_create_teardown = !json_is_false(json_object_get(answers,
+	    "cleanup_after"));
+	pool_catch_signals();
+	sink.cancelled = cmd_create_cancelled;
 	rc = wizard_create(answers, &sink, &id, &lr, &cause) == 0 ? CMD_OK :
 	    CMD_FAILED;
 	sink_text_end(&sink);

@@ -8,8 +8,10 @@
 
 #include "cmd-cloud.h"
 #include "cmd.h"
+#include "flows.h"
 #include "history/history.h"
 #include "run/local.h"
+#include "run/pool.h"
 #include "run/rerun.h"
 #include "sink-text.h"
 #include "util/fs.h"
@@ -58,6 +60,15 @@ cmd_resume_todo(const char *id, json_t *rec, struct rerun *rr, char **from)
 	*from = xstrdup(dir);
 	rr->from = *from;
 	return -1;
+}
+
+/* Ctrl-C (SIGINT or SIGTERM): the run stops and the run set is kept,
+ * its machines stopped, as the menu's cancel keeps it. */
+static int
+cmd_resume_cancelled(struct sink *sink)
+{
+	(void)sink;
+	return pool_interrupted() ? FLOW_CANCEL_KEEP : 0;
 }
 
 static enum cmd_retval
@@ -135,6 +146,8 @@ cmd_resume_exec(int argc, char **argv)
 	} else
 		json_decref(rec);
 	sink_text_init(&sink, &st, stderr, 0);
+	pool_catch_signals();
+	sink.cancelled = cmd_resume_cancelled;
 	if (unfinished)
 		rc = wizard_resume_rerun(id, &rr, &sink, &lr, &cause);
 	else

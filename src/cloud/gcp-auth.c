@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cloud/gcp-auth.h"
 #include "cloud/http.h"
@@ -210,6 +211,62 @@ gcp_auth_adc_path(void)
 	    home != NULL ? home : "");
 }
 
+char *
+gcp_gcloud_setting(const char *section, const char *key, char **config)
+{
+	const char *dir = getenv("CLOUDSDK_CONFIG"), *home = getenv("HOME");
+	const char *name = getenv("CLOUDSDK_ACTIVE_CONFIG_NAME");
+	char *base, *path, *active = NULL, *text, *line, *save, *val = NULL;
+	char *why = NULL;
+	int in_section = 0;
+	size_t slen = strlen(section);
+
+	if (dir != NULL && *dir != '\0')
+		base = xstrdup(dir);
+	else if (home != NULL && *home != '\0')
+		base = xprintf("%s/.config/gcloud", home);
+	else
+		return NULL;
+	if (name == NULL || *name == '\0') {
+		path = xprintf("%s/active_config", base);
+		if (access(path, R_OK) == 0)
+			active = fs_read_file(path, NULL, &why);
+		free(path);
+		if (active != NULL)
+			active[strcspn(active, " \t\r\n")] = '\0';
+		name = active != NULL && *active != '\0' ? active : "default";
+	}
+	path = xprintf("%s/configurations/config_%s", base, name);
+	text = strchr(name, '/') == NULL && access(path, R_OK) == 0 ?
+	    fs_read_file(path, NULL, &why) : NULL;
+	free(path);
+	free(base);
+	for (line = text != NULL ? strtok_r(text, "\n", &save) : NULL;
+	    line != NULL && val == NULL; line = strtok_r(NULL, "\n", &save)) {
+		line += strspn(line, " \t");
+		if (*line == '[')
+			in_section = strncmp(line + 1, section, slen) == 0 &&
+			    line[slen + 1] == ']';
+		else if (in_section && strncmp(line, key, strlen(key)) == 0) {
+			char *p = line + strlen(key);
+
+			p += strspn(p, " \t");
+			if (*p++ != '=')
+				continue;
+			p += strspn(p, " \t");
+			p[strcspn(p, " \t\r")] = '\0';
+			if (*p != '\0')
+				val = xstrdup(p);
+		}
+	}
+	if (val != NULL && config != NULL)
+		*config = xstrdup(name);
+	free(active);
+	free(text);
+	free(why);	/* unreadable settings: as none (gcloud's view) */
+	return val;
+}
+
 struct gcp_auth *
 gcp_auth_open(char **cause)
 {
@@ -217,7 +274,7 @@ gcp_auth_open(char **cause)
 	static const char *const pvars[] = { "CLOUDSDK_CORE_PROJECT",
 	    "GOOGLE_CLOUD_PROJECT", NULL };
 	struct gcp_auth *a = xcalloc(1, sizeof *a);
-	char *adc = NULL;
+	char *adc = NULL, *p2, *cfg = NULL;
 	const char *p;
 	int i, rc;
 
@@ -260,6 +317,18 @@ gcp_auth_open(char **cause)
 			a->project_from = xstrdup(pvars[i]);
 			break;
 		}
+	}
+	/* `gcloud config set project`: a user's project (google-auth asks
+	 * gcloud for it), before the file's quota project; a key's own
+	 * project_id comes first. */
+	if (pvars[i] == NULL && (a->project == NULL || !a->service) &&
+	    (p2 = gcp_gcloud_setting("core", "project", &cfg)) != NULL) {
+		free(a->project);
+		free(a->project_from);
+		a->project = p2;
+		a->project_from = xprintf("gcloud's configuration %s "
+		    "(core/project)", cfg);
+		free(cfg);
 	}
 	return a;
 }

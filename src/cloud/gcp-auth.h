@@ -22,11 +22,19 @@
 struct gcp_auth;
 
 /* Finds credentials and the project (CLOUDSDK_CORE_PROJECT, then
- * GOOGLE_CLOUD_PROJECT, then the key's project_id). Contacts nobody.
+ * GOOGLE_CLOUD_PROJECT, then a service-account key's project_id, then
+ * gcloud's core/project, then a user file's quota_project_id). Contacts nobody.
  * NULL with a one-line cause: nothing found (the cause lists every place
  * looked at), or a malformed file (the cause names the file and field). */
 struct gcp_auth	*gcp_auth_open(char **cause);
 void		 gcp_auth_free(struct gcp_auth *);
+
+/* [SECTION] KEY of gcloud's active configuration (CLOUDSDK_ACTIVE_CONFIG_NAME,
+ * else active_config, else "default", under CLOUDSDK_CONFIG, else
+ * ~/.config/gcloud), or NULL; *config (when not NULL) gets the
+ * configuration's name when a value is found. Unreadable: NULL. */
+char		*gcp_gcloud_setting(const char *section, const char *key,
+		     char **config);
 
 /* The project, or NULL when none was found; where it came from. */
 const char	*gcp_auth_project(const struct gcp_auth *);

@@ -69,59 +69,6 @@ gcp_zone_of(const char *zone)
 	return r;
 }
 
-/* [compute] KEY of gcloud's active configuration, or NULL. */
-static char *
-gcp_gcloud_setting(const char *key)
-{
-	const char *dir = getenv("CLOUDSDK_CONFIG"), *home = getenv("HOME");
-	const char *name = getenv("CLOUDSDK_ACTIVE_CONFIG_NAME");
-	char *base, *path, *active = NULL, *text, *line, *save, *val = NULL;
-	char *why = NULL;
-	int in_compute = 0;
-
-	if (dir != NULL && *dir != '\0')
-		base = xstrdup(dir);
-	else if (home != NULL && *home != '\0')
-		base = xprintf("%s/.config/gcloud", home);
-	else
-		return NULL;
-	if (name == NULL || *name == '\0') {
-		path = xprintf("%s/active_config", base);
-		if (access(path, R_OK) == 0)
-			active = fs_read_file(path, NULL, &why);
-		free(path);
-		if (active != NULL)
-			active[strcspn(active, " \t\r\n")] = '\0';
-		name = active != NULL && *active != '\0' ? active : "default";
-	}
-	path = xprintf("%s/configurations/config_%s", base, name);
-	text = strchr(name, '/') == NULL && access(path, R_OK) == 0 ?
-	    fs_read_file(path, NULL, &why) : NULL;
-	free(path);
-	free(base);
-	free(active);
-	for (line = text != NULL ? strtok_r(text, "\n", &save) : NULL;
-	    line != NULL && val == NULL; line = strtok_r(NULL, "\n", &save)) {
-		line += strspn(line, " \t");
-		if (*line == '[')
-			in_compute = strncmp(line, "[compute]", 9) == 0;
-		else if (in_compute && strncmp(line, key, strlen(key)) == 0) {
-			char *p = line + strlen(key);
-
-			p += strspn(p, " \t");
-			if (*p++ != '=')
-				continue;
-			p += strspn(p, " \t");
-			p[strcspn(p, " \t\r")] = '\0';
-			if (*p != '\0')
-				val = xstrdup(p);
-		}
-	}
-	free(text);
-	free(why);	/* unreadable settings: as none (gcloud's view) */
-	return val;
-}
-
 /* The region gcloud's settings name: CLOUDSDK_COMPUTE_REGION, gcloud's
  * [compute] region, the region of CLOUDSDK_COMPUTE_ZONE or of [compute]
  * zone, else us-central1. */
@@ -133,12 +80,12 @@ gcp_config_region(char **cause)
 
 	if (v != NULL && *v != '\0')
 		return xstrdup(v);
-	if ((s = gcp_gcloud_setting("region")) != NULL)
+	if ((s = gcp_gcloud_setting("compute", "region", NULL)) != NULL)
 		return s;
 	if ((v = getenv("CLOUDSDK_COMPUTE_ZONE")) != NULL &&
 	    (r = gcp_zone_of(v)) != NULL)
 		return r;
-	if ((s = gcp_gcloud_setting("zone")) != NULL) {
+	if ((s = gcp_gcloud_setting("compute", "zone", NULL)) != NULL) {
 		r = gcp_zone_of(s);
 		free(s);
 		if (r != NULL)
@@ -152,7 +99,7 @@ gcp_config_zone(const char *region)
 {
 	const char *v = getenv("CLOUDSDK_COMPUTE_ZONE");
 	char *z = v != NULL && *v != '\0' ? xstrdup(v) :
-	    gcp_gcloud_setting("zone"), *r = gcp_zone_of(z);
+	    gcp_gcloud_setting("compute", "zone", NULL), *r = gcp_zone_of(z);
 
 	if (r == NULL || region == NULL || strcmp(r, region) != 0) {
 		free(z);

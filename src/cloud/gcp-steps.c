@@ -144,8 +144,10 @@ step_zone(struct cloud_run *run, char **cause)
 	}
 	if (rc != 0)
 		return -1;
-	event_log(run->sink, "zone", "%s (%s)", st->zone, zone != NULL ?
-	    "as chosen" : "the first zone of the region that is up");
+	event_log(run->sink, "zone", "%s (%s)", st->zone,
+	    gcp_answer_str(run->answers, "zone", NULL) != NULL ? "as chosen" :
+	    zone != NULL ? "picked by fanout: no zone was given" :
+	    "the first zone of the region that is up");
 	cloud_record_put(run, "zone", json_string(st->zone));
 	return 0;
 }

@@ -47,8 +47,10 @@ gcp_open(char **cause)
 		return NULL;
 	if ((p = gcp_auth_project(auth)) == NULL) {
 		*cause = xprintf("no Google Cloud project: CLOUDSDK_CORE_PROJECT "
-		    "and GOOGLE_CLOUD_PROJECT are not set and %s names none; "
-		    "set CLOUDSDK_CORE_PROJECT=PROJECT_ID",
+		    "and GOOGLE_CLOUD_PROJECT are not set, gcloud's "
+		    "configuration sets none and %s names none; run gcloud "
+		    "config set project PROJECT_ID, or set "
+		    "CLOUDSDK_CORE_PROJECT=PROJECT_ID",
 		    gcp_auth_source(auth));
 		gcp_auth_free(auth);
 		return NULL;

@@ -207,6 +207,9 @@ confirm_draw(struct screen *s)
 		tui_put(LINES - 3, 2, tui_attr(TC_WARN), "%c Waiting for the "
 		    "plan and its cost before Enter can start; Esc goes back.",
 		    tui_spinner());
+	else if (c->plan_error != NULL)	/* a bad zone, no credentials */
+		tui_put(LINES - 3, 2, tui_attr(TC_WARN), "The plan failed "
+		    "(above): Esc to change an answer; Enter tries anyway.");
 	else
 		tui_put(LINES - 3, 2, tui_attr(TC_OK) | A_BOLD, "Press Enter "
 		    "to start, Esc to change an answer.");

@@ -134,17 +134,22 @@ orphan_search(const struct provider *p, const char *region, int from_record,
 	return 0;
 }
 
-/* Whether provider p has region. */
+/* Whether provider p has region (a zoned provider: or a zone of one,
+ * which its open reads as that region). */
 static int
 orphan_has_region(const struct provider *p, const char *region)
 {
+	char *r = p->zoned && p->zone_of != NULL ? p->zone_of(region) : NULL;
+	const char *want = r != NULL ? r : region;
 	size_t i;
+	int found = 0;
 
 	for (i = 0; p->regions != NULL && p->regions[i] != NULL; i++) {
-		if (strcmp(p->regions[i], region) == 0)
-			return 1;
+		if (strcmp(p->regions[i], want) == 0)
+			found = 1;
 	}
-	return 0;
+	free(r);
+	return found;
 }
 
 /* Appends the tagged resources of provider p to tagged (each with its

@@ -77,6 +77,22 @@ fetches=1" "$out" "the application-default file in \$CLOUDSDK_CONFIG: a user, it
 tok=$(tail -n +"$((n + 1))" "$GCP_LOG")
 like "$tok" '"body_keys": \["client_id", "client_secret", "grant_type", "refresh_token"\]' \
 	"the user's refresh token is exchanged at the file's token_uri"
+# `gcloud config set project P` after the login: gcloud's [core] project
+# of the active configuration names the project (as google-auth asks
+# gcloud for it), before the file's quota project; the variables still
+# come first.
+mkdir -p "$GCP_DIR/cfg/configurations"
+printf '[core]\nproject = cfg-proj\naccount = me@example.com\n' \
+	>"$GCP_DIR/cfg/configurations/config_default"
+out=$(CLOUDSDK_CONFIG="$GCP_DIR/cfg" drv whoami | sed -n 2,3p)
+is "project=cfg-proj
+project_from=gcloud's configuration default (core/project)" "$out" \
+	"gcloud config set project: the user's project is gcloud's, not the quota project"
+out=$(CLOUDSDK_CONFIG="$GCP_DIR/cfg" GOOGLE_CLOUD_PROJECT=gp drv whoami | sed -n 2p)
+is "project=gp" "$out" "GOOGLE_CLOUD_PROJECT still comes before gcloud's project"
+out=$(CLOUDSDK_CONFIG="$GCP_DIR/cfg" GOOGLE_APPLICATION_CREDENTIALS="$KEY" drv whoami | sed -n 2p)
+is "project=fanout-test" "$out" "a service-account key's own project comes before gcloud's"
+rm -rf "$GCP_DIR/cfg/configurations"
 adc "$HOME/.config/gcloud/application_default_credentials.json"
 n=$(gcp_log_lines)
 out=$(CLOUDSDK_AUTH_TOKEN_HOST_OVERRIDE="$GCP_URL/token" drv tokens 1)

@@ -97,6 +97,8 @@ is "none" "$(nothing_made)" "a quota error: no record with live resources"
 gcp_reset
 gcp_create >"$TEST_TMP/ok.id" 2>"$TEST_TMP/ok.err"
 ok $? "a create with good input succeeds" || diag "$(tail -3 "$TEST_TMP/ok.err")"
+like "$(cat "$TEST_TMP/ok.err")" '\[zone\] us-central1-a \(picked by fanout: no zone was given\)' \
+	"no zone given: the log says fanout picked it, not that it was chosen"
 "$FANOUT" cleanup "$(cat "$TEST_TMP/ok.id")" --yes >/dev/null 2>&1
 is "0 0" "$(gcp_left)" "and its cleanup leaves nothing"
 is 0 "$(gcp_outside)" "nothing went off loopback"

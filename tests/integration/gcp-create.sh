@@ -236,6 +236,32 @@ gcp_ctl page '{"size": 0}' >/dev/null
 "$FANOUT" cleanup "$live" --yes >/dev/null 2>&1
 is "0 0" "$(gcp_state 'print(len(s["instances"]), len(s["firewalls"]))' | head -1)" \
 	"then nothing is left"
+# Ctrl-C during the run: the run stops, the run set is torn down (the
+# default, cleanup after), exit 1; nothing is left running.
+"$FANOUT" create "$proj" --provider gcp --yes >"$TEST_TMP/int.id" 2>"$TEST_TMP/int.err" &
+ipid=$!
+wait_for 60 grep -q '^upload done' "$TEST_TMP/int.err"
+ok $? "an interrupted create reaches the run" || diag "$(tail -5 "$TEST_TMP/int.err")"
+kill -INT "$ipid"
+wait "$ipid"
+is 1 "$?" "Ctrl-C (SIGINT) during the run: create exits 1"
+like "$(cat "$TEST_TMP/int.err")" "cancelled: tearing down run set fo-" "it says it tears the run set down"
+is "0 0" "$(gcp_state 'print(len(s["instances"]), len(s["firewalls"]))' | head -1)" \
+	"after Ctrl-C no instance and no firewall rule is left"
+is "deleted" "$(rec_get "$(tail -1 "$TEST_TMP/int.id")" 'r["state"]')" "its record says deleted"
+# Ctrl-C during a resume's run: the run set is kept, its instance stopped.
+"$FANOUT" create --no-run "$proj" --provider gcp --yes >"$TEST_TMP/kr.id" 2>/dev/null
+kr=$(tail -1 "$TEST_TMP/kr.id")
+"$FANOUT" resume "$kr" --yes >/dev/null 2>"$TEST_TMP/kr.err" &
+ipid=$!
+wait_for 60 grep -q '^upload done' "$TEST_TMP/kr.err"
+ok $? "an interrupted resume reaches the run" || diag "$(tail -5 "$TEST_TMP/kr.err")"
+kill -INT "$ipid"
+wait "$ipid"
+is 1 "$?" "Ctrl-C during a resume: exit 1"
+is "stopped TERMINATED" "$(rec_get "$kr" 'r["state"]') $(gcp_state 'print(s["instances"][0]["status"])' | head -1)" \
+	"the run set is kept, its instance stopped"
+"$FANOUT" cleanup "$kr" --yes >/dev/null 2>&1
 is "0" "$(gcp_unknown)" "fanout called nothing the stand-in does not serve"
 is "0" "$(gcp_outside)" "nothing left loopback"
 done_testing

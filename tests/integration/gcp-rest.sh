@@ -153,7 +153,7 @@ like "$(drv call GET 'storage:b/no-such-bkt/o')" "^error -2: GET b/no-such-bkt/o
 # message names where it looked.
 gcp_key "$GCP_DIR/noproj.json" "" project_id
 out=$(GOOGLE_APPLICATION_CREDENTIALS="$GCP_DIR/noproj.json" drv call GET "$P/zones")
-is "error -1: no Google Cloud project: CLOUDSDK_CORE_PROJECT and GOOGLE_CLOUD_PROJECT are not set and $GCP_DIR/noproj.json (GOOGLE_APPLICATION_CREDENTIALS) names none; set CLOUDSDK_CORE_PROJECT=PROJECT_ID" \
+is "error -1: no Google Cloud project: CLOUDSDK_CORE_PROJECT and GOOGLE_CLOUD_PROJECT are not set, gcloud's configuration sets none and $GCP_DIR/noproj.json (GOOGLE_APPLICATION_CREDENTIALS) names none; run gcloud config set project PROJECT_ID, or set CLOUDSDK_CORE_PROJECT=PROJECT_ID" \
 	"$out" "no project: the message names the variables and the key"
 out=$(CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE="http://127.0.0.1:$(free_port)/compute/v1" GCP_DRIVER_RETRY_DEADLINE=0 drv call GET "$P/zones")
 like "$out" "^error -5: GET projects/fanout-test/zones: no answer from http://127.0.0.1:[0-9]+/compute/v1/projects/fanout-test/zones: " \

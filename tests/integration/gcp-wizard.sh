@@ -54,6 +54,10 @@ refused() {
 
 gcp() { GOOGLE_APPLICATION_CREDENTIALS="$KEY" "$FANOUT" "$@"; }
 
+like "$("$FANOUT" create --help | sed -n '/^  --detach/,/^  --yes/p' | tr '\n' ' ')" \
+	"^  --detach .*\(providers that detach: aws\) +--yes" \
+	"create --help says, under --detach, which providers it works with"
+
 # The zone and the region: checked before anything.
 refused "^fanout: --zone: 'zone' does not apply to provider 'aws', only to provider gcp" \
 	"--zone with aws" -- "$FANOUT" create "$proj" --no-run --yes --zone us-central1-b
@@ -144,6 +148,16 @@ like "$(grep '^fanout: ' "$TEST_TMP/o3.err")" "^fanout: cannot look for orphans 
 
 refused "^fanout: cleanup: --provider goes with --orphans" "--provider without --orphans" -- \
 	"$FANOUT" cleanup fo-20990101-abcd --provider gcp --yes
+# Bad input to the orphan search: exit 2, one line naming the fix.
+refused "^fanout: cleanup: --provider: no provider 'azure' in this build; providers: aws, gcp$" \
+	"orphans with a provider not in the build" -- gcp cleanup --orphans --provider azure --yes
+refused "^fanout: cleanup: --region: 'us-east-1' is not a region of provider gcp; give one of its regions \(such as us-central1\) or leave --region out$" \
+	"orphans of gcp in an AWS region" -- gcp cleanup --orphans --provider gcp --region us-east-1 --yes
+gcp cleanup --orphans --region us-central1-b --yes >"$TEST_TMP/oz.out" 2>"$TEST_TMP/oz.err" </dev/null
+is 0 "$?" "orphans with --region a zone (as create takes it): exit 0"
+like "$(cat "$TEST_TMP/oz.err")" "looking for fanout resources in us-central1 \(gcp\)" "gcp looks in that zone's region"
+refused "^fanout: cleanup: --region: 'nowhere1' is no region of a provider in this build \(aws: us-east-1, .*; gcp: .*\)$" \
+	"orphans in a region nobody has" -- gcp cleanup --orphans --region nowhere1 --yes
 
 # A GCP run set whose record is lost: its instance and firewall rule are
 # orphans, found with the gcp provider (both providers set up) and

@@ -145,7 +145,8 @@ if [ "$cloud" = 0 ]; then
 else
 	# With a provider, Enter would create: tui-cloud.sh does that. (The
 	# plan is asked on a thread first; here it fails: no credentials.)
-	tmux_expect "Press Enter to start" "create can start, once the plan has answered" 30
+	tmux_expect "The plan failed \\(above\\): Esc to change an answer; Enter tries anyway" \
+		"a plan that failed says so under it, not 'Press Enter to start'" 30
 fi
 
 # Esc walks back through the questions, keeping the answers.
