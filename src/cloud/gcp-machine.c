@@ -174,49 +174,77 @@ machine_pick(struct gcp *g, const char *zone, int cpus, double memory,
     json_t **out, char **why, char **cause)
 {
 	char *url = gcp_compute_url(g, "projects/%s/zones/%s/machineTypes",
-	    g->project, zone);
-	json_t *list = NULL, *mt, *t, *best = NULL;
-	size_t i, nfit = 0;
-	int rc = gcp_call(g, "GET", url, NULL, &list, cause);
+	    g->project, zone), *asked, *big = NULL;
+	json_t *pages, *page, *mt, *t, *best = NULL;
+	size_t i, k, nfit = 0;
+	double bigv = -1, bigm = -1, v, m;
 
+	pages = gcp_list_pages(g, url, NULL, cause);
 	free(url);
-	if (rc != 0)
+	if (pages == NULL)
 		return -1;
-	json_array_foreach(json_object_get(list, "items"), i, mt) {
-		if ((t = machine_facts_of(mt)) == NULL)
-			continue;
-		if (json_is_true(json_object_get(t, "shared")) ||
-		    !json_is_number(json_object_get(t, "hourly_usd")) ||
-		    json_integer_value(json_object_get(t, "vcpus")) < cpus ||
-		    json_number_value(json_object_get(t, "memory_gib")) <
-		    memory) {
-			json_decref(t);
-			continue;
+	json_array_foreach(pages, k, page) {
+		json_array_foreach(json_object_get(page, "items"), i, mt) {
+			if ((t = machine_facts_of(mt)) == NULL)
+				continue;
+			if (json_is_true(json_object_get(t, "shared")) ||
+			    !json_is_number(json_object_get(t,
+			    "hourly_usd"))) {
+				json_decref(t);
+				continue;
+			}
+			/* The largest priced one, for "nothing fits". */
+			v = (double)json_integer_value(json_object_get(t,
+			    "vcpus"));
+			m = json_number_value(json_object_get(t, "memory_gib"));
+			if (v > bigv || (v == bigv && m > bigm)) {
+				bigv = v;
+				bigm = m;
+				free(big);
+				big = xprintf("%s (%.0f vCPUs, %g GiB)",
+				    history_str(t, "name", "?"), v, m);
+			}
+			if (v < cpus || m < memory) {
+				json_decref(t);
+				continue;
+			}
+			nfit++;
+			if (best == NULL || json_number_value(
+			    json_object_get(t, "hourly_usd")) <
+			    json_number_value(json_object_get(best,
+			    "hourly_usd"))) {
+				json_decref(best);
+				best = t;
+			} else
+				json_decref(t);
 		}
-		nfit++;
-		if (best == NULL || json_number_value(json_object_get(t,
-		    "hourly_usd")) < json_number_value(json_object_get(best,
-		    "hourly_usd"))) {
-			json_decref(best);
-			best = t;
-		} else
-			json_decref(t);
 	}
-	json_decref(list);
+	json_decref(pages);
+	if (cpus > 0 && memory > 0)
+		asked = xprintf(">= %d vCPUs and >= %g GiB", cpus, memory);
+	else if (cpus > 0)
+		asked = xprintf(">= %d vCPUs", cpus);
+	else
+		asked = xprintf(">= %g GiB", memory);
 	if (best == NULL) {
 		xasprintf(cause, "nothing fits: no machine type of zone %s "
 		    "that fanout has a price for (data/gcp-prices.json) has "
-		    ">= %d vCPUs and >= %g GiB; name one with --instance-type",
-		    zone, cpus, memory);
+		    "%s; the largest is %s; ask for less, or name a type with "
+		    "--instance-type", zone, asked, big != NULL ? big :
+		    "none");
+		free(asked);
+		free(big);
 		return 1;
 	}
+	free(big);
 	url = machine_why(best, NULL);
-	*why = xprintf("%s; the cheapest of %zu types with >= %d vCPUs and >= "
-	    "%g GiB in %s (shared-core types left out), prices of %s", url,
-	    nfit, cpus, memory, zone,
+	*why = xprintf("%s; the cheapest of %zu types with %s in %s "
+	    "(shared-core types left out), prices of %s", url, nfit, asked,
+	    zone,
 	    history_str(price_table_get(&prices, NULL), "date",
 	    "?"));
 	free(url);
+	free(asked);
 	*out = best;
 	return 0;
 }

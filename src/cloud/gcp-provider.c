@@ -615,25 +615,6 @@ gcp_provider_destroy(struct cloud_run *run, json_t *res, char **cause)
 	return k == NULL ? -1 : k->destroy(run, res, cause);
 }
 
-/* A page token as a query value (only URL-safe characters kept: Google's
- * tokens are base64url-like), caller frees. */
-static char *
-gcp_query_value(const char *s)
-{
-	char *v = xstrdup(s), *p, *q;
-
-	for (p = q = v; *p != '\0'; p++) {
-		if (isalnum((unsigned char)*p) || strchr("-_.~", *p) != NULL)
-			*q++ = *p;
-	}
-	*q = '\0';
-	if (*v == '\0') {
-		free(v);
-		return NULL;
-	}
-	return v;
-}
-
 /* The instances of one page of an aggregatedList, appended to out. */
 static void
 gcp_tagged_instances(json_t *ans, json_t *out)
@@ -673,41 +654,26 @@ gcp_provider_tagged(void *p, char **cause)
 {
 	struct gcp_session *s = p;
 	struct gcp *g = s->g;
-	json_t *out = json_array(), *ans = NULL, *in;
+	json_t *out = json_array(), *pages, *ans, *in;
 	const char *desc;
-	char *url, *tok = NULL;
-	size_t i;
-	int rc;
+	char *url;
+	size_t i, k;
 
-	for (;;) {
-		url = gcp_compute_url(g, "projects/%s/aggregated/instances?"
-		    "filter=labels.managed-by%%20%%3D%%20fanout%s%s", g->project,
-		    tok != NULL ? "&pageToken=" : "", tok != NULL ? tok : "");
-		rc = gcp_call(g, "GET", url, NULL, &ans, cause);
-		free(url);
-		free(tok);
-		tok = NULL;
-		if (rc != 0)
-			goto fail;
+	url = gcp_compute_url(g, "projects/%s/aggregated/instances?filter="
+	    "labels.managed-by%%20%%3D%%20fanout", g->project);
+	pages = gcp_list_pages(g, url, NULL, cause);
+	free(url);
+	if (pages == NULL)
+		goto fail;
+	json_array_foreach(pages, k, ans)
 		gcp_tagged_instances(ans, out);
-		if (json_is_string(json_object_get(ans, "nextPageToken")))
-			tok = gcp_query_value(history_str(ans, "nextPageToken",
-			    ""));
-		json_decref(ans);
-		ans = NULL;
-		if (tok == NULL)
-			break;
-	}
-	for (;;) {
-		url = gcp_compute_url(g, "projects/%s/global/firewalls%s%s",
-		    g->project, tok != NULL ? "?pageToken=" : "", tok != NULL ?
-		    tok : "");
-		rc = gcp_call(g, "GET", url, NULL, &ans, cause);
-		free(url);
-		free(tok);
-		tok = NULL;
-		if (rc != 0)
-			goto fail;
+	json_decref(pages);
+	url = gcp_compute_url(g, "projects/%s/global/firewalls", g->project);
+	pages = gcp_list_pages(g, url, NULL, cause);
+	free(url);
+	if (pages == NULL)
+		goto fail;
+	json_array_foreach(pages, k, ans) {
 		json_array_foreach(json_object_get(ans, "items"), i, in) {
 			desc = history_str(in, "description", "");
 			if (strncmp(history_str(in, "name", ""),
@@ -722,14 +688,8 @@ gcp_provider_tagged(void *p, char **cause)
 			    s->region, "run_set", desc +
 			    strlen(GCP_FW_DESCRIPTION), "provider", "gcp"));
 		}
-		if (json_is_string(json_object_get(ans, "nextPageToken")))
-			tok = gcp_query_value(history_str(ans, "nextPageToken",
-			    ""));
-		json_decref(ans);
-		ans = NULL;
-		if (tok == NULL)
-			break;
 	}
+	json_decref(pages);
 	/* The machines' service accounts (gcp-role.c), last. */
 	if (gcp_role_tagged(g, s->region, out, cause) != 0)
 		goto fail;

@@ -616,27 +616,18 @@ int
 gcp_role_tagged(struct gcp *g, const char *region, json_t *out,
     char **cause)
 {
-	json_t *page = NULL, *a;
-	const char *email, *desc, *tok;
-	char *url, *e, *next = NULL, *rs;
-	size_t i, n;
-	int rc;
+	json_t *pages, *page, *a;
+	const char *email, *desc;
+	char *url, *e, *rs;
+	size_t i, k, n;
 
-	do {
-		if (next != NULL) {
-			e = http_escape(next);
-			url = role_iam_url("v1/projects/%s/serviceAccounts?"
-			    "pageSize=100&pageToken=%s", g->project, e);
-			free(e);
-		} else
-			url = role_iam_url("v1/projects/%s/serviceAccounts?"
-			    "pageSize=100", g->project);
-		free(next);
-		next = NULL;
-		rc = gcp_call(g, "GET", url, NULL, &page, cause);
-		free(url);
-		if (rc != 0)
-			return -1;
+	url = role_iam_url("v1/projects/%s/serviceAccounts?pageSize=100",
+	    g->project);
+	pages = gcp_list_pages(g, url, NULL, cause);
+	free(url);
+	if (pages == NULL)
+		return -1;
+	json_array_foreach(pages, k, page) {
 		json_array_foreach(json_object_get(page, "accounts"), i, a) {
 			email = json_string_value(json_object_get(a, "email"));
 			desc = json_string_value(json_object_get(a,
@@ -662,12 +653,7 @@ gcp_role_tagged(struct gcp *g, const char *region, json_t *out,
 			free(e);
 			free(rs);
 		}
-		tok = json_string_value(json_object_get(page,
-		    "nextPageToken"));
-		if (tok != NULL && *tok != '\0')
-			next = xstrdup(tok);
-		json_decref(page);
-		page = NULL;
-	} while (next != NULL);
+	}
+	json_decref(pages);
 	return 0;
 }

@@ -492,3 +492,39 @@ out:
 	free(url);
 	return rc;
 }
+
+/* A page token as a query value (escaped); NULL for an empty one. */
+static char *
+gcp_page_token(const char *s)
+{
+	return *s == '\0' ? NULL : http_escape(s);
+}
+
+json_t *
+gcp_list_pages(struct gcp *g, const char *url, int *kind, char **cause)
+{
+	json_t *pages = json_array(), *ans = NULL, *t;
+	char *u, *tok = NULL;
+	int rc;
+
+	for (;;) {
+		u = tok == NULL ? xstrdup(url) : xprintf("%s%spageToken=%s",
+		    url, strchr(url, '?') != NULL ? "&" : "?", tok);
+		free(tok);
+		tok = NULL;
+		rc = gcp_call(g, "GET", u, NULL, &ans, cause);
+		free(u);
+		if (rc != 0) {
+			if (kind != NULL)
+				*kind = rc;
+			json_decref(pages);
+			return NULL;
+		}
+		if (json_is_string(t = json_object_get(ans, "nextPageToken")))
+			tok = gcp_page_token(json_string_value(t));
+		json_array_append_new(pages, ans);
+		ans = NULL;
+		if (tok == NULL)
+			return pages;
+	}
+}

@@ -55,6 +55,12 @@ char		*gcp_storage_url(const struct gcp *, const char *fmt, ...)
 int		 gcp_call(struct gcp *, const char *method, const char *url,
 		     json_t *body, json_t **out, char **cause);
 
+/* Every page of a list call (GET url, then url with pageToken while the
+ * answer has a nextPageToken): an array of the answers, in order, or NULL
+ * with a cause (an enum cloud_err in *kind when kind is not NULL). */
+json_t		*gcp_list_pages(struct gcp *, const char *url, int *kind,
+		     char **cause);
+
 /* Polls a compute operation (an answer of insert, delete, start, ...)
  * with operations.wait until it is DONE or op_deadline passes. 0 with
  * the DONE operation in *done (may be NULL), or an enum cloud_err with a

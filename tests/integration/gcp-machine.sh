@@ -80,6 +80,14 @@ refused bogus "machine type 'e9-huge-7' is not offered in zone us-central1-a; ch
 refused big "nothing fits: no machine type of zone us-central1-a .* has >= 64 vCPUs and >= 1000 GiB" \
 	"a size nothing fits" --cpus 64 --memory 1000
 refused region "mars-1" "a region GCP does not have" --region mars-1
+refused mem "nothing fits: no machine type of zone us-central1-a .* has >= 5000 GiB; the largest is [a-z0-9-]+ \([0-9]+ vCPUs, [0-9.]+ GiB\); ask for less" \
+	"memory alone nothing fits: says only what was asked, and the largest type" --memory 5000
+# The zone's machine types over several pages: the same pick.
+gcp_ctl page '{"size": 3}' >/dev/null
+mk paged --cpus 4 --memory 10
+like "$(cat "$TEST_TMP/paged.err")" 'Machines: e2-standard-4: 4 vCPUs 16 GiB, \$0.134012/h; the cheapest of [0-9]+ types' \
+	"machineTypes.list read page after page (3 a page): the same cheapest type"
+gcp_ctl page '{"size": 0}' >/dev/null
 
 # Zones that are down are passed over; none up is bad input.
 gcp_ctl zone '{"name": "europe-west1-b", "status": "DOWN"}' >/dev/null
