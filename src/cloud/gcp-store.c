@@ -308,52 +308,24 @@ out:
 	return rc;
 }
 
-/* Puts every file under dir/rel into bucket under name prefix dest. */
-static int
-gcs_put_tree(struct gcp *g, const char *bucket, const char *dest,
-    const char *dir, const char *rel, size_t *n, char **cause)
-{
-	char *path = *rel != '\0' ? fs_join(dir, rel) : xstrdup(dir), *sub;
-	char *name;
-	struct dirent *de;
-	struct stat sb;
-	DIR *d;
-	int rc = 0;
+/* store_put_tree's put: one file into the bucket of a gcs_put. */
+struct gcs_put {
+	struct gcp	*g;
+	const char	*bucket;
+};
 
-	if ((d = opendir(path)) == NULL) {
-		xasprintf(cause, "cannot read %s: %s", path, strerror(errno));
-		free(path);
-		return -1;
-	}
-	while (rc == 0 && (de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name,
-		    "..") == 0)
-			continue;
-		sub = *rel != '\0' ? xprintf("%s/%s", rel, de->d_name) :
-		    xstrdup(de->d_name);
-		free(path);
-		path = fs_join(dir, sub);
-		if (lstat(path, &sb) != 0)
-			;	/* gone meanwhile */
-		else if (S_ISDIR(sb.st_mode))
-			rc = gcs_put_tree(g, bucket, dest, dir, sub, n, cause);
-		else if (S_ISREG(sb.st_mode)) {
-			name = xprintf("%s%s", dest, sub);
-			if ((rc = gcs_put_object(g, bucket, name, path,
-			    cause)) == 0)
-				(*n)++;
-			free(name);
-		}
-		free(sub);
-	}
-	closedir(d);
-	free(path);
-	return rc;
+static int
+gcs_put_one(void *arg, const char *name, const char *path, char **cause)
+{
+	struct gcs_put *p = arg;
+
+	return gcs_put_object(p->g, p->bucket, name, path, cause);
 }
 
 enum local_status
 gcs_run_local(struct local_opts *lo, struct local_result *lr, char **cause)
 {
+	struct gcs_put pp;
 	struct project pr;
 	struct gcp *g = NULL;
 	char **paths = NULL, **names = NULL, *dest, *why;
@@ -401,8 +373,10 @@ gcs_run_local(struct local_opts *lo, struct local_result *lr, char **cause)
 		p = pr.results_url->prefix;
 		dest = xprintf("%s%s%s/", p, *p != '\0' && p[strlen(p) - 1] !=
 		    '/' ? "/" : "", stamp);
-		if (gcs_put_tree(g, pr.results_url->bucket, dest,
-		    lr->results_dir, "", &put, cause) != 0) {
+		pp.g = g;
+		pp.bucket = pr.results_url->bucket;
+		if (store_put_tree(dest, lr->results_dir, "", gcs_put_one, &pp,
+		    &put, cause) != 0) {
 			why = *cause;
 			xasprintf(cause, "the results are in %s; copying them to "
 			    "gs://%s/%s failed: %s", lr->results_dir,

@@ -179,52 +179,24 @@ aws_store_put(void *s, const struct project *pr, char **cause)
 	return text;
 }
 
-/* Puts every file under dir/rel into bucket under key prefix dest. */
-static int
-s3_put_tree(struct aws *a, const char *bucket, const char *dest,
-    const char *dir, const char *rel, size_t *n, char **cause)
-{
-	char *path = *rel != '\0' ? fs_join(dir, rel) : xstrdup(dir), *sub;
-	char *key;
-	struct dirent *de;
-	struct stat sb;
-	DIR *d;
-	int rc = 0;
+/* store_put_tree's put: one file into the bucket of a s3_put. */
+struct s3_put {
+	struct aws	*a;
+	const char	*bucket;
+};
 
-	if ((d = opendir(path)) == NULL) {
-		xasprintf(cause, "cannot read %s: %s", path, strerror(errno));
-		free(path);
-		return -1;
-	}
-	while (rc == 0 && (de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name,
-		    "..") == 0)
-			continue;
-		sub = *rel != '\0' ? xprintf("%s/%s", rel, de->d_name) :
-		    xstrdup(de->d_name);
-		free(path);
-		path = fs_join(dir, sub);
-		if (lstat(path, &sb) != 0)
-			;	/* gone meanwhile */
-		else if (S_ISDIR(sb.st_mode))
-			rc = s3_put_tree(a, bucket, dest, dir, sub, n, cause);
-		else if (S_ISREG(sb.st_mode)) {
-			key = xprintf("%s%s", dest, sub);
-			if ((rc = s3_put_object(a, bucket, key, path,
-			    cause)) == 0)
-				(*n)++;
-			free(key);
-		}
-		free(sub);
-	}
-	closedir(d);
-	free(path);
-	return rc;
+static int
+s3_put_one(void *arg, const char *name, const char *path, char **cause)
+{
+	struct s3_put *p = arg;
+
+	return s3_put_object(p->a, p->bucket, name, path, cause);
 }
 
 enum local_status
 s3_run_local(struct local_opts *lo, struct local_result *lr, char **cause)
 {
+	struct s3_put pp;
 	struct project pr;
 	struct aws *a = NULL;
 	char **paths = NULL, **names = NULL, *dest, *why;
@@ -275,8 +247,10 @@ s3_run_local(struct local_opts *lo, struct local_result *lr, char **cause)
 		    *pr.results_url->prefix != '\0' && pr.results_url->prefix[
 		    strlen(pr.results_url->prefix) - 1] != '/' ? "/" : "",
 		    stamp);
-		if (s3_put_tree(a, pr.results_url->bucket, dest,
-		    lr->results_dir, "", &put, cause) != 0) {
+		pp.a = a;
+		pp.bucket = pr.results_url->bucket;
+		if (store_put_tree(dest, lr->results_dir, "", s3_put_one, &pp,
+		    &put, cause) != 0) {
 			why = *cause;
 			xasprintf(cause, "the results are in %s; copying them to "
 			    "s3://%s/%s failed: %s", lr->results_dir,

@@ -1,9 +1,14 @@
 /* The bucket hooks' shared fetch plan (store.h). */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cloud/store.h"
 #include "run/project.h"
+#include "util/fs.h"
 #include "util/strbuf.h"
 #include "util/xmalloc.h"
 
@@ -63,4 +68,47 @@ store_fetch_free(char ***paths, char ***names, size_t n, char **list,
 	*list = NULL;
 	free(*summary);
 	*summary = NULL;
+}
+
+int
+store_put_tree(const char *dest, const char *dir, const char *rel,
+    int (*put)(void *, const char *, const char *, char **), void *arg,
+    size_t *n, char **cause)
+{
+	char *path = *rel != '\0' ? fs_join(dir, rel) : xstrdup(dir), *sub;
+	char *name;
+	struct dirent *de;
+	struct stat sb;
+	DIR *d;
+	int rc = 0;
+
+	if ((d = opendir(path)) == NULL) {
+		xasprintf(cause, "cannot read %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name,
+		    "..") == 0)
+			continue;
+		sub = *rel != '\0' ? xprintf("%s/%s", rel, de->d_name) :
+		    xstrdup(de->d_name);
+		free(path);
+		path = fs_join(dir, sub);
+		if (lstat(path, &sb) != 0)
+			;	/* gone meanwhile */
+		else if (S_ISDIR(sb.st_mode))
+			rc = store_put_tree(dest, dir, sub, put, arg, n,
+			    cause);
+		else if (S_ISREG(sb.st_mode)) {
+			name = xprintf("%s%s", dest, sub);
+			if ((rc = put(arg, name, path, cause)) == 0)
+				(*n)++;
+			free(name);
+		}
+		free(sub);
+	}
+	closedir(d);
+	free(path);
+	return rc;
 }

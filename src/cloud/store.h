@@ -30,4 +30,12 @@ int	 store_fetch_plan(const struct store_url *u, const struct store_entry *v,
 void	 store_fetch_free(char ***paths, char ***names, size_t n, char **list,
 	    char **summary);
 
+/* Puts every regular file under dir/rel (rel "" for all of dir) with
+ * put(arg, NAME, PATH, cause), NAME being dest + the file's path under
+ * dir; counts them in *n. 0, or the first failed put's result with its
+ * cause. */
+int	 store_put_tree(const char *dest, const char *dir, const char *rel,
+	    int (*put)(void *, const char *, const char *, char **),
+	    void *arg, size_t *n, char **cause);
+
 #endif
