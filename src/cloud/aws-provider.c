@@ -736,15 +736,7 @@ aws_destroy_key_pair(struct cloud_run *run, json_t *res, char **cause)
 }
 
 /* What each kind of resource needs done (NULL: nothing for that kind). */
-static const struct aws_kind {
-	const char	*kind;
-	int		(*recover)(struct cloud_run *, json_t *, char **,
-			    char **);
-	int		(*exists)(struct cloud_run *, json_t *, char **);
-	int		(*destroy)(struct cloud_run *, json_t *, char **);
-	int		(*park)(struct cloud_run *, json_t *, char **);
-	int		(*revive)(struct cloud_run *, json_t *, char **);
-} aws_kind_table[] = {
+static const struct cloud_kind aws_kind_table[] = {
 	{ "key_pair", aws_recover_key_pair, aws_exists_key_pair,
 	    aws_destroy_key_pair, NULL, NULL },
 	{ "security_group", aws_recover_group, aws_exists_group,
@@ -757,65 +749,13 @@ static const struct aws_kind {
 	    NULL, NULL },
 	{ "instance_profile", aws_recover_profile, aws_exists_profile,
 	    aws_destroy_profile, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL }
 };
 /* The same kinds, for provider.kinds. */
 static const char *const aws_kinds[] = { "key_pair", "security_group",
     "launch_template", "instance", "iam_role", "instance_profile", NULL };
 
 /* The table's entry for res's kind, or NULL with a cause. */
-static const struct aws_kind *
-aws_kind_of(json_t *res, char **cause)
-{
-	const char *kind = history_str(res, "kind", "");
-	size_t i;
-
-	for (i = 0; i < sizeof aws_kind_table / sizeof aws_kind_table[0];
-	    i++) {
-		if (strcmp(aws_kind_table[i].kind, kind) == 0)
-			return &aws_kind_table[i];
-	}
-	xasprintf(cause, "unknown resource kind '%s' in the record", kind);
-	return NULL;
-}
-
-static int
-aws_provider_recover(struct cloud_run *run, json_t *res, char **id,
-    char **cause)
-{
-	const struct aws_kind *k = aws_kind_of(res, cause);
-
-	*id = NULL;
-	return k == NULL ? -1 : k->recover(run, res, id, cause);
-}
-
-static int
-aws_provider_exists(struct cloud_run *run, json_t *res, char **cause)
-{
-	const struct aws_kind *k = aws_kind_of(res, cause);
-
-	return k == NULL ? -1 : k->exists(run, res, cause);
-}
-
-static int
-aws_provider_revive(struct cloud_run *run, json_t *res, char **cause)
-{
-	const struct aws_kind *k = aws_kind_of(res, cause);
-
-	if (k == NULL)
-		return -1;
-	return k->revive == NULL ? 0 : k->revive(run, res, cause);
-}
-
-static int
-aws_provider_park(struct cloud_run *run, json_t *res, char **cause)
-{
-	const struct aws_kind *k = aws_kind_of(res, cause);
-
-	if (k == NULL)
-		return -1;
-	return k->park == NULL ? 0 : k->park(run, res, cause);
-}
-
 static int
 aws_provider_power(struct cloud_run *run, json_t *res, char **state,
     double *since, char **cause)
@@ -826,14 +766,6 @@ aws_provider_power(struct cloud_run *run, json_t *res, char **state,
 		return -1;
 	}
 	return aws_power_instance(run, res, state, since, cause);
-}
-
-static int
-aws_provider_destroy(struct cloud_run *run, json_t *res, char **cause)
-{
-	const struct aws_kind *k = aws_kind_of(res, cause);
-
-	return k == NULL ? -1 : k->destroy(run, res, cause);
 }
 
 static json_t *
@@ -853,6 +785,7 @@ aws_provider_tagged(void *s, char **cause)
 const struct provider provider_aws = {
 	.name = "aws",
 	.kinds = aws_kinds,
+	.kind_ops = aws_kind_table,
 	.open = aws_provider_open,
 	.close = aws_provider_close,
 	.region = aws_provider_region,
@@ -863,12 +796,12 @@ const struct provider provider_aws = {
 	    [CLOUD_BLOCK_ROLE] = aws_role_steps },
 	.state_new = aws_state_new,
 	.state_free = aws_state_free,
-	.recover = aws_provider_recover,
-	.exists = aws_provider_exists,
-	.revive = aws_provider_revive,
-	.park = aws_provider_park,
+	.recover = cloud_kind_recover,
+	.exists = cloud_kind_exists,
+	.revive = cloud_kind_revive,
+	.park = cloud_kind_park,
 	.power = aws_provider_power,
-	.destroy = aws_provider_destroy,
+	.destroy = cloud_kind_destroy,
 	.tagged = aws_provider_tagged,
 	.regions = aws_regions,
 	.config_region = aws_config_region,

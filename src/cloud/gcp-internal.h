@@ -194,20 +194,8 @@ int	 gcp_instance_get(struct gcp *, const char *zone, const char *name,
  *     NULL, NULL },
  * recover: for a resource in intent: 1 found (*id set), 0 never made,
  * -1; exists: 1 / 0 gone / -1; destroy: gone counts as done, waits;
- * park/revive: NULL = nothing to do for the kind. The table's order is
- * the kinds' order in provider.kinds. */
-struct gcp_kind {
-	const char	*kind;
-	int		(*recover)(struct cloud_run *, json_t *res, char **id,
-			    char **cause);
-	int		(*exists)(struct cloud_run *, json_t *res,
-			    char **cause);
-	int		(*destroy)(struct cloud_run *, json_t *res,
-			    char **cause);
-	int		(*park)(struct cloud_run *, json_t *res, char **cause);
-	int		(*revive)(struct cloud_run *, json_t *res,
-			    char **cause);
-};
+ * park/revive: NULL = nothing to do for the kind (struct cloud_kind,
+ * provider.h). The table's order is the kinds' order in provider.kinds. */
 
 /* The blocks' steps. BASE (gcp-steps.c): "identity", "public address",
  * "zone", "network", "image", "ssh key" at once, then "firewall" (after

@@ -516,9 +516,9 @@ gcp_destroy_ssh_key(struct cloud_run *run, json_t *res, char **cause)
 	return rc;
 }
 
-/* What each kind needs done (gcp-internal.h: struct gcp_kind). Branches
+/* What each kind needs done (provider.h: struct cloud_kind). Branches
  * add their kinds here, one line each. */
-static const struct gcp_kind gcp_kind_table[] = {
+static const struct cloud_kind gcp_kind_table[] = {
 	{ "ssh_key", gcp_recover_ssh_key, gcp_exists_ssh_key,
 	    gcp_destroy_ssh_key, NULL, NULL },
 	{ "firewall", gcp_recover_firewall, gcp_exists_firewall,
@@ -529,70 +529,24 @@ static const struct gcp_kind gcp_kind_table[] = {
 	    NULL, NULL },
 	{ "bucket_binding", gcp_recover_binding, gcp_exists_binding,
 	    gcp_destroy_binding, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL }
 };
 /* The same kinds, for provider.kinds. */
 static const char *const gcp_kinds[] = { "ssh_key", "firewall",
     "instance", "service_account", "bucket_binding", NULL };
 
-static const struct gcp_kind *
-gcp_kind_of(json_t *res, char **cause)
-{
-	const char *kind = history_str(res, "kind", "");
-	size_t i;
-
-	for (i = 0; i < sizeof gcp_kind_table / sizeof gcp_kind_table[0];
-	    i++) {
-		if (strcmp(gcp_kind_table[i].kind, kind) == 0)
-			return &gcp_kind_table[i];
-	}
-	xasprintf(cause, "unknown resource kind '%s' in the record", kind);
-	return NULL;
-}
-
+/* As cloud_kind_recover, but a resource not found may be one whose
+ * insert is still running: wait for it (gcp_insert_settle), look again. */
 static int
 gcp_provider_recover(struct cloud_run *run, json_t *res, char **id,
     char **cause)
 {
-	const struct gcp_kind *k = gcp_kind_of(res, cause);
-
 	int rc;
 
-	*id = NULL;
-	if (k == NULL)
-		return -1;
-	/* Not there: perhaps its insert is still running. */
-	if ((rc = k->recover(run, res, id, cause)) == 0 &&
+	if ((rc = cloud_kind_recover(run, res, id, cause)) == 0 &&
 	    (rc = gcp_insert_settle(run, res, cause)) == 1)
-		rc = k->recover(run, res, id, cause);
+		rc = cloud_kind_recover(run, res, id, cause);
 	return rc;
-}
-
-static int
-gcp_provider_exists(struct cloud_run *run, json_t *res, char **cause)
-{
-	const struct gcp_kind *k = gcp_kind_of(res, cause);
-
-	return k == NULL ? -1 : k->exists(run, res, cause);
-}
-
-static int
-gcp_provider_revive(struct cloud_run *run, json_t *res, char **cause)
-{
-	const struct gcp_kind *k = gcp_kind_of(res, cause);
-
-	if (k == NULL)
-		return -1;
-	return k->revive == NULL ? 0 : k->revive(run, res, cause);
-}
-
-static int
-gcp_provider_park(struct cloud_run *run, json_t *res, char **cause)
-{
-	const struct gcp_kind *k = gcp_kind_of(res, cause);
-
-	if (k == NULL)
-		return -1;
-	return k->park == NULL ? 0 : k->park(run, res, cause);
 }
 
 static int
@@ -605,14 +559,6 @@ gcp_provider_power(struct cloud_run *run, json_t *res, char **state,
 		return -1;
 	}
 	return gcp_power_instance(run, res, state, since, cause);
-}
-
-static int
-gcp_provider_destroy(struct cloud_run *run, json_t *res, char **cause)
-{
-	const struct gcp_kind *k = gcp_kind_of(res, cause);
-
-	return k == NULL ? -1 : k->destroy(run, res, cause);
 }
 
 /* The instances of one page of an aggregatedList, appended to out. */
@@ -702,6 +648,7 @@ fail:
 const struct provider provider_gcp = {
 	.name = "gcp",
 	.kinds = gcp_kinds,
+	.kind_ops = gcp_kind_table,
 	.open = gcp_provider_open,
 	.close = gcp_provider_close,
 	.region = gcp_provider_region,
@@ -713,11 +660,11 @@ const struct provider provider_gcp = {
 	.state_new = gcp_state_new,
 	.state_free = gcp_state_free,
 	.recover = gcp_provider_recover,
-	.exists = gcp_provider_exists,
-	.revive = gcp_provider_revive,
-	.park = gcp_provider_park,
+	.exists = cloud_kind_exists,
+	.revive = cloud_kind_revive,
+	.park = cloud_kind_park,
 	.power = gcp_provider_power,
-	.destroy = gcp_provider_destroy,
+	.destroy = cloud_kind_destroy,
 	.tagged = gcp_provider_tagged,
 	.regions = gcp_regions,
 	.config_region = gcp_config_region,

@@ -319,3 +319,64 @@ cloud_poll_next(struct cloud_run *run, struct cloud_poll *w, char **why)
 		w->delay = 5;
 	return 0;
 }
+
+/* Kind dispatch (provider.h). */
+static const struct cloud_kind *
+cloud_kind_of(struct cloud_run *run, json_t *res, char **cause)
+{
+	const struct cloud_kind *k = run->provider->kind_ops;
+	const char *kind = history_str(res, "kind", "");
+
+	for (; k != NULL && k->kind != NULL; k++) {
+		if (strcmp(k->kind, kind) == 0)
+			return k;
+	}
+	xasprintf(cause, "unknown resource kind '%s' in the record", kind);
+	return NULL;
+}
+
+int
+cloud_kind_recover(struct cloud_run *run, json_t *res, char **id,
+    char **cause)
+{
+	const struct cloud_kind *k = cloud_kind_of(run, res, cause);
+
+	*id = NULL;
+	return k == NULL ? -1 : k->recover(run, res, id, cause);
+}
+
+int
+cloud_kind_exists(struct cloud_run *run, json_t *res, char **cause)
+{
+	const struct cloud_kind *k = cloud_kind_of(run, res, cause);
+
+	return k == NULL ? -1 : k->exists(run, res, cause);
+}
+
+int
+cloud_kind_destroy(struct cloud_run *run, json_t *res, char **cause)
+{
+	const struct cloud_kind *k = cloud_kind_of(run, res, cause);
+
+	return k == NULL ? -1 : k->destroy(run, res, cause);
+}
+
+int
+cloud_kind_park(struct cloud_run *run, json_t *res, char **cause)
+{
+	const struct cloud_kind *k = cloud_kind_of(run, res, cause);
+
+	if (k == NULL)
+		return -1;
+	return k->park == NULL ? 0 : k->park(run, res, cause);
+}
+
+int
+cloud_kind_revive(struct cloud_run *run, json_t *res, char **cause)
+{
+	const struct cloud_kind *k = cloud_kind_of(run, res, cause);
+
+	if (k == NULL)
+		return -1;
+	return k->revive == NULL ? 0 : k->revive(run, res, cause);
+}

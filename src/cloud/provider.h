@@ -81,6 +81,22 @@ enum cloud_block {
 	CLOUD_BLOCKS
 };
 
+/* What a provider does for one resource kind (its kind_ops table); the
+ * generic cloud_kind_* below dispatch on res["kind"] through it. */
+struct cloud_kind {
+	const char	*kind;			/* NULL ends a table */
+	int		(*recover)(struct cloud_run *, json_t *res, char **id,
+			    char **cause);
+	int		(*exists)(struct cloud_run *, json_t *res,
+			    char **cause);
+	int		(*destroy)(struct cloud_run *, json_t *res,
+			    char **cause);
+	int		(*park)(struct cloud_run *, json_t *res,
+			    char **cause);	/* NULL: nothing to stop */
+	int		(*revive)(struct cloud_run *, json_t *res,
+			    char **cause);	/* NULL: nothing to start */
+};
+
 struct provider {
 	const char	*name;			/* "aws" */
 	/* The resource kinds it makes (and finds and deletes), NULL-ended;
@@ -98,6 +114,9 @@ struct provider {
 	const struct cloud_step	*blocks[CLOUD_BLOCKS];
 	void		*(*state_new)(void);
 	void		 (*state_free)(void *);
+	/* One entry per kind of kinds (recover, exists, destroy, park,
+	 * revive below may be the generic cloud_kind_* that use it). */
+	const struct cloud_kind *kind_ops;
 	/* For a resource in state intent (crash between the call and the
 	 * record): finds it by name, tags or client token. 1 found (id set
 	 * in *id), 0 never made, -1 error. */
@@ -196,6 +215,16 @@ struct provider {
 
 extern const struct provider provider_aws;
 extern const struct provider provider_gcp;	/* gcp-provider.c */
+
+/* The provider ops recover, exists, destroy, park and revive done by the
+ * entry of run->provider->kind_ops for res["kind"] (an unknown kind: -1
+ * with a cause; park/revive of a kind without them: 0). */
+int	 cloud_kind_recover(struct cloud_run *, json_t *res, char **id,
+	    char **cause);
+int	 cloud_kind_exists(struct cloud_run *, json_t *res, char **cause);
+int	 cloud_kind_destroy(struct cloud_run *, json_t *res, char **cause);
+int	 cloud_kind_park(struct cloud_run *, json_t *res, char **cause);
+int	 cloud_kind_revive(struct cloud_run *, json_t *res, char **cause);
 
 /* The provider called name, or NULL. */
 const struct provider	*provider_find(const char *name);
