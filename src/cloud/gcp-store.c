@@ -169,49 +169,18 @@ gcs_store_put(struct gcp *g, const struct project *pr, char **cause)
 	return strbuf_detach(&sb);
 }
 
-/* The cache's index: {"NAME": {"generation": G, "size": N}} of a bucket. */
-static json_t *
-gcs_cache_index(const char *path)
-{
-	json_t *j = json_load_file(path, 0, NULL);
+/* store_local_fetch's get: one object of the bucket of a gcs_get. */
+struct gcs_get {
+	struct gcp	*g;
+	const char	*bucket;
+};
 
-	if (!json_is_object(j)) {
-		json_decref(j);
-		j = json_object();
-	}
-	return j;
-}
-
-/* Whether the cached copy at abs is object o (same size, generation and
- * md5 as recorded when it was fetched). */
 static int
-gcs_cached(json_t *index, const struct gcs_object *o, const char *abs)
+gcs_get_one(void *arg, const char *name, const char *path, char **cause)
 {
-	json_t *ent = json_object_get(index, o->name);
-	const char *gen = json_string_value(json_object_get(ent, "generation"));
-	const char *md5 = json_string_value(json_object_get(ent, "md5"));
-	struct stat sb;
+	struct gcs_get *p = arg;
 
-	return stat(abs, &sb) == 0 && S_ISREG(sb.st_mode) &&
-	    sb.st_size == o->size && gen != NULL && strcmp(gen,
-	    o->generation) == 0 && md5 != NULL && strcmp(md5, o->md5) == 0;
-}
-
-/* A name that would leave the cache folder ("..", an absolute path). */
-static int
-gcs_unsafe_name(const char *name)
-{
-	const char *p = name;
-
-	if (*name == '/')
-		return 1;
-	for (;;) {
-		if (p[0] == '.' && p[1] == '.' && (p[2] == '/' || p[2] == '\0'))
-			return 1;
-		if ((p = strchr(p, '/')) == NULL)
-			return 0;
-		p++;
-	}
+	return gcs_get_object(p->g, p->bucket, name, path, cause);
 }
 
 int
@@ -219,92 +188,36 @@ gcs_local_inputs(const struct project *pr, long limit, struct sink *sink,
     char ***pathsp, char ***namesp, size_t *np, char **cause)
 {
 	const struct store_url *u = pr->inputs_url;
+	struct gcs_get get;
+	struct store_entry *e;
 	struct gcs_list l;
-	struct gcp *g;
-	json_t *index;
-	char **paths = NULL, **names = NULL, *cache, *ipath, *rel, *abs, *dir;
-	size_t i, fetched = 0;
-	long long bytes = 0;
-	int rc = -1;
+	size_t i;
+	int rc;
 
 	*pathsp = *namesp = NULL;
 	*np = 0;
 	if (limit <= 0)
 		limit = pr->limit;
-	if ((g = gcp_open(cause)) == NULL)
+	if ((get.g = gcp_open(cause)) == NULL)
 		return -2;
-	if (gcs_list_objects(g, u, limit, "inputs.glob", &l, cause) != 0) {
-		gcp_free(g);
+	if (gcs_list_objects(get.g, u, limit, "inputs.glob", &l, cause) != 0) {
+		gcp_free(get.g);
 		return -2;
 	}
+	get.bucket = u->bucket;
+	e = xcalloc(l.n + 1, sizeof *e);
 	for (i = 0; i < l.n; i++) {
-		if (gcs_unsafe_name(l.v[i].name)) {
-			xasprintf(cause, "gs://%s/%s: a name with '..' cannot "
-			    "be an input; rename it", u->bucket, l.v[i].name);
-			gcs_list_free(&l);
-			gcp_free(g);
-			return -2;
-		}
+		e[i].name = l.v[i].name;
+		e[i].size = l.v[i].size;
+		e[i].version = l.v[i].generation;
 	}
-	event_log(sink, "inputs", "%zu object(s) of gs://%s/%s (%d page(s) "
-	    "listed)", l.n, u->bucket, u->key, l.pages);
-	cache = xprintf("%s/.fanout/gs/%s", pr->dir, u->bucket);
-	ipath = xprintf("%s/.fanout/gs/%s.index.json", pr->dir, u->bucket);
-	if (fs_mkdir_p(cache, 0755, cause) != 0)
-		goto out;
-	index = gcs_cache_index(ipath);
-	paths = xcalloc(l.n + 1, sizeof *paths);
-	names = xcalloc(l.n + 1, sizeof *names);
-	for (i = 0; i < l.n; i++) {
-		rel = xprintf(".fanout/gs/%s/%s", u->bucket, l.v[i].name);
-		abs = fs_join(pr->dir, rel);
-		if (!gcs_cached(index, &l.v[i], abs)) {
-			dir = xstrdup(abs);
-			*strrchr(dir, '/') = '\0';
-			if (fs_mkdir_p(dir, 0755, cause) != 0 ||
-			    gcs_get_object(g, u->bucket, l.v[i].name, abs,
-			    cause) != 0) {
-				free(dir);
-				free(abs);
-				free(rel);
-				json_decref(index);
-				goto out;
-			}
-			free(dir);
-			json_object_set_new(index, l.v[i].name, json_pack(
-			    "{s:s, s:s, s:I}", "generation",
-			    l.v[i].generation, "md5", l.v[i].md5, "size",
-			    (json_int_t)l.v[i].size));
-			fetched++;
-			bytes += l.v[i].size;
-		}
-		free(abs);
-		paths[i] = rel;
-		names[i] = xprintf("gs://%s/%s", u->bucket, l.v[i].name);
-	}
-	if (json_dump_file(index, ipath, JSON_COMPACT) != 0)
-		event_log(sink, "inputs", "cannot write %s", ipath);
-	json_decref(index);
-	event_log(sink, "inputs", "%zu downloaded (%lld bytes), %zu from the "
-	    "cache %s", fetched, bytes, l.n - fetched, cache);
-	*pathsp = paths;
-	*namesp = names;
-	*np = l.n;
-	paths = names = NULL;
-	rc = 0;
-out:
-	if (paths != NULL) {
-		for (i = 0; i < l.n; i++) {
-			free(paths[i]);
-			free(names[i]);
-		}
-		free(paths);
-		free(names);
-	}
-	free(cache);
-	free(ipath);
+	rc = store_local_fetch(pr, e, l.n, l.pages, gcs_get_one, &get, sink,
+	    pathsp, namesp, cause);
+	if (rc == 0)
+		*np = l.n;
+	free(e);
 	gcs_list_free(&l);
-	gcp_free(g);
+	gcp_free(get.g);
 	return rc;
 }
 

@@ -17,6 +17,7 @@
 #include "cloud/xml.h"
 #include "event.h"
 #include "run/project.h"
+#include "cloud/store.h"
 #include "util/fs.h"
 #include "util/strbuf.h"
 #include "util/xmalloc.h"
@@ -400,17 +401,18 @@ s3_put_object(struct aws *a, const char *bucket, const char *key,
 	return rc;
 }
 
-/* The cache's index: {"KEY": {"etag": E, "size": N}} of one bucket. */
-static json_t *
-s3_cache_index(const char *path)
-{
-	json_t *j = json_load_file(path, 0, NULL);
+/* store_local_fetch's get: one object of the bucket of a s3_get. */
+struct s3_get {
+	struct aws	*a;
+	const char	*bucket;
+};
 
-	if (!json_is_object(j)) {
-		json_decref(j);
-		j = json_object();
-	}
-	return j;
+static int
+s3_get_one(void *arg, const char *name, const char *path, char **cause)
+{
+	struct s3_get *p = arg;
+
+	return s3_get_object(p->a, p->bucket, name, path, cause);
 }
 
 int
@@ -418,86 +420,35 @@ s3_local_inputs(const struct project *pr, long limit, struct sink *sink,
     char ***pathsp, char ***namesp, size_t *np, char **cause)
 {
 	const struct store_url *u = pr->inputs_url;
+	struct s3_get get;
+	struct store_entry *e;
 	struct s3_list l;
-	struct aws *a;
-	struct stat sb;
-	json_t *index, *ent;
-	char **paths = NULL, **names = NULL, *cache, *ipath, *rel, *abs, *dir;
-	size_t i, fetched = 0;
-	long long bytes = 0;
-	int rc = -1;
+	size_t i;
+	int rc;
 
 	*pathsp = *namesp = NULL;
 	*np = 0;
 	if (limit <= 0)
 		limit = pr->limit;
-	if ((a = aws_open(NULL, cause)) == NULL)
+	if ((get.a = aws_open(NULL, cause)) == NULL)
 		return -2;
-	if (s3_list_objects(a, u, limit, "inputs.glob", &l, cause) != 0) {
-		aws_free(a);
+	if (s3_list_objects(get.a, u, limit, "inputs.glob", &l, cause) != 0) {
+		aws_free(get.a);
 		return -2;
 	}
-	event_log(sink, "inputs", "%zu object(s) of s3://%s/%s (%d page(s) "
-	    "listed)", l.n, u->bucket, u->key, l.pages);
-	cache = xprintf("%s/.fanout/s3/%s", pr->dir, u->bucket);
-	ipath = xprintf("%s/.fanout/s3/%s.index.json", pr->dir, u->bucket);
-	if (fs_mkdir_p(cache, 0755, cause) != 0)
-		goto out;
-	index = s3_cache_index(ipath);
-	paths = xcalloc(l.n + 1, sizeof *paths);
-	names = xcalloc(l.n + 1, sizeof *names);
+	get.bucket = u->bucket;
+	e = xcalloc(l.n + 1, sizeof *e);
 	for (i = 0; i < l.n; i++) {
-		rel = xprintf(".fanout/s3/%s/%s", u->bucket, l.v[i].key);
-		abs = fs_join(pr->dir, rel);
-		ent = json_object_get(index, l.v[i].key);
-		if (stat(abs, &sb) != 0 || sb.st_size != l.v[i].size ||
-		    strcmp(json_string_value(json_object_get(ent, "etag")) ?
-		    json_string_value(json_object_get(ent, "etag")) : "",
-		    l.v[i].etag) != 0) {
-			dir = xstrdup(abs);
-			*strrchr(dir, '/') = '\0';
-			if (fs_mkdir_p(dir, 0755, cause) != 0 ||
-			    s3_get_object(a, u->bucket, l.v[i].key, abs,
-			    cause) != 0) {
-				free(dir);
-				free(abs);
-				free(rel);
-				json_decref(index);
-				goto out;
-			}
-			free(dir);
-			json_object_set_new(index, l.v[i].key, json_pack(
-			    "{s:s, s:I}", "etag", l.v[i].etag, "size",
-			    (json_int_t)l.v[i].size));
-			fetched++;
-			bytes += l.v[i].size;
-		}
-		free(abs);
-		paths[i] = rel;
-		names[i] = xprintf("s3://%s/%s", u->bucket, l.v[i].key);
+		e[i].name = l.v[i].key;
+		e[i].size = l.v[i].size;
+		e[i].version = l.v[i].etag;
 	}
-	if (json_dump_file(index, ipath, JSON_COMPACT) != 0)
-		event_log(sink, "inputs", "cannot write %s", ipath);
-	json_decref(index);
-	event_log(sink, "inputs", "%zu downloaded (%lld bytes), %zu from the "
-	    "cache %s", fetched, bytes, l.n - fetched, cache);
-	*pathsp = paths;
-	*namesp = names;
-	*np = l.n;
-	paths = names = NULL;
-	rc = 0;
-out:
-	if (paths != NULL) {
-		for (i = 0; i < l.n; i++) {
-			free(paths[i]);
-			free(names[i]);
-		}
-		free(paths);
-		free(names);
-	}
-	free(cache);
-	free(ipath);
+	rc = store_local_fetch(pr, e, l.n, l.pages, s3_get_one, &get, sink,
+	    pathsp, namesp, cause);
+	if (rc == 0)
+		*np = l.n;
+	free(e);
 	s3_list_free(&l);
-	aws_free(a);
+	aws_free(get.a);
 	return rc;
 }

@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cloud/store.h"
+#include "event.h"
 #include "run/project.h"
 #include "util/fs.h"
 #include "util/strbuf.h"
@@ -110,5 +113,119 @@ store_put_tree(const char *dest, const char *dir, const char *rel,
 	}
 	closedir(d);
 	free(path);
+	return rc;
+}
+
+/* A name that would leave the cache folder ("..", an absolute path). */
+static int
+store_unsafe_name(const char *name)
+{
+	const char *p = name;
+
+	if (*name == '/')
+		return 1;
+	for (;;) {
+		if (p[0] == '.' && p[1] == '.' && (p[2] == '/' || p[2] == '\0'))
+			return 1;
+		if ((p = strchr(p, '/')) == NULL)
+			return 0;
+		p++;
+	}
+}
+
+/* Whether the cached copy at abs is object o: the size and version
+ * recorded when it was fetched. */
+static int
+store_cached(json_t *index, const struct store_entry *o, const char *abs)
+{
+	json_t *ent = json_object_get(index, o->name);
+	const char *ver = json_string_value(json_object_get(ent, "version"));
+	struct stat sb;
+
+	return stat(abs, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    sb.st_size == o->size && ver != NULL && strcmp(ver,
+	    o->version) == 0;
+}
+
+int
+store_local_fetch(const struct project *pr, const struct store_entry *v,
+    size_t n, int pages,
+    int (*get)(void *, const char *, const char *, char **), void *arg,
+    struct sink *sink, char ***pathsp, char ***namesp, char **cause)
+{
+	const struct store_url *u = pr->inputs_url;
+	json_t *index;
+	char **paths = NULL, **names = NULL, *cache, *ipath, *rel, *abs, *dir;
+	size_t i, fetched = 0;
+	long long bytes = 0;
+	int rc = -1;
+
+	*pathsp = *namesp = NULL;
+	for (i = 0; i < n; i++) {
+		if (store_unsafe_name(v[i].name)) {
+			xasprintf(cause, "%s://%s/%s: a name with '..' or a "
+			    "leading '/' cannot be an input; rename it",
+			    u->scheme, u->bucket, v[i].name);
+			return -2;
+		}
+	}
+	event_log(sink, "inputs", "%zu object(s) of %s://%s/%s (%d page(s) "
+	    "listed)", n, u->scheme, u->bucket, u->key, pages);
+	cache = xprintf("%s/.fanout/%s/%s", pr->dir, u->scheme, u->bucket);
+	ipath = xprintf("%s.index.json", cache);
+	if (fs_mkdir_p(cache, 0755, cause) != 0)
+		goto out;
+	if (!json_is_object(index = json_load_file(ipath, 0, NULL))) {
+		json_decref(index);
+		index = json_object();
+	}
+	paths = xcalloc(n + 1, sizeof *paths);
+	names = xcalloc(n + 1, sizeof *names);
+	for (i = 0; i < n; i++) {
+		rel = xprintf(".fanout/%s/%s/%s", u->scheme, u->bucket,
+		    v[i].name);
+		abs = fs_join(pr->dir, rel);
+		paths[i] = rel;
+		names[i] = xprintf("%s://%s/%s", u->scheme, u->bucket,
+		    v[i].name);
+		if (!store_cached(index, &v[i], abs)) {
+			dir = xstrdup(abs);
+			*strrchr(dir, '/') = '\0';
+			if (fs_mkdir_p(dir, 0755, cause) != 0 ||
+			    get(arg, v[i].name, abs, cause) != 0) {
+				free(dir);
+				free(abs);
+				json_decref(index);
+				goto out;
+			}
+			free(dir);
+			json_object_set_new(index, v[i].name, json_pack(
+			    "{s:s, s:I}", "version", v[i].version, "size",
+			    (json_int_t)v[i].size));
+			fetched++;
+			bytes += v[i].size;
+		}
+		free(abs);
+	}
+	if (json_dump_file(index, ipath, JSON_COMPACT) != 0)
+		event_log(sink, "inputs", "cannot write %s", ipath);
+	json_decref(index);
+	event_log(sink, "inputs", "%zu downloaded (%lld bytes), %zu from the "
+	    "cache %s", fetched, bytes, n - fetched, cache);
+	*pathsp = paths;
+	*namesp = names;
+	paths = names = NULL;
+	rc = 0;
+out:
+	if (paths != NULL) {
+		for (i = 0; i < n; i++) {
+			free(paths[i]);
+			free(names[i]);
+		}
+		free(paths);
+		free(names);
+	}
+	free(cache);
+	free(ipath);
 	return rc;
 }

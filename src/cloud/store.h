@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+struct project;
+struct sink;
 struct store_url;
 
 /* One object the inputs' listing found. */
@@ -29,6 +31,20 @@ int	 store_fetch_plan(const struct store_url *u, const struct store_entry *v,
 /* Frees what store_fetch_plan made (any may be NULL) and clears them. */
 void	 store_fetch_free(char ***paths, char ***names, size_t n, char **list,
 	    char **summary);
+
+/* `run --local` with bucket inputs: fetches the n objects of v (the
+ * project's inputs.glob, pages its listing's pages) with get(arg, NAME,
+ * PATH, cause) into PROJECT/.fanout/SCHEME/BUCKET/NAME, keeping a copy
+ * whose size and version are the ones recorded when it was fetched (the
+ * index PROJECT/.fanout/SCHEME/BUCKET.index.json); *paths (relative to
+ * the project) and *names (SCHEME://BUCKET/NAME) for the tasks and the
+ * records. 0; -2 bad input (a name with ".." or a leading "/" would
+ * leave the cache), -1 a failed fetch; with a cause. */
+int	 store_local_fetch(const struct project *, const struct store_entry *v,
+	    size_t n, int pages,
+	    int (*get)(void *, const char *, const char *, char **),
+	    void *arg, struct sink *, char ***paths, char ***names,
+	    char **cause);
 
 /* Puts every regular file under dir/rel (rel "" for all of dir) with
  * put(arg, NAME, PATH, cause), NAME being dest + the file's path under

@@ -80,6 +80,15 @@ setglob 's3://fanout-in/data/*.txt'
 both "^fanout: inputs.glob s3://fanout-in/data/\*\.txt: no object matches \(1 listed under 'data/'\); check the prefix and pattern$" \
 	"a pattern nothing matches"
 
+# A key that would leave the local cache: refused before any fetch.
+echo "out of the cache" >"$TEST_TMP/evil.csv"
+awsq s3api put-object --bucket fanout-in --key 'up/../../../evil.csv' --body "$TEST_TMP/evil.csv" >/dev/null
+setglob 's3://fanout-in/up/'
+fails "^fanout: s3://fanout-in/up/\.\./\.\./\.\./evil\.csv: a name with '\.\.' or a leading '/' cannot be an input; rename it$" \
+	"run --local, a key with '..'" -- "$FANOUT" run --local "$proj"
+is "" "$(find "$TEST_TMP" -maxdepth 3 -name evil.csv -newer "$TEST_TMP/evil.csv")" \
+	"run --local, a key with '..': nothing was written outside the cache"
+
 setglob 's3://Fanout_In/data/*.csv'
 both "^fanout: .*fanout.yaml:[0-9]+:[0-9]+: .*'s3://Fanout_In/data/\*\.csv': bucket names hold only lower-case letters, digits, '-' and '.', not 'F'" \
 	"a malformed s3:// URL"
