@@ -175,7 +175,9 @@ store_local_fetch(const struct project *pr, const struct store_entry *v,
 	ipath = xprintf("%s.index.json", cache);
 	if (fs_mkdir_p(cache, 0755, cause) != 0)
 		goto out;
-	if (!json_is_object(index = json_load_file(ipath, 0, NULL))) {
+	/* Not in json_is_object's argument: a macro, it would load twice. */
+	index = json_load_file(ipath, 0, NULL);
+	if (!json_is_object(index)) {
 		json_decref(index);
 		index = json_object();
 	}
