@@ -194,6 +194,9 @@ for kind in launch_template instance; do
 	"$FANOUT" cleanup "$cid" --yes >"$TEST_TMP/k.out" 2>"$TEST_TMP/k.err"
 	ok $? "crash after the $kind call: cleanup exits 0"
 	like "$(cat "$TEST_TMP/k.err")" "found $kind" "crash after the $kind call: cleanup found it"
+	# Terminated instances pass through shutting-down (counted) first.
+	none_left() { [ "$(left)" = "0 0 0 0" ]; }
+	wait_for 60 none_left
 	is "0 0 0 0" "$(left)" "crash after the $kind call: nothing tagged is left"
 done
 
